@@ -1,0 +1,73 @@
+"""Recognising image files and choosing the reader for their format.
+
+Each format family has a module of its own (v3_reader/v3_writer today); a new family
+(Spur) adds a reader module and a line in `read_image`, nothing else.
+"""
+from __future__ import annotations
+
+import os
+import struct
+
+from ..errors import ImageFormatError, UnsupportedImageFormat
+
+V3_VERSIONS = {6502: "V3 32-bit, no closures", 6504: "V3 32-bit, closures",
+               6505: "V3 32-bit, closures, float words in platform order"}
+SPUR_VERSIONS = {6521: "Spur 32-bit", 68021: "Spur 64-bit", 68019: "Spur 64-bit (pre-release)",
+                 6519: "Spur 32-bit (pre-release)"}
+OTHER_VERSIONS = {6501: "V3 32-bit (very old)", 68000: "V3 64-bit", 68002: "V3 64-bit, closures",
+                  68003: "V3 64-bit, closures, native floats"}
+
+
+def detect(data: bytes):
+    """(version, little_endian, file_offset) of an image file's contents.
+
+    Images may start with a 512-byte prefix (old Mac resource fork); both byte orders
+    are tried.
+    """
+    for offset in (0, 512):
+        if len(data) < offset + 4:
+            break
+        for little, fmt in ((True, "<I"), (False, ">I")):
+            version = struct.unpack_from(fmt, data, offset)[0]
+            if version in V3_VERSIONS or version in SPUR_VERSIONS or version in OTHER_VERSIONS:
+                return version, little, offset
+    if len(data) < 4:
+        raise ImageFormatError("file too short for an image header (%d bytes)" % len(data), 0)
+    raise ImageFormatError("no known image format version (expected one of %s), found 0x%08x"
+                           % (", ".join(str(v) for v in sorted(V3_VERSIONS)),
+                              struct.unpack_from("<I", data, 0)[0]), 0)
+
+
+def describe_version(version: int) -> str:
+    return (V3_VERSIONS.get(version) or SPUR_VERSIONS.get(version)
+            or OTHER_VERSIONS.get(version) or "unknown")
+
+
+def read_image_bytes(data: bytes, path: str | None = None):
+    """Parse an image file's contents into a Heap."""
+    version, little, offset = detect(data)
+    if version in V3_VERSIONS:
+        from .v3_reader import read_v3
+        return read_v3(data, version, little, offset, path)
+    if version in SPUR_VERSIONS:
+        raise UnsupportedImageFormat(
+            "Spur format not supported yet (image version %d, %s)" % (version, SPUR_VERSIONS[version]),
+            offset)
+    raise UnsupportedImageFormat("image version %d (%s) is not supported"
+                                 % (version, OTHER_VERSIONS[version]), offset)
+
+
+def read_image(path: str):
+    """Read the image file at `path` into a Heap. The file is only read, never written."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise ImageFormatError("cannot read image file %s: %s" % (path, e.strerror or e)) from None
+    return read_image_bytes(data, os.path.abspath(path))
+
+
+def write_image(heap, path: str, little_endian: bool | None = None) -> None:
+    """Write `heap` as an image of its own format family, atomically."""
+    from .v3_writer import write_v3
+    write_v3(heap, path, little_endian)

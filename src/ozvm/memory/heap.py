@@ -1,0 +1,164 @@
+"""The object memory of one object space (one image) inside the VM.
+
+A Heap knows its special objects array, nil/false/true, the image header it came from,
+and how to make new objects. Its objects are exactly those reachable from its special
+objects array (plus any roots the VM adds while running): that is how the space lists its
+objects and measures its memory, and how `allInstances` and the image writer see it.
+"""
+from __future__ import annotations
+
+from . import specials as S
+from .objects import (
+    FMT_BYTES, FMT_EMPTY, FMT_FIXED, FMT_METHOD, FMT_VAR, FMT_WEAK, FMT_WORDS, SqObject,
+    float_of_words, format_inst_size, format_inst_spec, words_of_float,
+)
+
+
+class ImageInfo:
+    """What the image file said about itself (kept to write the image back)."""
+
+    __slots__ = ("version", "little_endian", "file_offset", "header_size", "data_size",
+                 "old_base", "specials_oop", "last_hash", "window_size", "flags",
+                 "extra_vm_memory", "header_words", "path")
+
+    def __init__(self, **kw):
+        for name in self.__slots__:
+            setattr(self, name, kw.get(name))
+
+    @property
+    def has_closures(self) -> bool:
+        return self.version in (6504, 6505)
+
+    @property
+    def native_float_words(self) -> bool:
+        """6505 stores Float words in platform order."""
+        return self.version == 6505
+
+    def window_extent(self):
+        return (self.window_size >> 16) & 0xFFFF, self.window_size & 0xFFFF
+
+
+class Heap:
+    """One space's object memory."""
+
+    def __init__(self, specials: SqObject, info: ImageInfo):
+        self.specials = specials
+        self.info = info
+        self.last_hash = info.last_hash or 1
+        self.extra_roots: list = []   # objects the VM keeps alive outside the specials
+        self.refresh_specials()
+
+    def refresh_specials(self) -> None:
+        """Re-read the cached well-known objects (after the specials array changed)."""
+        sp = self.specials.ptrs
+        self.nil = sp[S.NIL]
+        self.false = sp[S.FALSE]
+        self.true = sp[S.TRUE]
+
+    def special(self, index: int):
+        return self.specials.ptrs[index]
+
+    # --- creating objects -------------------------------------------------
+    def new_hash(self) -> int:
+        """The next identity hash (12 bits), by the V3 VM's generator."""
+        self.last_hash = h = (13849 + 27181 * self.last_hash) & 0xFFFF
+        return h & 0xFFF
+
+    def instantiate(self, cls: SqObject, size: int = 0) -> SqObject:
+        """A new instance of `cls` with `size` indexable fields (nil, zero bytes or words)."""
+        fmt_value = cls.ptrs[2]
+        spec = format_inst_spec(fmt_value)
+        if spec <= FMT_WEAK:
+            fixed = format_inst_size(fmt_value)
+            if spec < FMT_VAR and size:
+                raise ValueError("class is not indexable")
+            return SqObject(cls, spec, self.new_hash(), ptrs=[self.nil] * (fixed + size))
+        if spec == FMT_WORDS:
+            return SqObject(cls, FMT_WORDS, self.new_hash(), words=[0] * size)
+        if 8 <= spec < 12:
+            return SqObject(cls, FMT_BYTES, self.new_hash(), bytes=bytearray(size))
+        if spec >= 12:
+            raise ValueError("compiled methods are made with new_method")
+        raise ValueError("class has an invalid instance format %d" % spec)
+
+    def new_method(self, cls: SqObject, header: int, literals: list, code: bytes) -> SqObject:
+        return SqObject(cls, FMT_METHOD, self.new_hash(), ptrs=[header] + list(literals),
+                        bytes=bytearray(code))
+
+    def new_float(self, value: float) -> SqObject:
+        return SqObject(self.specials.ptrs[S.CLASS_FLOAT], FMT_WORDS, self.new_hash(),
+                        words=words_of_float(value))
+
+    def float_value(self, obj: SqObject) -> float:
+        return float_of_words(obj.words)
+
+    def new_string(self, text) -> SqObject:
+        data = text.encode("latin-1") if isinstance(text, str) else bytes(text)
+        return SqObject(self.specials.ptrs[S.CLASS_STRING], FMT_BYTES, self.new_hash(),
+                        bytes=bytearray(data))
+
+    def new_array(self, items) -> SqObject:
+        return SqObject(self.specials.ptrs[S.CLASS_ARRAY], FMT_VAR, self.new_hash(),
+                        ptrs=list(items))
+
+    # --- listing and measuring --------------------------------------------
+    def roots(self) -> list:
+        return [self.specials] + list(self.extra_roots)
+
+    def all_objects(self) -> list:
+        """Every object reachable from the roots, each once, in a deterministic order
+        (nil, false, true, the specials array first, then depth-first)."""
+        sp = self.specials.ptrs
+        order = [sp[S.NIL], sp[S.FALSE], sp[S.TRUE], self.specials]
+        seen = set(map(id, order))
+        stack = list(reversed(self.roots())) + [sp[S.TRUE], sp[S.FALSE], sp[S.NIL]]
+        seen_add = seen.add
+        append = order.append
+        push = stack.append
+        while stack:
+            obj = stack.pop()
+            c = obj.cls
+            if id(c) not in seen:
+                seen_add(id(c))
+                append(c)
+                push(c)
+            ptrs = obj.ptrs
+            if ptrs is not None:
+                for p in reversed(ptrs):
+                    if p.__class__ is SqObject and id(p) not in seen:
+                        seen_add(id(p))
+                        append(p)
+                        push(p)
+        return order
+
+    def all_instances(self, cls: SqObject) -> list:
+        return [o for o in self.all_objects() if o.cls is cls]
+
+    def compact_classes(self) -> dict:
+        """id(class) -> compact class index (1-31) for the classes in the compact classes array."""
+        table = self.specials.ptrs[S.COMPACT_CLASSES]
+        nil = self.nil
+        return {id(c): i + 1 for i, c in enumerate(table.ptrs) if c is not nil and c.__class__ is SqObject}
+
+    def memory_use(self):
+        """(object count, bytes as in a V3 image, [(class, count, bytes)])."""
+        compact = self.compact_classes()
+        by_class: dict = {}
+        total = 0
+        objects = self.all_objects()
+        for obj in objects:
+            size = 4 * (v3_header_words(obj, id(obj.cls) in compact) + obj.body_words())
+            total += size
+            entry = by_class.get(id(obj.cls))
+            if entry is None:
+                by_class[id(obj.cls)] = entry = [obj.cls, 0, 0]
+            entry[1] += 1
+            entry[2] += size
+        return len(objects), total, [tuple(e) for e in by_class.values()]
+
+
+def v3_header_words(obj: SqObject, compact: bool) -> int:
+    """How many header words `obj` takes in a V3 image (1, 2 or 3)."""
+    if obj.body_words() + 1 > 63:
+        return 3
+    return 1 if compact else 2

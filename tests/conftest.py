@@ -1,0 +1,49 @@
+"""Shared fixtures: the real images (../shared/images or $OZ_IMAGES) and the oracle."""
+from __future__ import annotations
+
+import glob
+import os
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+IMAGES = os.environ.get("OZ_IMAGES") or os.path.join(HERE, "..", "..", "shared", "images")
+ORACLE = os.path.join(os.path.dirname(os.path.abspath(IMAGES)), "oracle")
+
+V3_IMAGES = ["squeak2.2-mini.image", "squeak2.2-benchmark.image", "pharocandle.image"]
+ALL_IMAGES = V3_IMAGES + ["spur32-headless.image"]
+
+
+def image_path(name: str) -> str:
+    path = os.path.join(IMAGES, name)
+    if not os.path.isdir(IMAGES):
+        pytest.skip("no shared images folder at %s" % IMAGES)
+    assert os.path.exists(path), "missing shared image %s" % path
+    return path
+
+
+def oracle_path(name: str) -> str:
+    path = os.path.join(ORACLE, name)
+    if not os.path.isdir(ORACLE):
+        pytest.skip("no shared oracle folder at %s" % ORACLE)
+    return path
+
+
+def squeak_vm() -> str:
+    found = glob.glob("/usr/lib/squeak/*/squeakvm")
+    assert found, "squeak-vm is not installed: run ./setup.sh"
+    return found[0]
+
+
+_cache: dict = {}
+
+
+def load_heap(name: str):
+    """A freshly read heap of a shared image."""
+    from ozvm.image.formats import read_image
+    return read_image(image_path(name))
+
+
+@pytest.fixture(params=V3_IMAGES)
+def v3_name(request):
+    return request.param
