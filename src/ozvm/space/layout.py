@@ -1,0 +1,129 @@
+"""Per-image membrane configuration: where the image's classes keep their fields.
+
+Nothing here is a constant for one image. The VM fixes only a few slots (Behavior's
+superclass/methodDict/format, the context and process fields the interpreter uses);
+everything else (a class's name, instance variable names, class pool, a metaclass's
+sole instance, a process's priority...) is found from the image's own instance variable
+names, so Squeak 2.2 and PharoCandle, which differ, both work.
+"""
+from __future__ import annotations
+
+from ..errors import ImageFormatError
+from ..memory import specials as S
+from ..memory.objects import SqObject, format_inst_size
+
+SUPERCLASS, METHOD_DICT, FORMAT = 0, 1, 2       # fixed by the VM in every V3 image
+
+
+def is_bytes(obj) -> bool:
+    return obj.__class__ is SqObject and obj.bytes is not None and obj.ptrs is None
+
+
+def text_of(obj) -> str:
+    return obj.bytes.decode("latin-1")
+
+
+class Layout:
+    """Field indices (0-based) of the kernel classes of one image, found by name."""
+
+    def __init__(self, heap):
+        self.heap = heap
+        nil = heap.nil
+        small_int = heap.special(S.CLASS_SMALLINTEGER)
+        self.metaclass = small_int.cls.cls
+        self.class_inst_vars = self._find_inst_vars_index(nil)
+        # `Class` is the superclass of `Object class` (first metaclass whose superclass is no metaclass)
+        meta = small_int.cls
+        while meta.ptrs[SUPERCLASS].cls is self.metaclass:
+            meta = meta.ptrs[SUPERCLASS]
+        self.class_class = meta.ptrs[SUPERCLASS]
+        self.object_class = self._root_class(small_int)
+        cls_names = self.all_inst_var_names(self.class_class)
+        meta_names = self.all_inst_var_names(self.metaclass)
+        self.class_name = self._index(cls_names, "name", "Class")
+        self.class_pool = self._first(cls_names, ("classPool", "classVariables"))
+        self.class_shared_pools = self._first(cls_names, ("sharedPools",))
+        self.class_subclasses = self._first(cls_names, ("subclasses",))
+        self.class_organization = self._first(cls_names, ("organization",))
+        self.class_category = self._first(cls_names, ("category",))
+        self.meta_this_class = self._first(meta_names, ("thisClass", "soleInstance"))
+        if self.meta_this_class is None:
+            raise ImageFormatError("Metaclass has neither thisClass nor soleInstance")
+
+    # --- discovery ----------------------------------------------------------
+    def _root_class(self, cls):
+        nil = self.heap.nil
+        while cls.ptrs[SUPERCLASS] is not nil:
+            cls = cls.ptrs[SUPERCLASS]
+        return cls
+
+    def _find_inst_vars_index(self, nil) -> int:
+        """The field of a class holding its instance variable names: the one that, for
+        Metaclass and for its superclass, holds exactly as many names as each adds."""
+        meta = self.metaclass
+        sup = meta.ptrs[SUPERCLASS]
+        for i in range(3, len(meta.ptrs)):
+            if all(self._names_match(c, i, nil) for c in (meta, sup)):
+                return i
+        raise ImageFormatError("cannot find where classes keep their instance variable names")
+
+    def _names_match(self, cls, i, nil) -> bool:
+        if i >= len(cls.ptrs):
+            return False
+        own = format_inst_size(cls.ptrs[FORMAT])
+        sup = cls.ptrs[SUPERCLASS]
+        added = own - (format_inst_size(sup.ptrs[FORMAT]) if sup is not nil else 0)
+        names = cls.ptrs[i]
+        if names is nil:
+            return added == 0
+        return (names.__class__ is SqObject and names.ptrs is not None and len(names.ptrs) == added
+                and added > 0 and all(is_bytes(n) for n in names.ptrs))
+
+    def inst_var_names(self, cls) -> list:
+        names = cls.ptrs[self.class_inst_vars]
+        if names is self.heap.nil or names.ptrs is None:
+            return []
+        return [text_of(n) for n in names.ptrs]
+
+    def all_inst_var_names(self, cls) -> list:
+        chain = []
+        nil = self.heap.nil
+        while cls is not nil:
+            chain.append(cls)
+            cls = cls.ptrs[SUPERCLASS]
+        names = []
+        for c in reversed(chain):
+            names.extend(self.inst_var_names(c))
+        return names
+
+    @staticmethod
+    def _index(names, name, owner) -> int:
+        if name not in names:
+            raise ImageFormatError("%s has no instance variable %r" % (owner, name))
+        return names.index(name)
+
+    @staticmethod
+    def _first(names, candidates):
+        for n in candidates:
+            if n in names:
+                return names.index(n)
+        return None
+
+    # --- questions about classes ----------------------------------------------
+    def is_metaclass(self, obj) -> bool:
+        return obj.__class__ is SqObject and obj.cls is self.metaclass
+
+    def is_class(self, obj) -> bool:
+        """A class or metaclass object."""
+        return obj.__class__ is SqObject and (obj.cls is self.metaclass or obj.cls.cls is self.metaclass)
+
+    def class_name_of(self, cls) -> str:
+        if cls.cls is self.metaclass:
+            return self.class_name_of(cls.ptrs[self.meta_this_class]) + " class"
+        name = cls.ptrs[self.class_name] if len(cls.ptrs) > self.class_name else None
+        return text_of(name) if is_bytes(name) else "a class without a name"
+
+    def field_index(self, cls, name: str):
+        """Index of instance variable `name` in instances of `cls`, or None."""
+        names = self.all_inst_var_names(cls)
+        return names.index(name) if name in names else None
