@@ -80,8 +80,11 @@ class Layout:
                 and added > 0 and all(is_bytes(n) for n in names.ptrs))
 
     def inst_var_names(self, cls) -> list:
-        names = cls.ptrs[self.class_inst_vars]
-        if names is self.heap.nil or names.ptrs is None:
+        ptrs = cls.ptrs
+        if ptrs is None or len(ptrs) <= self.class_inst_vars:
+            return []    # e.g. PharoCandle's metaclasses have no instVarNames slot
+        names = ptrs[self.class_inst_vars]
+        if names.__class__ is not SqObject or names is self.heap.nil or names.ptrs is None:
             return []
         return [text_of(n) for n in names.ptrs]
 

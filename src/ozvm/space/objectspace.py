@@ -10,8 +10,9 @@ from __future__ import annotations
 from ..errors import MembraneError, OzError
 from ..image.formats import read_image, write_image
 from ..memory import specials as S
-from ..memory.objects import FMT_BYTES, FMT_VAR, FMT_WORDS, SqObject
-from .layout import Layout, is_bytes, text_of
+from ..memory.objects import FMT_BYTES, FMT_METHOD, FMT_VAR, FMT_WORDS, SqObject
+from .layout import METHOD_DICT, SUPERCLASS, Layout, is_bytes, text_of
+from .mirrors import ObjectMirror, print_string as _print_string
 
 
 class Symbol(str):
@@ -32,6 +33,9 @@ class ObjectSpace:
         self._class_index = None
         self._symbol_index = None
         self._binding_index = None
+        self._method_owners = None
+        self._mirror_kinds: dict = {}
+        self._symbol_table = False      # not looked for yet
 
     # --- loading and saving ------------------------------------------------
     @classmethod
@@ -85,6 +89,9 @@ class ObjectSpace:
     def invalidate_indexes(self) -> None:
         """Forget cached class/symbol/binding indexes (after the guest changed)."""
         self._class_index = self._symbol_index = self._binding_index = None
+        self._method_owners = None
+        self._mirror_kinds = {}
+        self._symbol_table = False
 
     def classes(self) -> list:
         """Every class (not metaclass) of the space, sorted by name."""
@@ -179,13 +186,30 @@ class ObjectSpace:
         return sym
 
     def _intern_in_guest(self, name: str) -> SqObject:
+        """Make a new Symbol and store it where the guest's own `intern:` looks: in the
+        image's symbol table when it has a known one (Squeak 2.2), else through the
+        `guest_intern` hook (set by whoever can run guest code), else as an extra root
+        of the heap, which `allInstances` scans (PharoCandle). See symbol_tables.py."""
+        if not name:
+            raise MembraneError("a Symbol cannot be empty")
+        table = self.symbol_table()
+        if table is not None:
+            found = table.find(name)
+            if found is not None:
+                return found
+            return table.add(name)
         interning = getattr(self, "guest_intern", None)
         if interning is not None:
             return interning(name)
-        sym = SqObject(self.symbol_class(), FMT_BYTES, self.heap.new_hash(),
-                       bytes=bytearray(name.encode("latin-1")))
-        self.heap.extra_roots.append(sym)
-        return sym
+        from .symbol_tables import RootedSymbols
+        return RootedSymbols(self).add(name)
+
+    def symbol_table(self):
+        """The strategy object for the image's own symbol table, or None."""
+        if self._symbol_table is False:
+            from .symbol_tables import symbol_table_for
+            self._symbol_table = symbol_table_for(self)
+        return self._symbol_table
 
     # --- literal conversion (seed: fromLocal: / toLocal:) ----------------------
     def from_local(self, value):
@@ -193,7 +217,11 @@ class ObjectSpace:
         bytes, list/tuple of those. Guest objects (SqObject) pass through; mirrors give
         their object if they belong to this space."""
         if value.__class__ is SqObject:
-            return value
+            return self._owned(value)
+        if isinstance(value, ObjectMirror):
+            if value.space is not self:
+                raise MembraneError("a mirror of another space cannot cross into this one")
+            return value.obj
         if value is None:
             return self.nil
         if value is True:
@@ -219,11 +247,6 @@ class ObjectSpace:
                             bytes=bytearray(value))
         if isinstance(value, (list, tuple)):
             return self.heap.new_array([self.from_local(v) for v in value])
-        owner = getattr(value, "space", None)
-        if owner is not None and hasattr(value, "obj"):
-            if owner is not self:
-                raise MembraneError("a mirror of another space cannot cross into this one")
-            return value.obj
         raise MembraneError("cannot convert a host %s into a guest object" % type(value).__name__)
 
     def _large_integer(self, value: int) -> SqObject:
@@ -241,9 +264,16 @@ class ObjectSpace:
         return ch
 
     def to_local(self, obj):
-        """The host value of a guest literal (see from_local); other objects raise MembraneError."""
+        """The host value of a guest literal (see from_local); other objects raise MembraneError.
+        Accepts guest objects and mirrors of this space."""
+        if isinstance(obj, ObjectMirror):
+            if obj.space is not self:
+                raise MembraneError("a mirror of another space cannot cross into this one")
+            obj = obj.obj
         if obj.__class__ is int:
             return obj
+        if obj.__class__ is not SqObject:
+            raise MembraneError("to_local takes a guest object or mirror, not a host %s" % type(obj).__name__)
         if obj is self.nil:
             return None
         if obj is self.true:
@@ -269,3 +299,193 @@ class ObjectSpace:
         if cls is sp[S.CLASS_ARRAY]:
             return [self.to_local(x) for x in obj.ptrs]
         raise MembraneError("a %s is not a literal; use a mirror" % self.layout.class_name_of(cls))
+
+    # --- mirrors and the membrane (seed: mirrorOn:) -----------------------------
+    def mirror_on(self, value):
+        """`mirrorOn:`: the most specific mirror (see mirrors.py) on a guest object of this
+        space. Accepts a guest object, a SmallInteger, a mirror of this space, or a host
+        literal (converted by from_local first)."""
+        obj = self.guest_value(value)
+        if obj.__class__ is int:
+            return ObjectMirror(self, obj)
+        from .mirror_dispatch import mirror_class_for
+        return mirror_class_for(self, obj)(self, obj)
+
+    def owns(self, obj) -> bool:
+        """Whether a guest object belongs to this space: its class chain reaches this
+        space's Metaclass (every space has its own) within three steps."""
+        if obj.__class__ is int:
+            return -0x40000000 <= obj < 0x40000000
+        if obj.__class__ is not SqObject:
+            return False
+        meta = self.layout.metaclass
+        c = obj.cls
+        for _ in range(3):
+            if c is meta:
+                return True
+            if c is None:
+                return False
+            c = c.cls
+        return c is meta
+
+    def _owned(self, obj):
+        if not self.owns(obj):
+            raise MembraneError("%r is not an object of this space" % (obj,))
+        return obj
+
+    def guest_value(self, value):
+        """The guest object to store for `value`: a mirror of this space gives its object,
+        a guest object of this space itself, a host literal its conversion (from_local).
+        Anything else (mirrors or objects of another space, host objects) raises
+        MembraneError: nothing of the host can be stored into a guest."""
+        if value.__class__ is SqObject:
+            return self._owned(value)
+        if value.__class__ is int:
+            if -0x40000000 <= value < 0x40000000:
+                return value
+        return self.from_local(value)
+
+    def print_string(self, obj) -> str:
+        """A short host-side printString of a guest object (literals, class names, 'a Foo')."""
+        return _print_string(self, obj)
+
+    # --- listing and measuring ---------------------------------------------------
+    def objects(self) -> list:
+        """Mirrors on every object of the space (reachable from its special objects and
+        the VM's extra roots), in the heap's deterministic order."""
+        m = self.mirror_on
+        return [m(o) for o in self.heap.all_objects()]
+
+    def object_count(self) -> int:
+        return len(self.heap.all_objects())
+
+    def memory_use(self) -> "MemoryUse":
+        """Exact memory accounting: objects and bytes as this space takes in a V3 image
+        (header words included), in total and by class."""
+        count, total, by_class = self.heap.memory_use()
+        name = self.layout.class_name_of
+        rows = sorted(((name(c), n, b) for c, n, b in by_class), key=lambda r: (-r[2], r[0]))
+        return MemoryUse(count, total, rows)
+
+    def inherits(self, cls, ancestor, known=None) -> bool:
+        """Whether class `cls` is `ancestor` or a subclass of it (`known`: an optional set
+        of ids of classes already known to inherit, extended on success)."""
+        nil = self.heap.nil
+        c = cls
+        guard = 0
+        chain = []
+        while c is not nil and c.__class__ is SqObject and guard < 10000:
+            if c is ancestor or (known is not None and id(c) in known):
+                if known is not None:
+                    known.update(chain)
+                return True
+            chain.append(id(c))
+            ptrs = c.ptrs
+            if not ptrs:
+                return False
+            c = ptrs[SUPERCLASS]
+            guard += 1
+        return False
+
+    # --- methods --------------------------------------------------------------------
+    def method_owner(self, method):
+        """(class, selector) whose method dictionary holds compiled method `method`, or None."""
+        if self._method_owners is None:
+            index = {}
+            nil = self.nil
+            for cls in self._classes().values():
+                for c in (cls, cls.cls):
+                    md = c.ptrs[METHOD_DICT]
+                    if md is nil or md.__class__ is not SqObject or not md.ptrs:
+                        continue
+                    arr_i = self.layout.field_index(md.cls, "array")
+                    if arr_i is None:
+                        continue
+                    arr = md.ptrs[arr_i]
+                    fixed = len(md.ptrs) - len(arr.ptrs)
+                    for k, sel in enumerate(md.ptrs[fixed:]):
+                        m = arr.ptrs[k]
+                        if sel is not nil and m.__class__ is SqObject and m.fmt == FMT_METHOD:
+                            index.setdefault(id(m), (c, text_of(sel) if is_bytes(sel) else "?", m))
+            self._method_owners = index
+        found = self._method_owners.get(id(method))
+        if found is None or found[2] is not method:
+            return None
+        return found[0], found[1]
+
+    def methods_changed(self, selector=None) -> None:
+        """Called after a method dictionary changed: forgets the method index and tells
+        the VM (if it has a method cache) to flush it."""
+        self._method_owners = None
+        vm = self.vm
+        flush = getattr(vm, "flush_method_cache", None) if vm is not None else None
+        if flush is not None:
+            flush(selector)
+
+    def special_selector_names(self) -> list:
+        """The 32 special selectors of the send bytecodes 176-207, from the image's table."""
+        table = self.special(S.SPECIAL_SELECTORS)
+        if table is self.nil or not table.ptrs:
+            return []
+        return [text_of(s) if is_bytes(s) else "" for s in table.ptrs[0::2]]
+
+    # --- processes ------------------------------------------------------------------
+    def scheduler(self):
+        """`Processor`: a ProcessSchedulerMirror."""
+        assoc = self.special(S.SCHEDULER_ASSOCIATION)
+        return self.mirror_on(assoc.ptrs[1])
+
+    def processes(self) -> list:
+        """ProcessMirrors on every process (active, ready, waiting, suspended)."""
+        return self.scheduler().all_processes()
+
+    # --- names ------------------------------------------------------------------
+    def global_name_of(self, obj):
+        """The name of the global bound to `obj`, or None."""
+        d = self.globals_dictionary()
+        if d is None:
+            if self.layout.is_class(obj):
+                return self.layout.class_name_of(obj)
+            return None
+        for assoc in d.ptrs[1].ptrs:
+            if assoc is not self.nil and assoc.ptrs[1] is obj and is_bytes(assoc.ptrs[0]):
+                return text_of(assoc.ptrs[0])
+        return None
+
+    def system_category_of(self, class_name: str):
+        """The category of a class in the image's `SystemOrganization` (a SystemOrganizer
+        with categoryArray / categoryStops / elementArray), or None."""
+        org = self.global_named("SystemOrganization")
+        if org is None or org.__class__ is not SqObject or org.ptrs is None:
+            return None
+        names = self.layout.all_inst_var_names(org.cls)
+        try:
+            cats = org.ptrs[names.index("categoryArray")].ptrs
+            stops = org.ptrs[names.index("categoryStops")].ptrs
+            elements = org.ptrs[names.index("elementArray")].ptrs
+        except (ValueError, AttributeError, TypeError):
+            return None
+        for k, e in enumerate(elements):
+            if is_bytes(e) and text_of(e) == class_name:
+                for c, stop in enumerate(stops):
+                    if stop.__class__ is int and k < stop:
+                        return text_of(cats[c]) if is_bytes(cats[c]) else None
+        return None
+
+
+class MemoryUse:
+    """A space's memory use: `objects` (count), `bytes` (as in a V3 image), and
+    `by_class`: [(class name, objects, bytes)], largest first."""
+
+    __slots__ = ("objects", "bytes", "by_class")
+
+    def __init__(self, objects, total, by_class):
+        self.objects = objects
+        self.bytes = total
+        self.by_class = by_class
+
+    def top(self, n: int) -> list:
+        return self.by_class[:n]
+
+    def __repr__(self):
+        return "<MemoryUse %d objects, %d bytes>" % (self.objects, self.bytes)

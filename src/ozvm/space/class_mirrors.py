@@ -1,0 +1,500 @@
+"""Mirrors on classes and their parts: ClassMirror, MetaclassMirror, ClassPoolMirror,
+MethodDictionaryMirror, MethodMirror (see mirrors.py for the membrane's rules).
+
+Where a class keeps its name, instance variable names, class pool... comes from the
+space's Layout (found from the image's own instance variable names), never from
+constants, so Squeak 2.2 and PharoCandle both work.
+"""
+from __future__ import annotations
+
+from ..errors import MembraneError
+from ..memory.objects import (
+    FMT_METHOD, FORMAT_NAMES, SqObject, format_compact_index, format_inst_size, format_inst_spec,
+    method_large_frame, method_num_args, method_num_literals, method_num_temps, method_primitive,
+)
+from . import disassembly
+from .layout import FORMAT, METHOD_DICT, SUPERCLASS, is_bytes, text_of
+from .mirrors import ObjectMirror
+
+
+class ClassMirror(ObjectMirror):
+    """A class (seed: ClassMirror): `name`, `superclass`, `instanceVariableNames`,
+    `format`, `classSide`, `methodDictionary`, `selectors`, `lookup:` (with inheritance),
+    `classPool`, `category`."""
+
+    __slots__ = ()
+
+    def name(self) -> str:
+        """`name`"""
+        return self.space.layout.class_name_of(self.obj)
+
+    def superclass(self):
+        """`superclass`: a ClassMirror, or None for the root class."""
+        sup = self.obj.ptrs[SUPERCLASS]
+        return None if sup is self.space.heap.nil else self.space.mirror_on(sup)
+
+    def superclasses(self) -> list:
+        """The superclass chain, nearest first."""
+        out = []
+        sup = self.superclass()
+        while sup is not None and len(out) < 10000:
+            out.append(sup)
+            sup = sup.superclass()
+        return out
+
+    def inherits_from(self, other) -> bool:
+        target = self.space.guest_value(other)
+        return any(c.obj is target for c in self.superclasses())
+
+    def instance_variable_names(self) -> list:
+        """`instanceVariableNames`: the names this class adds."""
+        return self.space.layout.inst_var_names(self.obj)
+
+    def all_instance_variable_names(self) -> list:
+        """`allInstVarNames`: inherited names first."""
+        return self.space.layout.all_inst_var_names(self.obj)
+
+    # --- format -----------------------------------------------------------------
+    def format(self) -> int:
+        """`format`: the Behavior format SmallInteger."""
+        return self.obj.ptrs[FORMAT]
+
+    def inst_spec(self) -> int:
+        """`instSpec`: 0 empty, 1 fixed, 2 indexable, 3 fixed+indexable, 4 weak, 6 words,
+        8-11 bytes, 12-15 compiled method."""
+        return format_inst_spec(self.format())
+
+    def inst_size(self) -> int:
+        """`instSize`: number of named instance variables of instances."""
+        return format_inst_size(self.format())
+
+    def compact_class_index(self) -> int:
+        return format_compact_index(self.format())
+
+    def is_variable(self) -> bool:
+        return self.inst_spec() >= 2
+
+    def format_description(self) -> str:
+        spec = self.inst_spec()
+        norm = spec if spec < 8 else (8 if spec < 12 else FMT_METHOD)
+        return FORMAT_NAMES.get(norm, "format %d" % spec)
+
+    def definition_kind(self) -> str:
+        """The class-definition message: subclass:, variableSubclass:, ..."""
+        spec = self.inst_spec()
+        if spec in (2, 3):
+            return "variableSubclass:"
+        if spec == 4:
+            return "weakSubclass:"
+        if spec == 6:
+            return "variableWordSubclass:"
+        if 8 <= spec < 12:
+            return "variableByteSubclass:"
+        return "subclass:"
+
+    # --- sides ---------------------------------------------------------------
+    def is_metaclass(self) -> bool:
+        return False
+
+    def class_side(self):
+        """`classSide`: the MetaclassMirror of this class."""
+        return self.space.mirror_on(self.obj.cls)
+
+    def instance_side(self):
+        return self
+
+    # --- methods -------------------------------------------------------------
+    def method_dictionary(self):
+        """`methodDictionary`: a MethodDictionaryMirror (None if the slot is nil)."""
+        md = self.obj.ptrs[METHOD_DICT]
+        if md is self.space.heap.nil:
+            return None
+        from .mirror_dispatch import as_method_dictionary
+        return as_method_dictionary(self.space, md)
+
+    def selectors(self) -> list:
+        """`selectors`: the selectors this class defines, sorted."""
+        md = self.method_dictionary()
+        return sorted(md.selectors()) if md is not None else []
+
+    def includes_selector(self, selector: str) -> bool:
+        md = self.method_dictionary()
+        return md is not None and md.includes(selector)
+
+    def compiled_method_at(self, selector: str):
+        """`compiledMethodAt:` (no inheritance): a MethodMirror or None."""
+        md = self.method_dictionary()
+        return md.at(selector) if md is not None else None
+
+    def lookup(self, selector: str):
+        """`lookupSelector:`: the method found from this class up the superclass chain,
+        as a MethodMirror, or None."""
+        cls = self
+        guard = 0
+        while cls is not None and guard < 10000:
+            m = cls.compiled_method_at(selector)
+            if m is not None:
+                return m
+            cls = cls.superclass()
+            guard += 1
+        return None
+
+    def install_method(self, selector: str, method) -> None:
+        """`addSelector:withMethod:`: put a compiled method (a MethodMirror or guest
+        method of this space) in this class's method dictionary."""
+        md = self.method_dictionary()
+        if md is None:
+            raise MembraneError("%s has no method dictionary" % self.name())
+        md.at_put(selector, method)
+
+    # --- class variables and organisation ---------------------------------------
+    def class_pool(self):
+        """`classPool`: a ClassPoolMirror, or None when the class has none."""
+        layout = self.space.layout
+        i = layout.class_pool
+        ptrs = self.obj.ptrs
+        if i is None or i >= len(ptrs) or ptrs[i] is self.space.heap.nil:
+            return None
+        return ClassPoolMirror(self.space, ptrs[i])
+
+    def class_variable_names(self) -> list:
+        pool = self.class_pool()
+        return sorted(pool.keys()) if pool is not None else []
+
+    def shared_pool_names(self) -> list:
+        i = self.space.layout.class_shared_pools
+        ptrs = self.obj.ptrs
+        if i is None or i >= len(ptrs) or ptrs[i] is self.space.heap.nil:
+            return []
+        pools = ptrs[i]
+        names = []
+        for p in pools.ptrs or []:
+            owner = self.space.global_name_of(p)
+            names.append(owner or self.space.print_string(p))
+        return names
+
+    def category(self):
+        """The class's category: its own `category` slot, or else the image's
+        `SystemOrganization` (Squeak 2.2); None when the image has neither."""
+        layout = self.space.layout
+        i = layout.class_category
+        if i is not None and i < len(self.obj.ptrs):
+            cat = self.obj.ptrs[i]
+            if is_bytes(cat):
+                return text_of(cat)
+        return self.space.system_category_of(self.name())
+
+    def subclasses(self) -> list:
+        """Direct subclasses (found by scanning the space's classes), sorted by name."""
+        return [self.space.mirror_on(c) for c in self.space.classes()
+                if c.ptrs[SUPERCLASS] is self.obj]
+
+    def instance_count(self) -> int:
+        return len(self.space.heap.all_instances(self.obj))
+
+    def new(self, size: int = 0):
+        """`basicNew` / `basicNew:`: a mirror on a new instance (nil, zero bytes or words)."""
+        try:
+            return self.space.mirror_on(self.space.heap.instantiate(self.obj, size))
+        except ValueError as e:
+            raise MembraneError("%s basicNew: %s" % (self.name(), e)) from None
+
+
+class MetaclassMirror(ClassMirror):
+    """A metaclass (seed: MetaclassMirror): `thisClass` / `soleInstance` -> this_class."""
+
+    __slots__ = ()
+
+    def is_metaclass(self) -> bool:
+        return True
+
+    def this_class(self):
+        """`thisClass` / `soleInstance`: the ClassMirror of the class this describes."""
+        return self.space.mirror_on(self.obj.ptrs[self.space.layout.meta_this_class])
+
+    sole_instance = this_class
+
+    def instance_side(self):
+        return self.this_class()
+
+    def class_side(self):
+        return self
+
+    def class_pool(self):
+        return self.this_class().class_pool()
+
+    def category(self):
+        return self.this_class().category()
+
+
+class _HashedCollectionMirror(ObjectMirror):
+    """Shared by dictionaries whose fixed fields are `tally` and `array`."""
+
+    __slots__ = ()
+
+    def _field(self, name):
+        i = self.space.layout.field_index(self.obj.cls, name)
+        if i is None:
+            raise MembraneError("%s has no %r field" % (self.print_string(), name))
+        return i
+
+    def tally(self) -> int:
+        return self.obj.ptrs[self._field("tally")]
+
+
+class ClassPoolMirror(_HashedCollectionMirror):
+    """A class pool (seed: ClassPoolMirror): a Dictionary of Associations name -> value.
+    `keys`, `at:` (a mirror on the value), `association_at`, `at:put:` (existing names)."""
+
+    __slots__ = ()
+
+    def associations(self) -> list:
+        nil = self.space.heap.nil
+        arr = self.obj.ptrs[self._field("array")]
+        return [a for a in arr.ptrs if a is not nil]
+
+    def keys(self) -> list:
+        return [text_of(a.ptrs[0]) if is_bytes(a.ptrs[0]) else self.space.print_string(a.ptrs[0])
+                for a in self.associations()]
+
+    def association_at(self, name: str):
+        for a in self.associations():
+            if is_bytes(a.ptrs[0]) and text_of(a.ptrs[0]) == name:
+                return a
+        return None
+
+    def includes_key(self, name: str) -> bool:
+        return self.association_at(name) is not None
+
+    def at(self, name: str):
+        a = self.association_at(name)
+        if a is None:
+            raise KeyError("no class variable %r" % name)
+        return self.space.mirror_on(a.ptrs[1])
+
+    def at_put(self, name: str, value) -> None:
+        a = self.association_at(name)
+        if a is None:
+            raise KeyError("no class variable %r (adding one needs the guest's hashing)" % name)
+        a.ptrs[1] = self.space.guest_value(value)
+
+    def items(self) -> list:
+        return sorted((k, self.at(k)) for k in self.keys())
+
+
+class MethodDictionaryMirror(_HashedCollectionMirror):
+    """A MethodDictionary (seed: MethodDictionaryMirror): the indexable part holds the
+    selectors, the fixed field `array` the methods at the same indices; nil is an empty
+    slot. Lookup and insertion probe from `selector identityHash \\\\ size + 1` as the
+    image's own `scanFor:` does."""
+
+    __slots__ = ()
+
+    def _parts(self):
+        o = self.obj
+        fixed = format_inst_size(o.cls.ptrs[FORMAT])
+        return fixed, o.ptrs, o.ptrs[self._field("array")]
+
+    def capacity(self) -> int:
+        fixed, ptrs, _ = self._parts()
+        return len(ptrs) - fixed
+
+    def _scan(self, selector_obj):
+        """The 0-based slot holding `selector_obj` or the empty slot where it would go, or -1."""
+        fixed, ptrs, _ = self._parts()
+        n = len(ptrs) - fixed
+        if n == 0:
+            return -1
+        nil = self.space.heap.nil
+        start = selector_obj.hash % n
+        for k in list(range(start, n)) + list(range(0, start)):
+            key = ptrs[fixed + k]
+            if key is nil or key is selector_obj:
+                return k
+        return -1
+
+    def selector_objects(self) -> list:
+        fixed, ptrs, _ = self._parts()
+        nil = self.space.heap.nil
+        return [k for k in ptrs[fixed:] if k is not nil]
+
+    def selectors(self) -> list:
+        return [text_of(k) if is_bytes(k) else self.space.print_string(k) for k in self.selector_objects()]
+
+    def items(self) -> list:
+        """(selector, MethodMirror) pairs in slot order."""
+        fixed, ptrs, arr = self._parts()
+        nil = self.space.heap.nil
+        out = []
+        for k in range(len(ptrs) - fixed):
+            key = ptrs[fixed + k]
+            if key is not nil:
+                out.append((text_of(key) if is_bytes(key) else self.space.print_string(key),
+                            self.space.mirror_on(arr.ptrs[k])))
+        return out
+
+    def includes(self, selector: str) -> bool:
+        return self.at(selector) is not None
+
+    def at(self, selector: str):
+        """The MethodMirror for `selector`, or None."""
+        sym = self.space.symbol_named(selector)
+        if sym is None:
+            return None
+        k = self._scan(sym)
+        fixed, ptrs, arr = self._parts()
+        if k < 0 or ptrs[fixed + k] is not sym:
+            return None
+        return self.space.mirror_on(arr.ptrs[k])
+
+    def at_put(self, selector: str, method) -> None:
+        """Add or replace the method for `selector` (the symbol is interned in the guest);
+        grows the dictionary (doubling, rehashing) when it would be more than 3/4 full."""
+        m = self.space.guest_value(method)
+        if m.__class__ is not SqObject or m.fmt != FMT_METHOD:
+            raise MembraneError("a method dictionary holds compiled methods, not %s"
+                                % self.space.print_string(m))
+        sym = self.space.intern_symbol(selector)
+        fixed, ptrs, arr = self._parts()
+        k = self._scan(sym)
+        if k >= 0 and ptrs[fixed + k] is sym:
+            arr.ptrs[k] = m
+            self.space.methods_changed(sym)
+            return
+        if k < 0 or 4 * (self.tally() + 1) > 3 * self.capacity():
+            self._grow()
+            fixed, ptrs, arr = self._parts()
+            k = self._scan(sym)
+        ptrs[fixed + k] = sym
+        arr.ptrs[k] = m
+        ptrs[self._field("tally")] += 1
+        self.space.methods_changed(sym)
+
+    def _grow(self) -> None:
+        fixed, ptrs, arr = self._parts()
+        nil = self.space.heap.nil
+        old = [(ptrs[fixed + k], arr.ptrs[k]) for k in range(len(ptrs) - fixed) if ptrs[fixed + k] is not nil]
+        size = max(2 * (len(ptrs) - fixed), 4)
+        del ptrs[fixed:]
+        ptrs.extend([nil] * size)
+        arr.ptrs[:] = [nil] * size
+        for key, value in old:
+            k = self._scan(key)
+            ptrs[fixed + k] = key
+            arr.ptrs[k] = value
+
+
+class MethodMirror(ObjectMirror):
+    """A CompiledMethod (seed: MethodMirror): header fields (`numArgs`, `numTemps`,
+    `numLiterals`, `primitive`, `frameSize`), `literals`, `bytecodes` and a readable
+    disassembly. pcs are the image's (1-based, counting header and literal frame)."""
+
+    __slots__ = ()
+
+    def header(self) -> int:
+        return self.obj.ptrs[0]
+
+    def num_args(self) -> int:
+        return method_num_args(self.header())
+
+    def num_temps(self) -> int:
+        """`numTemps`: arguments included."""
+        return method_num_temps(self.header())
+
+    def num_literals(self) -> int:
+        return method_num_literals(self.header())
+
+    def large_frame(self) -> bool:
+        return method_large_frame(self.header())
+
+    def frame_size(self) -> int:
+        return 56 if self.large_frame() else 16
+
+    def primitive(self) -> int:
+        """`primitive`: the primitive index (0 for none)."""
+        return method_primitive(self.header())
+
+    def literal_objects(self) -> list:
+        return list(self.obj.ptrs[1:])
+
+    def literals(self) -> list:
+        """`literals`: mirrors on the literal frame."""
+        m = self.space.mirror_on
+        return [m(x) for x in self.obj.ptrs[1:]]
+
+    def literal_at(self, index: int):
+        """`literalAt:` (1-based)."""
+        if not 1 <= index < len(self.obj.ptrs):
+            raise IndexError("literal %d outside 1..%d" % (index, len(self.obj.ptrs) - 1))
+        return self.space.mirror_on(self.obj.ptrs[index])
+
+    def initial_pc(self) -> int:
+        """`initialPC`: pc of the first bytecode (1-based, counting the literal frame)."""
+        return 4 * len(self.obj.ptrs) + 1
+
+    def end_pc(self) -> int:
+        """`endPC`: pc of the last bytecode, excluding the source trailer (as the image's
+        CompiledMethod>>endPC: a last byte of 0 means up to 4 zero bytes, below 252 that
+        many bytes of encoded temp names plus the flag, 252-255 a 4-byte source pointer)."""
+        code = self.obj.bytes
+        n = len(code)
+        base = 4 * len(self.obj.ptrs)
+        if n == 0:
+            return base
+        flag = code[-1]
+        if flag == 0:
+            k = n - 1
+            while k > 0 and n - k <= 4 and code[k - 1] == 0:
+                k -= 1
+            return base + k
+        if flag < 252:
+            return base + max(n - flag - 1, 0)
+        return base + max(n - 4, 0)
+
+    def bytecodes(self) -> bytes:
+        """The bytecodes, without the trailer."""
+        return bytes(self.obj.bytes[:self.end_pc() - 4 * len(self.obj.ptrs)])
+
+    def trailer(self) -> bytes:
+        return bytes(self.obj.bytes[self.end_pc() - 4 * len(self.obj.ptrs):])
+
+    def owner(self):
+        """(ClassMirror, selector) of the class whose method dictionary holds this method,
+        or None."""
+        found = self.space.method_owner(self.obj)
+        if found is None:
+            return None
+        return self.space.mirror_on(found[0]), found[1]
+
+    def selector(self):
+        found = self.space.method_owner(self.obj)
+        return found[1] if found else None
+
+    def method_class(self):
+        found = self.owner()
+        return found[0] if found else None
+
+    def instructions(self) -> list:
+        return disassembly.decode(self.bytecodes(), self.space.info.has_closures)
+
+    def disassembly(self) -> list:
+        """Readable lines 'pc  bytes  instruction' (pc as a context would show it)."""
+        space = self.space
+        owner = space.method_owner(self.obj)
+        ivars = space.layout.all_inst_var_names(owner[0]) if owner else None
+
+        def describe(obj, variable=False):
+            if variable and obj.__class__ is SqObject and obj.ptrs is not None and len(obj.ptrs) == 2 \
+                    and is_bytes(obj.ptrs[0]):
+                return text_of(obj.ptrs[0])
+            return space.print_string(obj)
+
+        return disassembly.disassemble(self.obj.ptrs[1:], self.bytecodes(), describe,
+                                       space.info.has_closures, inst_var_names=ivars,
+                                       special_names=space.special_selector_names(),
+                                       pc_base=self.initial_pc())
+
+    def header_description(self) -> str:
+        return ("%d args, %d temps, %d literals, primitive %d, %s frame, %d bytecodes"
+                % (self.num_args(), self.num_temps(), self.num_literals(), self.primitive(),
+                   "large" if self.large_frame() else "small", len(self.bytecodes())))
