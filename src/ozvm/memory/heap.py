@@ -111,7 +111,11 @@ class Heap:
         sp = self.specials.ptrs
         order = [sp[S.NIL], sp[S.FALSE], sp[S.TRUE], self.specials]
         seen = set(map(id, order))
-        stack = list(reversed(self.roots())) + [sp[S.TRUE], sp[S.FALSE], sp[S.NIL]]
+        for root in self.extra_roots:
+            if root.__class__ is SqObject and id(root) not in seen:
+                seen.add(id(root))
+                order.append(root)
+        stack = list(reversed(order))
         seen_add = seen.add
         append = order.append
         push = stack.append
