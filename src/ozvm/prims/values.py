@@ -238,3 +238,14 @@ def is_class(obj) -> bool:
     """Does `obj` look like a Behavior (superclass, methodDict, format SmallInteger ...)?"""
     return (obj.__class__ is SqObject and obj.fmt <= 4 and obj.ptrs is not None
             and len(obj.ptrs) >= 3 and obj.ptrs[2].__class__ is int)
+
+
+def register_failing(*indices):
+    """Register numbered primitives that exist only to fail (the C VM's answer for them),
+    so that the image's fallback code runs and the interpreter sees them as known."""
+    from .base import PRIMITIVES
+
+    def fail(interp, argc):
+        return False
+    for i in indices:
+        PRIMITIVES.setdefault(i, fail)

@@ -1,0 +1,715 @@
+"""Object access and storage primitives: indexing (60-64, 143-145), objectAt: (68-69),
+instantiation (70-71, 79), become (72, 128, 248, 249), instVarAt: (73-74), identity (75,
+110, 111, 169), stackp: (76), enumeration (77-78, 138-139), replaceFrom:to:with:startingAt:
+(105), memory (112, 129-131), pointsTo: (132), shallowCopy (148), asCharacter (170).
+
+Semantics follow the C interpreter VM (squeak-vm 4.10, the oracle): indexing counts the
+indexable fields after the named ones; a context's size is its stack pointer; bytes of a
+CompiledMethod are indexed after its header and literals (the literal area itself cannot be
+read as bytes here, so those indices fail); instVarAt: reaches the named fields only;
+non-indexable objects and SmallIntegers have no size (62 fails).
+
+Enumeration (someInstance, nextInstance, someObject, nextObject) walks the objects reachable
+from the heap's roots and the active context, in the heap's deterministic order; a walk is
+reused while no object has been made since (the heap's hash generator has not moved).
+
+Become: two-way (128) swaps the bodies of the objects, keeping each identity hash with its
+references (the C VM's copyHash); one-way (72, 248, 249) replaces every reference to each
+source object, in every reachable object, the active stack and the roots, by its target.
+An interpreter that caches fields of its receiver or method must reload its registers
+after these primitives.
+"""
+from __future__ import annotations
+
+import weakref
+
+from ..memory import specials as S
+from ..memory.objects import (
+    FMT_BYTES, FMT_METHOD, FMT_VAR, FMT_WEAK, FMT_WORDS, SqObject, format_inst_size,
+    format_inst_spec, method_num_literals,
+)
+from .base import PrimitiveFailed, primitive, raw_primitive
+from .values import (
+    boolean, boolean_value, character, character_value, is_class, positive32_object,
+    positive32_value, register_failing, small_value,
+)
+
+# The largest object basicNew: makes (bytes); larger requests fail as when the C VM is out
+# of memory, so that the image's low-space handling runs instead of the host thrashing.
+MAX_ALLOCATION_BYTES = 256 * 1024 * 1024
+
+# The object memory ozvm lets an image believe it has (bytes); bytesLeft answers this
+# minus the space the image's objects would take in a V3 object memory.
+MEMORY_LIMIT = 512 * 1024 * 1024
+
+CONTEXT_FIXED_FIELDS = 6
+
+
+# --- shapes ------------------------------------------------------------------------------
+
+def is_context(heap, obj) -> bool:
+    c = obj.cls
+    sp = heap.specials.ptrs
+    return c is sp[S.CLASS_METHOD_CONTEXT] or c is sp[S.CLASS_BLOCK_CONTEXT]
+
+
+def context_stackp(interp, ctx) -> int:
+    """The stack pointer of a context (live for the active context)."""
+    if ctx.ptrs is interp.stack:
+        return interp.sp - CONTEXT_FIXED_FIELDS + 1
+    sp = ctx.ptrs[2]
+    return sp if sp.__class__ is int else 0
+
+
+def indexable_range(interp, obj):
+    """(offset, size) of the indexable part of a pointer object, or None if it has none."""
+    fmt = obj.fmt
+    if fmt < FMT_VAR:
+        return None
+    fixed = format_inst_size(obj.cls.ptrs[2])
+    if fmt == 3 and is_context(interp.heap, obj):
+        return fixed, context_stackp(interp, obj)
+    return fixed, len(obj.ptrs) - fixed
+
+
+def basic_size(interp, obj) -> int:
+    """Smalltalk basicSize; raises PrimitiveFailed for non-indexable objects."""
+    if obj.__class__ is not SqObject:
+        raise PrimitiveFailed()
+    fmt = obj.fmt
+    if fmt == FMT_BYTES:
+        return len(obj.bytes)
+    if fmt == FMT_WORDS:
+        return len(obj.words)
+    if fmt == FMT_METHOD:
+        return 4 * len(obj.ptrs) + len(obj.bytes)
+    r = indexable_range(interp, obj)
+    if r is None:
+        raise PrimitiveFailed()
+    return r[1]
+
+
+def _index(obj) -> int:
+    if obj.__class__ is int:
+        return obj
+    raise PrimitiveFailed()
+
+
+# --- at: at:put: size -------------------------------------------------------------------
+
+@primitive(60, argc=1)
+def basic_at(interp, rcvr, index):
+    i = _index(index)
+    if rcvr.__class__ is not SqObject:
+        raise PrimitiveFailed()
+    fmt = rcvr.fmt
+    if fmt == FMT_BYTES:
+        if 1 <= i <= len(rcvr.bytes):
+            return rcvr.bytes[i - 1]
+    elif fmt == FMT_WORDS:
+        if 1 <= i <= len(rcvr.words):
+            return positive32_object(interp.heap, rcvr.words[i - 1])
+    elif fmt == FMT_METHOD:
+        i -= 4 * len(rcvr.ptrs) + 1
+        if 0 <= i < len(rcvr.bytes):
+            return rcvr.bytes[i]
+    else:
+        r = indexable_range(interp, rcvr)
+        if r is not None and 1 <= i <= r[1]:
+            return rcvr.ptrs[r[0] + i - 1]
+    raise PrimitiveFailed()
+
+
+@primitive(61, argc=2)
+def basic_at_put(interp, rcvr, index, value):
+    i = _index(index)
+    if rcvr.__class__ is not SqObject:
+        raise PrimitiveFailed()
+    fmt = rcvr.fmt
+    if fmt == FMT_BYTES or fmt == FMT_METHOD:
+        if value.__class__ is not int or not 0 <= value <= 255:
+            raise PrimitiveFailed()
+        if fmt == FMT_METHOD:
+            i -= 4 * len(rcvr.ptrs)
+        if 1 <= i <= len(rcvr.bytes):
+            rcvr.bytes[i - 1] = value
+            return value
+    elif fmt == FMT_WORDS:
+        if 1 <= i <= len(rcvr.words):
+            rcvr.words[i - 1] = positive32_value(interp.heap, value)
+            return value
+    else:
+        r = indexable_range(interp, rcvr)
+        if r is not None and 1 <= i <= r[1]:
+            rcvr.ptrs[r[0] + i - 1] = value
+            return value
+    raise PrimitiveFailed()
+
+
+@primitive(62, argc=0)
+def basic_size_prim(interp, rcvr):
+    return positive32_object(interp.heap, basic_size(interp, rcvr))
+
+
+@primitive(63, argc=1)
+def string_at(interp, rcvr, index):
+    i = _index(index)
+    if rcvr.__class__ is SqObject:
+        if rcvr.fmt == FMT_BYTES:
+            if 1 <= i <= len(rcvr.bytes):
+                return character(interp.heap, rcvr.bytes[i - 1])
+        elif rcvr.fmt == FMT_WORDS:
+            if 1 <= i <= len(rcvr.words) and rcvr.words[i - 1] < 256:
+                return character(interp.heap, rcvr.words[i - 1])
+    raise PrimitiveFailed()
+
+
+@primitive(64, argc=2)
+def string_at_put(interp, rcvr, index, value):
+    i = _index(index)
+    code = character_value(interp.heap, value)
+    if rcvr.__class__ is SqObject:
+        if rcvr.fmt == FMT_BYTES:
+            if 1 <= i <= len(rcvr.bytes) and 0 <= code <= 255:
+                rcvr.bytes[i - 1] = code
+                return value
+        elif rcvr.fmt == FMT_WORDS:
+            if 1 <= i <= len(rcvr.words) and 0 <= code <= 0xFFFFFFFF:
+                rcvr.words[i - 1] = code
+                return value
+    raise PrimitiveFailed()
+
+
+# Stream primitives next, nextPut:, atEnd: the image's Smalltalk code does the work.
+register_failing(65, 66, 67)
+
+
+# --- CompiledMethod literals --------------------------------------------------------------
+
+@primitive(68, argc=1)
+def object_at(interp, rcvr, index):
+    """CompiledMethod objectAt: (1 is the header, then the literals)."""
+    i = _index(index)
+    if rcvr.__class__ is SqObject and rcvr.fmt == FMT_METHOD and 1 <= i <= len(rcvr.ptrs):
+        return rcvr.ptrs[i - 1]
+    raise PrimitiveFailed()
+
+
+@primitive(69, argc=2)
+def object_at_put(interp, rcvr, index, value):
+    i = _index(index)
+    if rcvr.__class__ is SqObject and rcvr.fmt == FMT_METHOD and 1 <= i <= len(rcvr.ptrs):
+        rcvr.ptrs[i - 1] = value
+        return value
+    raise PrimitiveFailed()
+
+
+# --- instantiation ----------------------------------------------------------------------------
+
+def _instantiate(interp, cls, size: int):
+    if not is_class(cls):
+        raise PrimitiveFailed()
+    spec = format_inst_spec(cls.ptrs[2])
+    if spec >= 12 or spec == 5 or spec == 7:
+        raise PrimitiveFailed()
+    if size:
+        if spec < FMT_VAR:
+            raise PrimitiveFailed()
+        unit = 1 if spec >= FMT_BYTES else 4
+        if size * unit > MAX_ALLOCATION_BYTES:
+            raise PrimitiveFailed()
+    return interp.heap.instantiate(cls, size)
+
+
+@primitive(70, argc=0)
+def basic_new(interp, cls):
+    return _instantiate(interp, cls, 0)
+
+
+@primitive(71, argc=1)
+def basic_new_size(interp, cls, size):
+    n = positive32_value(interp.heap, size)
+    return _instantiate(interp, cls, n)
+
+
+@primitive(79, argc=2)
+def new_method(interp, cls, byte_count, header):
+    """CompiledMethod class newMethod: byteCount header: header (literals nil, bytes 0)."""
+    n = small_value(byte_count)
+    h = small_value(header)
+    if not is_class(cls) or n < 0 or n > MAX_ALLOCATION_BYTES:
+        raise PrimitiveFailed()
+    heap = interp.heap
+    return heap.new_method(cls, h, [heap.nil] * method_num_literals(h), bytes(n))
+
+
+# --- named instance variables -------------------------------------------------------------------
+
+def _fixed_fields(obj) -> int:
+    if obj.__class__ is not SqObject or obj.fmt > FMT_WEAK:
+        return 0
+    return format_inst_size(obj.cls.ptrs[2])
+
+
+@primitive(73, argc=1)
+def inst_var_at(interp, rcvr, index):
+    i = _index(index)
+    if 1 <= i <= _fixed_fields(rcvr):
+        return rcvr.ptrs[i - 1]
+    raise PrimitiveFailed()
+
+
+@primitive(74, argc=2)
+def inst_var_at_put(interp, rcvr, index, value):
+    i = _index(index)
+    if 1 <= i <= _fixed_fields(rcvr):
+        rcvr.ptrs[i - 1] = value
+        return value
+    raise PrimitiveFailed()
+
+
+# --- identity ----------------------------------------------------------------------------------------
+
+@primitive(75, argc=0)
+def identity_hash(interp, rcvr):
+    if rcvr.__class__ is not SqObject:
+        raise PrimitiveFailed()
+    return rcvr.hash
+
+
+@primitive(110, argc=1)
+def identical(interp, rcvr, arg):
+    heap = interp.heap
+    if rcvr.__class__ is int:
+        return boolean(heap, arg.__class__ is int and rcvr == arg)
+    return boolean(heap, rcvr is arg)
+
+
+@raw_primitive(169)
+def not_identical(interp, argc):
+    """~~ in images with closures (169 is a file primitive in older ones: it fails)."""
+    if argc != 1 or not interp.heap.info.has_closures:
+        return False
+    stack = interp.stack
+    a = stack[interp.sp - 1]
+    b = stack[interp.sp]
+    same = (a == b) if a.__class__ is int else (a is b)
+    heap = interp.heap
+    interp.pop_push(2, heap.false if same else heap.true)
+    return True
+
+
+@primitive(111, argc=0)
+def class_prim(interp, rcvr):
+    return interp.class_of(rcvr)
+
+
+@raw_primitive(170)
+def as_character(interp, argc):
+    """SmallInteger asCharacter in images with closures (a sound primitive before: fails)."""
+    if argc != 0 or not interp.heap.info.has_closures:
+        return False
+    code = interp.stack[interp.sp]
+    if code.__class__ is not int or not 0 <= code <= 0x3FFFFFFF:
+        return False
+    interp.pop_push(1, character(interp.heap, code))
+    return True
+
+
+# --- context stack pointer -----------------------------------------------------------------------
+
+@primitive(76, argc=1)
+def store_stackp(interp, ctx, new_sp):
+    """Context stackp: n; new slots become nil. The active context cannot be changed."""
+    n = small_value(new_sp)
+    if (ctx.__class__ is not SqObject or ctx.fmt > FMT_WEAK or ctx.ptrs is interp.stack
+            or not is_context(interp.heap, ctx) or n < 0
+            or n + CONTEXT_FIXED_FIELDS > len(ctx.ptrs)):
+        raise PrimitiveFailed()
+    p = ctx.ptrs
+    old = p[2] if p[2].__class__ is int else 0
+    nil = interp.heap.nil
+    for i in range(old + 1, n + 1):
+        p[CONTEXT_FIXED_FIELDS + i - 1] = nil
+    p[2] = n
+    return ctx
+
+
+# --- enumeration --------------------------------------------------------------------------------------
+
+class _Walk:
+    __slots__ = ("stamp", "objects", "position", "by_class")
+
+    def __init__(self, stamp, objects):
+        self.stamp = stamp
+        self.objects = objects
+        self.position = None
+        self.by_class: dict = {}
+
+
+_walks: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def all_objects(interp) -> list:
+    """Every object reachable from the heap's roots and the active context (and its
+    stack up to the stack pointer), each once: nil, false, true, the specials array first,
+    then depth first, as Heap.all_objects orders them."""
+    heap = interp.heap
+    sp = heap.specials.ptrs
+    order = [sp[S.NIL], sp[S.FALSE], sp[S.TRUE], heap.specials]
+    seen = set(map(id, order))
+    extra = list(heap.extra_roots)
+    ctx = getattr(interp, "ctx", None)
+    if ctx.__class__ is SqObject:
+        extra.append(ctx)
+    stack = interp.stack
+    if stack is not None:
+        extra.extend(x for x in stack[:interp.sp + 1] if x.__class__ is SqObject)
+    for x in extra:
+        if x.__class__ is SqObject and id(x) not in seen:
+            seen.add(id(x))
+            order.append(x)
+    todo = list(reversed(order))
+    seen_add = seen.add
+    append = order.append
+    push = todo.append
+    while todo:
+        obj = todo.pop()
+        c = obj.cls
+        if id(c) not in seen:
+            seen_add(id(c))
+            append(c)
+            push(c)
+        ptrs = obj.ptrs
+        if ptrs is not None:
+            for p in reversed(ptrs):
+                if p.__class__ is SqObject and id(p) not in seen:
+                    seen_add(id(p))
+                    append(p)
+                    push(p)
+    return order
+
+
+def _walk(interp, fresh: bool) -> _Walk:
+    heap = interp.heap
+    walk = _walks.get(heap)
+    stamp = heap.last_hash
+    if walk is None or (fresh and walk.stamp != stamp):
+        walk = _Walk(stamp, all_objects(interp))
+        _walks[heap] = walk
+    return walk
+
+
+def _instances(walk, cls):
+    entry = walk.by_class.get(id(cls))
+    if entry is None or entry[0] is not cls:
+        items = [o for o in walk.objects if o.cls is cls]
+        entry = (cls, items, {id(o): i for i, o in enumerate(items)})
+        walk.by_class[id(cls)] = entry
+    return entry
+
+
+@primitive(77, argc=0)
+def some_instance(interp, cls):
+    if cls.__class__ is not SqObject:
+        raise PrimitiveFailed()
+    items = _instances(_walk(interp, True), cls)[1]
+    if not items:
+        raise PrimitiveFailed()
+    return items[0]
+
+
+@primitive(78, argc=0)
+def next_instance(interp, obj):
+    if obj.__class__ is not SqObject:
+        raise PrimitiveFailed()
+    for fresh in (False, True):
+        _, items, pos = _instances(_walk(interp, fresh), obj.cls)
+        i = pos.get(id(obj))
+        if i is not None:
+            if i + 1 < len(items):
+                return items[i + 1]
+            raise PrimitiveFailed()
+    raise PrimitiveFailed()
+
+
+@primitive(138, argc=0)
+def some_object(interp, rcvr):
+    return _walk(interp, True).objects[0]
+
+
+@primitive(139, argc=0)
+def next_object(interp, obj):
+    """The object after `obj` in the enumeration, 0 after the last one."""
+    if obj.__class__ is not SqObject:
+        raise PrimitiveFailed()
+    for fresh in (False, True):
+        walk = _walk(interp, fresh)
+        if walk.position is None:
+            walk.position = {id(o): i for i, o in enumerate(walk.objects)}
+        i = walk.position.get(id(obj))
+        if i is not None:
+            return walk.objects[i + 1] if i + 1 < len(walk.objects) else 0
+    return 0
+
+
+# --- become -----------------------------------------------------------------------------------------------
+
+def _become_arrays(rcvr, arg):
+    if (rcvr.__class__ is not SqObject or arg.__class__ is not SqObject
+            or rcvr.fmt != FMT_VAR or arg.fmt != FMT_VAR or len(rcvr.ptrs) != len(arg.ptrs)):
+        raise PrimitiveFailed()
+    a = rcvr.ptrs
+    b = arg.ptrs
+    for x in a:
+        if x.__class__ is not SqObject:
+            raise PrimitiveFailed()
+    for x in b:
+        if x.__class__ is not SqObject:
+            raise PrimitiveFailed()
+    return list(a), list(b)
+
+
+def become_two_way(sources, targets) -> None:
+    """Exchange identities; each identity hash stays with the references (copyHash)."""
+    done = set()
+    for a, b in zip(sources, targets):
+        if a is b or (id(a), id(b)) in done:
+            continue
+        done.add((id(a), id(b)))
+        done.add((id(b), id(a)))
+        ha, hb = a.hash, b.hash
+        a.become(b)
+        a.hash, b.hash = ha, hb
+
+
+def become_one_way(interp, sources, targets, copy_hash: bool) -> None:
+    """Make every reference to sources[i] a reference to targets[i]."""
+    heap = interp.heap
+    forward = {}
+    for a, b in zip(sources, targets):
+        if a is not b:
+            forward[id(a)] = b
+            if copy_hash:
+                b.hash = a.hash
+    if not forward:
+        return
+    objects = all_objects(interp)
+    get = forward.get
+    for obj in objects:
+        c = get(id(obj.cls))
+        if c is not None:
+            obj.cls = c
+        p = obj.ptrs
+        if p is not None:
+            for i, x in enumerate(p):
+                if x.__class__ is SqObject:
+                    y = get(id(x))
+                    if y is not None:
+                        p[i] = y
+    stack = interp.stack
+    if stack is not None:
+        for i, x in enumerate(stack):
+            if x.__class__ is SqObject:
+                y = get(id(x))
+                if y is not None:
+                    stack[i] = y
+    roots = heap.extra_roots
+    for i, x in enumerate(roots):
+        y = get(id(x))
+        if y is not None:
+            roots[i] = y
+    s = get(id(heap.specials))
+    if s is not None:
+        heap.specials = s
+    heap.refresh_specials()
+    _walks.pop(heap, None)
+    interp.flush_method_cache()
+
+
+@primitive(128, argc=1)
+def array_become(interp, rcvr, arg):
+    a, b = _become_arrays(rcvr, arg)
+    become_two_way(a, b)
+    interp.flush_method_cache()
+    _walks.pop(interp.heap, None)
+    return rcvr
+
+
+@primitive(72, argc=1)
+def array_become_one_way(interp, rcvr, arg):
+    a, b = _become_arrays(rcvr, arg)
+    become_one_way(interp, a, b, True)
+    return rcvr
+
+
+@primitive(248, argc=1)
+def array_become_one_way_no_hash(interp, rcvr, arg):
+    a, b = _become_arrays(rcvr, arg)
+    become_one_way(interp, a, b, False)
+    return rcvr
+
+
+@primitive(249)
+def array_become_one_way_copy_hash(interp, rcvr, arg, *flag):
+    """elementsForwardIdentityTo: [copyHash:] (copyHash defaults to true)."""
+    if len(flag) > 1:
+        raise PrimitiveFailed()
+    copy_hash = boolean_value(interp.heap, flag[0]) if flag else True
+    a, b = _become_arrays(rcvr, arg)
+    become_one_way(interp, a, b, copy_hash)
+    return rcvr
+
+
+# --- replaceFrom:to:with:startingAt: -------------------------------------------------------------------
+
+@primitive(105, argc=4)
+def replace_from_to_with_starting_at(interp, rcvr, start, stop, repl, repl_start):
+    """Copy repl[replStart ..] into rcvr[start .. stop] (same storage format)."""
+    start = _index(start)
+    stop = _index(stop)
+    repl_start = _index(repl_start)
+    if rcvr.__class__ is not SqObject or repl.__class__ is not SqObject:
+        raise PrimitiveFailed()
+    fmt = rcvr.fmt
+    if fmt != repl.fmt or fmt == FMT_METHOD:
+        raise PrimitiveFailed()
+    if fmt == FMT_BYTES:
+        dst, src, d0, dn, s0, sn = rcvr.bytes, repl.bytes, 0, len(rcvr.bytes), 0, len(repl.bytes)
+    elif fmt == FMT_WORDS:
+        dst, src, d0, dn, s0, sn = rcvr.words, repl.words, 0, len(rcvr.words), 0, len(repl.words)
+    else:
+        rd = indexable_range(interp, rcvr)
+        rs = indexable_range(interp, repl)
+        if rd is None or rs is None:
+            raise PrimitiveFailed()
+        dst, src = rcvr.ptrs, repl.ptrs
+        d0, dn = rd
+        s0, sn = rs
+    count = stop - start + 1
+    if start < 1 or count < 0 or stop > dn or repl_start < 1 or repl_start - 1 + count > sn:
+        raise PrimitiveFailed()
+    if count:
+        di = d0 + start - 1
+        si = s0 + repl_start - 1
+        if dst is src and si < di < si + count:
+            for k in range(count):          # the C VM copies forwards, element by element
+                dst[di + k] = src[si + k]
+        else:
+            dst[di:di + count] = src[si:si + count]
+    return rcvr
+
+
+# --- memory ------------------------------------------------------------------------------------------------
+
+def bytes_left(interp) -> int:
+    used = interp.heap.memory_use()[1]
+    return max(0, MEMORY_LIMIT - used)
+
+
+@primitive(112, argc=0)
+def bytes_left_prim(interp, rcvr):
+    return positive32_object(interp.heap, bytes_left(interp))
+
+
+@primitive(129, argc=0)
+def special_objects_array(interp, rcvr):
+    return interp.heap.specials
+
+
+@primitive(130, 131, argc=0)
+def garbage_collect(interp, rcvr):
+    """Full/incremental GC: Python reclaims unreachable objects itself; answer bytesLeft."""
+    _walks.pop(interp.heap, None)
+    return positive32_object(interp.heap, bytes_left(interp))
+
+
+@primitive(132, argc=1)
+def points_to(interp, rcvr, arg):
+    heap = interp.heap
+    if rcvr.__class__ is not SqObject or rcvr.ptrs is None:
+        return heap.false
+    p = rcvr.ptrs
+    if rcvr.fmt == 3 and is_context(heap, rcvr):
+        p = p[:CONTEXT_FIXED_FIELDS + context_stackp(interp, rcvr)]
+    if arg.__class__ is int:
+        return boolean(heap, any(x.__class__ is int and x == arg for x in p))
+    return boolean(heap, any(x is arg for x in p))
+
+
+# --- shorts, fill, copy ---------------------------------------------------------------------------------
+
+def _short_count(rcvr) -> int:
+    if rcvr.__class__ is SqObject:
+        if rcvr.fmt == FMT_WORDS:
+            return 2 * len(rcvr.words)
+        if rcvr.fmt == FMT_BYTES:
+            return len(rcvr.bytes) // 2
+    raise PrimitiveFailed()
+
+
+@primitive(143, argc=1)
+def short_at(interp, rcvr, index):
+    """The index-th signed 16-bit value (little-endian memory, as on the oracle's host)."""
+    i = _index(index)
+    if not 1 <= i <= _short_count(rcvr):
+        raise PrimitiveFailed()
+    i -= 1
+    if rcvr.fmt == FMT_WORDS:
+        v = (rcvr.words[i >> 1] >> (16 * (i & 1))) & 0xFFFF
+    else:
+        v = rcvr.bytes[2 * i] | (rcvr.bytes[2 * i + 1] << 8)
+    return v - 0x10000 if v & 0x8000 else v
+
+
+@primitive(144, argc=2)
+def short_at_put(interp, rcvr, index, value):
+    i = _index(index)
+    v = small_value(value)
+    if not 1 <= i <= _short_count(rcvr) or not -0x8000 <= v <= 0x7FFF:
+        raise PrimitiveFailed()
+    i -= 1
+    u = v & 0xFFFF
+    if rcvr.fmt == FMT_WORDS:
+        shift = 16 * (i & 1)
+        w = rcvr.words[i >> 1]
+        rcvr.words[i >> 1] = (w & ~(0xFFFF << shift) & 0xFFFFFFFF) | (u << shift)
+    else:
+        rcvr.bytes[2 * i] = u & 0xFF
+        rcvr.bytes[2 * i + 1] = u >> 8
+    return value
+
+
+@primitive(145, argc=1)
+def constant_fill(interp, rcvr, value):
+    v = positive32_value(interp.heap, value)
+    if rcvr.__class__ is not SqObject:
+        raise PrimitiveFailed()
+    if rcvr.fmt == FMT_BYTES:
+        if v > 255:
+            raise PrimitiveFailed()
+        rcvr.bytes[:] = bytes((v,)) * len(rcvr.bytes)
+    elif rcvr.fmt == FMT_WORDS:
+        rcvr.words[:] = [v] * len(rcvr.words)
+    else:
+        raise PrimitiveFailed()
+    return rcvr
+
+
+def shallow_copy(heap, obj):
+    """A copy of `obj` with its own fields and a new identity hash."""
+    return SqObject(obj.cls, obj.fmt, heap.new_hash(),
+                    ptrs=None if obj.ptrs is None else list(obj.ptrs),
+                    bytes=None if obj.bytes is None else bytearray(obj.bytes),
+                    words=None if obj.words is None else list(obj.words))
+
+
+@primitive(148, argc=0)
+def clone(interp, rcvr):
+    if rcvr.__class__ is not SqObject:
+        return rcvr
+    if rcvr.ptrs is interp.stack:
+        interp_copy = shallow_copy(interp.heap, rcvr)
+        interp_copy.ptrs[2] = context_stackp(interp, rcvr)
+        return interp_copy
+    return shallow_copy(interp.heap, rcvr)
