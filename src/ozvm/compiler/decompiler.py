@@ -1,0 +1,1019 @@
+"""The decompiler: a guest CompiledMethod back to readable Smalltalk source.
+
+The shared images have no sources file, so this is how people read their methods.
+`decompile(space, method, cls=None, selector=None)` answers the method's source: the
+selector pattern, the primitive, the temporaries, then the statements.
+
+How it works (the idea of Squeak's Decompiler): the bytecodes are executed symbolically
+with a stack of expression trees; sends, stores and pops build the statements. The control
+structures the compiler inlines are recognised from their jump patterns:
+    cond jumpFalse/jumpTrue T ... [jump E] T: ... E:     ifTrue:/ifFalse:[ifFalse:/ifTrue:],
+                                                           and:, or:
+    S: cond jumpFalse/jumpTrue X ... jump S X:             whileTrue:/whileFalse: (and unary)
+    S: body jump S                                         repeat
+    [limit :=] i := init. S: i <= limit jumpFalse X ... i := i + step. jump S X:   to:do:
+    expr dup pushNil == jumpFalse ... (Opal)              ifNil:/ifNotNil:
+Blocks are `thisContext blockCopy: n` followed by a jump over the body (format 6502; the
+arguments are method temporaries stored by the first instructions of the body), or the
+closure bytecode (format 6505; copied values and temp vectors are shown as the ordinary
+temporaries of the scope that declares them).
+
+Names: the image keeps no temporary names, so method arguments are arg1, arg2..., every
+other temporary (block arguments included) t1, t2... (the conventions of Squeak's
+Decompiler). Instance variables, globals, class variables and selectors keep their names.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+from ..errors import OzError
+from ..memory import specials as S
+from ..memory.objects import (SqObject, float_of_words, method_num_args, method_num_temps,
+                              method_primitive)
+from .disassembler import decode
+
+DEFAULT_SPECIALS = ("+", "-", "<", ">", "<=", ">=", "=", "~=", "*", "/", "\\\\", "@",
+                    "bitShift:", "//", "bitAnd:", "bitOr:", "at:", "at:put:", "size", "next",
+                    "nextPut:", "atEnd", "==", "class", "blockCopy:", "value", "value:", "do:",
+                    "new", "new:", "x", "y")
+LOOP_SELECTORS = ("whileTrue:", "whileFalse:", "whileTrue", "whileFalse", "to:do:", "to:by:do:")
+QUICK_CONSTANTS = {256: "self", 257: "true", 258: "false", 259: "nil", 260: "-1", 261: "0",
+                   262: "1", 263: "2"}
+
+
+class DecompileError(OzError):
+    """A compiled method whose bytecodes do not follow the patterns the compilers emit."""
+
+
+# --- source of literals ---------------------------------------------------------
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_KEYWORDS = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*:)+$")
+_BINARY = re.compile(r"^[-+*/\\~<>=@%|&?!,]+$")
+
+
+def is_selector_text(name: str) -> bool:
+    return bool(_IDENT.match(name) or _KEYWORDS.match(name) or _BINARY.match(name))
+
+
+def string_source(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def symbol_source(name: str, in_array: bool = False) -> str:
+    if is_selector_text(name) and "_" not in name:    # `_` assigns in Squeak 2.2
+        return "#" + name
+    return "#" + string_source(name)
+
+
+def float_source(value: float) -> str:
+    if math.isnan(value):
+        raise DecompileError("a Float NaN has no literal syntax")
+    if math.isinf(value):
+        # no literal syntax either, but a decimal literal too large rounds to it
+        return "1.0e309" if value > 0 else "-1.0e309"
+    text = repr(value)
+    mantissa, _, exp = text.partition("e")
+    if "." not in mantissa:
+        mantissa += ".0"
+    if exp:
+        return "%se%d" % (mantissa, int(exp))
+    return mantissa
+
+
+def _text(obj) -> str:
+    return obj.bytes.decode("latin-1")
+
+
+def literal_source(space, obj, binding: bool = False, in_array: bool = False) -> str:
+    """Smalltalk source for a literal object (as it appears in a method's literal frame).
+    With `binding`, an association prints as its key (a global or class variable)."""
+    if obj.__class__ is int:
+        return str(obj)
+    if obj is space.nil:
+        return "nil"
+    if obj is space.true:
+        return "true"
+    if obj is space.false:
+        return "false"
+    sp = space.heap.specials.ptrs
+    cls = obj.cls
+    if cls is space.symbol_class():
+        return symbol_source(_text(obj), in_array)
+    if cls is sp[S.CLASS_STRING]:
+        return string_source(_text(obj))
+    if cls is sp[S.CLASS_CHARACTER]:
+        return "$" + chr(obj.ptrs[0])
+    if cls is sp[S.CLASS_FLOAT]:
+        return float_source(float_of_words(obj.words))
+    if cls is sp[S.CLASS_LARGE_POSITIVE_INTEGER]:
+        return str(int.from_bytes(obj.bytes, "little"))
+    if cls is space.large_negative_integer_class():
+        return str(-int.from_bytes(obj.bytes, "little"))
+    if cls is sp[S.CLASS_ARRAY]:
+        return "#(" + " ".join(literal_source(space, x, in_array=True) for x in obj.ptrs) + ")"
+    if cls is sp[S.CLASS_BYTE_ARRAY]:
+        return "#[" + " ".join(str(b) for b in obj.bytes) + "]"
+    if binding and obj.ptrs is not None and len(obj.ptrs) >= 2:
+        key = obj.ptrs[0]
+        if key.__class__ is SqObject and key.bytes is not None:
+            return _text(key)
+    raise DecompileError("a %s is not a literal" % space.layout.class_name_of(cls))
+
+
+def special_selectors(space) -> list:
+    """[(selector, argument count)] of the 32 special selectors of this image."""
+    arr = space.special(S.SPECIAL_SELECTORS)
+    out = []
+    for i, default in enumerate(DEFAULT_SPECIALS):
+        name = default
+        if arr is not space.nil and 2 * i < len(arr.ptrs):
+            sel = arr.ptrs[2 * i]
+            if sel.__class__ is SqObject and sel.bytes is not None:
+                name = _text(sel)
+        out.append((name, selector_arity(name)))
+    return out
+
+
+def selector_arity(sel: str) -> int:
+    if _BINARY.match(sel):
+        return 1
+    return sel.count(":")
+
+
+# --- expression trees ------------------------------------------------------------
+# precedence levels: 0 primary, 1 unary, 2 binary, 3 keyword, 4 cascade, 5 assignment
+
+class Node:
+    level = 0
+
+    def is_lit(self, text=None):
+        return False
+
+
+class Var(Node):
+    __slots__ = ("_name", "ref", "namer")
+
+    def __init__(self, name, ref=None, namer=None):
+        self._name = name
+        self.ref = ref        # ('temp', index) / ('arg', i) / ('inst', i) / ('lit', i)
+        self.namer = namer    # temporaries are named t1, t2... in the order the source shows them
+
+    @property
+    def name(self):
+        if self._name is None:
+            self._name = self.namer()
+        return self._name
+
+    def src(self, ind):
+        return self.name
+
+
+class Lit(Node):
+    __slots__ = ("text", "value")
+
+    def __init__(self, text, value=None):
+        self.text = text
+        self.value = value
+
+    def is_lit(self, text=None):
+        return text is None or self.text == text
+
+    def src(self, ind):
+        return self.text
+
+
+class TempVector(Node):
+    """The value of a temp holding a temp vector (6505), as copied into closures."""
+    __slots__ = ("vector",)
+
+    def __init__(self, vector):
+        self.vector = vector
+
+    def src(self, ind):
+        raise DecompileError("a temp vector is used as a value")
+
+
+class Send(Node):
+    __slots__ = ("rcv", "sel", "args", "level", "full")
+
+    def __init__(self, rcv, sel, args, full=None):
+        self.rcv = rcv
+        self.sel = sel
+        self.args = args
+        self.full = full      # for an inlined conditional: (selector, args) of its long form
+        self.level = 3 if sel.endswith(":") else (2 if _BINARY.match(sel) else 1)
+
+    def src(self, ind):
+        return self.rcv_src(ind) + " " + self.msg_src(ind)
+
+    def rcv_src(self, ind):
+        return wrap(self.rcv, 2 if self.level > 1 else 1, ind)
+
+    def msg_src(self, ind):
+        if self.level == 1:
+            return self.sel
+        if self.level == 2:
+            return self.sel + " " + wrap(self.args[0], 1, ind)
+        parts = self.sel.split(":")[:-1]
+        return " ".join("%s: %s" % (k, wrap(a, 2, ind)) for k, a in zip(parts, self.args))
+
+
+class Cascade(Node):
+    __slots__ = ("rcv", "parts", "done")
+    level = 4
+
+    def __init__(self, rcv):
+        self.rcv = rcv
+        self.parts = []       # Sends whose receiver is the CascadeReceiver
+        self.done = False
+
+    def src(self, ind):
+        first = self.parts[0]
+        head = wrap(self.rcv, 2 if first.level > 1 else 1, ind)
+        return head + " " + "; ".join(p.msg_src(ind) for p in self.parts)
+
+
+class CascadeReceiver(Node):
+    __slots__ = ("cascade",)
+
+    def __init__(self, cascade):
+        self.cascade = cascade
+
+
+class Assign(Node):
+    __slots__ = ("var", "value")
+    level = 5
+
+    def __init__(self, var, value):
+        self.var = var
+        self.value = value
+
+    def src(self, ind):
+        return self.var.name + " := " + wrap(self.value, 5, ind)
+
+
+class Return(Node):
+    __slots__ = ("value",)
+    level = 6
+
+    def __init__(self, value):
+        self.value = value
+
+    def src(self, ind):
+        return "^ " + wrap(self.value, 5, ind)
+
+
+class Brace(Node):
+    __slots__ = ("items",)
+
+    def __init__(self, items):
+        self.items = items
+
+    def src(self, ind):
+        return "{" + ". ".join(wrap(x, 5, ind) for x in self.items) + "}"
+
+
+class Block(Node):
+    """A block: a real one (closure or BlockContext) or the argument of an inlined message."""
+    __slots__ = ("args", "temps", "stmts")
+
+    def __init__(self, args, temps, stmts):
+        self.args = args
+        self.temps = temps
+        self.stmts = stmts
+
+    def src(self, ind):
+        head = "".join(":%s " % a.name for a in self.args)
+        if self.args:
+            head += "| "
+        if self.temps:
+            head += "| " + " ".join(t.name for t in self.temps) + " | "
+        stmts = self.stmts
+        if len(stmts) == 1 and stmts[0].is_lit("nil") and not self.args and not self.temps:
+            return "[]"
+        if not stmts:
+            return "[" + head.rstrip() + "]"
+        lines = [s.src(ind + 1) for s in stmts]
+        if len(lines) == 1 and "\n" not in lines[0] and len(lines[0]) + len(head) < 70:
+            return "[" + head + lines[0] + "]"
+        pad = "\n" + "\t" * (ind + 1)
+        return "[" + head.rstrip() + pad + ("." + pad).join(lines) + "]"
+
+
+def wrap(node, level, ind):
+    text = node.src(ind)
+    if node.level > level:
+        return "(" + text + ")"
+    if isinstance(node, Lit) and level == 1 and text.startswith("-") and False:
+        return "(" + text + ")"
+    return text
+
+
+# --- scopes -----------------------------------------------------------------------
+
+class Scope:
+    """The temporaries of the method or of one closure: index -> variable."""
+
+    def __init__(self, parent, names):
+        self.parent = parent
+        self.names = names          # index -> Var or TempVector
+        self.declared = []          # Vars declared in this scope, in index order
+        self.args = []
+
+
+class Vector:
+    """A temp vector (6505): the remote temporaries of one scope."""
+
+    def __init__(self, names):
+        self.names = names
+
+
+class _LoopMark:
+    pass
+
+
+# --- the decompiler ------------------------------------------------------------------
+
+class MethodDecompiler:
+
+    def __init__(self, space, method, cls, selector):
+        self.space = space
+        self.method = method
+        self.cls = cls
+        self.selector = selector
+        header = method.ptrs[0]
+        self.lits = method.ptrs[1:]
+        self.nargs = method_num_args(header)
+        self.ntemps = method_num_temps(header)
+        self.prim = method_primitive(header)
+        self.specials = special_selectors(space)
+        self.inst_names = space.layout.all_inst_var_names(cls) if cls is not None else []
+        self.closures = space.info.has_closures
+        self.temp_counter = 0
+
+    # --- names --------------------------------------------------------------------
+    def new_temp(self):
+        return Var(None, None, self.next_name)
+
+    def next_name(self):
+        self.temp_counter += 1
+        return "t%d" % self.temp_counter
+
+    def lit(self, i):
+        if i >= len(self.lits):
+            raise DecompileError("literal %d out of range" % i)
+        return self.lits[i]
+
+    def lit_node(self, i):
+        obj = self.lit(i)
+        return Lit(literal_source(self.space, obj), obj)
+
+    def lit_var(self, i):
+        obj = self.lit(i)
+        if obj.__class__ is not SqObject or obj.ptrs is None or len(obj.ptrs) < 2:
+            raise DecompileError("literal %d is no variable binding" % i)
+        key = obj.ptrs[0]
+        if key.__class__ is SqObject and key.bytes is not None:
+            return Var(_text(key), ("lit", i))
+        raise DecompileError("literal variable %d has no name" % i)
+
+    def inst_var(self, i):
+        if i < len(self.inst_names):
+            return Var(self.inst_names[i], ("inst", i))
+        raise DecompileError("instance variable %d out of range" % i)
+
+    def sel_text(self, i):
+        obj = self.lit(i)
+        if obj.__class__ is SqObject and obj.bytes is not None:
+            return _text(obj)
+        raise DecompileError("literal %d is not a selector" % i)
+
+    # --- top level ------------------------------------------------------------------
+    def run(self) -> str:
+        sel = self.selector
+        if sel is None:
+            raise DecompileError("the method's selector is unknown")
+        if selector_arity(sel) != self.nargs:
+            raise DecompileError("selector %s does not take %d arguments" % (sel, self.nargs))
+        arg_names = ["arg%d" % (i + 1) for i in range(self.nargs)]
+        prim = self.prim
+        body_lines = []
+        temps = []
+        self.stmts = None
+        if 256 <= prim <= 519:
+            if prim in QUICK_CONSTANTS:
+                body_lines = ["^ " + QUICK_CONSTANTS[prim]]
+            else:
+                body_lines = ["^ " + self.inst_var(prim - 264).name]
+        else:
+            self.instrs = decode(self.method.bytes)
+            self.index = {ins.pc: k for k, ins in enumerate(self.instrs)}
+            self.loops = {}
+            for k, ins in enumerate(self.instrs):
+                if ins.op == "jump" and ins.arg <= ins.pc:
+                    self.loops.setdefault(ins.arg, []).append(k)
+            self.active = set()
+            names = {}
+            for i in range(self.nargs):
+                names[i] = Var(arg_names[i], ("arg", i))
+            scope = Scope(None, names)
+            self.scope = scope
+            self.block_args = set()
+            self.hidden = set()
+            self.uses = {}
+            stack = []
+            stmts = []
+            first = 0
+            self.error_temp = None
+            ins0 = self.instrs[0]
+            if prim and ins0.op == "storeTemp" and ins0.arg == self.ntemps - 1 >= self.nargs:
+                # `<primitive: n error: code>`: the VM pushes the failure code, stored here
+                self.error_temp = self.temp(ins0.arg)
+                self.hidden.add(id(self.error_temp))
+                first = 1
+            self.seq(first, len(self.instrs), stack, stmts)
+            if stack:
+                raise DecompileError("values left on the stack at the end of the method")
+            if (len(stmts) > 1 and isinstance(stmts[-1], Return) and isinstance(stmts[-1].value, Var)
+                    and stmts[-1].value._name == "self" and self.instrs[-1].op == "returnSelf"):
+                stmts.pop()
+            self.stmts = stmts
+        lines = [self.pattern(arg_names)]
+        if prim and not 256 <= prim <= 519:
+            lines.append("\t" + self.primitive_source())
+        if self.stmts is not None:
+            temps = self.method_temps(self.scope)
+            body_lines = [s.src(1) for s in self.stmts]
+        if temps:
+            lines.append("\t| " + " ".join(temps) + " |")
+        lines.extend("\t" + b for b in self._dotted(body_lines))
+        return "\n".join(lines)
+
+    @staticmethod
+    def fold_value(stmts):
+        """Statements whose last one is a value: `loop. nil` and `c ifTrue: [^ x]. nil` are
+        how a loop and a one-armed conditional answer their value (nil): show them alone."""
+        if len(stmts) >= 2 and stmts[-1].is_lit("nil") and isinstance(stmts[-2], Send):
+            prev = stmts[-2]
+            if prev.sel in LOOP_SELECTORS or (
+                    prev.full is not None and len(prev.args) == 1 and prev.args[0].stmts
+                    and isinstance(prev.args[0].stmts[-1], Return)):
+                return stmts[:-1]
+        return stmts
+
+    @staticmethod
+    def _dotted(lines):
+        return [l + ("." if i < len(lines) - 1 else "") for i, l in enumerate(lines)]
+
+    def pattern(self, arg_names):
+        sel = self.selector
+        if self.nargs == 0:
+            return sel
+        if _BINARY.match(sel):
+            return "%s %s" % (sel, arg_names[0])
+        parts = sel.split(":")[:-1]
+        return " ".join("%s: %s" % (k, a) for k, a in zip(parts, arg_names))
+
+    def primitive_source(self):
+        if self.prim == 117 and self.lits:
+            spec = self.lits[0]
+            sp = self.space
+            if spec.__class__ is SqObject and spec.ptrs is not None and len(spec.ptrs) >= 2:
+                mod, fn = spec.ptrs[0], spec.ptrs[1]
+                if fn.__class__ is SqObject and fn.bytes is not None:
+                    if mod is sp.nil:
+                        return "<primitive: %s>" % string_source(_text(fn))
+                    return "<primitive: %s module: %s>" % (string_source(_text(fn)),
+                                                          string_source(_text(mod)))
+        if getattr(self, "error_temp", None) is not None:
+            return "<primitive: %d error: %s>" % (self.prim, self.error_temp.name)
+        return "<primitive: %d>" % self.prim
+
+    def method_temps(self, scope):
+        """Names of the method's temporaries (not block arguments or hidden ones)."""
+        out = []
+        if self.closures:
+            for v in scope.declared:
+                if id(v) not in self.block_args and id(v) not in self.hidden:
+                    out.append(v.name)
+            return out
+        for i in range(self.nargs, self.ntemps):
+            v = scope.names.get(i)
+            if v is None or id(v) in self.block_args or id(v) in self.hidden:
+                continue
+            out.append(v.name)
+        return out
+
+    # --- temporaries --------------------------------------------------------------------
+    def temp(self, i, scope=None):
+        scope = scope or self.scope
+        v = scope.names.get(i)
+        if v is None:
+            if scope.parent is None and i >= self.ntemps:
+                raise DecompileError("temporary %d out of range" % i)
+            v = self.new_temp()
+            v.ref = ("temp", i)
+            scope.names[i] = v
+            scope.declared.append(v)
+        return v
+
+    def remote(self, index, vec_temp):
+        vec = self.scope.names.get(vec_temp)
+        if not isinstance(vec, Vector):
+            raise DecompileError("temp %d is not a temp vector" % vec_temp)
+        if index >= len(vec.names):
+            raise DecompileError("remote temp %d outside its vector" % index)
+        return vec.names[index]
+
+    # --- sequences --------------------------------------------------------------------
+    def seq(self, i, end, stack, stmts, exit_pc=None):
+        """Decompile instructions i..end-1 into `stmts`, using `stack`. With `exit_pc`,
+        stop at a conditional jump to it (a loop's test) and answer its index."""
+        instrs = self.instrs
+        while i < end:
+            ins = instrs[i]
+            heads = self.loops.get(ins.pc)
+            if heads:
+                j = self._pick_loop(heads, i, end)
+                if j is not None:
+                    i = self.loop(i, j, stack, stmts)
+                    continue
+            op = ins.op
+            if op == "pushTemp":
+                v = self.scope.names.get(ins.arg) if self.closures else None
+                if isinstance(v, Vector):
+                    stack.append(TempVector(v))
+                else:
+                    stack.append(self.temp(ins.arg))
+            elif op == "pushRcvr":
+                stack.append(self.inst_var(ins.arg))
+            elif op == "pushLit":
+                stack.append(self.lit_node(ins.arg))
+            elif op == "pushLitVar":
+                stack.append(self.lit_var(ins.arg))
+            elif op == "pushSelf":
+                stack.append(Var("self"))
+            elif op == "pushConst":
+                stack.append(Lit(str(ins.arg)))
+            elif op == "pushThisContext":
+                stack.append(Var("thisContext"))
+            elif op in ("storeTemp", "popTemp", "storeRcvr", "popRcvr", "storeLitVar",
+                        "popLitVar", "storeRemote", "popRemote"):
+                if op == "popTemp" and stack and isinstance(stack[-1], _NewArray):
+                    self.make_vector(ins.arg, stack.pop().size)
+                    i += 1
+                    continue
+                if op.endswith("Temp"):
+                    var = self.temp(ins.arg)
+                elif op.endswith("Rcvr"):
+                    var = self.inst_var(ins.arg)
+                elif op.endswith("LitVar"):
+                    var = self.lit_var(ins.arg)
+                else:
+                    var = self.remote(ins.arg, ins.arg2)
+                value = self.pop(stack)
+                node = Assign(var, value)
+                if op.startswith("pop"):
+                    stmts.append(node)
+                else:
+                    stack.append(node)
+            elif op == "pop":
+                value = self.pop(stack)
+                if isinstance(value, Send) and isinstance(value.rcv, CascadeReceiver):
+                    value.rcv.cascade.parts.append(value)
+                else:
+                    stmts.append(value)
+            elif op == "dup":
+                top = self.pop(stack)
+                if isinstance(top, Cascade) and not top.done:
+                    casc = top
+                else:
+                    casc = Cascade(top)
+                stack.append(casc)
+                stack.append(CascadeReceiver(casc))
+            elif op in ("send", "superSend", "sendSpecial"):
+                if op == "sendSpecial":
+                    sel, nargs = self.specials[ins.arg]
+                else:
+                    sel, nargs = self.sel_text(ins.arg), ins.arg2
+                if sel == "blockCopy:" and op == "sendSpecial" and not self.closures \
+                        and stack and stack[-1].__class__ is Lit and len(stack) >= 2 \
+                        and isinstance(stack[-2], Var) and stack[-2]._name == "thisContext":
+                    i = self.old_block(i, stack)
+                    continue
+                if len(stack) < nargs + 1:
+                    raise DecompileError("stack underflow at pc %d" % ins.pc)
+                args = stack[len(stack) - nargs:]
+                del stack[len(stack) - nargs:]
+                rcv = stack.pop()
+                if op == "superSend":
+                    if not (isinstance(rcv, Var) and rcv._name == "self"):
+                        raise DecompileError("super send to something else than self")
+                    rcv = Var("super")
+                stack.append(self.send(rcv, sel, args))
+            elif op == "returnTop":
+                value = self.pop(stack)
+                self.leftovers(stack, stmts)
+                stmts.append(Return(value))
+            elif op == "returnSelf":
+                self.leftovers(stack, stmts)
+                stmts.append(Return(Var("self")))
+            elif op == "returnConst":
+                self.leftovers(stack, stmts)
+                stmts.append(Return(Lit(str(ins.arg))))
+            elif op == "blockReturn":
+                value = self.pop(stack)
+                stmts.append(_BlockValue(value))
+            elif op in ("jumpFalse", "jumpTrue"):
+                if exit_pc is not None and ins.arg == exit_pc:
+                    return i
+                i = self.conditional(i, end, stack, stmts)
+                continue
+            elif op == "jump":
+                raise DecompileError("unexpected jump at pc %d" % ins.pc)
+            elif op == "pushClosure":
+                i = self.closure(i, stack)
+                continue
+            elif op == "pushNewArray":
+                if ins.arg == 0:
+                    stack.append(Brace([]))
+                else:
+                    stack.append(_NewArray(ins.arg))
+            elif op == "consArray":
+                n = ins.arg
+                if len(stack) < n:
+                    raise DecompileError("stack underflow at pc %d" % ins.pc)
+                items = stack[len(stack) - n:]
+                del stack[len(stack) - n:]
+                stack.append(Brace(items))
+            elif op == "pushRemote":
+                stack.append(self.remote(ins.arg, ins.arg2))
+            else:
+                raise DecompileError("cannot decompile %s at pc %d" % (op, ins.pc))
+            i += 1
+        return None
+
+    def leftovers(self, stack, stmts):
+        """Squeak 2.2's compiler emits the statement before a return for value when it
+        `prefersValue` (an assignment, or ifTrue:ifFalse:/ifFalse:ifTrue: that does not
+        return in both arms): the return discards it. It is a statement all the same."""
+        if self.closures or not stack:
+            return
+        if len(stack) > 1:
+            raise DecompileError("several values left before a return")
+        node = stack[-1]
+        if isinstance(node, Send):
+            full = node.full
+            if full is None or full[0] not in ("ifTrue:ifFalse:", "ifFalse:ifTrue:"):
+                # `c ifTrue: [^ x] ifFalse: [...]` for value: no jump after the returning arm,
+                # so the else arm looked like the statements after a one-armed conditional
+                for q in range(len(stmts) - 1, -1, -1):
+                    prev = stmts[q]
+                    if (isinstance(prev, Send) and prev.full is not None and len(prev.args) == 1
+                            and not prev.full[1][1].stmts and prev.args[0].stmts
+                            and isinstance(prev.args[0].stmts[-1], Return)):
+                        other = Block([], [], stmts[q + 1:] + [stack.pop()])
+                        prev.sel, prev.args = prev.full[0], [prev.args[0], other]
+                        prev.full = (prev.sel, prev.args)
+                        del stmts[q + 1:]
+                        return
+                raise DecompileError("a message value is left on the stack before a return")
+            node.sel, node.args = full
+        elif isinstance(node, (CascadeReceiver, TempVector, _NewArray)):
+            raise DecompileError("a value is left on the stack before a return")
+        stmts.append(stack.pop())
+
+    def pop(self, stack):
+        if not stack:
+            raise DecompileError("stack underflow")
+        v = stack.pop()
+        if isinstance(v, _NewArray):
+            raise DecompileError("a new array is used as a value")
+        return v
+
+    def send(self, rcv, sel, args):
+        if isinstance(rcv, Cascade):
+            if rcv.done:
+                return Send(rcv, sel, args)
+            part = Send(CascadeReceiver(rcv), sel, args)
+            rcv.parts.append(part)
+            rcv.done = True
+            return rcv
+        return Send(rcv, sel, args)
+
+    def make_vector(self, temp_index, size):
+        names = [self.new_temp() for _ in range(size)]
+        vec = Vector(names)
+        self.scope.names[temp_index] = vec
+        self.scope.declared.extend(names)
+
+    # --- blocks ---------------------------------------------------------------------
+    def old_block(self, i, stack):
+        """`thisContext blockCopy: n` then a jump over the body (format 6502)."""
+        nargs_node = stack.pop()
+        stack.pop()
+        try:
+            nargs = int(nargs_node.text)
+        except ValueError:
+            raise DecompileError("blockCopy: with a non-integer argument")
+        jump = self.instrs[i + 1]
+        if jump.op != "jump" or jump.arg <= jump.pc:
+            raise DecompileError("blockCopy: is not followed by a jump over the block")
+        end = self.index.get(jump.arg)
+        if end is None:
+            raise DecompileError("block ends inside an instruction")
+        k = i + 2
+        args = []
+        for _ in range(nargs):
+            ins = self.instrs[k]
+            if ins.op != "popTemp":
+                raise DecompileError("block argument not stored at pc %d" % ins.pc)
+            args.append(self.temp(ins.arg))
+            k += 1
+        args.reverse()
+        for a in args:
+            self.block_args.add(id(a))
+        stmts = self.block_body(k, end, [])
+        stack.append(Block(args, [], stmts))
+        return end
+
+    def block_body(self, k, end, stack, nlocals=None):
+        stmts = []
+        self.seq(k, end, stack, stmts)
+        if stack:
+            raise DecompileError("block leaves values on its stack")
+        if stmts and isinstance(stmts[-1], _BlockValue):
+            stmts[-1] = stmts[-1].value
+            return self.fold_value(stmts)
+        if not (stmts and isinstance(stmts[-1], Return)):
+            raise DecompileError("block does not end with a return")
+        return stmts
+
+    def closure(self, i, stack):
+        ins = self.instrs[i]
+        ncopied, nargs, size = ins.arg, ins.arg2, ins.arg3
+        start = ins.next
+        end_pc = start + size
+        end = self.index.get(end_pc, len(self.instrs) if end_pc >= self.instrs[-1].next else None)
+        if end is None:
+            raise DecompileError("closure ends inside an instruction")
+        if len(stack) < ncopied:
+            raise DecompileError("closure copies more values than the stack holds")
+        copied = stack[len(stack) - ncopied:]
+        del stack[len(stack) - ncopied:]
+        outer = self.scope
+        names = {}
+        args = []
+        for a in range(nargs):
+            v = self.new_temp()
+            names[a] = v
+            args.append(v)
+            self.block_args.add(id(v))
+        for c, node in enumerate(copied):
+            if isinstance(node, TempVector):
+                names[nargs + c] = node.vector
+            elif isinstance(node, Var) and node.ref is not None:
+                names[nargs + c] = node
+            else:
+                raise DecompileError("closure copies a value that is no variable")
+        scope = Scope(outer, names)
+        self.scope = scope
+        try:
+            local_stack = []
+            k = i + 1
+            # local temps: the leading pushNils that stay on the stack
+            stmts = []
+            self.seq(k, end, local_stack, stmts)
+        finally:
+            self.scope = outer
+        value = None
+        if stmts and isinstance(stmts[-1], _BlockValue):
+            value = stmts.pop().value
+        elif not (stmts and isinstance(stmts[-1], Return)):
+            raise DecompileError("closure does not end with a return")
+        nlocal = len(local_stack)
+        for x in local_stack:
+            if not x.is_lit("nil"):
+                raise DecompileError("closure leaves values on its stack")
+        # temps of the block: indices nargs+ncopied .. +nlocal-1 (and temp vector slots)
+        base = nargs + ncopied
+        temps = []
+        for t in range(base, base + nlocal):
+            v = scope.names.get(t)
+            if v is None:
+                v = self.new_temp()
+                scope.names[t] = v
+                scope.declared.append(v)
+        for v in scope.declared:
+            temps.append(v)
+        # the nils pushed for the temps may have been consumed as statements' values: fine
+        if value is not None:
+            stmts.append(value)
+            stmts = self.fold_value(stmts)
+        stack.append(Block(args, temps, stmts))
+        return end
+
+    # --- control structures ------------------------------------------------------------
+    def _pick_loop(self, heads, i, end):
+        best = None
+        for j in heads:
+            if j not in self.active and i < j < end and (best is None or j > best):
+                best = j
+        return best
+
+    def loop(self, h, j, stack, stmts):
+        self.active.add(j)
+        back = self.instrs[j]
+        exit_pc = back.next
+        cond_stmts = []
+        cstack = []
+        c = self.seq(h, j, cstack, cond_stmts, exit_pc)
+        if c is None:
+            # repeat
+            if cstack:
+                raise DecompileError("repeat loop leaves values on the stack")
+            stmts.append(Send(Block([], [], cond_stmts), "repeat", []))
+            return j + 1
+        cond = self.pop(cstack)
+        if cstack:
+            raise DecompileError("loop test leaves values on the stack")
+        jump = self.instrs[c]
+        body = []
+        bstack = []
+        self.seq(c + 1, j, bstack, body)
+        if bstack:
+            raise DecompileError("loop body leaves values on the stack")
+        sel = "whileTrue" if jump.op == "jumpFalse" else "whileFalse"
+        node = self.to_do(cond_stmts, cond, sel, body, stmts)
+        if node is None:
+            cblock = Block([], [], cond_stmts + [cond])
+            if body:
+                node = Send(cblock, sel + ":", [Block([], [], body)])
+            else:
+                node = Send(cblock, sel, [])
+        stmts.append(node)
+        return j + 1
+
+    def to_do(self, cond_stmts, cond, sel, body, stmts):
+        if cond_stmts or sel != "whileTrue" or not stmts or not body:
+            return None
+        if not (isinstance(cond, Send) and cond.sel in ("<=", ">=") and isinstance(cond.rcv, Var)
+                and cond.rcv.ref and cond.rcv.ref[0] == "temp"):
+            return None
+        var = cond.rcv
+        init = stmts[-1]
+        if not (isinstance(init, Assign) and init.var is var):
+            return None
+        inc = body[-1]
+        if not (isinstance(inc, Assign) and inc.var is var and isinstance(inc.value, Send)
+                and inc.value.sel == "+" and inc.value.rcv is var
+                and isinstance(inc.value.args[0], Lit)):
+            return None
+        step = inc.value.args[0]
+        try:
+            step_value = float(step.text)
+        except ValueError:
+            return None
+        if step_value == 0 or (step_value > 0) != (cond.sel == "<="):
+            return None
+        limit = cond.args[0]
+        n = 1
+        if (isinstance(limit, Var) and limit.ref and limit.ref[0] == "temp" and len(stmts) >= 2
+                and isinstance(stmts[-2], Assign) and stmts[-2].var is limit
+                and limit.ref[1] > var.ref[1] and id(limit) not in self.block_args):
+            n = 2
+            limit_expr = stmts[-2].value
+            self.hidden.add(id(limit))
+        else:
+            limit_expr = limit
+        del stmts[len(stmts) - n:]
+        self.block_args.add(id(var))
+        block = Block([var], [], body[:-1])
+        if step.text == "1" and n == 1 or step.text == "1":
+            return Send(init.value, "to:do:", [limit_expr, block])
+        return Send(init.value, "to:by:do:", [limit_expr, step, block])
+
+    def conditional(self, i, end, stack, stmts):
+        ins = self.instrs[i]
+        cond = self.pop(stack)
+        t = self.index.get(ins.arg)
+        if t is None or t > end:
+            raise DecompileError("conditional jump at pc %d leaves its sequence" % ins.pc)
+        prev = self.instrs[t - 1]
+        positive = ins.op == "jumpFalse"       # the first branch runs when cond is true
+        if prev.op == "jump" and prev.arg > prev.pc and t - 1 > i:
+            e = self.index.get(prev.arg)
+            if e is None or e > end:
+                raise DecompileError("jump at pc %d leaves its sequence" % prev.pc)
+            then_stack, then = [], []
+            self.seq(i + 1, t - 1, then_stack, then)
+            else_stack, other = [], []
+            self.seq(t, e, else_stack, other)
+            self.finish_if(cond, positive, then, then_stack, other, else_stack, stack, stmts)
+            return e
+        then_stack, then = [], []
+        self.seq(i + 1, t, then_stack, then)
+        if then_stack:
+            raise DecompileError("one-armed conditional leaves a value at pc %d" % ins.pc)
+        sel = "ifTrue:" if positive else "ifFalse:"
+        full = ("ifTrue:ifFalse:" if positive else "ifFalse:ifTrue:", [Block([], [], then), Block([], [], [])])
+        stmts.append(Send(cond, sel, [full[1][0]], full))
+        return t
+
+    def finish_if(self, cond, positive, then, then_stack, other, else_stack, stack, stmts):
+        then_returns = bool(then) and isinstance(then[-1], Return) and not then_stack
+        else_returns = bool(other) and isinstance(other[-1], Return) and not else_stack
+        then_value = len(then_stack) == 1
+        else_value = len(else_stack) == 1
+        if len(then_stack) > 1 or len(else_stack) > 1:
+            raise DecompileError("conditional branch leaves several values")
+        long_sel = "ifTrue:ifFalse:" if positive else "ifFalse:ifTrue:"
+        if (then_value or then_returns) and (else_value or else_returns) and (then_value or else_value):
+            a = self.fold_value(then + then_stack)
+            b = self.fold_value(other + else_stack)
+            full = (long_sel, [Block([], [], a), Block([], [], b)])
+            stack.append(self.short_if(cond, positive, then, then_stack, other, else_stack, full))
+            return
+        if then_stack or else_stack:
+            raise DecompileError("conditional branches disagree about their value")
+        full = (long_sel, [Block([], [], then), Block([], [], other)])
+        if not other:
+            stmts.append(Send(cond, "ifTrue:" if positive else "ifFalse:", [Block([], [], then)], full))
+        elif not then:
+            stmts.append(Send(cond, "ifFalse:" if positive else "ifTrue:", [Block([], [], other)], full))
+        else:
+            stmts.append(Send(cond, long_sel, full[1], full))
+
+    @staticmethod
+    def short_if(cond, positive, then, then_stack, other, else_stack, full):
+        """The shortest source of a conditional that answers a value."""
+        then_value = len(then_stack) == 1
+        else_value = len(else_stack) == 1
+        a, b = full[1][0].stmts, full[1][1].stmts
+        if positive and else_value and not other and else_stack[0].is_lit("false") and then_value:
+            return Send(cond, "and:", [Block([], [], a)], full)
+        if positive and then_value and not then and then_stack[0].is_lit("true") and else_value:
+            return Send(cond, "or:", [Block([], [], b)], full)
+        if else_value and not other and else_stack[0].is_lit("nil"):
+            return Send(cond, "ifTrue:" if positive else "ifFalse:", [Block([], [], a)], full)
+        if then_value and not then and then_stack[0].is_lit("nil"):
+            return Send(cond, "ifFalse:" if positive else "ifTrue:", [Block([], [], b)], full)
+        return Send(cond, full[0], full[1], full)
+
+
+class _BlockValue(Node):
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+class _NewArray(Node):
+    __slots__ = ("size",)
+
+    def __init__(self, size):
+        self.size = size
+
+
+# --- finding a method's class and selector -------------------------------------------------
+
+def method_dictionary_items(space, cls):
+    """[(selector text, method)] of a class's method dictionary."""
+    md = cls.ptrs[1]
+    if md is space.nil or md.ptrs is None or len(md.ptrs) < 2:
+        return []
+    values = md.ptrs[1]
+    out = []
+    if values is space.nil or values.ptrs is None:
+        return out
+    for key, m in zip(md.ptrs[2:], values.ptrs):
+        if key is not space.nil and m.__class__ is SqObject and m.fmt == 12 and key.bytes is not None:
+            out.append((_text(key), m))
+    return out
+
+
+def find_method(space, method, cls=None):
+    """(class, selector) under which `method` is installed (searching `cls` first)."""
+    candidates = [cls] if cls is not None else []
+    if cls is None:
+        for c in space.classes():
+            candidates.append(c)
+            candidates.append(c.cls)
+    for c in candidates:
+        for sel, m in method_dictionary_items(space, c):
+            if m is method:
+                return c, sel
+    return cls, None
+
+
+def decompile(space, method, cls=None, selector=None) -> str:
+    """The Smalltalk source of a guest CompiledMethod (see the module docstring)."""
+    if method.__class__ is not SqObject or method.fmt != 12:
+        raise DecompileError("not a compiled method")
+    if cls is None or selector is None:
+        found_cls, found_sel = find_method(space, method, cls)
+        cls = cls or found_cls
+        selector = selector or found_sel
+    return MethodDecompiler(space, method, cls, selector).run()
