@@ -26,3 +26,22 @@ class UnsupportedImageFormat(ImageFormatError):
 class MembraneError(OzError):
     """Something tried to cross the membrane that may not (a host object into a guest,
     an object of one space into another, a wrong kind of mirror)."""
+
+
+class GuestError(OzError):
+    """A guest computation run by the host ended in a guest error (for Squeak 2.2, the
+    activation of `Debugger class>>openContext:label:contents:`; for PharoCandle its
+    error method). `message` is the guest's label, `stack` the guest's stack at the
+    error as 'Class>>selector' strings (innermost first)."""
+
+    def __init__(self, message: str, stack=None):
+        self.message = message
+        self.stack = list(stack or [])
+        text = message
+        if self.stack:
+            text += "\n" + "\n".join("  " + s for s in self.stack[:20])
+        super().__init__(text)
+
+
+class GuestTimeout(GuestError):
+    """A guest computation did not finish within the host's time or bytecode limit."""

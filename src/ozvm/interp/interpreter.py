@@ -1,0 +1,990 @@
+"""The V3 bytecode interpreter (Squeak 6502 blue-book bytecodes plus the 6504/6505
+closure bytecodes 138-143).
+
+One Interpreter runs one heap. Its *registers* are
+
+    ctx      the active context (a guest object), None when no process can run
+    stack    ctx.ptrs (the context's fields; the stack lives in it)
+    sp       index in `stack` of the top of the stack   (stackp + 5)
+    pc       0-based index of the next bytecode in the method's bytes
+    code, lits, off, receiver, temps   derived from ctx (see fetch)
+
+The hot loop (`_loop`) keeps them in Python locals and keeps self.ctx/self.stack in
+step; before calling out (primitives, slow paths) it writes self.sp/self.pc, and after a
+call that switched contexts it re-reads everything from self. A context's own pc/stackp
+fields are written whenever the context stops being active (sends, process switches,
+thisContext, stopping the loop) -- see store_registers.
+
+Slow paths (general sends, doesNotUnderstand:, non-local returns, closures...) live
+in methods working on self; primitives follow prims/base.py's convention.
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+from ..errors import OzError
+from ..memory import specials as S
+from ..memory.objects import SqObject
+from ..prims.base import PRIMITIVES, load_all
+from .contexts import (
+    CLOSURE, HOME, MAX_SMALLINT, METHOD, MIN_SMALLINT, RECEIVER, SENDER,
+    decode_method, method_of_context,
+)
+from .lookup import HOOK_PRIM, MethodLookup
+from .scheduler import Scheduler
+
+CHUNK = 4000        # bytecodes between two heartbeats
+
+
+class VMError(OzError):
+    """The guest did something the VM cannot go on from (an invalid bytecode,
+    a recursive doesNotUnderstand:...)."""
+
+
+class Interpreter(MethodLookup, Scheduler):
+    """Runs the processes of one heap."""
+
+    def __init__(self, heap):
+        load_all()
+        self.heap = heap
+        self.nil = heap.nil
+        self.true = heap.true
+        self.false = heap.false
+        info = heap.info
+        self.has_closures = bool(info is not None and info.has_closures)
+        self.method_cache: dict = {}
+        self.hooks: dict = {}          # method -> f(interp, argc, method) -> bool (handled)
+        self.base_contexts: dict = {}  # context -> f(interp, value) when it returns to nil
+        self.host_poll = None          # f(interp) -> bool: stop the interpreter ('stopped')
+        self.ctx = None
+        self.stack = None
+        self.sp = self.pc = 0
+        self.code = self.lits = self.receiver = self.temps = None
+        self.off = 0
+        self.new_method = None
+        self.stop_reason = None
+        self.started = False
+        self.bytecodes = 0
+        self.deadline = None
+        self.init_scheduler()
+        self.refresh_specials()
+
+    def refresh_specials(self) -> None:
+        """Cache the well-known classes and selectors (call after the specials change)."""
+        self.heap.refresh_specials()
+        sp = self.heap.specials.ptrs
+        get = (lambda i: sp[i] if i < len(sp) else self.nil)
+        self.nil = self.heap.nil
+        self.true = self.heap.true
+        self.false = self.heap.false
+        self.smallint_class = sp[S.CLASS_SMALLINTEGER]
+        self.method_context_class = sp[S.CLASS_METHOD_CONTEXT]
+        self.block_context_class = sp[S.CLASS_BLOCK_CONTEXT]
+        self.closure_class = get(S.CLASS_BLOCK_CLOSURE) if self.has_closures else None
+        self.array_class = sp[S.CLASS_ARRAY]
+        self.point_class = sp[S.CLASS_POINT]
+        self.special_selectors = sp[S.SPECIAL_SELECTORS].ptrs
+        self.about_to_return = get(S.SELECTOR_ABOUT_TO_RETURN)
+        self.run_with_in = get(S.SELECTOR_RUN_WITH_IN)
+        self.cannot_interpret = get(S.SELECTOR_CANNOT_INTERPRET)
+
+    # --- registers ----------------------------------------------------------------
+    def fetch(self, ctx) -> None:
+        """Make `ctx` the active context, loading the registers from its fields."""
+        self.ctx = ctx
+        p = ctx.ptrs
+        self.stack = p
+        meth = p[METHOD]
+        if meth.__class__ is int:            # a BlockContext: temps live in its home
+            hp = p[HOME].ptrs
+            meth = hp[METHOD]
+            self.temps = hp
+            self.receiver = hp[RECEIVER]
+        else:
+            self.temps = p
+            self.receiver = p[RECEIVER]
+        info = decode_method(meth, self.nil)
+        self.code = info[2]
+        self.lits = meth.ptrs
+        self.off = info[3]
+        pc = p[1]
+        if pc.__class__ is not int:
+            raise VMError("resuming a context that has returned (its pc is nil)")
+        self.pc = pc - info[3]
+        self.sp = p[2] + 5
+
+    def store_registers(self) -> None:
+        """Write pc and stackp into the active context."""
+        ctx = self.ctx
+        if ctx is None:
+            return
+        p = ctx.ptrs
+        p[1] = self.pc + 4 * len(method_of_context(ctx).ptrs) + 1
+        p[2] = self.sp - 5
+
+    def current_method(self):
+        return method_of_context(self.ctx)
+
+    # --- the stack, for primitives ----------------------------------------------------
+    def pop_push(self, n: int, value) -> None:
+        sp = self.sp - n + 1
+        self.stack[sp] = value
+        self.sp = sp
+
+    def push(self, value) -> None:
+        self.sp += 1
+        self.stack[self.sp] = value
+
+    def pop(self, n: int = 1) -> None:
+        self.sp -= n
+
+    def top(self):
+        return self.stack[self.sp]
+
+    def stack_value(self, depth: int):
+        return self.stack[self.sp - depth]
+
+    def class_of(self, obj):
+        return obj.cls if obj.__class__ is SqObject else self.smallint_class
+
+    def instantiate(self, cls, size=0):
+        return self.heap.instantiate(cls, size)
+
+    def transcript_out(self, text: str) -> None:
+        """Guest Transcript output (the host's stdout unless replaced)."""
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    def request_stop(self, reason: str) -> None:
+        """Ask the loop to return `reason` from run() at the next opportunity (soon:
+        after the current primitive or slow path)."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+
+    # --- running ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Load the image's active process (as the C VM does when it starts an image)."""
+        self.started = True
+        proc = self.active_process()
+        ctx = proc.ptrs[1]
+        if ctx is self.nil:
+            raise VMError("the image's active process has no suspended context")
+        self.fetch(ctx)
+
+    def run(self, max_bytecodes=None, deadline=None) -> str:
+        """Interpret until the guest quits ('quit'), the bytecode budget or the deadline
+        (a time.monotonic() value) is reached ('limit'), nothing can run any more
+        ('idle'), or host code asked to stop ('stopped', or whatever reason it gave
+        to request_stop). The guest's state is left consistent: calling run again
+        continues exactly where it stopped."""
+        if not self.started:
+            self.start()
+        self.stop_reason = None
+        self.deadline = deadline
+        limit = None if max_bytecodes is None else self.bytecodes + max_bytecodes
+        try:
+            while True:
+                if self.ctx is None:
+                    reason = self._idle_until_runnable(deadline)
+                    if reason is not None:
+                        return reason
+                    continue
+                return self._loop(limit, deadline)
+        finally:
+            self.deadline = None
+
+    def _idle_until_runnable(self, deadline):
+        """No process is active: wait for the timer or a signal to make one runnable."""
+        self.stop_reason = None
+        proc = self.wake_highest_priority()
+        if proc is not None:
+            self.transfer_to(proc)
+            self.stop_reason = None
+            return None
+        wait = self.milliseconds_to_next_timer()
+        if wait is None and not self.pending_signals:
+            return "idle"
+        if deadline is not None and time.monotonic() >= deadline:
+            return "limit"
+        if wait:
+            if deadline is not None:
+                wait = min(wait, max(0, (deadline - time.monotonic()) * 1000))
+            time.sleep(wait / 1000.0)
+        self.check_timers()
+        if self.host_poll is not None and self.host_poll(self):
+            return "stopped"
+        self.stop_reason = None
+        return None
+
+    def _heartbeat(self, limit, deadline):
+        """Timers, signals and the host's limits, every CHUNK bytecodes."""
+        self.check_timers()
+        if limit is not None and self.bytecodes >= limit:
+            self.request_stop("limit")
+        if deadline is not None and time.monotonic() >= deadline:
+            self.request_stop("limit")
+        if self.host_poll is not None and self.host_poll(self):
+            self.request_stop("stopped")
+
+    # --- the hot loop ---------------------------------------------------------------------
+    def _loop(self, limit, deadline) -> str:
+        nil = self.nil
+        true = self.true
+        false = self.false
+        SqObj = SqObject
+        int_ = int
+        prims = PRIMITIVES
+        mcache = self.method_cache
+        si_class = self.smallint_class
+        mctx_class = self.method_context_class
+        point_class = self.point_class
+        specsel = self.special_selectors
+        sel_at = specsel[32]
+        sel_atput = specsel[34]
+        sel_size = specsel[36]
+        heap = self.heap
+        specials = heap.specials.ptrs
+        has_closures = self.has_closures
+        quick_values = (None, true, false, nil, -1, 0, 1, 2)
+        MINI = MIN_SMALLINT
+        MAXI = MAX_SMALLINT
+
+        ctx = self.ctx
+        stack = self.stack
+        code = self.code
+        lits = self.lits
+        off = self.off
+        rcvr = self.receiver
+        temps = self.temps
+        sp = self.sp
+        pc = self.pc
+        self.stop_reason = None
+
+        while True:
+            chunk = CHUNK
+            if limit is not None and limit - self.bytecodes < chunk:
+                chunk = max(1, limit - self.bytecodes)
+            n = chunk
+            while n:
+                n -= 1
+                b = code[pc]
+                pc += 1
+                # ---------------------------------------------------------------- 0-111
+                if b < 0x70:
+                    if b < 0x20:
+                        sp += 1
+                        if b < 0x10:
+                            stack[sp] = rcvr.ptrs[b]
+                        else:
+                            stack[sp] = temps[b - 10]
+                        continue
+                    if b < 0x60:
+                        sp += 1
+                        if b < 0x40:
+                            stack[sp] = lits[b - 31]
+                        else:
+                            stack[sp] = lits[b - 63].ptrs[1]
+                        continue
+                    if b < 0x68:
+                        rcvr.ptrs[b - 96] = stack[sp]
+                    else:
+                        temps[b - 98] = stack[sp]
+                    sp -= 1
+                    continue
+                # ---------------------------------------------------------------- 176-207
+                if b >= 0xB0:
+                    if b >= 0xD0:
+                        sel = lits[(b & 15) + 1]
+                        argc = (b >> 4) - 13
+                    elif b < 0xC0:
+                        c = stack[sp]
+                        a = stack[sp - 1]
+                        if a.__class__ is int_ and c.__class__ is int_:
+                            if b < 0xB8:
+                                if b == 0xB0:
+                                    r = a + c
+                                    if MINI <= r <= MAXI:
+                                        sp -= 1
+                                        stack[sp] = r
+                                        continue
+                                elif b == 0xB1:
+                                    r = a - c
+                                    if MINI <= r <= MAXI:
+                                        sp -= 1
+                                        stack[sp] = r
+                                        continue
+                                else:
+                                    if b < 0xB5:
+                                        if b == 0xB2:
+                                            t = a < c
+                                        elif b == 0xB3:
+                                            t = a > c
+                                        else:
+                                            t = a <= c
+                                    elif b == 0xB5:
+                                        t = a >= c
+                                    elif b == 0xB6:
+                                        t = a == c
+                                    else:
+                                        t = a != c
+                                    sp -= 1
+                                    stack[sp] = true if t else false
+                                    continue
+                            else:
+                                r = None
+                                if b == 0xB8:
+                                    r = a * c
+                                elif b == 0xB9:
+                                    if c and a % c == 0:
+                                        r = a // c
+                                elif b == 0xBA:
+                                    if c:
+                                        r = a % c
+                                elif b == 0xBB:
+                                    heap.last_hash = h = (13849 + 27181 * heap.last_hash) & 0xFFFF
+                                    sp -= 1
+                                    stack[sp] = SqObj(point_class, 1, h & 0xFFF, [a, c])
+                                    continue
+                                elif b == 0xBC:
+                                    if c >= 0:
+                                        if c < 31:
+                                            r = a << c
+                                    else:
+                                        r = a >> -c if c > -32 else (-1 if a < 0 else 0)
+                                elif b == 0xBD:
+                                    if c:
+                                        r = a // c
+                                elif b == 0xBE:
+                                    r = a & c
+                                else:
+                                    r = a | c
+                                if r is not None and MINI <= r <= MAXI:
+                                    sp -= 1
+                                    stack[sp] = r
+                                    continue
+                        i = (b - 0xB0) * 2
+                        sel = specsel[i]
+                        argc = specsel[i + 1]
+                    else:
+                        if b == 0xC6:                                   # ==
+                            c = stack[sp]
+                            a = stack[sp - 1]
+                            sp -= 1
+                            stack[sp] = true if (a is c or (a.__class__ is int_ and a == c)) else false
+                            continue
+                        if b == 0xC7:                                   # class
+                            a = stack[sp]
+                            stack[sp] = a.cls if a.__class__ is SqObj else si_class
+                            continue
+                        if b == 0xC0:                                   # at:
+                            a = stack[sp - 1]
+                            c = stack[sp]
+                            if a.__class__ is SqObj and a.fmt == 2 and c.__class__ is int_:
+                                entry = mcache.get((a.cls, sel_at))
+                                if entry is not None and entry[1] == 60 and 0 < c <= len(a.ptrs):
+                                    sp -= 1
+                                    stack[sp] = a.ptrs[c - 1]
+                                    continue
+                            sel = sel_at
+                            argc = 1
+                        elif b == 0xC1:                                 # at:put:
+                            a = stack[sp - 2]
+                            c = stack[sp - 1]
+                            if a.__class__ is SqObj and a.fmt == 2 and c.__class__ is int_:
+                                entry = mcache.get((a.cls, sel_atput))
+                                if entry is not None and entry[1] == 61 and 0 < c <= len(a.ptrs):
+                                    r = stack[sp]
+                                    a.ptrs[c - 1] = r
+                                    sp -= 2
+                                    stack[sp] = r
+                                    continue
+                            sel = sel_atput
+                            argc = 2
+                        elif b == 0xC2:                                 # size
+                            a = stack[sp]
+                            if a.__class__ is SqObj and a.fmt == 2:
+                                entry = mcache.get((a.cls, sel_size))
+                                if entry is not None and entry[1] == 62:
+                                    stack[sp] = len(a.ptrs)
+                                    continue
+                            sel = sel_size
+                            argc = 0
+                        else:
+                            i = (b - 0xB0) * 2
+                            sel = specsel[i]
+                            argc = specsel[i + 1]
+                # ---------------------------------------------------------------- 112-127
+                elif b < 0x80:
+                    if b < 0x78:
+                        sp += 1
+                        if b >= 0x74:
+                            stack[sp] = b - 117
+                        elif b == 0x70:
+                            stack[sp] = rcvr
+                        elif b == 0x73:
+                            stack[sp] = nil
+                        elif b == 0x71:
+                            stack[sp] = true
+                        else:
+                            stack[sp] = false
+                        continue
+                    if b == 0x7C:
+                        val = stack[sp]
+                    elif b == 0x78:
+                        val = rcvr
+                    elif b == 0x7B:
+                        val = nil
+                    elif b == 0x79:
+                        val = true
+                    elif b == 0x7A:
+                        val = false
+                    elif b == 0x7D:
+                        val = stack[sp]
+                    else:
+                        raise VMError("invalid bytecode %d" % b)
+                    target = stack[0]
+                    if (b == 0x7D or (stack[4] is nil and stack[3].__class__ is not int_)) \
+                            and target is not nil and target.ptrs[1] is not nil:
+                        # return to the sender (or a block's caller): nothing in between
+                        stack[0] = nil
+                        stack[1] = nil
+                        ctx = target
+                        self.ctx = ctx
+                        stack = ctx.ptrs
+                        self.stack = stack
+                        meth = stack[3]
+                        if meth.__class__ is int_:
+                            temps = stack[5].ptrs
+                            meth = temps[3]
+                            rcvr = temps[5]
+                        else:
+                            temps = stack
+                            rcvr = stack[5]
+                        info = meth.cache
+                        if info is None or info[0] is not meth:
+                            info = decode_method(meth, nil)
+                        code = info[2]
+                        off = info[3]
+                        lits = meth.ptrs
+                        pc = stack[1] - off
+                        sp = stack[2] + 6
+                        stack[sp] = val
+                        continue
+                    self.sp = sp
+                    self.pc = pc
+                    self.do_return(val, b == 0x7D)
+                    if self.ctx is not ctx:
+                        ctx = self.ctx
+                        stack = self.stack
+                        code = self.code
+                        lits = self.lits
+                        off = self.off
+                        rcvr = self.receiver
+                        temps = self.temps
+                    sp = self.sp
+                    pc = self.pc
+                    if self.stop_reason:
+                        break
+                    continue
+                # ---------------------------------------------------------------- 144-175
+                elif b >= 0x90:
+                    if b < 0x98:
+                        pc += b - 0x8F
+                        continue
+                    if b < 0xA0:
+                        a = stack[sp]
+                        if a is false:
+                            sp -= 1
+                            pc += b - 0x97
+                            continue
+                        if a is true:
+                            sp -= 1
+                            continue
+                        sel = specials[S.SELECTOR_MUST_BE_BOOLEAN]
+                        argc = 0
+                    elif b < 0xA8:
+                        pc += (b - 0xA4) * 256 + code[pc] + 1
+                        continue
+                    else:
+                        a = stack[sp]
+                        if b < 0xAC:
+                            if a is true:
+                                sp -= 1
+                                pc += (b - 0xA8) * 256 + code[pc] + 1
+                                continue
+                            if a is false:
+                                sp -= 1
+                                pc += 1
+                                continue
+                        else:
+                            if a is false:
+                                sp -= 1
+                                pc += (b - 0xAC) * 256 + code[pc] + 1
+                                continue
+                            if a is true:
+                                sp -= 1
+                                pc += 1
+                                continue
+                        pc += 1
+                        sel = specials[S.SELECTOR_MUST_BE_BOOLEAN]
+                        argc = 0
+                # ---------------------------------------------------------------- 128-143
+                else:
+                    if b == 0x87:                                       # pop
+                        sp -= 1
+                        continue
+                    if b == 0x88:                                       # dup
+                        stack[sp + 1] = stack[sp]
+                        sp += 1
+                        continue
+                    if b == 0x80 or b == 0x81 or b == 0x82:
+                        c = code[pc]
+                        pc += 1
+                        kind = c >> 6
+                        i = c & 63
+                        if b == 0x80:
+                            sp += 1
+                            if kind == 0:
+                                stack[sp] = rcvr.ptrs[i]
+                            elif kind == 1:
+                                stack[sp] = temps[i + 6]
+                            elif kind == 2:
+                                stack[sp] = lits[i + 1]
+                            else:
+                                stack[sp] = lits[i + 1].ptrs[1]
+                            continue
+                        a = stack[sp]
+                        if kind == 0:
+                            rcvr.ptrs[i] = a
+                        elif kind == 1:
+                            temps[i + 6] = a
+                        elif kind == 3:
+                            lits[i + 1].ptrs[1] = a
+                        else:
+                            raise VMError("invalid extended store bytecode %d %d" % (b, c))
+                        if b == 0x82:
+                            sp -= 1
+                        continue
+                    if b == 0x83:
+                        c = code[pc]
+                        pc += 1
+                        sel = lits[(c & 31) + 1]
+                        argc = c >> 5
+                    elif b == 0x86:
+                        c = code[pc]
+                        pc += 1
+                        sel = lits[(c & 63) + 1]
+                        argc = c >> 6
+                    elif b == 0x84 or b == 0x85:
+                        c = code[pc]
+                        if b == 0x84:
+                            i = code[pc + 1]
+                            pc += 2
+                            kind = c >> 5
+                            if kind == 0:
+                                sel = lits[i + 1]
+                                argc = c & 31
+                            elif kind == 1:
+                                sel = lits[i + 1]
+                                argc = c & 31
+                                kind = -1           # super send
+                            elif kind == 2:
+                                sp += 1
+                                stack[sp] = rcvr.ptrs[i]
+                                continue
+                            elif kind == 3:
+                                sp += 1
+                                stack[sp] = lits[i + 1]
+                                continue
+                            elif kind == 4:
+                                sp += 1
+                                stack[sp] = lits[i + 1].ptrs[1]
+                                continue
+                            elif kind == 5:
+                                rcvr.ptrs[i] = stack[sp]
+                                continue
+                            elif kind == 6:
+                                rcvr.ptrs[i] = stack[sp]
+                                sp -= 1
+                                continue
+                            else:
+                                lits[i + 1].ptrs[1] = stack[sp]
+                                continue
+                        else:
+                            pc += 1
+                            sel = lits[(c & 31) + 1]
+                            argc = c >> 5
+                            kind = -1
+                        if kind == -1:
+                            self.sp = sp
+                            self.pc = pc
+                            self.send(sel, argc, lits[-1].ptrs[1].ptrs[0])
+                            if self.ctx is not ctx:
+                                ctx = self.ctx
+                                stack = self.stack
+                                code = self.code
+                                lits = self.lits
+                                off = self.off
+                                rcvr = self.receiver
+                                temps = self.temps
+                            sp = self.sp
+                            pc = self.pc
+                            if self.stop_reason:
+                                break
+                            continue
+                    elif b == 0x89:                                     # thisContext
+                        self.sp = sp
+                        self.pc = pc
+                        self.store_registers()
+                        sp += 1
+                        stack[sp] = ctx
+                        continue
+                    elif has_closures and 0x8A <= b <= 0x8F:
+                        self.sp = sp
+                        self.pc = pc
+                        self.closure_bytecode(b, code, temps)
+                        sp = self.sp
+                        pc = self.pc
+                        continue
+                    else:
+                        raise VMError("invalid bytecode %d" % b)
+
+                # ------------------------------------------------------------ send sel/argc
+                a = stack[sp - argc]
+                entry = mcache.get((a.cls if a.__class__ is SqObj else si_class, sel))
+                if entry is not None:
+                    prim = entry[1]
+                    if prim:
+                        if prim > 255:
+                            if prim < 264:
+                                if prim != 256:
+                                    a = quick_values[prim - 256]
+                            else:
+                                a = a.ptrs[prim - 264]
+                            sp -= argc
+                            stack[sp] = a
+                            continue
+                        if prim > 0:
+                            f = prims.get(prim)
+                            if f is not None:
+                                self.sp = sp
+                                self.pc = pc
+                                self.new_method = entry[0]
+                                if f(self, argc):
+                                    if self.ctx is not ctx:
+                                        ctx = self.ctx
+                                        stack = self.stack
+                                        code = self.code
+                                        lits = self.lits
+                                        off = self.off
+                                        rcvr = self.receiver
+                                        temps = self.temps
+                                        pc = self.pc
+                                    sp = self.sp
+                                    if self.stop_reason:
+                                        break
+                                    continue
+                        else:
+                            entry = None            # hooked: the slow path runs the hook
+                if entry is not None:
+                    # activate the method: a new MethodContext
+                    meth = entry[0]
+                    stack[1] = pc + off
+                    stack[2] = sp - argc - 6
+                    p = [ctx, entry[3], entry[4], meth, nil]
+                    p += stack[sp - argc:sp + 1]
+                    p += entry[5]
+                    heap.last_hash = h = (13849 + 27181 * heap.last_hash) & 0xFFFF
+                    ctx = SqObj(mctx_class, 3, h & 0xFFF, p)
+                    self.ctx = ctx
+                    self.stack = stack = temps = p
+                    rcvr = a
+                    code = entry[2]
+                    off = entry[3]
+                    lits = meth.ptrs
+                    pc = 0
+                    sp = entry[4] + 5
+                    continue
+                self.sp = sp
+                self.pc = pc
+                self.send(sel, argc)
+                if self.ctx is not ctx:
+                    ctx = self.ctx
+                    stack = self.stack
+                    code = self.code
+                    lits = self.lits
+                    off = self.off
+                    rcvr = self.receiver
+                    temps = self.temps
+                sp = self.sp
+                pc = self.pc
+                if self.stop_reason:
+                    break
+            # ---------------------------------------------------------------- heartbeat
+            self.bytecodes += chunk - n
+            if ctx is not None and self.ctx is ctx:
+                self.sp = sp
+                self.pc = pc
+            if not self.stop_reason:
+                self._heartbeat(limit, deadline)
+            if self.stop_reason:
+                reason = self.stop_reason
+                self.stop_reason = None
+                self.store_registers()
+                return reason
+            if self.ctx is not ctx:
+                ctx = self.ctx
+                stack = self.stack
+                code = self.code
+                lits = self.lits
+                off = self.off
+                rcvr = self.receiver
+                temps = self.temps
+            sp = self.sp
+            pc = self.pc
+
+    # --- sends (the general path) -------------------------------------------------------
+    def send(self, selector, argc: int, lookup_class=None) -> None:
+        """Send `selector` to the receiver under the `argc` arguments on the stack."""
+        rcvr = self.stack[self.sp - argc]
+        cls = self.class_of(rcvr) if lookup_class is None else lookup_class
+        entry = self.cache_entry(cls, selector)
+        if entry is not None:
+            self.execute(entry, argc)
+            return
+        try:
+            found = self.lookup(cls, selector)
+        except LookupError as e:
+            # a class without a method dictionary: #cannotInterpret: from its superclass
+            self.replace_args_by_message(selector, argc, cls)
+            self.send(self.cannot_interpret, 1, e.args[1].ptrs[0])
+            return
+        if found is None:
+            dnu = self.heap.specials.ptrs[S.SELECTOR_DOES_NOT_UNDERSTAND]
+            if selector is dnu:
+                raise VMError("recursive doesNotUnderstand: (the receiver's class has no "
+                              "doesNotUnderstand: method)")
+            self.replace_args_by_message(selector, argc, cls)
+            self.send(dnu, 1, cls)
+            return
+        # an object that is not a compiled method: objectAsMethod run: selector with: args in: receiver
+        args = self.heap.new_array(self.stack[self.sp - argc + 1:self.sp + 1])
+        self.sp -= argc + 1
+        self.push(found)
+        self.push(selector)
+        self.push(args)
+        self.push(rcvr)
+        self.send(self.run_with_in, 3)
+
+    def replace_args_by_message(self, selector, argc, cls) -> None:
+        msg_class = self.heap.specials.ptrs[S.CLASS_MESSAGE]
+        msg = self.heap.instantiate(msg_class)
+        sp = self.sp
+        msg.ptrs[0] = selector
+        msg.ptrs[1] = self.heap.new_array(self.stack[sp - argc + 1:sp + 1])
+        if len(msg.ptrs) > 2:
+            msg.ptrs[2] = cls
+        self.sp = sp - argc
+        self.push(msg)
+
+    def execute(self, entry, argc: int) -> None:
+        """Run a found method: its hook, its primitive, else a new context."""
+        meth = entry[0]
+        prim = entry[1]
+        if prim == HOOK_PRIM:
+            hook = self.hooks.get(meth)
+            if hook is not None and hook(self, argc, meth):
+                return
+            entry = decode_method(meth, self.nil)
+            prim = entry[1]
+        if prim:
+            if 255 < prim < 520:
+                rcvr = self.stack[self.sp - argc]
+                if prim == 256:
+                    value = rcvr
+                elif prim < 264:
+                    value = (self.true, self.false, self.nil, -1, 0, 1, 2)[prim - 257]
+                else:
+                    value = rcvr.ptrs[prim - 264]
+                self.pop_push(argc + 1, value)
+                return
+            f = PRIMITIVES.get(prim)
+            if f is not None:
+                self.new_method = meth
+                sp = self.sp
+                if f(self, argc):
+                    return
+                self.sp = sp
+        self.activate(entry, argc)
+
+    def activate(self, entry, argc: int) -> None:
+        """A new MethodContext for `entry`'s method with the receiver and arguments on
+        the stack, which become the active context."""
+        meth = entry[0]
+        sp = self.sp
+        stack = self.stack
+        self.sp = sp - argc - 1
+        self.store_registers()
+        p = [self.ctx, entry[3], entry[4], meth, self.nil]
+        p += stack[sp - argc:sp + 1]
+        p += entry[5]
+        if argc != entry[6]:
+            p += [self.nil] * (entry[6] - argc)
+        ctx = SqObject(self.method_context_class, 3, self.heap.new_hash(), p)
+        self.fetch(ctx)
+
+    def new_context(self, sender, meth, receiver, args, closure=None):
+        """A suspended MethodContext that will run `meth` from its first bytecode."""
+        entry = decode_method(meth, self.nil)
+        nil = self.nil
+        p = [sender, entry[3], entry[4], meth, nil if closure is None else closure, receiver]
+        p += list(args)
+        p += [nil] * (entry[7] - len(args))
+        return SqObject(self.method_context_class, 3, self.heap.new_hash(), p)
+
+    # --- returns ---------------------------------------------------------------------------
+    def home_context(self, ctx):
+        """The method context a ^-return of `ctx` returns from."""
+        if self.has_closures:
+            nil = self.nil
+            while ctx.ptrs[CLOSURE] is not nil:
+                ctx = ctx.ptrs[CLOSURE].ptrs[0]
+            return ctx
+        if ctx.ptrs[METHOD].__class__ is int:
+            return ctx.ptrs[HOME]
+        return ctx
+
+    def is_unwind_marked(self, ctx) -> bool:
+        meth = ctx.ptrs[METHOD]
+        return (meth.__class__ is SqObject and meth.fmt == 12
+                and decode_method(meth, self.nil)[1] == 198)
+
+    def do_return(self, value, block_return: bool) -> None:
+        """Return `value` from the active context: to its caller for a block return,
+        else from its home method to the home's sender (unwinding as the C VM does)."""
+        nil = self.nil
+        ctx = self.ctx
+        if block_return:
+            target = ctx.ptrs[SENDER]
+        else:
+            target = self.home_context(ctx).ptrs[SENDER]
+        if target is nil:
+            callback = self.base_contexts.pop(ctx, None)
+            if callback is not None:
+                ctx.ptrs[SENDER] = nil
+                ctx.ptrs[1] = nil
+                callback(self, value)
+                return
+            self.cannot_return(value)
+            return
+        if target.ptrs[1] is nil:
+            self.cannot_return(value)
+            return
+        unwinding = self.about_to_return is not nil
+        c = ctx.ptrs[SENDER]
+        while c is not target:
+            if c is nil:
+                self.cannot_return(value)
+                return
+            if unwinding and self.is_unwind_marked(c):
+                self.store_registers()
+                self.push(ctx)
+                self.push(value)
+                self.push(c)
+                self.send(self.about_to_return, 2)
+                return
+            c = c.ptrs[SENDER]
+        c = ctx
+        while c is not target:
+            nxt = c.ptrs[SENDER]
+            c.ptrs[SENDER] = nil
+            c.ptrs[1] = nil
+            c = nxt
+        self.fetch(target)
+        self.push(value)
+
+    def cannot_return(self, value) -> None:
+        self.store_registers()
+        self.push(self.ctx)
+        self.push(value)
+        self.send(self.heap.specials.ptrs[S.SELECTOR_CANNOT_RETURN], 1)
+
+    # --- closures (6504/6505) ------------------------------------------------------------------
+    def closure_bytecode(self, b: int, code, temps) -> None:
+        pc = self.pc
+        stack = self.stack
+        sp = self.sp
+        if b == 0x8A:                                   # push new array
+            c = code[pc]
+            pc += 1
+            count = c & 127
+            arr = self.heap.instantiate(self.array_class, count)
+            if c > 127:
+                arr.ptrs[:] = stack[sp - count + 1:sp + 1]
+                sp -= count
+            sp += 1
+            stack[sp] = arr
+        elif b == 0x8B:
+            raise VMError("bytecode 139 (callPrimitive) is not supported in V3 images")
+        elif b == 0x8C:                                 # push remote temp
+            i = code[pc]
+            vec = temps[code[pc + 1] + 6]
+            pc += 2
+            sp += 1
+            stack[sp] = vec.ptrs[i]
+        elif b == 0x8D or b == 0x8E:                    # store (and pop) remote temp
+            i = code[pc]
+            vec = temps[code[pc + 1] + 6]
+            pc += 2
+            vec.ptrs[i] = stack[sp]
+            if b == 0x8E:
+                sp -= 1
+        else:                                           # push closure
+            c = code[pc]
+            nargs = c & 15
+            ncopied = c >> 4
+            size = code[pc + 1] * 256 + code[pc + 2]
+            pc += 3
+            clo = self.heap.instantiate(self.closure_class, ncopied)
+            cp = clo.ptrs
+            cp[0] = self.ctx
+            cp[1] = pc + self.off_of_active()
+            cp[2] = nargs
+            if ncopied:
+                cp[3:3 + ncopied] = stack[sp - ncopied + 1:sp + 1]
+                sp -= ncopied
+            pc += size
+            sp += 1
+            stack[sp] = clo
+        self.sp = sp
+        self.pc = pc
+
+    def off_of_active(self) -> int:
+        return 4 * len(method_of_context(self.ctx).ptrs) + 1
+
+    def activate_closure(self, clo, argc: int, args) -> None:
+        """Run closure `clo` with `args`; the receiver and `argc` stack slots are popped."""
+        nil = self.nil
+        outer = clo.ptrs[0]
+        meth = outer.ptrs[METHOD]
+        info = decode_method(meth, nil)
+        copied = clo.ptrs[3:]
+        self.sp -= argc + 1
+        self.store_registers()
+        p = [self.ctx, clo.ptrs[1], len(args) + len(copied), meth, clo, outer.ptrs[RECEIVER]]
+        p += args
+        p += copied
+        p += [nil] * (info[7] - len(args) - len(copied))
+        self.fetch(SqObject(self.method_context_class, 3, self.heap.new_hash(), p))
+
+    # --- host hooks ----------------------------------------------------------------------------
+    def add_hook(self, meth, callback) -> None:
+        """Call `callback(interp, argc, meth)` instead of activating `meth` (it answers
+        True when it has handled the send, False to let the method run)."""
+        self.hooks[meth] = callback
+        self.flush_method_cache()
+
+    def remove_hook(self, meth) -> None:
+        self.hooks.pop(meth, None)
+        self.flush_method_cache()

@@ -1,0 +1,313 @@
+"""Running guest code from the host: a send run to completion in a fresh guest process.
+
+`run_send(space, receiver, selector, args)` makes a Process whose only context sends
+`selector` to `receiver`, makes it the active process (the image's own active process
+is set aside untouched), runs the interpreter until that context returns, then puts the
+image's active process back and answers the result. Guest errors come back as
+`GuestError`: the interpreter traps the guest's "open a debugger" method (Squeak 2.2:
+`Debugger class>>openContext:label:contents:`, as the oracle does; PharoCandle:
+`PCObject>>error:` and doesNotUnderstand:) through a method hook, so the guest itself is
+not changed. Transcript output is copied to the host's stdout (hook on the image's
+TranscriptStream>>endEntry / PCTranscript).
+
+`evaluate(space, source)` compiles and runs source with the guest's own
+`Compiler evaluate:` (Squeak 2.2); `print_string(space, source)` answers the
+printString of the result as a Python str, as the oracle does.
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+from ..errors import GuestError, GuestTimeout, OzError
+from ..interp.contexts import decode_method, method_of_context
+from ..interp.interpreter import Interpreter
+from ..memory import specials as S
+from ..memory.objects import SqObject, make_method_header
+
+DEFAULT_TIMEOUT = 600.0
+
+
+def interpreter_for(space) -> Interpreter:
+    """The space's interpreter, made on first use (with the host hooks installed)."""
+    interp = getattr(space, "_interpreter", None)
+    if interp is None:
+        interp = Interpreter(space.heap)
+        space._interpreter = interp
+        interp.space = space
+        install_host_hooks(space, interp)
+    return interp
+
+
+# --- describing guest stacks ---------------------------------------------------------------
+
+def _method_index(space) -> dict:
+    """id(method) -> 'Class>>selector' for every method of every class and metaclass
+    (methods do not all know their class in Squeak 2.2), cached on the space."""
+    index = getattr(space, "_method_names", None)
+    if index is None:
+        index = {}
+        nil = space.heap.nil
+        layout = space.layout
+        for cls in space.classes():
+            for c in (cls, cls.cls):
+                mdict = c.ptrs[1]
+                if mdict is nil or mdict.ptrs is None or len(mdict.ptrs) < 2:
+                    continue
+                values = mdict.ptrs[1].ptrs
+                if values is None:
+                    continue
+                for i, m in enumerate(values):
+                    sel = mdict.ptrs[2 + i] if 2 + i < len(mdict.ptrs) else nil
+                    if m is not nil and sel is not nil and sel.bytes is not None:
+                        index.setdefault(id(m), "%s>>%s" % (layout.class_name_of(c),
+                                                            sel.bytes.decode("latin-1")))
+        space._method_names = index
+    return index
+
+
+def method_name(space, meth) -> str:
+    """'Class>>selector' for a compiled method ('?>>?' for one no class holds)."""
+    return _method_index(space).get(id(meth), "?>>?")
+
+
+def describe_context(space, ctx) -> str:
+    meth = method_of_context(ctx)
+    name = method_name(space, meth)
+    if name == "?>>?":
+        home = ctx.ptrs[5] if ctx.ptrs[3].__class__ is int else ctx
+        rcvr = home.ptrs[5]
+        cls = rcvr.cls if rcvr.__class__ is SqObject else space.heap.special(S.CLASS_SMALLINTEGER)
+        name = "%s>>?" % space.layout.class_name_of(cls)
+    block = ctx.ptrs[3].__class__ is int or (
+        space.info.has_closures and ctx.ptrs[4] is not space.heap.nil)
+    return ("[] in " if block else "") + name
+
+
+def stack_of(space, ctx, limit: int = 100) -> list:
+    out = []
+    nil = space.heap.nil
+    while ctx is not nil and ctx is not None and len(out) < limit:
+        try:
+            out.append(describe_context(space, ctx))
+        except Exception:      # a malformed frame must not hide the guest's error
+            out.append("?")
+        ctx = ctx.ptrs[0]
+    return out
+
+
+def _text(obj) -> str:
+    if obj.__class__ is SqObject and obj.bytes is not None and obj.ptrs is None:
+        return obj.bytes.decode("latin-1")
+    return "(a %s)" % ("SmallInteger" if obj.__class__ is int else "non-string")
+
+
+# --- host hooks ------------------------------------------------------------------------------
+
+def _find_method(space, class_name: str, selector: str):
+    cls = space.class_named(class_name)
+    sym = space.symbol_named(selector)
+    if cls is None or sym is None:
+        return None
+    interp = getattr(space, "_interpreter", None)
+    nil = space.heap.nil
+    mdict = cls.ptrs[1]
+    if mdict is nil:
+        return None
+    ptrs = mdict.ptrs
+    for i in range(2, len(ptrs)):
+        if ptrs[i] is sym:
+            return mdict.ptrs[1].ptrs[i - 2]
+    return None
+
+
+def install_host_hooks(space, interp) -> None:
+    """Trap the guest's error reporting and Transcript output."""
+    def debugger_hook(interp, argc, meth):
+        # Debugger class>>openContext: aContext label: aString contents: contentsString
+        stack, sp = interp.stack, interp.sp
+        ctx, label = stack[sp - argc + 1], stack[sp - argc + 2]
+        interp.guest_error = GuestError(_text(label), stack_of(space, ctx))
+        interp.pop_push(argc + 1, interp.nil)
+        interp.request_stop("error")
+        return True
+
+    def error_hook(interp, argc, meth):
+        # PCObject>>error: aString
+        stack, sp = interp.stack, interp.sp
+        interp.store_registers()
+        interp.guest_error = GuestError(_text(stack[sp]), stack_of(space, interp.ctx))
+        interp.pop_push(argc + 1, interp.nil)
+        interp.request_stop("error")
+        return True
+
+    def dnu_hook(interp, argc, meth):
+        # PCObject>>doesNotUnderstand: aMessage
+        stack, sp = interp.stack, interp.sp
+        msg = stack[sp]
+        sel = msg.ptrs[0] if msg.__class__ is SqObject and msg.ptrs else None
+        interp.store_registers()
+        interp.guest_error = GuestError("Message not understood: %s" % (
+            _text(sel) if sel is not None else "?"), stack_of(space, interp.ctx))
+        interp.pop_push(argc + 1, interp.nil)
+        interp.request_stop("error")
+        return True
+
+    meth = _find_method(space, "Debugger class", "openContext:label:contents:")
+    if meth is not None:
+        interp.add_hook(meth, debugger_hook)
+    if space.globals_dictionary() is None:          # PharoCandle
+        for name, sel, hook in (("PCObject", "error:", error_hook),
+                                ("PCObject", "doesNotUnderstand:", dnu_hook)):
+            m = _find_method(space, name, sel)
+            if m is not None:
+                interp.add_hook(m, hook)
+    install_transcript_hook(space, interp)
+
+
+def install_transcript_hook(space, interp) -> None:
+    """Squeak 2.2's Transcript is a TranscriptStream (a WriteStream on a String) whose
+    endEntry tells its views; headless there are none, so copy the pending text to the
+    host's stdout and let the method run."""
+    meth = _find_method(space, "TranscriptStream", "endEntry")
+    if meth is None:
+        return
+    layout = space.layout
+    names = layout.all_inst_var_names(space.class_named("TranscriptStream"))
+    if "collection" not in names or "position" not in names:
+        return
+    coll_i, pos_i = names.index("collection"), names.index("position")
+
+    def endentry_hook(interp, argc, meth):
+        rcvr = interp.stack[interp.sp - argc]
+        coll, pos = rcvr.ptrs[coll_i], rcvr.ptrs[pos_i]
+        if coll.__class__ is SqObject and coll.bytes is not None and pos.__class__ is int:
+            text = coll.bytes[:pos].decode("latin-1").replace("\r", "\n")
+            interp.transcript_out(text)
+        return False
+
+    interp.add_hook(meth, endentry_hook)
+
+
+# --- running a send -------------------------------------------------------------------------
+
+def _send_method(space, selector, argc: int):
+    """A two-bytecode method: send `selector` (to the receiver and arguments already on
+    the stack), then return the top of the stack."""
+    if argc <= 2:
+        code = bytes([0xD0 + 16 * argc, 0x7C])
+    elif argc <= 7:
+        code = bytes([0x83, argc << 5, 0x7C])
+    else:
+        raise OzError("a host send takes at most 7 arguments")
+    heap = space.heap
+    return heap.new_method(heap.special(S.CLASS_COMPILED_METHOD),
+                           make_method_header(0, 0, 1), [selector], code)
+
+
+def _guest_value(space, value):
+    return value if value.__class__ is SqObject or value.__class__ is int else space.from_local(value)
+
+
+def run_send(space, receiver, selector, args=(), timeout: float | None = DEFAULT_TIMEOUT,
+             max_bytecodes: int | None = None):
+    """Send `selector` (a guest Symbol or a str) to `receiver` with `args` in a fresh guest
+    process and answer the guest result object. Raises GuestError on a guest error,
+    GuestTimeout when `timeout` seconds or `max_bytecodes` pass first."""
+    interp = interpreter_for(space)
+    heap = space.heap
+    nil = heap.nil
+    if isinstance(selector, str):
+        selector = space.intern_symbol(selector)
+    receiver = _guest_value(space, receiver)
+    args = [_guest_value(space, a) for a in args]
+    meth = _send_method(space, selector, len(args))
+    entry = decode_method(meth, nil)
+    frame = [nil, entry[3], len(args) + 1, meth, nil, nil, receiver] + args
+    frame += [nil] * (entry[7] - len(args) - 1)
+    base = SqObject(heap.special(S.CLASS_METHOD_CONTEXT), 3, heap.new_hash(), frame)
+
+    old_proc = interp.active_process()
+    old_loaded = interp.started and interp.ctx is not None
+    if old_loaded:
+        interp.store_registers()
+        old_proc.ptrs[1] = interp.ctx
+    proc = heap.instantiate(heap.special(S.CLASS_PROCESS))
+    proc.ptrs[2] = old_proc.ptrs[2] if old_proc.ptrs[2].__class__ is int else 4
+    sched = interp.scheduler()
+    sched.ptrs[1] = proc
+    interp.started = True
+    interp.fetch(base)
+
+    outcome = {}
+
+    def returned(interp, value):
+        outcome["value"] = value
+        interp.ctx = None
+        interp.stack = None
+        interp.request_stop("returned")
+
+    interp.base_contexts[base] = returned
+    interp.guest_error = None
+    deadline = None if timeout is None else time.monotonic() + timeout
+    try:
+        reason = interp.run(max_bytecodes=max_bytecodes, deadline=deadline)
+    finally:
+        interp.base_contexts.pop(base, None)
+        _restore(interp, proc, old_proc, old_loaded)
+    if reason == "returned":
+        return outcome["value"]
+    if reason == "error":
+        err, interp.guest_error = interp.guest_error, None
+        raise err
+    if reason == "limit":
+        raise GuestTimeout("the guest did not answer within the limit (%s)" % (
+            "%gs" % timeout if timeout is not None else "%d bytecodes" % max_bytecodes))
+    if reason == "idle":
+        raise GuestError("the guest process is waiting and nothing can wake it up")
+    if reason == "quit":
+        raise GuestError("the guest quit")
+    raise GuestError("the guest stopped: %s" % reason)
+
+
+def _restore(interp, proc, old_proc, old_loaded) -> None:
+    """Put the image's active process back as it was; abandon the host's process."""
+    nil = interp.nil
+    current = interp.active_process()
+    if interp.ctx is not None:
+        interp.store_registers()
+        current.ptrs[1] = interp.ctx
+        if current is not proc and current is not old_proc:
+            interp.put_to_sleep(current)          # it was running: keep it runnable
+    lst = proc.ptrs[3]
+    if lst is not nil:
+        interp.unlink(proc, lst)
+        proc.ptrs[3] = nil
+    proc.ptrs[1] = nil
+    interp.scheduler().ptrs[1] = old_proc
+    if old_loaded:
+        interp.fetch(old_proc.ptrs[1])
+        old_proc.ptrs[1] = nil
+    else:
+        interp.ctx = None
+        interp.stack = None
+        interp.started = False
+
+
+# --- evaluating source -------------------------------------------------------------------------
+
+def evaluate(space, source: str, timeout: float | None = DEFAULT_TIMEOUT):
+    """Compile and run `source` with the guest's own compiler (`Compiler evaluate:`);
+    answers the guest result object."""
+    compiler = space.global_named("Compiler")
+    if compiler is None:
+        raise OzError("this image has no Compiler; evaluate needs the guest's compiler")
+    return run_send(space, compiler, "evaluate:", [space.heap.new_string(source)], timeout)
+
+
+def print_string(space, source: str, timeout: float | None = DEFAULT_TIMEOUT) -> str:
+    """`(source) printString` evaluated in the guest, as a Python str."""
+    result = evaluate(space, "(" + source + ") printString", timeout)
+    if result.__class__ is not SqObject or result.bytes is None:
+        raise GuestError("printString did not answer a String")
+    return result.bytes.decode("latin-1")
