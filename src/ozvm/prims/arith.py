@@ -184,12 +184,6 @@ def make_point(interp, rcvr, arg):
     return new_point(heap, rcvr, arg)
 
 
-@primitive(19)
-def simulation_guard(interp, rcvr, *args):
-    """Guard primitive for simulation: always fails."""
-    raise PrimitiveFailed()
-
-
 # --- LargeInteger 20-39 (signed 64-bit range) ---------------------------------------
 
 def _signed64(heap, obj) -> int:

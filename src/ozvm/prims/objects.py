@@ -617,9 +617,28 @@ def special_objects_array(interp, rcvr):
     return interp.heap.specials
 
 
-@primitive(130, 131, argc=0)
-def garbage_collect(interp, rcvr):
-    """Full/incremental GC: Python reclaims unreachable objects itself; answer bytesLeft."""
+_gc_counts: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def gc_counts(heap):
+    """[full, incremental] garbage collections the image asked for."""
+    counts = _gc_counts.get(heap)
+    if counts is None:
+        counts = _gc_counts[heap] = [0, 0]
+    return counts
+
+
+@primitive(130, argc=0)
+def full_gc(interp, rcvr):
+    """Python reclaims unreachable objects itself; answer bytesLeft."""
+    gc_counts(interp.heap)[0] += 1
+    _walks.pop(interp.heap, None)
+    return positive32_object(interp.heap, bytes_left(interp))
+
+
+@primitive(131, argc=0)
+def incremental_gc(interp, rcvr):
+    gc_counts(interp.heap)[1] += 1
     _walks.pop(interp.heap, None)
     return positive32_object(interp.heap, bytes_left(interp))
 
