@@ -1,0 +1,153 @@
+"""Display and input primitives for a headless VM: input (90-95, 107-109), copyBits (96),
+cursor and display (101, 102, 106, 122, 126, 127, 231, 233).
+
+Like squeak-vm with -vm-display-null: nothing is drawn, the screen size is the window size
+saved in the image header, the mouse rests at 0@0 with no buttons pressed, and no key or
+event ever arrives. copyBits (96) answers the receiver without drawing: drawing is a later
+issue; `copy_bits_count(heap)` tells how many times the image asked for it. Character
+scanning (103), the line-drawing loop (104) and warpBits (147) fail, so the image's own
+Smalltalk code runs.
+"""
+from __future__ import annotations
+
+import weakref
+
+from ..memory import specials as S
+from ..memory.objects import FMT_VAR, SqObject
+from .base import PrimitiveFailed, primitive
+from .values import boolean, boolean_value, new_point, register_failing, small_value
+
+
+# --- input: no events headless -----------------------------------------------------------------
+
+@primitive(90, argc=0)
+def mouse_point(interp, rcvr):
+    return new_point(interp.heap, 0, 0)
+
+
+@primitive(91, argc=1)
+def cursor_loc_put_or_test_depth(interp, rcvr, arg):
+    """Old images: cursorLocPut: aPoint (ignored headless). Images with closures:
+    testDisplayDepth: n (the depths a V3 display supports)."""
+    heap = interp.heap
+    if heap.info.has_closures:
+        return boolean(heap, small_value(arg) in (1, 2, 4, 8, 16, 32))
+    return rcvr
+
+
+register_failing(92)   # setDisplayMode
+
+
+@primitive(93, argc=1)
+def input_semaphore(interp, rcvr, index):
+    """Register the input semaphore (by its external index): no input ever signals it."""
+    small_value(index)
+    return rcvr
+
+
+@primitive(94, argc=1)
+def get_next_event(interp, rcvr, buffer):
+    """Fill the event buffer with an event of type 0 (none)."""
+    if buffer.__class__ is not SqObject or buffer.fmt != FMT_VAR or len(buffer.ptrs) < 8:
+        raise PrimitiveFailed()
+    for i in range(8):
+        buffer.ptrs[i] = 0
+    return rcvr
+
+
+@primitive(95, argc=0)
+def input_word(interp, rcvr):
+    return 0
+
+
+@primitive(107, argc=0)
+def mouse_buttons(interp, rcvr):
+    return 0
+
+
+@primitive(108, argc=0)
+def keyboard_next(interp, rcvr):
+    return interp.heap.nil
+
+
+@primitive(109, argc=0)
+def keyboard_peek(interp, rcvr):
+    return interp.heap.nil
+
+
+# --- drawing ---------------------------------------------------------------------------------------
+
+_copy_bits: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def copy_bits_count(heap) -> int:
+    """How many times the image called copyBits (96) without anything being drawn."""
+    return _copy_bits.get(heap, 0)
+
+
+@primitive(96)
+def copy_bits(interp, rcvr, *args):
+    heap = interp.heap
+    _copy_bits[heap] = _copy_bits.get(heap, 0) + 1
+    return rcvr
+
+
+register_failing(103, 104, 147)
+
+
+# --- cursor and display ---------------------------------------------------------------------------------
+
+@primitive(101)
+def be_cursor(interp, rcvr, *args):
+    if len(args) > 1:
+        raise PrimitiveFailed()
+    return rcvr
+
+
+@primitive(102, argc=0)
+def be_display(interp, rcvr):
+    """Make the receiver (a DisplayScreen: bits width height depth ...) the display."""
+    if rcvr.__class__ is not SqObject or rcvr.ptrs is None or len(rcvr.ptrs) < 4:
+        raise PrimitiveFailed()
+    interp.heap.specials.ptrs[S.THE_DISPLAY] = rcvr
+    return rcvr
+
+
+def screen_size(heap):
+    """The window size saved in the image header (width, height)."""
+    return heap.info.window_extent()
+
+
+@primitive(106, argc=0)
+def screen_size_prim(interp, rcvr):
+    w, h = screen_size(interp.heap)
+    return new_point(interp.heap, w, h)
+
+
+@primitive(122, argc=0)
+def reverse_display(interp, rcvr):
+    return rcvr
+
+
+@primitive(126, argc=1)
+def defer_updates(interp, rcvr, flag):
+    boolean_value(interp.heap, flag)
+    return rcvr
+
+
+@primitive(127, argc=4)
+def show_display_rect(interp, rcvr, left, right, top, bottom):
+    for v in (left, right, top, bottom):
+        small_value(v)
+    return rcvr
+
+
+@primitive(231, argc=0)
+def force_display_update(interp, rcvr):
+    return rcvr
+
+
+@primitive(233, argc=1)
+def full_screen_mode(interp, rcvr, flag):
+    boolean_value(interp.heap, flag)
+    return rcvr

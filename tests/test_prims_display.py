@@ -1,0 +1,58 @@
+"""Headless display and input primitives."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import load_heap
+from ozvm.memory import specials as S
+from ozvm.prims.display import copy_bits_count
+from prims_fake import FAILED, FakeInterp, call
+
+
+@pytest.fixture(params=["squeak2.2-mini.image", "pharocandle.image"])
+def vm(request):
+    return FakeInterp(load_heap(request.param))
+
+
+def test_screen_size_is_the_saved_window_size(vm):
+    pt = call(vm, 106, vm.heap.nil)
+    assert pt.cls is vm.heap.special(S.CLASS_POINT)
+    assert tuple(pt.ptrs[:2]) == vm.heap.info.window_extent()
+
+
+def test_pharocandle_screen_is_800_by_600():
+    vm = FakeInterp(load_heap("pharocandle.image"))
+    assert call(vm, 106, vm.heap.nil).ptrs[:2] == [800, 600]     # its log.txt says 800@600
+
+
+def test_no_input_headless(vm):
+    h = vm.heap
+    assert call(vm, 90, h.nil).ptrs[:2] == [0, 0]
+    assert call(vm, 107, h.nil) == 0
+    assert call(vm, 108, h.nil) is h.nil and call(vm, 109, h.nil) is h.nil
+    buf = h.new_array([h.nil] * 8)
+    assert call(vm, 94, h.nil, buf) is h.nil and buf.ptrs == [0] * 8
+    assert call(vm, 94, h.nil, h.new_array([1])) is FAILED
+    assert call(vm, 93, h.nil, 3) is h.nil and call(vm, 95, h.nil) == 0
+
+
+def test_copy_bits_counts_and_answers_receiver(vm):
+    h = vm.heap
+    before = copy_bits_count(h)
+    blt = h.new_array([])
+    assert call(vm, 96, blt) is blt
+    assert copy_bits_count(h) == before + 1
+    assert call(vm, 103, blt, 1, 2, 3, 4, 5, 6) is FAILED
+
+
+def test_display_and_cursor(vm):
+    h = vm.heap
+    screen = h.new_array([1, 2, 3, 4])
+    assert call(vm, 102, screen) is screen and h.special(S.THE_DISPLAY) is screen
+    assert call(vm, 102, h.new_array([])) is FAILED
+    assert call(vm, 101, screen) is screen
+    assert call(vm, 126, screen, h.true) is screen and call(vm, 126, screen, 3) is FAILED
+    assert call(vm, 127, screen, 0, 10, 0, 10) is screen
+    assert call(vm, 231, screen) is screen
+    r = call(vm, 91, h.nil, 8)
+    assert r is (h.true if h.info.has_closures else h.nil)
