@@ -26,7 +26,7 @@ import time
 from ..errors import OzError
 from ..memory import specials as S
 from ..memory.objects import SqObject
-from ..prims.base import PRIMITIVES, load_all
+from ..prims.base import PRIMITIVES
 from .contexts import (
     CLOSURE, HOME, MAX_SMALLINT, METHOD, MIN_SMALLINT, RECEIVER, SENDER,
     decode_method, method_of_context,
@@ -35,6 +35,30 @@ from .lookup import HOOK_PRIM, MethodLookup
 from .scheduler import Scheduler
 
 CHUNK = 4000        # bytecodes between two heartbeats
+
+
+_loaded = []
+
+
+def load_primitives() -> list:
+    """Import every primitive module (as prims.base.load_all does), but let a broken
+    module cost only its own primitives: answers [(module name, error)] for those."""
+    if _loaded:
+        return _loaded[0]
+    import importlib
+    import pkgutil
+    from .. import prims
+    failed = []
+    for info in pkgutil.iter_modules(prims.__path__):
+        if info.name != "base":
+            try:
+                importlib.import_module("ozvm.prims." + info.name)
+            except Exception as e:      # noqa: BLE001 - reported, not hidden
+                failed.append((info.name, e))
+                sys.stderr.write("ozvm: warning: primitives of prims/%s.py not loaded: %s: %s\n"
+                                 % (info.name, type(e).__name__, e))
+    _loaded.append(failed)
+    return failed
 
 
 class VMError(OzError):
@@ -46,7 +70,7 @@ class Interpreter(MethodLookup, Scheduler):
     """Runs the processes of one heap."""
 
     def __init__(self, heap):
-        load_all()
+        load_primitives()
         self.heap = heap
         self.nil = heap.nil
         self.true = heap.true

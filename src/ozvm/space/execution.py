@@ -6,7 +6,8 @@ is set aside untouched), runs the interpreter until that context returns, then p
 image's active process back and answers the result. Guest errors come back as
 `GuestError`: the interpreter traps the guest's "open a debugger" method (Squeak 2.2:
 `Debugger class>>openContext:label:contents:`, as the oracle does; PharoCandle:
-`PCObject>>error:` and doesNotUnderstand:) through a method hook, so the guest itself is
+`PCObject>>handleExceptionName:context:`, where error: and doesNotUnderstand: end
+when no errorHandler (ifError:) takes them) through a method hook, so the guest itself is
 not changed. Transcript output is copied to the host's stdout (hook on the image's
 TranscriptStream>>endEntry / PCTranscript).
 
@@ -123,45 +124,23 @@ def _find_method(space, class_name: str, selector: str):
 
 def install_host_hooks(space, interp) -> None:
     """Trap the guest's error reporting and Transcript output."""
-    def debugger_hook(interp, argc, meth):
-        # Debugger class>>openContext: aContext label: aString contents: contentsString
+    def debugger_hook_at(interp, argc, label_at, context_at):
         stack, sp = interp.stack, interp.sp
-        ctx, label = stack[sp - argc + 1], stack[sp - argc + 2]
+        ctx, label = stack[sp - argc + context_at], stack[sp - argc + label_at]
         interp.guest_error = GuestError(_text(label), stack_of(space, ctx))
         interp.pop_push(argc + 1, interp.nil)
         interp.request_stop("error")
         return True
 
-    def error_hook(interp, argc, meth):
-        # PCObject>>error: aString
-        stack, sp = interp.stack, interp.sp
-        interp.store_registers()
-        interp.guest_error = GuestError(_text(stack[sp]), stack_of(space, interp.ctx))
-        interp.pop_push(argc + 1, interp.nil)
-        interp.request_stop("error")
-        return True
-
-    def dnu_hook(interp, argc, meth):
-        # PCObject>>doesNotUnderstand: aMessage
-        stack, sp = interp.stack, interp.sp
-        msg = stack[sp]
-        sel = msg.ptrs[0] if msg.__class__ is SqObject and msg.ptrs else None
-        interp.store_registers()
-        interp.guest_error = GuestError("Message not understood: %s" % (
-            _text(sel) if sel is not None else "?"), stack_of(space, interp.ctx))
-        interp.pop_push(argc + 1, interp.nil)
-        interp.request_stop("error")
-        return True
-
+    # Squeak 2.2: Debugger class>>openContext: aContext label: aString contents: text
     meth = _find_method(space, "Debugger class", "openContext:label:contents:")
     if meth is not None:
-        interp.add_hook(meth, debugger_hook)
-    if space.globals_dictionary() is None:          # PharoCandle
-        for name, sel, hook in (("PCObject", "error:", error_hook),
-                                ("PCObject", "doesNotUnderstand:", dnu_hook)):
-            m = _find_method(space, name, sel)
-            if m is not None:
-                interp.add_hook(m, hook)
+        interp.add_hook(meth, lambda interp, argc, meth: debugger_hook_at(interp, argc, 2, 1))
+    # PharoCandle: PCObject>>error: and doesNotUnderstand: call the process's
+    # errorHandler if any (ifError:), else handleExceptionName: label context: aContext
+    meth = _find_method(space, "PCObject", "handleExceptionName:context:")
+    if meth is not None:
+        interp.add_hook(meth, lambda interp, argc, meth: debugger_hook_at(interp, argc, 1, 2))
     install_transcript_hook(space, interp)
 
 

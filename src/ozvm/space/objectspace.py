@@ -473,6 +473,17 @@ class ObjectSpace:
         return None
 
 
+    # --- running guest code (space/execution.py; added by the interpreter work) ----
+    def evaluate(self, source: str, timeout: float | None = 600.0):
+        """Compile and run `source` with the guest's own compiler; the guest result."""
+        from .execution import evaluate
+        return evaluate(self, source, timeout)
+
+    def print_string(self, source: str, timeout: float | None = 600.0) -> str:
+        """`(source) printString` evaluated in the guest, as a Python str."""
+        from .execution import print_string
+        return print_string(self, source, timeout)
+
 class MemoryUse:
     """A space's memory use: `objects` (count), `bytes` (as in a V3 image), and
     `by_class`: [(class name, objects, bytes)], largest first."""

@@ -1,0 +1,215 @@
+"""`oz eval`, `oz run`, `oz bench tiny`: running guest code on ozvm's interpreter.
+
+    oz eval IMAGE 'EXPR'        print the printString of EXPR (the guest's own Compiler)
+    oz run IMAGE [--timeout S]  resume the image's active process headless until it quits
+    oz bench tiny IMAGE         `0 tinyBenchmarks` on CPython, on pypy3 (if installed) and
+                                on squeak-vm (the oracle image) in the same run, with ratios
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+from ..errors import GuestError, OzError
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(os.path.dirname(HERE))
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser("eval", help="evaluate an expression in an image and print its printString")
+    p.add_argument("image")
+    p.add_argument("expr")
+    p.add_argument("--timeout", type=float, default=600.0, metavar="S")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("run", help="resume the image's active process headless until it quits")
+    p.add_argument("image")
+    p.add_argument("--timeout", type=float, default=None, metavar="S",
+                   help="stop after S seconds (exit code 2)")
+    p.set_defaults(func=cmd_run)
+
+    bench = _bench_subparsers(sub)
+    q = bench.add_parser("tiny", help="0 tinyBenchmarks on CPython, PyPy and squeak-vm, with ratios")
+    q.add_argument("image")
+    q.add_argument("--no-pypy", action="store_true")
+    q.add_argument("--no-squeak", action="store_true")
+    q.add_argument("--timeout", type=float, default=900.0, metavar="S")
+    q.set_defaults(func=cmd_bench_tiny)
+
+
+def _bench_subparsers(sub):
+    """The subcommands of `oz bench` (another tool module may have made `bench` already)."""
+    parser = sub.choices.get("bench")
+    if parser is None:
+        parser = sub.add_parser("bench", help="benchmarks")
+        what = parser.add_subparsers(dest="what", metavar="WHAT")
+        what.required = True
+        return what
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    raise OzError("'oz bench' has no subcommands to extend")
+
+
+def _load(path):
+    from ..space.objectspace import ObjectSpace
+    if not os.path.exists(path):
+        raise OzError("no such image: %s" % path)
+    return ObjectSpace.load(path)
+
+
+def cmd_eval(args) -> int:
+    from ..space import execution
+    space = _load(args.image)
+    try:
+        print(execution.print_string(space, args.expr, timeout=args.timeout))
+    except GuestError as e:
+        print("guest error: %s" % e, file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_run(args) -> int:
+    from ..space import execution
+    space = _load(args.image)
+    interp = execution.interpreter_for(space)
+    deadline = None if args.timeout is None else time.monotonic() + args.timeout
+    reason = interp.run(deadline=deadline)
+    if reason == "quit":
+        return 0
+    if reason == "limit":
+        print("oz run: stopped after %gs (the guest had not quit)" % args.timeout, file=sys.stderr)
+        return 2
+    if reason == "error":
+        print("oz run: guest error: %s" % interp.guest_error, file=sys.stderr)
+        return 1
+    print("oz run: the guest stopped (%s)" % reason, file=sys.stderr)
+    return 0 if reason == "idle" else 1
+
+
+# --- benchmarks ----------------------------------------------------------------------------------
+
+_TINY = re.compile(r"(\d+) bytecodes/sec; (\d+) sends/sec")
+
+
+def tiny_benchmarks(path: str, timeout: float = 900.0) -> str:
+    """`0 tinyBenchmarks` on this Python (a direct send: PharoCandle has no compiler;
+    there it is `PCSystem tinyBenchmarks`)."""
+    from ..space import execution
+    space = _load(path)
+    interp = execution.interpreter_for(space)
+    receiver = 0
+    sym = space.symbol_named("tinyBenchmarks")
+    if sym is None or interp.lookup(interp.smallint_class, sym) is None:
+        receiver = space.class_named("PCSystem")
+        if receiver is None:
+            raise OzError("this image has no tinyBenchmarks")
+    result = execution.run_send(space, receiver, "tinyBenchmarks", [], timeout=timeout)
+    return result.bytes.decode("latin-1")
+
+
+def _parse(text):
+    m = _TINY.search(text or "")
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def _pypy(path, timeout):
+    exe = shutil.which("pypy3")
+    if exe is None:
+        return None, "pypy3 is not installed"
+    env = dict(os.environ, PYTHONPATH=SRC)
+    try:
+        out = subprocess.run([exe, "-m", "ozvm.tools.cmd_run", path], env=env, capture_output=True,
+                             text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, "timed out"
+    return _parse(out.stdout), (out.stdout + out.stderr).strip()[-300:]
+
+
+def _oracle_image(path):
+    oracle_dir = os.environ.get("OZ_ORACLE") or os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(path))), "oracle")
+    base = os.path.basename(path)
+    if base.endswith("-oracle.image"):
+        return path, oracle_dir
+    cand = os.path.join(oracle_dir, base.replace(".image", "-oracle.image"))
+    return (cand if os.path.exists(cand) else None), oracle_dir
+
+
+def _squeak_log(path, timeout):
+    """Images that benchmark themselves at startup (PharoCandle writes log.txt):
+    run a copy on squeak-vm in a temporary folder and read the log."""
+    import tempfile
+    vms = glob.glob("/usr/lib/squeak/*/squeakvm")
+    if not vms:
+        return None, "squeak-vm is not installed"
+    with tempfile.TemporaryDirectory() as work:
+        image = os.path.join(work, os.path.basename(path))
+        shutil.copy(path, image)
+        try:
+            subprocess.run([vms[0], "-vm-display-null", "-vm-sound-null", image], cwd=work,
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None, "squeak-vm timed out"
+        log = os.path.join(work, "log.txt")
+        text = open(log, encoding="latin-1").read() if os.path.exists(log) else ""
+    return _parse(text), "startup log"
+
+
+def _squeak(path, timeout):
+    image, oracle_dir = _oracle_image(path)
+    if image is None and "pharocandle" in os.path.basename(path).lower():
+        return _squeak_log(path, timeout)
+    runner = os.path.join(oracle_dir, "run-oracle")
+    if image is None or not os.path.exists(runner):
+        return None, "no oracle image for %s" % os.path.basename(path)
+    if not glob.glob("/usr/lib/squeak/*/squeakvm"):
+        return None, "squeak-vm is not installed"
+    exprs = os.path.join(os.environ.get("TMPDIR", "/tmp"), "oz_bench_%d.txt" % os.getpid())
+    with open(exprs, "w") as f:
+        f.write("0 tinyBenchmarks\n")
+    try:
+        out = subprocess.run([runner, image, exprs, str(int(timeout))], capture_output=True,
+                             text=True, timeout=timeout + 30)
+    finally:
+        os.unlink(exprs)
+    return _parse(out.stdout), out.stdout.strip()[-300:]
+
+
+def cmd_bench_tiny(args) -> int:
+    rows = []
+    t = time.time()
+    text = tiny_benchmarks(args.image, args.timeout)
+    rows.append(("ozvm (CPython %s)" % sys.version.split()[0], _parse(text), "%.1fs" % (time.time() - t)))
+    if not args.no_pypy:
+        t = time.time()
+        res, note = _pypy(args.image, args.timeout)
+        rows.append(("ozvm (pypy3)", res, note if res is None else "%.1fs" % (time.time() - t)))
+    if not args.no_squeak:
+        t = time.time()
+        res, note = _squeak(args.image, args.timeout)
+        rows.append(("squeak-vm (oracle image)", res, note if res is None else "%.1fs" % (time.time() - t)))
+    ref = rows[-1][1] if rows[-1][1] is not None and rows[-1][0].startswith("squeak") else None
+    print("%-26s %15s %13s %9s %9s  %s" % ("VM", "bytecodes/s", "sends/s", "bc ratio", "send ratio", "time"))
+    for name, res, note in rows:
+        if res is None:
+            print("%-26s %15s %13s %9s %9s  %s" % (name, "-", "-", "", "", note))
+            continue
+        ratio_b = ratio_s = ""
+        if ref is not None:
+            ratio_b = "1/%.0f" % (ref[0] / res[0]) if res[0] else ""
+            ratio_s = "1/%.0f" % (ref[1] / res[1]) if res[1] else ""
+        print("%-26s %15s %13s %9s %9s  %s" % (name, "{:,}".format(res[0]), "{:,}".format(res[1]),
+                                               ratio_b, ratio_s, note))
+    return 0 if rows[0][1] is not None else 1
+
+
+if __name__ == "__main__":      # the pypy3 worker of `oz bench tiny`
+    print(tiny_benchmarks(sys.argv[1]))
