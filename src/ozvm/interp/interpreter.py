@@ -35,6 +35,7 @@ from .lookup import HOOK_PRIM, MethodLookup
 from .scheduler import Scheduler
 
 CHUNK = 4000        # bytecodes between two heartbeats
+HOST_STOPS: tuple = ()
 
 
 _loaded = []
@@ -61,6 +62,15 @@ def load_primitives() -> list:
     return failed
 
 
+def _host_stops() -> tuple:
+    """The exceptions primitives raise to end a run (prims/system.py)."""
+    try:
+        from ..prims.system import GuestExitToDebugger, GuestQuit
+    except Exception:       # noqa: BLE001 - without them nothing raises them
+        return ()
+    return (GuestQuit, GuestExitToDebugger)
+
+
 class VMError(OzError):
     """The guest did something the VM cannot go on from (an invalid bytecode,
     a recursive doesNotUnderstand:...)."""
@@ -71,11 +81,15 @@ class Interpreter(MethodLookup, Scheduler):
 
     def __init__(self, heap):
         load_primitives()
+        global HOST_STOPS
+        HOST_STOPS = _host_stops()
+        self.guest_error = None
         self.heap = heap
         self.nil = heap.nil
         self.true = heap.true
         self.false = heap.false
         info = heap.info
+        self.image_path = getattr(info, "path", None)     # primitive 121 (imageName)
         self.has_closures = bool(info is not None and info.has_closures)
         self.method_cache: dict = {}
         self.hooks: dict = {}          # method -> f(interp, argc, method) -> bool (handled)
@@ -214,7 +228,18 @@ class Interpreter(MethodLookup, Scheduler):
                     if reason is not None:
                         return reason
                     continue
-                return self._loop(limit, deadline)
+                try:
+                    return self._loop(limit, deadline)
+                except HOST_STOPS as e:
+                    # quit (113) and exitToDebugger (114) end the run; the registers were
+                    # written before the primitive was called
+                    if self.ctx is not None:
+                        self.store_registers()
+                    if type(e).__name__ == "GuestQuit":
+                        return "quit"
+                    from ..errors import GuestError
+                    self.guest_error = GuestError(str(e))
+                    return "error"
         finally:
             self.deadline = None
 
