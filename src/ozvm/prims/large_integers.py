@@ -1,0 +1,280 @@
+"""The LargeIntegers plugin's named primitives (module 'LargeIntegers'), on Python ints.
+
+The plugin works on magnitudes and takes signs from the classes of its operands (a
+SmallInteger counts as a LargeInteger of its sign): digitAdd: adds magnitudes keeping the
+first operand's sign, digitSubtract: subtracts them (the sign flips when the second is
+larger), digitMultiply:neg: and digitDiv:neg: take the result's sign from the flag, the
+bit operations work on non-negative integers only, digitCompare: compares magnitudes
+(SmallIntegers by value). Results are normalised (SmallInteger when they fit), except as
+the plugin specifies: digitDiv:neg: answers #(quotient remainder) as LargeIntegers that
+are not normalised (the image normalises them), and asLargeInteger answers a LargeInteger
+for a SmallInteger. Montgomery multiplication is not provided (the image's code runs).
+The '...With' variants take the first operand as an argument instead of the receiver.
+"""
+from __future__ import annotations
+
+from ..memory import specials as S
+from ..memory.objects import FMT_BYTES, SqObject
+from .base import PrimitiveFailed, named_primitive
+from .values import (
+    boolean, boolean_value, integer_object, int_value, large_negative_class, small_value,
+)
+
+MODULE = "LargeIntegers"
+MODULE_NAME = "LargeIntegers (ozvm)"
+
+
+def _integer(heap, obj):
+    """(value, byte length as the plugin sees it) of a SmallInteger or LargeInteger."""
+    value = int_value(heap, obj)
+    if obj.__class__ is int:
+        mag = -value if value < 0 else value
+        return value, max(1, (mag.bit_length() + 7) // 8)
+    return value, len(obj.bytes)
+
+
+def _large(heap, negative: bool, magnitude: int, length: int = 0) -> SqObject:
+    """A LargeInteger of the given sign class with at least `length` bytes (not normalised)."""
+    if negative:
+        cls = large_negative_class(heap)
+        if cls is None:
+            raise PrimitiveFailed()
+    else:
+        cls = heap.specials.ptrs[S.CLASS_LARGE_POSITIVE_INTEGER]
+    n = max(length, (magnitude.bit_length() + 7) // 8, 1)
+    return SqObject(cls, FMT_BYTES, heap.new_hash(), bytes=bytearray(magnitude.to_bytes(n, "little")))
+
+
+def _is_negative(heap, obj) -> bool:
+    if obj.__class__ is int:
+        return obj < 0
+    return obj.cls is not heap.specials.ptrs[S.CLASS_LARGE_POSITIVE_INTEGER]
+
+
+def digit_add(heap, a, b):
+    x, _ = _integer(heap, a)
+    y, _ = _integer(heap, b)
+    mag = abs(x) + abs(y)
+    return integer_object(heap, -mag if _is_negative(heap, a) else mag)
+
+
+def digit_subtract(heap, a, b):
+    x, _ = _integer(heap, a)
+    y, _ = _integer(heap, b)
+    diff = abs(x) - abs(y)
+    if _is_negative(heap, a):
+        diff = -diff
+    return integer_object(heap, diff)
+
+
+def digit_multiply(heap, a, b, neg):
+    x, _ = _integer(heap, a)
+    y, _ = _integer(heap, b)
+    mag = abs(x) * abs(y)
+    return integer_object(heap, -mag if boolean_value(heap, neg) else mag)
+
+
+def _normalized(heap, obj) -> bool:
+    if obj.__class__ is int:
+        return True
+    value = int_value(heap, obj)
+    mag = -value if value < 0 else value
+    return len(obj.bytes) == max(1, (mag.bit_length() + 7) // 8) and not (
+        -0x40000000 <= value <= 0x3FFFFFFF)
+
+
+def digit_div(heap, a, b, neg, check_normalized=True):
+    x, xlen = _integer(heap, a)
+    y, ylen = _integer(heap, b)
+    negative = boolean_value(heap, neg)
+    if y == 0:
+        raise PrimitiveFailed()
+    if check_normalized and not (_normalized(heap, a) and _normalized(heap, b)):
+        raise PrimitiveFailed()
+    length = xlen - ylen + 1
+    if length <= 0:
+        return heap.new_array([0, a])
+    q, r = divmod(abs(x), abs(y))
+    return heap.new_array([_large(heap, negative, q, length), _large(heap, _is_negative(heap, a), r)])
+
+
+def _bit_logic(heap, a, b, op):
+    x = int_value(heap, a)
+    y = int_value(heap, b)
+    if x < 0 or y < 0:
+        raise PrimitiveFailed()
+    if op == 1:
+        return integer_object(heap, x & y)
+    if op == 2:
+        return integer_object(heap, x | y)
+    if op == 3:
+        return integer_object(heap, x ^ y)
+    raise PrimitiveFailed()
+
+
+def digit_shift_magnitude(heap, a, shift):
+    x, _ = _integer(heap, a)
+    n = small_value(shift)
+    mag = abs(x)
+    mag = mag << n if n >= 0 else mag >> -n
+    return integer_object(heap, -mag if _is_negative(heap, a) else mag)
+
+
+def digit_compare(heap, a, b):
+    x = int_value(heap, a)
+    y = int_value(heap, b)
+    if a.__class__ is int and b.__class__ is int:
+        return (x > y) - (x < y)
+    if a.__class__ is int:
+        return -1
+    if b.__class__ is int:
+        return 1
+    if len(a.bytes) != len(b.bytes):
+        return 1 if len(a.bytes) > len(b.bytes) else -1
+    mx, my = abs(x), abs(y)
+    return (mx > my) - (mx < my)
+
+
+def any_bit(heap, a, start, stop):
+    """Is any bit start..stop (1-based) of the magnitude set?"""
+    x, _ = _integer(heap, a)
+    i = small_value(start)
+    j = small_value(stop)
+    if i < 1 or j < 1:
+        raise PrimitiveFailed()
+    if i > j:
+        return heap.false
+    mask = ((1 << (j - i + 1)) - 1) << (i - 1)
+    return boolean(heap, abs(x) & mask != 0)
+
+
+# --- registration ------------------------------------------------------------------------------
+
+def _reg(name, argc):
+    return named_primitive(MODULE, name, argc=argc)
+
+
+@_reg("primDigitAdd", 1)
+def prim_digit_add(interp, a, b):
+    return digit_add(interp.heap, a, b)
+
+
+@_reg("primDigitAddWith", 2)
+def prim_digit_add_with(interp, rcvr, a, b):
+    return digit_add(interp.heap, a, b)
+
+
+@_reg("primDigitSubtract", 1)
+def prim_digit_subtract(interp, a, b):
+    return digit_subtract(interp.heap, a, b)
+
+
+@_reg("primDigitSubtractWith", 2)
+def prim_digit_subtract_with(interp, rcvr, a, b):
+    return digit_subtract(interp.heap, a, b)
+
+
+@_reg("primDigitMultiplyNegative", 2)
+def prim_digit_multiply_negative(interp, a, b, neg):
+    return digit_multiply(interp.heap, a, b, neg)
+
+
+@_reg("primDigitMultiplyWithNegative", 3)
+def prim_digit_multiply_with_negative(interp, rcvr, a, b, neg):
+    return digit_multiply(interp.heap, a, b, neg)
+
+
+@_reg("primDigitDivNegative", 2)
+def prim_digit_div_negative(interp, a, b, neg):
+    return digit_div(interp.heap, a, b, neg)
+
+
+@_reg("primDigitDivWithNegative", 3)
+def prim_digit_div_with_negative(interp, rcvr, a, b, neg):
+    return digit_div(interp.heap, a, b, neg, check_normalized=False)
+
+
+@_reg("primDigitBitAnd", 1)
+def prim_digit_bit_and(interp, a, b):
+    return _bit_logic(interp.heap, a, b, 1)
+
+
+@_reg("primDigitBitOr", 1)
+def prim_digit_bit_or(interp, a, b):
+    return _bit_logic(interp.heap, a, b, 2)
+
+
+@_reg("primDigitBitXor", 1)
+def prim_digit_bit_xor(interp, a, b):
+    return _bit_logic(interp.heap, a, b, 3)
+
+
+@_reg("primDigitBitLogicWithOp", 3)
+def prim_digit_bit_logic_with_op(interp, rcvr, a, b, op):
+    return _bit_logic(interp.heap, a, b, small_value(op))
+
+
+@_reg("primDigitBitShift", 1)
+def prim_digit_bit_shift(interp, a, shift):
+    return digit_shift_magnitude(interp.heap, a, shift)
+
+
+@_reg("primDigitBitShiftMagnitude", 1)
+def prim_digit_bit_shift_magnitude(interp, a, shift):
+    return digit_shift_magnitude(interp.heap, a, shift)
+
+
+@_reg("primDigitCompare", 1)
+def prim_digit_compare(interp, a, b):
+    return digit_compare(interp.heap, a, b)
+
+
+@_reg("primDigitCompareWith", 2)
+def prim_digit_compare_with(interp, rcvr, a, b):
+    return digit_compare(interp.heap, a, b)
+
+
+@_reg("primAnyBitFromTo", 2)
+def prim_any_bit_from_to(interp, a, start, stop):
+    return any_bit(interp.heap, a, start, stop)
+
+
+@_reg("primNormalizePositive", 0)
+def prim_normalize_positive(interp, rcvr):
+    heap = interp.heap
+    if rcvr.__class__ is not SqObject or rcvr.cls is not heap.specials.ptrs[S.CLASS_LARGE_POSITIVE_INTEGER]:
+        raise PrimitiveFailed()
+    return integer_object(heap, int_value(heap, rcvr))
+
+
+@_reg("primNormalizeNegative", 0)
+def prim_normalize_negative(interp, rcvr):
+    heap = interp.heap
+    if rcvr.__class__ is not SqObject or rcvr.cls is not large_negative_class(heap):
+        raise PrimitiveFailed()
+    return integer_object(heap, int_value(heap, rcvr))
+
+
+@_reg("primNormalize", 1)
+def prim_normalize(interp, rcvr, a):
+    heap = interp.heap
+    return integer_object(heap, int_value(heap, a))
+
+
+@_reg("primAsLargeInteger", 1)
+def prim_as_large_integer(interp, rcvr, a):
+    heap = interp.heap
+    x = int_value(heap, a)
+    if a.__class__ is not int:
+        return a
+    return _large(heap, x < 0, abs(x))
+
+
+@_reg("primCheckIfCModuleExists", 0)
+def prim_check_if_c_module_exists(interp, rcvr):
+    return interp.heap.true
+
+
+@_reg("primGetModuleName", 0)
+def prim_get_module_name(interp, rcvr):
+    return interp.heap.new_string(MODULE_NAME)
