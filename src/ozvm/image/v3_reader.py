@@ -88,6 +88,7 @@ class _Loader:
         if specials.fmt > 4 or len(specials.ptrs) <= S.COMPACT_CLASSES:
             self.fail(-1, "the special objects array is not an array of at least %d pointers"
                       % (S.COMPACT_CLASSES + 1))
+        self.info.oop_table = self.by_oop      # kept for offsets in later error messages
         return Heap(specials, self.info)
 
     def object_at(self, oop: int, what: str, word_index: int) -> SqObject:

@@ -19,7 +19,7 @@ class ImageInfo:
 
     __slots__ = ("version", "little_endian", "file_offset", "header_size", "data_size",
                  "old_base", "specials_oop", "last_hash", "window_size", "flags",
-                 "extra_vm_memory", "header_words", "path")
+                 "extra_vm_memory", "header_words", "path", "oop_table")
 
     def __init__(self, **kw):
         for name in self.__slots__:
@@ -57,6 +57,17 @@ class Heap:
 
     def special(self, index: int):
         return self.specials.ptrs[index]
+
+    def offset_of(self, obj):
+        """The file offset of `obj`'s base header in the image it was read from, or None
+        (for error messages about malformed images)."""
+        table = self.info.oop_table
+        if not table or obj.__class__ is not SqObject:
+            return None
+        for oop, o in table.items():
+            if o is obj:
+                return self.info.file_offset + self.info.header_size + (oop - self.info.old_base)
+        return None
 
     # --- creating objects -------------------------------------------------
     def new_hash(self) -> int:

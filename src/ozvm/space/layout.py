@@ -28,15 +28,58 @@ class Layout:
 
     def __init__(self, heap):
         self.heap = heap
+        try:
+            self._discover(heap)
+        except ImageFormatError:
+            raise
+        except (IndexError, AttributeError, TypeError, ValueError, KeyError, RecursionError) as e:
+            raise ImageFormatError("the kernel classes are malformed (%s: %s); expected classes with "
+                                   "superclass, methodDict, format and instance variable names"
+                                   % (type(e).__name__, e), heap.offset_of(heap.specials)) from None
+
+    def _fail(self, message, obj):
+        raise ImageFormatError(message, self.heap.offset_of(obj))
+
+    def _check_class(self, obj, what):
+        """`obj` must be a pointer object with superclass, methodDict and a SmallInteger format."""
+        if obj.__class__ is not SqObject or obj.ptrs is None or obj.fmt > 4 or len(obj.ptrs) < 3 \
+                or obj.ptrs[FORMAT].__class__ is not int:
+            self._fail("%s is not a class (expected a pointer object with superclass, methodDict "
+                       "and a SmallInteger format)" % what, obj if obj.__class__ is SqObject else self.heap.specials)
+        return obj
+
+    def _chain(self, cls, what) -> list:
+        """The superclass chain of `cls` (itself first), checked: classes all the way, no cycle."""
+        nil = self.heap.nil
+        chain = []
+        seen = set()
+        while cls is not nil:
+            if chain and (cls.__class__ is not SqObject or cls.ptrs is None):
+                self._fail("the superclass of a class in the chain of %s is not a class" % what, chain[-1])
+            self._check_class(cls, "a superclass of " + what)
+            if id(cls) in seen:
+                self._fail("the superclass chain of %s has a cycle" % what, cls)
+            seen.add(id(cls))
+            chain.append(cls)
+            cls = cls.ptrs[SUPERCLASS]
+        return chain
+
+    def _discover(self, heap):
         nil = heap.nil
-        small_int = heap.special(S.CLASS_SMALLINTEGER)
-        self.metaclass = small_int.cls.cls
+        small_int = self._check_class(heap.special(S.CLASS_SMALLINTEGER), "SmallInteger (special object 5)")
+        self._chain(small_int, "SmallInteger")
+        self._check_class(small_int.cls, "the class of SmallInteger")
+        self.metaclass = self._check_class(small_int.cls.cls, "Metaclass")
+        self._chain(small_int.cls, "SmallInteger class")
+        self._chain(self.metaclass, "Metaclass")
         self.class_inst_vars = self._find_inst_vars_index(nil)
         # `Class` is the superclass of `Object class` (first metaclass whose superclass is no metaclass)
         meta = small_int.cls
         while meta.ptrs[SUPERCLASS].cls is self.metaclass:
             meta = meta.ptrs[SUPERCLASS]
         self.class_class = meta.ptrs[SUPERCLASS]
+        if self.class_class is nil:
+            self._fail("the metaclass hierarchy does not end in Class", meta)
         self.object_class = self._root_class(small_int)
         cls_names = self.all_inst_var_names(self.class_class)
         meta_names = self.all_inst_var_names(self.metaclass)
@@ -48,14 +91,11 @@ class Layout:
         self.class_category = self._first(cls_names, ("category",))
         self.meta_this_class = self._first(meta_names, ("thisClass", "soleInstance"))
         if self.meta_this_class is None:
-            raise ImageFormatError("Metaclass has neither thisClass nor soleInstance")
+            self._fail("Metaclass has neither thisClass nor soleInstance", self.metaclass)
 
     # --- discovery ----------------------------------------------------------
     def _root_class(self, cls):
-        nil = self.heap.nil
-        while cls.ptrs[SUPERCLASS] is not nil:
-            cls = cls.ptrs[SUPERCLASS]
-        return cls
+        return self._chain(cls, self.class_name_of(cls) if hasattr(self, "class_name") else "a class")[-1]
 
     def _find_inst_vars_index(self, nil) -> int:
         """The field of a class holding its instance variable names: the one that, for
@@ -65,7 +105,8 @@ class Layout:
         for i in range(3, len(meta.ptrs)):
             if all(self._names_match(c, i, nil) for c in (meta, sup)):
                 return i
-        raise ImageFormatError("cannot find where classes keep their instance variable names")
+        self._fail("cannot find where classes keep their instance variable names "
+                   "(expected a field of Metaclass holding its names)", meta)
 
     def _names_match(self, cls, i, nil) -> bool:
         if i >= len(cls.ptrs):
@@ -80,18 +121,22 @@ class Layout:
                 and added > 0 and all(is_bytes(n) for n in names.ptrs))
 
     def inst_var_names(self, cls) -> list:
+        """The instance variable names `cls` adds ([] where it keeps none)."""
         ptrs = cls.ptrs
         if ptrs is None or len(ptrs) <= self.class_inst_vars:
             return []    # e.g. PharoCandle's metaclasses have no instVarNames slot
         names = ptrs[self.class_inst_vars]
         if names.__class__ is not SqObject or names is self.heap.nil or names.ptrs is None:
             return []
-        return [text_of(n) for n in names.ptrs]
+        return [text_of(n) if is_bytes(n) else "?" for n in names.ptrs]
 
     def all_inst_var_names(self, cls) -> list:
+        """Every instance variable name of instances of `cls`, inherited ones first."""
         chain = []
         nil = self.heap.nil
-        while cls is not nil:
+        seen = set()
+        while cls is not nil and cls.__class__ is SqObject and cls.ptrs and id(cls) not in seen:
+            seen.add(id(cls))
             chain.append(cls)
             cls = cls.ptrs[SUPERCLASS]
         names = []
@@ -99,10 +144,9 @@ class Layout:
             names.extend(self.inst_var_names(c))
         return names
 
-    @staticmethod
-    def _index(names, name, owner) -> int:
+    def _index(self, names, name, owner) -> int:
         if name not in names:
-            raise ImageFormatError("%s has no instance variable %r" % (owner, name))
+            self._fail("%s has no instance variable %r" % (owner, name), self.class_class)
         return names.index(name)
 
     @staticmethod
@@ -121,8 +165,15 @@ class Layout:
         return obj.__class__ is SqObject and (obj.cls is self.metaclass or obj.cls.cls is self.metaclass)
 
     def class_name_of(self, cls) -> str:
+        """The class's name ('Foo class' for a metaclass)."""
+        if cls.__class__ is not SqObject or cls.ptrs is None:
+            return "a non-class"
         if cls.cls is self.metaclass:
-            return self.class_name_of(cls.ptrs[self.meta_this_class]) + " class"
+            ptrs = cls.ptrs
+            inst = ptrs[self.meta_this_class] if len(ptrs) > self.meta_this_class else None
+            if inst.__class__ is not SqObject or inst.cls is self.metaclass:
+                return "a metaclass"
+            return self.class_name_of(inst) + " class"
         name = cls.ptrs[self.class_name] if len(cls.ptrs) > self.class_name else None
         return text_of(name) if is_bytes(name) else "a class without a name"
 

@@ -1,0 +1,199 @@
+"""Bad input: truncated files, wrong magic, inconsistent headers, pointers outside the
+heap, random corruption. Loading must either succeed or raise ImageFormatError naming an
+offset: never hang, never raise anything else. Seeded and bounded in time."""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import struct
+import time
+
+import pytest
+
+from conftest import image_path
+from ozvm.errors import ImageFormatError
+from ozvm.image.formats import read_image_bytes
+from ozvm.space.objectspace import ObjectSpace
+
+SEED = int(os.environ.get("OZ_FUZZ_SEED", "20261124"))
+CASES = int(os.environ.get("OZ_FUZZ_CASES", "250"))
+
+
+def _read(name):
+    with open(image_path(name), "rb") as f:
+        return f.read()
+
+
+class Hang(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise Hang()
+
+
+def load_or_format_error(data: bytes, seconds: int = 5):
+    """Load and open a space on `data`; answer the space or the ImageFormatError."""
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(seconds)
+    try:
+        space = ObjectSpace(read_image_bytes(data))
+        space.classes()
+        space.memory_use()
+        return space
+    except ImageFormatError as e:
+        return e
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def mutate(rng: random.Random, data: bytes) -> bytes:
+    buf = bytearray(data)
+    kind = rng.randrange(6)
+    if kind == 0:                                   # truncation
+        return bytes(buf[:rng.randrange(len(buf))])
+    if kind == 1:                                   # header byte flips
+        for _ in range(rng.randint(1, 3)):
+            buf[rng.randrange(64)] ^= 1 << rng.randrange(8)
+    elif kind == 2:                                 # random header word
+        i = 4 * rng.randrange(1, 9)
+        buf[i:i + 4] = struct.pack("<I", rng.getrandbits(32))
+    elif kind == 3:                                 # object memory: random words
+        for _ in range(rng.randint(1, 8)):
+            i = 64 + 4 * rng.randrange((len(buf) - 64) // 4)
+            buf[i:i + 4] = struct.pack("<I", rng.getrandbits(32))
+    elif kind == 4:                                 # object memory: bit flips
+        for _ in range(rng.randint(1, 16)):
+            buf[rng.randrange(64, len(buf))] ^= 1 << rng.randrange(8)
+    else:                                           # pointer words turned into wild pointers
+        for _ in range(rng.randint(1, 4)):
+            i = 64 + 4 * rng.randrange((len(buf) - 64) // 4)
+            w = struct.unpack_from("<I", buf, i)[0]
+            if not w & 1:
+                buf[i:i + 4] = struct.pack("<I", (w + 4 * rng.randrange(1, 1 << 20)) & 0xFFFFFFFC)
+    return bytes(buf)
+
+
+@pytest.mark.parametrize("name,cases", [("pharocandle.image", CASES),
+                                        ("squeak2.2-mini.image", CASES // 10),
+                                        ("squeak2.2-benchmark.image", CASES // 10)])
+def test_random_corruptions(name, cases):
+    rng = random.Random("%s-%d" % (name, SEED))
+    data = _read(name)
+    outcomes = {"loaded": 0, "error": 0}
+    started = time.time()
+    for n in range(cases):
+        bad = mutate(rng, data)
+        try:
+            result = load_or_format_error(bad)
+        except Hang:
+            pytest.fail("case %d of %s hangs (seed %d)" % (n, name, SEED))
+        except Exception as e:      # anything but ImageFormatError is a reader bug
+            raise AssertionError("case %d of %s (seed %d): %s: %s" % (n, name, SEED, type(e).__name__, e))
+        if isinstance(result, ImageFormatError):
+            outcomes["error"] += 1
+            assert result.offset is not None and 0 <= result.offset <= len(bad), str(result)
+            assert "offset" in str(result)
+        else:
+            outcomes["loaded"] += 1
+    assert outcomes["error"] > cases // 4, outcomes
+    assert time.time() - started < 60
+
+
+def test_truncated_everywhere_in_the_header():
+    data = _read("pharocandle.image")
+    for n in range(0, 80):
+        e = load_or_format_error(data[:n])
+        assert isinstance(e, ImageFormatError), n
+
+
+def test_truncated_object_memory_names_the_offset():
+    data = _read("pharocandle.image")
+    e = load_or_format_error(data[:5000])
+    assert isinstance(e, ImageFormatError)
+    assert e.offset == 8 and "truncated" in str(e)
+
+
+def test_wrong_magic():
+    data = bytearray(_read("pharocandle.image"))
+    data[0:4] = b"\x12\x34\x56\x78"
+    e = load_or_format_error(bytes(data))
+    assert isinstance(e, ImageFormatError) and e.offset == 0
+    assert "version" in str(e)
+
+
+def test_inconsistent_header_size():
+    data = bytearray(_read("pharocandle.image"))
+    data[4:8] = struct.pack("<I", 7)
+    e = load_or_format_error(bytes(data))
+    assert isinstance(e, ImageFormatError) and e.offset == 4
+
+
+def test_pointer_outside_the_heap():
+    data = bytearray(_read("pharocandle.image"))
+    old_base = struct.unpack_from("<I", data, 12)[0]
+    # the first field of the special objects array (nil) made to point past the heap
+    specials = struct.unpack_from("<I", data, 16)[0]
+    field = 64 + (specials - old_base) + 4
+    data[field:field + 4] = struct.pack("<I", old_base + len(data) + 1000)
+    e = load_or_format_error(bytes(data))
+    assert isinstance(e, ImageFormatError)
+    assert e.offset == field and "does not point at an object" in str(e)
+
+
+def test_specials_oop_outside_the_heap():
+    data = bytearray(_read("pharocandle.image"))
+    data[16:20] = struct.pack("<I", 8)
+    e = load_or_format_error(bytes(data))
+    assert isinstance(e, ImageFormatError) and e.offset == 16
+
+
+def _structural_mutation(rng, heap):
+    """Point a random field of a kernel object (special objects, their classes and
+    metaclasses, the class hierarchy roots) at something else."""
+    from ozvm.memory.objects import SqObject
+    sp = heap.specials
+    targets = [sp] + [o for o in sp.ptrs if o.__class__ is SqObject and o.ptrs]
+    targets += [o.cls for o in list(targets)] + [o.cls.cls for o in list(targets)]
+    targets = [t for t in targets if t.ptrs]
+    objs = heap.all_objects()
+    for _ in range(rng.randint(1, 3)):
+        t = rng.choice(targets)
+        i = rng.randrange(len(t.ptrs))
+        choice = rng.randrange(5)
+        if choice == 0:
+            value = rng.randrange(-0x40000000, 0x40000000)
+        elif choice == 1:
+            value = heap.nil
+        elif choice == 2:
+            value = t
+        else:
+            value = rng.choice(objs)
+        t.ptrs[i] = value
+
+
+@pytest.mark.parametrize("name,cases", [("pharocandle.image", CASES // 3), ("squeak2.2-mini.image", CASES // 50)])
+def test_structural_corruptions(name, cases):
+    """Well-formed files whose kernel objects make no sense (cycles, integers where
+    classes should be...)."""
+    from ozvm.image.v3_writer import encode_image
+    rng = random.Random("structural-%s-%d" % (name, SEED))
+    data = _read(name)
+    errors = 0
+    for n in range(cases):
+        heap = read_image_bytes(data)
+        _structural_mutation(rng, heap)
+        bad = encode_image(heap)
+        try:
+            result = load_or_format_error(bad)
+        except Hang:
+            pytest.fail("structural case %d of %s hangs (seed %d)" % (n, name, SEED))
+        except Exception as e:
+            raise AssertionError("structural case %d of %s (seed %d): %s: %s"
+                                 % (n, name, SEED, type(e).__name__, e))
+        if isinstance(result, ImageFormatError):
+            errors += 1
+            assert result.offset is not None, str(result)
+    assert errors > 0 or cases < 20
