@@ -170,7 +170,7 @@ class ClassMirror(ObjectMirror):
         names = []
         for p in pools.ptrs or []:
             owner = self.space.global_name_of(p)
-            names.append(owner or self.space.print_string(p))
+            names.append(owner or self.space.describe(p))
         return names
 
     def category(self):
@@ -235,7 +235,7 @@ class _HashedCollectionMirror(ObjectMirror):
     def _field(self, name):
         i = self.space.layout.field_index(self.obj.cls, name)
         if i is None:
-            raise MembraneError("%s has no %r field" % (self.print_string(), name))
+            raise MembraneError("%s has no %r field" % (self.describe(), name))
         return i
 
     def tally(self) -> int:
@@ -254,7 +254,7 @@ class ClassPoolMirror(_HashedCollectionMirror):
         return [a for a in arr.ptrs if a is not nil]
 
     def keys(self) -> list:
-        return [text_of(a.ptrs[0]) if is_bytes(a.ptrs[0]) else self.space.print_string(a.ptrs[0])
+        return [text_of(a.ptrs[0]) if is_bytes(a.ptrs[0]) else self.space.describe(a.ptrs[0])
                 for a in self.associations()]
 
     def association_at(self, name: str):
@@ -319,7 +319,7 @@ class MethodDictionaryMirror(_HashedCollectionMirror):
         return [k for k in ptrs[fixed:] if k is not nil]
 
     def selectors(self) -> list:
-        return [text_of(k) if is_bytes(k) else self.space.print_string(k) for k in self.selector_objects()]
+        return [text_of(k) if is_bytes(k) else self.space.describe(k) for k in self.selector_objects()]
 
     def items(self) -> list:
         """(selector, MethodMirror) pairs in slot order."""
@@ -329,7 +329,7 @@ class MethodDictionaryMirror(_HashedCollectionMirror):
         for k in range(len(ptrs) - fixed):
             key = ptrs[fixed + k]
             if key is not nil:
-                out.append((text_of(key) if is_bytes(key) else self.space.print_string(key),
+                out.append((text_of(key) if is_bytes(key) else self.space.describe(key),
                             self.space.mirror_on(arr.ptrs[k])))
         return out
 
@@ -353,7 +353,7 @@ class MethodDictionaryMirror(_HashedCollectionMirror):
         m = self.space.guest_value(method)
         if m.__class__ is not SqObject or m.fmt != FMT_METHOD:
             raise MembraneError("a method dictionary holds compiled methods, not %s"
-                                % self.space.print_string(m))
+                                % self.space.describe(m))
         sym = self.space.intern_symbol(selector)
         fixed, ptrs, arr = self._parts()
         k = self._scan(sym)
@@ -487,7 +487,7 @@ class MethodMirror(ObjectMirror):
             if variable and obj.__class__ is SqObject and obj.ptrs is not None and len(obj.ptrs) == 2 \
                     and is_bytes(obj.ptrs[0]):
                 return text_of(obj.ptrs[0])
-            return space.print_string(obj)
+            return space.describe(obj)
 
         return disassembly.disassemble(self.obj.ptrs[1:], self.bytecodes(), describe,
                                        space.info.has_closures, inst_var_names=ivars,

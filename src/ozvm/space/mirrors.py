@@ -68,11 +68,12 @@ class ObjectMirror:
         return hash(self.obj) if self.obj.__class__ is int else id(self.obj)
 
     def __repr__(self):
-        return "<%s on %s>" % (type(self).__name__, self.space.print_string(self.obj))
+        return "<%s on %s>" % (type(self).__name__, self.space.describe(self.obj))
 
-    def print_string(self) -> str:
-        """A short printString-like description, computed on the host side."""
-        return self.space.print_string(self.obj)
+    def describe(self) -> str:
+        """A short printString-like description, computed on the host side (no guest
+        code runs)."""
+        return self.space.describe(self.obj)
 
     def identity_hash(self) -> int:
         """`identityHash`: the object's hash bits (a SmallInteger's value for SmallIntegers)."""
@@ -93,7 +94,7 @@ class ObjectMirror:
             return True
         if self.obj is self.space.heap.false:
             return False
-        raise MembraneError("%s is not a Boolean" % self.print_string())
+        raise MembraneError("%s is not a Boolean" % self.describe())
 
     def to_local(self):
         """The host value of this literal (`toLocal`), see ObjectSpace.to_local."""
@@ -111,7 +112,7 @@ class ObjectMirror:
         o = self._heap_object("change the class of")
         new = self.space.guest_value(cls)
         if not self.space.layout.is_class(new):
-            raise MembraneError("set_class: %s is not a class" % self.space.print_string(new))
+            raise MembraneError("set_class: %s is not a class" % self.space.describe(new))
         fmt_value = new.ptrs[FORMAT]
         spec = format_inst_spec(fmt_value)
         if spec >= 12:
@@ -120,13 +121,13 @@ class ObjectMirror:
             spec = FMT_BYTES
         if spec != o.fmt and not (spec <= 1 and o.fmt <= 1):
             raise MembraneError("set_class: %s has format %s, instances of %s have %s" % (
-                self.print_string(), FORMAT_NAMES.get(o.fmt, o.fmt),
+                self.describe(), FORMAT_NAMES.get(o.fmt, o.fmt),
                 self.space.layout.class_name_of(new), FORMAT_NAMES.get(spec, spec)))
         if o.fmt <= FMT_WEAK:
             fixed = format_inst_size(fmt_value)
             if fixed != self.fixed_size():
                 raise MembraneError("set_class: %s has %d named fields, instances of %s have %d"
-                                    % (self.print_string(), self.fixed_size(),
+                                    % (self.describe(), self.fixed_size(),
                                        self.space.layout.class_name_of(new), fixed))
         o.cls = new
 
@@ -167,7 +168,7 @@ class ObjectMirror:
         """`instVarAt:` (1-based) a mirror on named field `index`."""
         o = self._heap_object("read fields of")
         if not 1 <= index <= self.fixed_size():
-            raise IndexError("instVarAt: %d outside 1..%d of %s" % (index, self.fixed_size(), self.print_string()))
+            raise IndexError("instVarAt: %d outside 1..%d of %s" % (index, self.fixed_size(), self.describe()))
         return self.space.mirror_on(o.ptrs[index - 1])
 
     def inst_var_at_put(self, index: int, value) -> None:
@@ -175,7 +176,7 @@ class ObjectMirror:
         host literal."""
         o = self._heap_object("write fields of")
         if not 1 <= index <= self.fixed_size():
-            raise IndexError("instVarAt: %d outside 1..%d of %s" % (index, self.fixed_size(), self.print_string()))
+            raise IndexError("instVarAt: %d outside 1..%d of %s" % (index, self.fixed_size(), self.describe()))
         o.ptrs[index - 1] = self.space.guest_value(value)
 
     def inst_var_names(self) -> list:
@@ -186,20 +187,20 @@ class ObjectMirror:
         """A mirror on the named field called `name` (KeyError if the class has none)."""
         names = self.inst_var_names()
         if name not in names:
-            raise KeyError("%s has no instance variable %r" % (self.print_string(), name))
+            raise KeyError("%s has no instance variable %r" % (self.describe(), name))
         return self.inst_var_at(names.index(name) + 1)
 
     def inst_var_named_put(self, name: str, value) -> None:
         names = self.inst_var_names()
         if name not in names:
-            raise KeyError("%s has no instance variable %r" % (self.print_string(), name))
+            raise KeyError("%s has no instance variable %r" % (self.describe(), name))
         self.inst_var_at_put(names.index(name) + 1, value)
 
     # --- indexable fields --------------------------------------------------------
     def _check_index(self, index):
         n = self.variable_size()
         if index.__class__ is not int or not 1 <= index <= n:
-            raise IndexError("index %r outside 1..%d of %s" % (index, n, self.print_string()))
+            raise IndexError("index %r outside 1..%d of %s" % (index, n, self.describe()))
 
     def at(self, index: int):
         """`at:` / `basicAt:` (1-based): a mirror for pointer objects, an int for bytes and
@@ -270,11 +271,11 @@ class WordObjectMirror(ObjectMirror):
 
     def as_float(self) -> float:
         if not self.is_float():
-            raise MembraneError("%s is not a Float" % self.print_string())
+            raise MembraneError("%s is not a Float" % self.describe())
         return self.space.heap.float_value(self.obj)
 
 
-def print_string(space, obj, depth: int = 0) -> str:
+def describe_object(space, obj, depth: int = 0) -> str:
     """A host-side printString of a guest object: literals as Smalltalk prints them,
     classes by name, other objects as 'a Foo'."""
     if obj.__class__ is int:
@@ -317,7 +318,7 @@ def print_string(space, obj, depth: int = 0) -> str:
                 return "%s>>%s" % (layout.class_name_of(owner[0]), owner[1])
         if depth == 0 and obj.ptrs is not None and len(obj.ptrs) == 2 and obj.fmt != FMT_METHOD \
                 and layout.all_inst_var_names(cls)[:2] == ["key", "value"]:
-            return "%s->%s" % (print_string(space, obj.ptrs[0], 1), print_string(space, obj.ptrs[1], 1))
+            return "%s->%s" % (describe_object(space, obj.ptrs[0], 1), describe_object(space, obj.ptrs[1], 1))
     except (IndexError, AttributeError, TypeError):
         pass
     name = layout.class_name_of(cls)

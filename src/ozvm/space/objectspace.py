@@ -12,7 +12,7 @@ from ..image.formats import read_image, write_image
 from ..memory import specials as S
 from ..memory.objects import FMT_BYTES, FMT_METHOD, FMT_VAR, FMT_WORDS, SqObject
 from .layout import METHOD_DICT, SUPERCLASS, Layout, is_bytes, text_of
-from .mirrors import ObjectMirror, print_string as _print_string
+from .mirrors import ObjectMirror, describe_object
 
 
 class Symbol(str):
@@ -345,9 +345,10 @@ class ObjectSpace:
                 return value
         return self.from_local(value)
 
-    def print_string(self, obj) -> str:
-        """A short host-side printString of a guest object (literals, class names, 'a Foo')."""
-        return _print_string(self, obj)
+    def describe(self, obj) -> str:
+        """A short host-side printString of a guest object (literals, class names, 'a Foo'),
+        computed without running guest code (compare `print_string`, which evaluates)."""
+        return describe_object(self, obj)
 
     # --- listing and measuring ---------------------------------------------------
     def objects(self) -> list:

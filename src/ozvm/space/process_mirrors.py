@@ -34,7 +34,7 @@ class _NamedFieldsMirror(ObjectMirror):
     def _get(self, *names):
         i = self._index(*names)
         if i is None:
-            raise MembraneError("%s has no field %s" % (self.print_string(), " or ".join(names)))
+            raise MembraneError("%s has no field %s" % (self.describe(), " or ".join(names)))
         return self.obj.ptrs[i]
 
     def _get_or_nil(self, *names):
@@ -178,7 +178,7 @@ class ContextMirror(_NamedFieldsMirror):
     def describe(self) -> str:
         """'Class>>selector' (with '[] in' for blocks), receiver class and pc."""
         m = self.method()
-        where = m.print_string() if m is not None else "(no method)"
+        where = m.describe() if m is not None else "(no method)"
         if self.is_block_context() or self.closure() is not None:
             where = "[] in " + where
         rcv = self.receiver()
@@ -232,7 +232,7 @@ class ProcessMirror(_NamedFieldsMirror):
         sched = self.space.scheduler()
         if any(lst == l for l in sched.ready_list_objects()):
             return "ready"
-        return "waiting on " + lst.print_string()
+        return "waiting on " + lst.describe()
 
 
 class ProcessSchedulerMirror(_NamedFieldsMirror):

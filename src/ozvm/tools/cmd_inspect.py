@@ -105,7 +105,7 @@ def cmd_info(args) -> int:
     print("special objects")
     rows = []
     for i, obj in enumerate(space.specials.ptrs):
-        rows.append((i, S.NAMES.get(i, "-"), _short(space.print_string(obj))))
+        rows.append((i, S.NAMES.get(i, "-"), _short(space.describe(obj))))
     emit("  " + l for l in table(rows, ("#", "name", "value"), right=(0,)))
     return 0
 
@@ -209,7 +209,7 @@ def browse_method(space, cls, selector) -> int:
     print("literals:")
     if not lits:
         print("    (none)")
-    emit(table([("    %d" % (i + 1), l.print_string()) for i, l in enumerate(lits)]))
+    emit(table([("    %d" % (i + 1), l.describe()) for i, l in enumerate(lits)]))
     print("bytecodes (pc as in contexts):")
     emit(method.disassembly())
     trailer = method.trailer()
@@ -241,7 +241,7 @@ def cmd_processes(args) -> int:
     procs = space.processes()
     for p in procs:
         name = p.name()
-        print("%s%s  priority %s  %s" % (p.print_string(), (" %r" % name) if name else "",
+        print("%s%s  priority %s  %s" % (p.describe(), (" %r" % name) if name else "",
                                           p.priority(), p.state()))
         frames = p.frames()
         if not frames:
@@ -251,7 +251,7 @@ def cmd_processes(args) -> int:
             values = []
             for label, ms in (("args", ctx.args()), ("temps", ctx.temps()), ("stack", ctx.stack_values())):
                 if ms:
-                    values.append("%s: %s" % (label, ", ".join(_short(m.print_string(), 30) for m in ms)))
+                    values.append("%s: %s" % (label, ", ".join(_short(m.describe(), 30) for m in ms)))
             if values:
                 print("        " + "; ".join(values))
         print()
