@@ -85,3 +85,24 @@ def test_delay(space):
 def test_perform(space):
     assert ps(space, "3 perform: #+ with: 4") == "7"
     assert ps(space, "3 perform: #between:and: withArguments: #(1 5)") == "true"
+
+
+def test_transcript_reaches_stdout(space, capsys):
+    X.evaluate(space, "Transcript show: 'hello from the guest'; cr; show: 'bye'")
+    out = capsys.readouterr().out
+    assert "hello from the guest\nbye" in out
+
+
+def test_statements_and_temporaries(space):
+    assert X.evaluate_and_print(space, "| t | t := 3. t := t * 2. t + 1") == "7"
+
+
+def test_oz_eval_cli(capsys):
+    from ozvm.tools import cmd_run
+    import argparse
+    args = argparse.Namespace(image=image_path("squeak2.2-mini.image"), expr="3 + 4", timeout=60)
+    assert cmd_run.cmd_eval(args) == 0
+    assert capsys.readouterr().out.strip() == "7"
+    args.expr = "3 zork"
+    assert cmd_run.cmd_eval(args) == 1
+    assert "Message not understood: zork" in capsys.readouterr().err

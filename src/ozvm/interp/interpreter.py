@@ -84,6 +84,7 @@ class Interpreter(MethodLookup, Scheduler):
         global HOST_STOPS
         HOST_STOPS = _host_stops()
         self.guest_error = None
+        self.transcript_line_open = False
         self.heap = heap
         self.nil = heap.nil
         self.true = heap.true
@@ -191,8 +192,10 @@ class Interpreter(MethodLookup, Scheduler):
 
     def transcript_out(self, text: str) -> None:
         """Guest Transcript output (the host's stdout unless replaced)."""
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        if text:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            self.transcript_line_open = not text.endswith("\n")
 
     def request_stop(self, reason: str) -> None:
         """Ask the loop to return `reason` from run() at the next opportunity (soon:

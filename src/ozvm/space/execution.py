@@ -284,6 +284,16 @@ def evaluate(space, source: str, timeout: float | None = DEFAULT_TIMEOUT):
     return run_send(space, compiler, "evaluate:", [space.heap.new_string(source)], timeout)
 
 
+def evaluate_and_print(space, source: str, timeout: float | None = DEFAULT_TIMEOUT) -> str:
+    """Evaluate `source` (statements and temporaries allowed), then send printString to
+    the result: what a workspace's print-it shows."""
+    result = evaluate(space, source, timeout)
+    text = run_send(space, result, "printString", [], timeout)
+    if text.__class__ is not SqObject or text.bytes is None:
+        raise GuestError("printString did not answer a String")
+    return text.bytes.decode("latin-1")
+
+
 def print_string(space, source: str, timeout: float | None = DEFAULT_TIMEOUT) -> str:
     """`(source) printString` evaluated in the guest, as a Python str."""
     result = evaluate(space, "(" + source + ") printString", timeout)

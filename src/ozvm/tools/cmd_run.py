@@ -1,6 +1,7 @@
 """`oz eval`, `oz run`, `oz bench tiny`: running guest code on ozvm's interpreter.
 
-    oz eval IMAGE 'EXPR'        print the printString of EXPR (the guest's own Compiler)
+    oz eval IMAGE 'CODE'        evaluate CODE with the guest's own Compiler, print the
+                                printString of the result
     oz run IMAGE [--timeout S]  resume the image's active process headless until it quits
     oz bench tiny IMAGE         `0 tinyBenchmarks` on CPython, on pypy3 (if installed) and
                                 on squeak-vm (the oracle image) in the same run, with ratios
@@ -69,7 +70,10 @@ def cmd_eval(args) -> int:
     from ..space import execution
     space = _load(args.image)
     try:
-        print(execution.print_string(space, args.expr, timeout=args.timeout))
+        text = execution.evaluate_and_print(space, args.expr, timeout=args.timeout)
+        if execution.interpreter_for(space).transcript_line_open:
+            print()
+        print(text)
     except GuestError as e:
         print("guest error: %s" % e, file=sys.stderr)
         return 1
