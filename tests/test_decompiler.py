@@ -210,3 +210,32 @@ def test_selector_found_when_not_given():
     cls = sp.class_named("Object")
     m = dict(method_dictionary_items(sp, cls))["->"]
     assert decompile(sp, m).startswith("-> arg1\n")
+
+
+def test_loop_answering_its_value():
+    assert source_of(S22, "BlockContext", "whileFalse") == "whileFalse\n\t^ [self value] whileFalse"
+
+
+def test_statement_before_return_kept_for_value():
+    # Squeak 2.2 leaves an assignment's value on the stack before `^ self`: still a statement
+    assert source_of(S22, "Association", "value:") == "value: arg1\n\tvalue := arg1"
+    src = source_of(S22, "Integer", "quo:")
+    assert "\t\tt2 := (self digitDiv: (arg1 class == SmallInteger ifTrue: [arg1 abs] ifFalse: [arg1]) " \
+        "neg: t1) at: 1.\n\t\t^ t2 normalize]." in src
+
+
+def test_inlined_selectors_from_the_literal_frame():
+    # 6505: the literal frame names the inlined messages: ifNil:/ifNotNil: and two arms
+    assert source_of(PC, "PCFile", "close") == (
+        "close\n\tfileID ifNotNil: [\n\t\tself primClose: fileID.\n\t\tfileID := nil]")
+    assert source_of(PC, "PCCharacter", "asLowercase") == (
+        "asLowercase\n\t(65 <= value and: [value <= 90]) ifTrue: [^ (value + 32) asCharacter] "
+        "ifFalse: [^ self]")
+    assert "(t1 := self basicAt: t2) ifNotNil: [arg1 value: t1]" in source_of(
+        PC, "PCMethodDictionary", "keysDo:")
+
+
+def test_temp_vector_temps_declared_in_order():
+    assert source_of(PC, "PCCollection", "asArray") == (
+        "asArray\n\t| t1 t2 |\n\tt1 := PCArray new: self size.\n\tt2 := 0.\n"
+        "\tself do: [:t3 | t1 at: (t2 := t2 + 1) put: t3].\n\t^ t1")

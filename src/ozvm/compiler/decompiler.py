@@ -37,6 +37,10 @@ DEFAULT_SPECIALS = ("+", "-", "<", ">", "<=", ">=", "=", "~=", "*", "/", "\\\\",
                     "bitShift:", "//", "bitAnd:", "bitOr:", "at:", "at:put:", "size", "next",
                     "nextPut:", "atEnd", "==", "class", "blockCopy:", "value", "value:", "do:",
                     "new", "new:", "x", "y")
+NIL_FORMS = {"ifTrue:": "ifNil:", "ifFalse:": "ifNotNil:", "ifTrue:ifFalse:": "ifNil:ifNotNil:",
+             "ifFalse:ifTrue:": "ifNotNil:ifNil:"}
+SHORT_TO_LONG = {"ifNil:": "ifTrue:ifFalse:", "ifNotNil:": "ifFalse:ifTrue:"}
+SWAPPED = {"ifTrue:ifFalse:": "ifFalse:ifTrue:", "ifFalse:ifTrue:": "ifTrue:ifFalse:"}
 LOOP_SELECTORS = ("whileTrue:", "whileFalse:", "whileTrue", "whileFalse", "to:do:", "to:by:do:")
 QUICK_CONSTANTS = {256: "self", 257: "true", 258: "false", 259: "nil", 260: "-1", 261: "0",
                    262: "1", 263: "2"}
@@ -352,6 +356,7 @@ class MethodDecompiler:
         self.inst_names = space.layout.all_inst_var_names(cls) if cls is not None else []
         self.closures = space.info.has_closures
         self.temp_counter = 0
+        self.hints = frozenset()
 
     # --- names --------------------------------------------------------------------
     def new_temp(self):
@@ -415,6 +420,7 @@ class MethodDecompiler:
                 if ins.op == "jump" and ins.arg <= ins.pc:
                     self.loops.setdefault(ins.arg, []).append(k)
             self.active = set()
+            self.hints = self.inlined_selector_hints()
             names = {}
             for i in range(self.nargs):
                 names[i] = Var(arg_names[i], ("arg", i))
@@ -436,6 +442,7 @@ class MethodDecompiler:
             self.seq(first, len(self.instrs), stack, stmts)
             if stack:
                 raise DecompileError("values left on the stack at the end of the method")
+            stmts = self.polish(stmts, top=True)
             if (len(stmts) > 1 and isinstance(stmts[-1], Return) and isinstance(stmts[-1].value, Var)
                     and stmts[-1].value._name == "self" and self.instrs[-1].op == "returnSelf"):
                 stmts.pop()
@@ -450,6 +457,22 @@ class MethodDecompiler:
             lines.append("\t| " + " ".join(temps) + " |")
         lines.extend("\t" + b for b in self._dotted(body_lines))
         return "\n".join(lines)
+
+    def inlined_selector_hints(self):
+        """Selectors in the literal frame that no bytecode uses (format 6505 images keep
+        those of the inlined messages there); empty for 6502."""
+        if not self.closures:
+            return frozenset()
+        used = set()
+        for ins in self.instrs:
+            if ins.op in ("send", "superSend", "pushLit"):
+                used.add(ins.arg)
+        out = set()
+        lits = self.lits
+        for i, lit in enumerate(lits[:-2]):
+            if i not in used and lit.__class__ is SqObject and lit.cls is self.space.symbol_class():
+                out.add(_text(lit))
+        return frozenset(out)
 
     @staticmethod
     def fold_value(stmts):
@@ -493,17 +516,21 @@ class MethodDecompiler:
 
     def method_temps(self, scope):
         """Names of the method's temporaries (not block arguments or hidden ones)."""
+        return [v.name for v in self.scope_temps(scope, self.nargs, self.ntemps)]
+
+    def scope_temps(self, scope, first, end):
+        """The temporaries a scope declares, in index order (a temp vector stands for its
+        remote temporaries; block arguments and the hidden limits of to:do: are left out;
+        temporaries no bytecode uses are declared all the same)."""
         out = []
-        if self.closures:
-            for v in scope.declared:
-                if id(v) not in self.block_args and id(v) not in self.hidden:
-                    out.append(v.name)
-            return out
-        for i in range(self.nargs, self.ntemps):
+        for i in range(first, end):
             v = scope.names.get(i)
-            if v is None or id(v) in self.block_args or id(v) in self.hidden:
-                continue
-            out.append(v.name)
+            if v is None:
+                v = self.temp(i, scope)
+            if isinstance(v, Vector):
+                out.extend(v.names)
+            elif id(v) not in self.block_args and id(v) not in self.hidden:
+                out.append(v)
         return out
 
     # --- temporaries --------------------------------------------------------------------
@@ -511,7 +538,7 @@ class MethodDecompiler:
         scope = scope or self.scope
         v = scope.names.get(i)
         if v is None:
-            if scope.parent is None and i >= self.ntemps:
+            if scope.parent is None and not self.nargs <= i < self.ntemps:
                 raise DecompileError("temporary %d out of range" % i)
             v = self.new_temp()
             v.ref = ("temp", i)
@@ -616,6 +643,11 @@ class MethodDecompiler:
             elif op == "returnTop":
                 value = self.pop(stack)
                 self.leftovers(stack, stmts)
+                if value.is_lit("nil") and stmts:
+                    # `^ [..] whileTrue` answers the nil pushed after the loop
+                    folded = self.fold_value(stmts + [value])
+                    if len(folded) == len(stmts):
+                        value = stmts.pop()
                 stmts.append(Return(value))
             elif op == "returnSelf":
                 self.leftovers(stack, stmts)
@@ -799,15 +831,7 @@ class MethodDecompiler:
                 raise DecompileError("closure leaves values on its stack")
         # temps of the block: indices nargs+ncopied .. +nlocal-1 (and temp vector slots)
         base = nargs + ncopied
-        temps = []
-        for t in range(base, base + nlocal):
-            v = scope.names.get(t)
-            if v is None:
-                v = self.new_temp()
-                scope.names[t] = v
-                scope.declared.append(v)
-        for v in scope.declared:
-            temps.append(v)
+        temps = self.scope_temps(scope, base, base + nlocal)
         # the nils pushed for the temps may have been consumed as statements' values: fine
         if value is not None:
             stmts.append(value)
@@ -849,7 +873,7 @@ class MethodDecompiler:
         node = self.to_do(cond_stmts, cond, sel, body, stmts)
         if node is None:
             cblock = Block([], [], cond_stmts + [cond])
-            if body:
+            if body or (sel + ":" in self.hints and sel not in self.hints):
                 node = Send(cblock, sel + ":", [Block([], [], body)])
             else:
                 node = Send(cblock, sel, [])
@@ -858,6 +882,8 @@ class MethodDecompiler:
 
     def to_do(self, cond_stmts, cond, sel, body, stmts):
         if cond_stmts or sel != "whileTrue" or not stmts or not body:
+            return None
+        if self.hints and "to:do:" not in self.hints and "to:by:do:" not in self.hints:
             return None
         if not (isinstance(cond, Send) and cond.sel in ("<=", ">=") and isinstance(cond.rcv, Var)
                 and cond.rcv.ref and cond.rcv.ref[0] == "temp"):
@@ -891,7 +917,7 @@ class MethodDecompiler:
         del stmts[len(stmts) - n:]
         self.block_args.add(id(var))
         block = Block([var], [], body[:-1])
-        if step.text == "1" and n == 1 or step.text == "1":
+        if step.text == "1" and ("to:do:" in self.hints or "to:by:do:" not in self.hints):
             return Send(init.value, "to:do:", [limit_expr, block])
         return Send(init.value, "to:by:do:", [limit_expr, step, block])
 
@@ -946,21 +972,168 @@ class MethodDecompiler:
         else:
             stmts.append(Send(cond, long_sel, full[1], full))
 
-    @staticmethod
-    def short_if(cond, positive, then, then_stack, other, else_stack, full):
-        """The shortest source of a conditional that answers a value."""
+    def short_if(self, cond, positive, then, then_stack, other, else_stack, full):
+        """The shortest source of a conditional that answers a value (or, when the literal
+        frame names the inlined selectors, the form the source used)."""
         then_value = len(then_stack) == 1
         else_value = len(else_stack) == 1
         a, b = full[1][0].stmts, full[1][1].stmts
+        forms = []
         if positive and else_value and not other and else_stack[0].is_lit("false") and then_value:
-            return Send(cond, "and:", [Block([], [], a)], full)
+            forms.append(Send(cond, "and:", [Block([], [], a)], full))
         if positive and then_value and not then and then_stack[0].is_lit("true") and else_value:
-            return Send(cond, "or:", [Block([], [], b)], full)
+            forms.append(Send(cond, "or:", [Block([], [], b)], full))
         if else_value and not other and else_stack[0].is_lit("nil"):
-            return Send(cond, "ifTrue:" if positive else "ifFalse:", [Block([], [], a)], full)
+            forms.append(Send(cond, "ifTrue:" if positive else "ifFalse:", [Block([], [], a)], full))
         if then_value and not then and then_stack[0].is_lit("nil"):
-            return Send(cond, "ifFalse:" if positive else "ifTrue:", [Block([], [], b)], full)
-        return Send(cond, full[0], full[1], full)
+            forms.append(Send(cond, "ifFalse:" if positive else "ifTrue:", [Block([], [], b)], full))
+        forms.append(Send(cond, full[0], full[1], full))
+        if self.hints:
+            for f in forms:
+                if f.sel in self.hints or self.nil_form(f) in self.hints:
+                    return f
+        return forms[0]
+
+    @staticmethod
+    def nil_test(node):
+        """X for a send `X == nil`, else None."""
+        if isinstance(node, Send) and node.sel == "==" and node.args[0].is_lit("nil"):
+            return node.rcv
+        return None
+
+    def nil_form(self, send):
+        """The ifNil: family selector `send` (an inlined conditional) would be, if its
+        condition is `X == nil`."""
+        if self.nil_test(send.rcv) is None:
+            return None
+        return NIL_FORMS.get(send.sel)
+
+    # --- using the literal frame's record of inlined selectors (6505) -------------------
+    def polish(self, stmts, top=False):
+        """Rewrite a statement list and everything inside it so that the inlined messages
+        are those the literal frame names (the compiler of format 6505 images keeps the
+        selectors of the messages it inlines as unused literals)."""
+        if not self.hints:
+            return stmts
+        hints = self.hints
+        for q in range(len(stmts) - 2, -1, -1):
+            node = stmts[q]
+            if not (isinstance(node, Send) and node.full is not None and len(node.args) == 1
+                    and node.args[0].stmts and isinstance(node.args[0].stmts[-1], Return)
+                    and node.sel in ("ifTrue:", "ifFalse:")):
+                continue
+            two = node.full[0]
+            if self.nil_test(node.rcv) is not None:
+                merge = ((NIL_FORMS[two] in hints or NIL_FORMS[SWAPPED[two]] in hints)
+                         and NIL_FORMS[node.sel] not in hints)
+            else:
+                merge = two in hints and node.sel not in hints
+            if merge:
+                other = Block([], [], stmts[q + 1:])
+                node.sel, node.args = two, [node.args[0], other]
+                node.full = (two, node.args)
+                del stmts[q + 1:]
+        for node in stmts:
+            self.polish_node(node)
+        if top:
+            self.use_all_hints(stmts)
+        return stmts
+
+    def use_all_hints(self, stmts):
+        """When the literal frame names a two-armed conditional the source does not show
+        yet, one of the one-armed conditionals whose arm returns was written with two arms
+        (the code is the same): take the innermost one whose rest is a single return."""
+        used = set()
+        candidates = []
+
+        def walk(lst, depth):
+            for q, node in enumerate(lst):
+                visit(node, depth)
+                if (q < len(lst) - 1 and isinstance(node, Send) and node.full is not None
+                        and len(node.args) == 1 and node.sel in ("ifTrue:", "ifFalse:", "ifNil:", "ifNotNil:")
+                        and node.args[0].stmts and isinstance(node.args[0].stmts[-1], Return)):
+                    candidates.append((len(lst) - q == 2 and isinstance(lst[-1], Return), depth, lst, q))
+
+        def visit(node, depth):
+            if isinstance(node, Block):
+                walk(node.stmts, depth + 1)
+            elif isinstance(node, (Assign, Return)):
+                visit(node.value, depth)
+            elif isinstance(node, Cascade):
+                visit(node.rcv, depth)
+                for p in node.parts:
+                    for a in p.args:
+                        visit(a, depth)
+            elif isinstance(node, Brace):
+                for x in node.items:
+                    visit(x, depth)
+            elif isinstance(node, Send):
+                used.add(node.sel)
+                visit(node.rcv, depth)
+                for a in node.args:
+                    visit(a, depth)
+
+        walk(stmts, 0)
+        for two in ("ifTrue:ifFalse:", "ifFalse:ifTrue:", "ifNil:ifNotNil:", "ifNotNil:ifNil:"):
+            if two not in self.hints or two in used:
+                continue
+            for _, _, lst, q in sorted(candidates, key=lambda c: (c[0], c[1]), reverse=True):
+                node = lst[q]
+                if q >= len(lst) - 1:
+                    continue
+                if node.sel in ("ifNil:", "ifNotNil:"):
+                    ok = two == NIL_FORMS[SHORT_TO_LONG[node.sel]]
+                    rcv = node.rcv
+                elif two == node.full[0]:
+                    ok, rcv = True, node.rcv
+                else:
+                    rcv = self.nil_test(node.rcv)
+                    ok = rcv is not None and two == NIL_FORMS[node.full[0]]
+                if not ok:
+                    continue
+                node.args = [node.args[0], Block([], [], lst[q + 1:])]
+                del lst[q + 1:]
+                node.rcv, node.sel = rcv, two
+                node.full = (node.full[0], node.args)
+                used.add(two)
+                break
+
+    def polish_node(self, node):
+        if isinstance(node, Block):
+            self.polish(node.stmts)
+            return
+        if isinstance(node, (Assign, Return)):
+            self.polish_node(node.value)
+            return
+        if isinstance(node, Cascade):
+            self.polish_node(node.rcv)
+            for p in node.parts:
+                for a in p.args:
+                    self.polish_node(a)
+            return
+        if isinstance(node, Brace):
+            for x in node.items:
+                self.polish_node(x)
+            return
+        if not isinstance(node, Send):
+            return
+        self.polish_node(node.rcv)
+        for a in node.args:
+            self.polish_node(a)
+        if node.full is None:
+            return
+        x = self.nil_test(node.rcv)
+        if x is None:
+            return
+        sel = NIL_FORMS.get(node.sel)
+        if sel in self.hints:
+            node.rcv, node.sel = x, sel
+        elif node.sel in SWAPPED and NIL_FORMS[SWAPPED[node.sel]] in self.hints:
+            node.rcv, node.sel, node.args = x, NIL_FORMS[SWAPPED[node.sel]], node.args[::-1]
+        elif (node.sel in ("ifTrue:ifFalse:", "ifFalse:ifTrue:") and "ifNil:" in self.hints):
+            nil_arm, other = node.args if node.sel == "ifTrue:ifFalse:" else node.args[::-1]
+            if len(other.stmts) == 1 and isinstance(other.stmts[0], Var) and other.stmts[0] is x:
+                node.rcv, node.sel, node.args = x, "ifNil:", [nil_arm]
 
 
 class _BlockValue(Node):

@@ -1,0 +1,156 @@
+"""The round-trip proof of issue 4: for every method of both images, decompile it, compile the
+source again with our compiler against the same class, and compare bytecodes, header and
+literals with the original. Run as a script for the list of differences:
+    .venv/bin/python tests/test_roundtrip.py [IMAGE]
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+from conftest import image_path  # noqa: E402
+from ozvm.compiler.decompiler import decompile, literal_source, method_dictionary_items  # noqa: E402
+from ozvm.errors import OzError  # noqa: E402
+from ozvm.compiler.disassembler import decode  # noqa: E402
+from ozvm.memory.objects import (SqObject, method_num_args, method_num_temps,  # noqa: E402
+                                 method_num_literals, method_primitive)
+from ozvm.space.objectspace import ObjectSpace  # noqa: E402
+
+IMAGES = ["squeak2.2-mini.image", "pharocandle.image"]
+TARGET = 0.99
+# the share reached so far (the compiler is being finished at the same time): no regression
+FLOOR = {"squeak2.2-mini.image": 0.75, "pharocandle.image": 0.78}
+
+# (image, class, selector) -> why the recompiled method differs from the original
+KNOWN_DIFFERENCES: dict = {}
+
+
+def compiler():
+    try:
+        from ozvm.compiler.api import compile_method
+    except ImportError:
+        return None
+    return compile_method
+
+
+def code_bytes(method) -> bytes:
+    """The bytecodes of a method without its trailer (none for a quick method)."""
+    if 256 <= method_primitive(method.ptrs[0]) <= 519:
+        return b""
+    instrs = decode(method.bytes)
+    return bytes(method.bytes[:instrs[-1].next])
+
+
+def same_literal(space, a, b, depth=0) -> bool:
+    if a is b:
+        return True
+    if a.__class__ is not SqObject or b.__class__ is not SqObject:
+        return a == b
+    if a.cls is not b.cls or a.fmt != b.fmt or depth > 8:
+        return False
+    if a.bytes is not None and a.ptrs is None:
+        return a.bytes == b.bytes
+    if a.words is not None:
+        return a.words == b.words
+    if a.cls is space.special(7):          # Array: element by element
+        return len(a.ptrs) == len(b.ptrs) and all(
+            same_literal(space, x, y, depth + 1) for x, y in zip(a.ptrs, b.ptrs))
+    if a.ptrs is not None and len(a.ptrs) == len(b.ptrs) == 2 \
+            and a.ptrs[0].__class__ is SqObject and a.ptrs[0].bytes is not None:
+        # a binding made anew for the same variable (e.g. an undeclared one)
+        return a.ptrs[0] is b.ptrs[0] and a.ptrs[1] is b.ptrs[1]
+    return False
+
+
+def literal_texts(space, method) -> list:
+    out = []
+    for x in method.ptrs[1:]:
+        try:
+            out.append(literal_source(space, x, binding=True))
+        except OzError:
+            out.append("<a %s>" % space.layout.class_name_of(space.class_of(x)))
+    return out
+
+
+def difference(space, orig, new) -> str:
+    """'' when `new` has the bytecodes, header and literals of `orig`; else what differs."""
+    h0, h1 = orig.ptrs[0], new.ptrs[0]
+    if method_num_literals(h0) != method_num_literals(h1):
+        a, b = literal_texts(space, orig), literal_texts(space, new)
+        return "literals %s -> %s" % (" ".join(a), " ".join(b))
+    for what, f in (("argument count", method_num_args), ("temporary count", method_num_temps),
+                    ("primitive", method_primitive), ("literal count", method_num_literals)):
+        if f(h0) != f(h1):
+            return "%s %s -> %s" % (what, f(h0), f(h1))
+    c0, c1 = code_bytes(orig), code_bytes(new)
+    if c0 != c1:
+        at = next((i for i, (x, y) in enumerate(zip(c0, c1)) if x != y), min(len(c0), len(c1)))
+        return "bytecodes differ from pc %d (%d -> %d bytes)" % (at, len(c0), len(c1))
+    for i, (x, y) in enumerate(zip(orig.ptrs[1:], new.ptrs[1:])):
+        if not same_literal(space, x, y):
+            a, b = literal_texts(space, orig), literal_texts(space, new)
+            if sorted(a) == sorted(b):
+                return "literal order differs: %s -> %s" % (" ".join(a), " ".join(b))
+            return "literal %d differs: %s -> %s" % (i, a[i], b[i])
+    if (h0 >> 17) & 1 != (h1 >> 17) & 1:
+        return "large frame flag differs"
+    return ""
+
+
+def round_trip(name, limit=None):
+    """(count, identical, [(class, selector, reason, source)]) for one image."""
+    compile_method = compiler()
+    space = ObjectSpace.load(image_path(name))
+    count = 0
+    identical = 0
+    diffs = []
+    for cls in space.classes():
+        for k in (cls, cls.cls):
+            for sel, m in method_dictionary_items(space, k):
+                count += 1
+                cname = space.layout.class_name_of(k)
+                src = decompile(space, m, k, sel)
+                try:
+                    new = compile_method(space, k, src)
+                except Exception as e:            # the compiler's own errors, reported
+                    diffs.append((cname, sel, "compile error: %s" % str(e).splitlines()[0], src))
+                    continue
+                why = difference(space, m, new)
+                if why:
+                    diffs.append((cname, sel, why, src))
+                else:
+                    identical += 1
+                if limit and count >= limit:
+                    return count, identical, diffs
+    return count, identical, diffs
+
+
+@pytest.mark.parametrize("name", IMAGES)
+def test_round_trip(name):
+    if compiler() is None:
+        pytest.skip("the compiler (ozvm.compiler.api.compile_method) does not exist yet")
+    count, identical, diffs = round_trip(name)
+    share = identical / count
+    unexplained = [(c, s, why) for c, s, why, _ in diffs if (name, c, s) not in KNOWN_DIFFERENCES]
+    print("%s: %d/%d identical (%.2f%%)" % (name, identical, count, 100 * share))
+    assert share >= FLOOR[name], unexplained[:20]
+
+
+if __name__ == "__main__":
+    names = sys.argv[1:] or IMAGES
+    for name in names:
+        t = time.time()
+        count, identical, diffs = round_trip(name)
+        print("%s: %d/%d identical (%.2f%%) in %.1fs" % (
+            name, identical, count, 100.0 * identical / count, time.time() - t))
+        for c, s, why, src in diffs:
+            print("  %s>>%s: %s" % (c, s, why))
+            if os.environ.get("SHOW"):
+                print("\t" + src.replace("\n", "\n\t"))
