@@ -489,10 +489,27 @@ class MethodMirror(ObjectMirror):
                 return text_of(obj.ptrs[0])
             return space.describe(obj)
 
-        return disassembly.disassemble(self.obj.ptrs[1:], self.bytecodes(), describe,
-                                       space.info.has_closures, inst_var_names=ivars,
-                                       special_names=space.special_selector_names(),
-                                       pc_base=self.initial_pc())
+        lines = disassembly.disassemble(self.obj.ptrs[1:], self.bytecodes(), describe,
+                                        space.info.has_closures, inst_var_names=ivars,
+                                        special_names=space.special_selector_names(),
+                                        pc_base=self.initial_pc())
+        quick = self.quick_return()
+        if quick is not None:
+            if quick.startswith("field") and ivars is not None and self.primitive() - 264 < len(ivars):
+                quick = "%s (%s)" % (ivars[self.primitive() - 264], quick)
+            lines.insert(0, "%5s  %-12s %s" % ("", "", "quick method: answers %s (primitive %d)"
+                                                % (quick, self.primitive())))
+        return lines
+
+    def quick_return(self):
+        """What a quick method (primitive 256-519) answers without running bytecodes:
+        'self', 'true', 'false', 'nil', '-1', '0', '1', '2' or 'field N' (0-based); else None."""
+        p = self.primitive()
+        if 256 <= p <= 263:
+            return ("self", "true", "false", "nil", "-1", "0", "1", "2")[p - 256]
+        if 264 <= p <= 519:
+            return "field %d" % (p - 264)
+        return None
 
     def header_description(self) -> str:
         return ("%d args, %d temps, %d literals, primitive %d, %s frame, %d bytecodes"

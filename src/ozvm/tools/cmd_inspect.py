@@ -209,7 +209,8 @@ def browse_method(space, cls, selector) -> int:
     print("literals:")
     if not lits:
         print("    (none)")
-    emit(table([("    %d" % (i + 1), l.describe()) for i, l in enumerate(lits)]))
+    else:
+        emit(table([("    %d" % (i + 1), l.describe()) for i, l in enumerate(lits)]))
     print("bytecodes (pc as in contexts):")
     emit(method.disassembly())
     trailer = method.trailer()
