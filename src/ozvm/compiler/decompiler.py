@@ -516,7 +516,69 @@ class MethodDecompiler:
 
     def method_temps(self, scope):
         """Names of the method's temporaries (not block arguments or hidden ones)."""
+        if not self.closures:
+            return [v.name for v in self.old_method_temps(scope)]
         return [v.name for v in self.scope_temps(scope, self.nargs, self.ntemps)]
+
+    def old_method_temps(self, scope):
+        """Format 6502: every temporary is the method's, and a block argument is bound by
+        name to the method temporary of that name (Squeak 2.2's encoder), so blocks can
+        share an argument and a block argument can be read after its block (an `out`
+        argument). Declare the temporaries that are not block arguments, those read outside
+        their blocks, and every one below them, so that the declaration order gives each
+        its index; the others are bound by the blocks in the order the source shows them."""
+        shared = self.shared_block_args()
+        needed = -1
+        for i in range(self.nargs, self.ntemps):
+            v = scope.names.get(i)
+            if v is None or (id(v) not in self.block_args and id(v) not in self.hidden) \
+                    or id(v) in shared:
+                needed = i
+        out = []
+        for i in range(self.nargs, needed + 1):
+            v = scope.names.get(i)
+            if v is None:
+                v = self.temp(i, scope)
+            if id(v) not in self.hidden:
+                out.append(v)
+        return out
+
+    def shared_block_args(self):
+        """ids of the block arguments used outside the blocks that declare them."""
+        shared = set()
+        block_args = self.block_args
+
+        def visit(node, bound):
+            cls = node.__class__
+            if cls is Var:
+                if node.ref is not None and node.ref[0] == "temp" and id(node) in block_args \
+                        and id(node) not in bound:
+                    shared.add(id(node))
+            elif cls is Block:
+                inner = bound | set(id(a) for a in node.args)
+                for x in node.stmts:
+                    visit(x, inner)
+            elif cls is Assign:
+                visit(node.var, bound)
+                visit(node.value, bound)
+            elif cls is Return:
+                visit(node.value, bound)
+            elif cls is Cascade:
+                visit(node.rcv, bound)
+                for p in node.parts:
+                    for a in p.args:
+                        visit(a, bound)
+            elif cls is Brace:
+                for x in node.items:
+                    visit(x, bound)
+            elif cls is Send:
+                visit(node.rcv, bound)
+                for a in node.args:
+                    visit(a, bound)
+
+        for st in self.stmts:
+            visit(st, frozenset())
+        return shared
 
     def scope_temps(self, scope, first, end):
         """The temporaries a scope declares, in index order (a temp vector stands for its
