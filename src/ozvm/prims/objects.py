@@ -97,7 +97,6 @@ def _index(obj) -> int:
 
 # --- at: at:put: size -------------------------------------------------------------------
 
-@primitive(60, argc=1)
 def basic_at(interp, rcvr, index):
     i = _index(index)
     if rcvr.__class__ is not SqObject:
@@ -120,7 +119,6 @@ def basic_at(interp, rcvr, index):
     raise PrimitiveFailed()
 
 
-@primitive(61, argc=2)
 def basic_at_put(interp, rcvr, index, value):
     i = _index(index)
     if rcvr.__class__ is not SqObject:
@@ -146,12 +144,6 @@ def basic_at_put(interp, rcvr, index, value):
     raise PrimitiveFailed()
 
 
-@primitive(62, argc=0)
-def basic_size_prim(interp, rcvr):
-    return positive32_object(interp.heap, basic_size(interp, rcvr))
-
-
-@primitive(63, argc=1)
 def string_at(interp, rcvr, index):
     i = _index(index)
     if rcvr.__class__ is SqObject:
@@ -178,6 +170,124 @@ def string_at_put(interp, rcvr, index, value):
                 rcvr.words[i - 1] = code
                 return value
     raise PrimitiveFailed()
+
+
+# Fast paths for the hot cases (Arrays and byte objects); everything else goes through
+# the general functions above, which the numbered primitives end up in.
+
+def _fast_at(interp, argc):
+    if argc != 1:
+        return False
+    stack = interp.stack
+    sp = interp.sp
+    rcvr = stack[sp - 1]
+    i = stack[sp]
+    if i.__class__ is int and rcvr.__class__ is SqObject:
+        fmt = rcvr.fmt
+        if fmt == FMT_VAR:
+            p = rcvr.ptrs
+            if 0 < i <= len(p):
+                stack[sp - 1] = p[i - 1]
+                interp.sp = sp - 1
+                return True
+            return False
+        if fmt == FMT_BYTES:
+            b = rcvr.bytes
+            if 0 < i <= len(b):
+                stack[sp - 1] = b[i - 1]
+                interp.sp = sp - 1
+                return True
+            return False
+    try:
+        value = basic_at(interp, rcvr, i)
+    except PrimitiveFailed:
+        return False
+    interp.pop_push(2, value)
+    return True
+
+
+def _fast_at_put(interp, argc):
+    if argc != 2:
+        return False
+    stack = interp.stack
+    sp = interp.sp
+    rcvr = stack[sp - 2]
+    i = stack[sp - 1]
+    value = stack[sp]
+    if i.__class__ is int and rcvr.__class__ is SqObject:
+        fmt = rcvr.fmt
+        if fmt == FMT_VAR:
+            p = rcvr.ptrs
+            if 0 < i <= len(p):
+                p[i - 1] = value
+                stack[sp - 2] = value
+                interp.sp = sp - 2
+                return True
+            return False
+        if fmt == FMT_BYTES:
+            b = rcvr.bytes
+            if 0 < i <= len(b) and value.__class__ is int and 0 <= value <= 255:
+                b[i - 1] = value
+                stack[sp - 2] = value
+                interp.sp = sp - 2
+                return True
+            return False
+    try:
+        value = basic_at_put(interp, rcvr, i, value)
+    except PrimitiveFailed:
+        return False
+    interp.pop_push(3, value)
+    return True
+
+
+def _fast_size(interp, argc):
+    if argc != 0:
+        return False
+    stack = interp.stack
+    sp = interp.sp
+    rcvr = stack[sp]
+    if rcvr.__class__ is SqObject:
+        fmt = rcvr.fmt
+        if fmt == FMT_VAR:
+            stack[sp] = len(rcvr.ptrs)
+            return True
+        if fmt == FMT_BYTES:
+            stack[sp] = len(rcvr.bytes)
+            return True
+    try:
+        value = positive32_object(interp.heap, basic_size(interp, rcvr))
+    except PrimitiveFailed:
+        return False
+    stack[sp] = value
+    return True
+
+
+def _fast_string_at(interp, argc):
+    if argc != 1:
+        return False
+    stack = interp.stack
+    sp = interp.sp
+    rcvr = stack[sp - 1]
+    i = stack[sp]
+    if i.__class__ is int and rcvr.__class__ is SqObject and rcvr.fmt == FMT_BYTES:
+        b = rcvr.bytes
+        if 0 < i <= len(b):
+            stack[sp - 1] = interp.heap.specials.ptrs[S.CHARACTER_TABLE].ptrs[b[i - 1]]
+            interp.sp = sp - 1
+            return True
+        return False
+    try:
+        value = string_at(interp, rcvr, i)
+    except PrimitiveFailed:
+        return False
+    interp.pop_push(2, value)
+    return True
+
+
+raw_primitive(60)(_fast_at)
+raw_primitive(61)(_fast_at_put)
+raw_primitive(62)(_fast_size)
+raw_primitive(63)(_fast_string_at)
 
 
 # Stream primitives next, nextPut:, atEnd: the image's Smalltalk code does the work.
