@@ -318,8 +318,7 @@ class Interpreter(MethodLookup, Scheduler):
             if limit is not None and limit - self.bytecodes < chunk:
                 chunk = max(1, limit - self.bytecodes)
             n = chunk
-            while n:
-                n -= 1
+            for n in range(chunk, 0, -1):
                 b = code[pc]
                 pc += 1
                 # ---------------------------------------------------------------- 0-111
@@ -380,6 +379,15 @@ class Interpreter(MethodLookup, Scheduler):
                                         t = a == c
                                     else:
                                         t = a != c
+                                    c = code[pc]
+                                    if 0x98 <= c <= 0x9F:       # compare and jump if false, fused
+                                        sp -= 2
+                                        pc += 1 if t else c - 0x96
+                                        continue
+                                    if 0xAC <= c <= 0xAF:
+                                        sp -= 2
+                                        pc += 2 if t else (c - 0xAC) * 256 + code[pc + 1] + 2
+                                        continue
                                     sp -= 1
                                     stack[sp] = true if t else false
                                     continue
@@ -502,9 +510,7 @@ class Interpreter(MethodLookup, Scheduler):
                         stack[0] = nil
                         stack[1] = nil
                         ctx = target
-                        self.ctx = ctx
                         stack = ctx.ptrs
-                        self.stack = stack
                         meth = stack[3]
                         if meth.__class__ is int_:
                             temps = stack[5].ptrs
@@ -523,6 +529,8 @@ class Interpreter(MethodLookup, Scheduler):
                         sp = stack[2] + 6
                         stack[sp] = val
                         continue
+                    self.ctx = ctx
+                    self.stack = stack
                     self.sp = sp
                     self.pc = pc
                     self.do_return(val, b == 0x7D)
@@ -669,6 +677,8 @@ class Interpreter(MethodLookup, Scheduler):
                             argc = c >> 5
                             kind = -1
                         if kind == -1:
+                            self.ctx = ctx
+                            self.stack = stack
                             self.sp = sp
                             self.pc = pc
                             self.send(sel, argc, lits[-1].ptrs[1].ptrs[0])
@@ -686,6 +696,8 @@ class Interpreter(MethodLookup, Scheduler):
                                 break
                             continue
                     elif b == 0x89:                                     # thisContext
+                        self.ctx = ctx
+                        self.stack = stack
                         self.sp = sp
                         self.pc = pc
                         self.store_registers()
@@ -693,6 +705,8 @@ class Interpreter(MethodLookup, Scheduler):
                         stack[sp] = ctx
                         continue
                     elif has_closures and 0x8A <= b <= 0x8F:
+                        self.ctx = ctx
+                        self.stack = stack
                         self.sp = sp
                         self.pc = pc
                         self.closure_bytecode(b, code, temps)
@@ -720,6 +734,8 @@ class Interpreter(MethodLookup, Scheduler):
                         if prim > 0:
                             f = prims.get(prim)
                             if f is not None:
+                                self.ctx = ctx
+                                self.stack = stack
                                 self.sp = sp
                                 self.pc = pc
                                 self.new_method = entry[0]
@@ -749,8 +765,7 @@ class Interpreter(MethodLookup, Scheduler):
                     p += entry[5]
                     heap.last_hash = h = (13849 + 27181 * heap.last_hash) & 0xFFFF
                     ctx = SqObj(mctx_class, 3, h & 0xFFF, p)
-                    self.ctx = ctx
-                    self.stack = stack = temps = p
+                    stack = temps = p
                     rcvr = a
                     code = entry[2]
                     off = entry[3]
@@ -758,6 +773,8 @@ class Interpreter(MethodLookup, Scheduler):
                     pc = 0
                     sp = entry[4] + 5
                     continue
+                self.ctx = ctx
+                self.stack = stack
                 self.sp = sp
                 self.pc = pc
                 self.send(sel, argc)
@@ -774,8 +791,12 @@ class Interpreter(MethodLookup, Scheduler):
                 if self.stop_reason:
                     break
             # ---------------------------------------------------------------- heartbeat
-            self.bytecodes += chunk - n
-            if ctx is not None and self.ctx is ctx:
+            else:
+                n = 1
+            self.bytecodes += chunk - n + 1
+            if ctx is not None:
+                self.ctx = ctx
+                self.stack = stack
                 self.sp = sp
                 self.pc = pc
             if not self.stop_reason:
