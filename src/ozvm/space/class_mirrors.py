@@ -254,8 +254,9 @@ class ClassPoolMirror(_HashedCollectionMirror):
         return [a for a in arr.ptrs if a is not nil]
 
     def keys(self) -> list:
-        return [text_of(a.ptrs[0]) if is_bytes(a.ptrs[0]) else self.space.describe(a.ptrs[0])
-                for a in self.associations()]
+        """The variable names, sorted."""
+        return sorted(text_of(a.ptrs[0]) if is_bytes(a.ptrs[0]) else self.space.describe(a.ptrs[0])
+                      for a in self.associations())
 
     def association_at(self, name: str):
         for a in self.associations():
