@@ -29,7 +29,19 @@ TARGET = 0.99
 FLOOR = {"squeak2.2-mini.image": 0.75, "pharocandle.image": 0.78}
 
 # (image, class, selector) -> why the recompiled method differs from the original
-KNOWN_DIFFERENCES: dict = {}
+KNOWN_DIFFERENCES = {
+    ("squeak2.2-mini.image", "Text class", "streamContents:"):
+        "TextStream is bound in the method but is no global of the image (undeclared)",
+    ("pharocandle.image", "PCFloat class", "initialize"):
+        "the literal Float infinity (MaxVal) has no syntax; printed as 1.0e309",
+    ("pharocandle.image", "PCObject", "tryPrimitive:withArgs:"):
+        "<primitive: 118 error: t1>: the primitive error code temporary",
+    ("pharocandle.image", "PCMethodContext", "privRefresh"):
+        "ifNotNil:ifNil: statement compiled for value (arms answer the nil of their to:do:, "
+        "then a pop) and temps numbered in code order (the ifNil: arm first)",
+    ("pharocandle.image", "PCString", "findDelimiters:startingAt:"):
+        "a to:do: variable read by a closure in the loop is copied, not put in a temp vector",
+}
 
 
 def compiler():
@@ -104,8 +116,92 @@ def difference(space, orig, new) -> str:
     return ""
 
 
+_RETURNS = ("returnSelf", "returnConst", "returnTop", "blockReturn")
+_LIT_OPS = ("pushLit", "pushLitVar", "storeLitVar", "popLitVar", "send", "superSend")
+
+
+def _shape(method, texts, pops=False, temps=False):
+    """The instructions of a method with literal references as literal texts and jump
+    distances dropped; with `pops`, statement pops dropped and pop-stores made stores;
+    with `temps`, temporary indices dropped."""
+    try:
+        instrs = decode(method.bytes) if code_bytes(method) else []
+    except OzError:
+        return None
+    out = []
+    for ins in instrs:
+        op = ins.op
+        if pops and op == "pop":
+            continue
+        if pops and op.startswith("pop") and op != "popRemote":
+            op = "store" + op[3:]
+        if op in _LIT_OPS:
+            out.append((op, texts[ins.arg] if ins.arg < len(texts) else None, ins.arg2))
+        elif op.startswith("jump"):
+            out.append((op,))
+        elif temps and op.endswith("Temp"):
+            out.append((op,))
+        else:
+            out.append((op,) + ins.operands())
+    return out
+
+
+# Why a recompiled method differs, when its decompiled source is right: what the compilers
+# that built the images did and ours does not (yet). Checked in this order.
+EXPLANATIONS = [
+    ("literal order", "same code and literals, literal frame in another order (Squeak 2.2 "
+     "numbers literals in its sizing order: selector before receiver, else arm before then "
+     "arm; PharoCandle's compiler appends the inlined selectors in its host's Set order)"),
+    ("statement values", "same code but a statement value not popped: Squeak 2.2 emits the "
+     "statement before a return for value when it prefersValue (anything but a message; "
+     "ifTrue:ifFalse: not returning in both arms); 6505's compiler emits ifNil: family "
+     "statements for value then pops"),
+    ("temporary numbering", "same code with other temporary indices (Squeak 2.2 binds block "
+     "arguments by name to the method's temporaries; 6505 numbers temps in code order after "
+     "inlining)"),
+    ("both", "statement values and temporary numbering as above"),
+    ("quick method", "a quick-return method (primitive 256-519) made as an ordinary one"),
+    ("duplicate literals", "the original keeps separate literal slots for a super send's "
+     "selector, a symbol constant and a send of the same selector"),
+    ("class binding", "the last literal (class binding) of a class-side method is another object"),
+    ("special selector", "#class is not a special selector in this image (nil in the specials "
+     "array): a real send with a literal"),
+    ("frame size", "the large frame flag differs (the stack depth the compiler computes)"),
+    ("compile error", "our compiler refuses the source"),
+]
+
+
+def explain(space, orig, new, why):
+    """The EXPLANATIONS key for a difference, or 'unexplained'."""
+    if why.startswith("compile error"):
+        return "compile error"
+    h0, h1 = orig.ptrs[0], new.ptrs[0]
+    if method_primitive(h0) != method_primitive(h1) and 256 <= method_primitive(h0) <= 519:
+        return "quick method"
+    a, b = literal_texts(space, orig), literal_texts(space, new)
+    if sorted(a) != sorted(b):
+        if sorted(set(a)) == sorted(set(b)):
+            return "duplicate literals"
+        extra = set(a) ^ set(b)
+        if extra == {"class"} or extra == {"#class"}:
+            return "special selector"
+        if len(a) == len(b) and a[:-1] == b[:-1]:
+            return "class binding"
+        return "unexplained"
+    if why == "large frame flag differs":
+        return "frame size"
+    for key, pops, temps in (("literal order", False, False), ("statement values", True, False),
+                             ("temporary numbering", False, True), ("both", True, True)):
+        sa, sb = _shape(orig, a, pops, temps), _shape(new, b, pops, temps)
+        if sa is not None and sa == sb:
+            return key
+    if why.startswith("literal order") or (why.startswith("literal ") and a[:-1] == b[:-1]):
+        return "class binding" if a[:-1] == b[:-1] else "literal order"
+    return "unexplained"
+
+
 def round_trip(name, limit=None):
-    """(count, identical, [(class, selector, reason, source)]) for one image."""
+    """(count, identical, [(class, selector, reason, explanation, source)]) for one image."""
     compile_method = compiler()
     space = ObjectSpace.load(image_path(name))
     count = 0
@@ -120,16 +216,27 @@ def round_trip(name, limit=None):
                 try:
                     new = compile_method(space, k, src)
                 except Exception as e:            # the compiler's own errors, reported
-                    diffs.append((cname, sel, "compile error: %s" % str(e).splitlines()[0], src))
+                    why = "compile error: %s" % str(e).splitlines()[0]
+                    diffs.append((cname, sel, why, "compile error", src))
                     continue
                 why = difference(space, m, new)
                 if why:
-                    diffs.append((cname, sel, why, src))
+                    diffs.append((cname, sel, why, explain(space, m, new, why), src))
                 else:
                     identical += 1
                 if limit and count >= limit:
                     return count, identical, diffs
     return count, identical, diffs
+
+
+def summary(name, count, identical, diffs):
+    lines = ["%s: %d/%d identical (%.2f%%)" % (name, identical, count, 100.0 * identical / count)]
+    by_kind: dict = {}
+    for d in diffs:
+        by_kind.setdefault(d[3], []).append(d)
+    for kind, ds in sorted(by_kind.items(), key=lambda kv: -len(kv[1])):
+        lines.append("  %4d %s" % (len(ds), kind))
+    return lines
 
 
 @pytest.mark.parametrize("name", IMAGES)
@@ -138,9 +245,11 @@ def test_round_trip(name):
         pytest.skip("the compiler (ozvm.compiler.api.compile_method) does not exist yet")
     count, identical, diffs = round_trip(name)
     share = identical / count
-    unexplained = [(c, s, why) for c, s, why, _ in diffs if (name, c, s) not in KNOWN_DIFFERENCES]
-    print("%s: %d/%d identical (%.2f%%)" % (name, identical, count, 100 * share))
+    print("\n".join(summary(name, count, identical, diffs)))
+    unexplained = [(c, s, why) for c, s, why, kind, _ in diffs
+                   if kind in ("unexplained", "compile error") and (name, c, s) not in KNOWN_DIFFERENCES]
     assert share >= FLOOR[name], unexplained[:20]
+    assert unexplained == []
 
 
 if __name__ == "__main__":
@@ -148,9 +257,8 @@ if __name__ == "__main__":
     for name in names:
         t = time.time()
         count, identical, diffs = round_trip(name)
-        print("%s: %d/%d identical (%.2f%%) in %.1fs" % (
-            name, identical, count, 100.0 * identical / count, time.time() - t))
-        for c, s, why, src in diffs:
-            print("  %s>>%s: %s" % (c, s, why))
-            if os.environ.get("SHOW"):
+        print("\n".join(summary(name, count, identical, diffs)) + "   (%.1fs)" % (time.time() - t))
+        for c, s, why, kind, src in diffs:
+            print("  [%s] %s>>%s: %s" % (kind, c, s, why))
+            if os.environ.get("SHOW") and kind == "unexplained":
                 print("\t" + src.replace("\n", "\n\t"))
