@@ -331,9 +331,24 @@ def _instantiate(interp, cls, size: int):
     return interp.heap.instantiate(cls, size)
 
 
-@primitive(70, argc=0)
-def basic_new(interp, cls):
-    return _instantiate(interp, cls, 0)
+@raw_primitive(70)
+def basic_new(interp, argc):
+    """Behavior basicNew (hot: written against the raw convention)."""
+    if argc != 0:
+        return False
+    stack = interp.stack
+    sp = interp.sp
+    cls = stack[sp]
+    if cls.__class__ is SqObject:
+        p = cls.ptrs
+        if p is not None and len(p) > 2 and cls.fmt <= FMT_WEAK:
+            f = p[2]
+            if f.__class__ is int:
+                spec = (f >> 7) & 15
+                if spec < 12 and spec != 5 and spec != 7:
+                    stack[sp] = interp.heap.instantiate(cls, 0)
+                    return True
+    return False
 
 
 @primitive(71, argc=1)
