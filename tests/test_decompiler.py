@@ -8,8 +8,8 @@ from conftest import image_path
 from ozvm.compiler.decompiler import (DecompileError, decompile, literal_source,
                                       method_dictionary_items)
 from ozvm.compiler.disassembler import decode, disassemble
-from ozvm.memory.objects import method_primitive
-from ozvm.space.objectspace import ObjectSpace
+from ozvm.memory.objects import SqObject, make_method_header, method_primitive
+from ozvm.space.objectspace import ObjectSpace, Symbol
 
 IMAGES = ["squeak2.2-mini.image", "pharocandle.image"]
 _spaces: dict = {}
@@ -53,7 +53,7 @@ PARSE_KNOWN = {
 }
 
 
-@pytest.mark.parametrize("name", IMAGES)
+@pytest.mark.parametrize("name", IMAGES + ["squeak2.2-benchmark.image"])
 def test_every_method_decompiles(name):
     sp = space(name)
     failures = []
@@ -239,3 +239,76 @@ def test_temp_vector_temps_declared_in_order():
     assert source_of(PC, "PCCollection", "asArray") == (
         "asArray\n\t| t1 t2 |\n\tt1 := PCArray new: self size.\n\tt2 := 0.\n"
         "\tself do: [:t3 | t1 at: (t2 := t2 + 1) put: t3].\n\t^ t1")
+
+
+# --- synthetic methods: what the images do not show ------------------------------------------
+
+def _method(sp, nargs, ntemps, literals, code, prim=0):
+    from ozvm.memory import specials as SP
+    from ozvm.memory.objects import make_method_header
+    header = make_method_header(nargs, ntemps, len(literals), prim)
+    lits = [sp.from_local(x) if not isinstance(x, SqObject) else x for x in literals]
+    return sp.heap.new_method(sp.special(SP.CLASS_COMPILED_METHOD), header, lits, bytes(code) + b"\0\0\0\0")
+
+
+def test_named_primitive():
+    sp = space(S22)
+    cls = sp.class_named("Object")
+    spec = sp.from_local([Symbol("FilePlugin"), Symbol("primitiveFileOpen"), 0, 0])
+    m = _method(sp, 0, 0, [spec], [0x70, 0xD0 + 1, 0x7C], prim=117)    # ^ self foo
+    m.ptrs.append(sp.intern_symbol("foo"))
+    m.ptrs[0] = make_method_header(0, 0, 2, 117)
+    assert decompile(sp, m, cls, "open") == (
+        "open\n\t<primitive: 'primitiveFileOpen' module: 'FilePlugin'>\n\t^ self foo")
+    spec.ptrs[0] = sp.nil
+    assert "<primitive: 'primitiveFileOpen'>" in decompile(sp, m, cls, "open")
+
+
+def test_quick_methods_without_bytecodes():
+    sp = space(S22)
+    cls = sp.class_named("Association")
+    for prim, text in ((256, "^ self"), (257, "^ true"), (258, "^ false"), (259, "^ nil"),
+                       (260, "^ -1"), (263, "^ 2"), (264, "^ key"), (265, "^ value")):
+        m = _method(sp, 0, 0, [], [], prim=prim)
+        assert decompile(sp, m, cls, "q") == "q\n\t" + text
+
+
+def test_repeat_and_unary_while_in_closure_format():
+    sp = space(PC)
+    cls = sp.class_named("PCObject")
+    foo = sp.intern_symbol("foo")
+    # S: self foo. jump S   ->  [self foo] repeat
+    m = _method(sp, 0, 0, [foo], [0x70, 0xD0, 0x87, 0xA3, 0xFB])
+    assert decompile(sp, m, cls, "loop") == "loop\n\t[self foo] repeat"
+    # S: self foo jumpFalse X. jump S. X: ^ self   ->  [self foo] whileTrue
+    m = _method(sp, 0, 0, [foo], [0x70, 0xD0, 0x99, 0xA3, 0xFB, 0x78])
+    assert decompile(sp, m, cls, "loop") == "loop\n\t[self foo] whileTrue"
+
+
+def test_cascade_on_expression_and_brace_array():
+    sp = space(PC)
+    cls = sp.class_named("PCObject")
+    a, b = sp.intern_symbol("a"), sp.intern_symbol("b:")
+    # (self a) dup b: 1; pop; a; pop; {1. 2} ^
+    code = [0x70, 0xD0, 0x88, 0x76, 0xE1, 0x87, 0xD0, 0x87, 0x76, 0x77, 0x8A, 0x82, 0x7C]
+    m = _method(sp, 0, 0, [a, b], code)
+    assert decompile(sp, m, cls, "c") == "c\n\tself a b: 1; a.\n\t^ {1. 2}"
+
+
+def test_remote_temps_of_a_block_scope():
+    sp = space(PC)
+    cls = sp.class_named("PCObject")
+    do_ = sp.intern_symbol("do:")
+    # [:x | | v | v := x. [v := v + 1] value. v] with v in a temp vector of the block
+    inner = [0x8C, 0x00, 0x00, 0x76, 0xB0, 0x8D, 0x00, 0x00, 0x7D]   # v := v + 1
+    block = ([0x73,                    # pushNil: the block's temp (for the vector)
+              0x8A, 0x01, 0x69,        # pushNewArray 1, popTemp 1
+              0x10, 0x8E, 0x00, 0x01,  # pushTemp 0 (x), popRemote 0 1
+              0x11,                    # pushTemp 1: the vector, copied into the closure
+              0x8F, 0x10, 0x00, len(inner)] + inner +
+             [0xC9, 0x87,              # value, pop
+              0x8C, 0x00, 0x01, 0x7D])  # v, block return
+    code = [0x70, 0x8F, 0x01, 0x00, len(block)] + block + [0xCB, 0x87, 0x78]
+    m = _method(sp, 0, 0, [do_], code)
+    assert decompile(sp, m, cls, "r") == (
+        "r\n\tself do: [:t1 | | t2 |\n\t\tt2 := t1.\n\t\t[t2 := t2 + 1] value.\n\t\tt2]")

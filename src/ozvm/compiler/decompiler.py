@@ -893,6 +893,8 @@ class MethodDecompiler:
                 raise DecompileError("closure leaves values on its stack")
         # temps of the block: indices nargs+ncopied .. +nlocal-1 (and temp vector slots)
         base = nargs + ncopied
+        if any(i >= base + nlocal for i in scope.names):
+            raise DecompileError("closure uses a temporary it does not have")
         temps = self.scope_temps(scope, base, base + nlocal)
         # the nils pushed for the temps may have been consumed as statements' values: fine
         if value is not None:
