@@ -101,3 +101,32 @@ def test_files_through_the_old_numbered_primitives(space, tmp_path):
     assert listing == "('ozvm-test.txt' )"
     X.print_string(space, "(FileDirectory on: '%s') deleteFileNamed: 'ozvm-test.txt'" % str(tmp_path))
     assert not (tmp_path / "ozvm-test.txt").exists()
+
+
+def test_oracle_runner_image_reads_and_writes_files_then_quits(tmp_path):
+    """The scriptable oracle copy of the image reads oracle_in.txt and writes oracle_out.txt
+    through the FilePlugin named primitives, then quits (113): on ozvm as on squeak-vm."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from conftest import oracle_path
+    src = oracle_path("squeak2.2-mini-oracle.image")
+    image = tmp_path / "oracle.image"
+    shutil.copy(src, image)
+    os.chmod(image, 0o644)
+    (tmp_path / "oracle_in.txt").write_bytes(
+        b"3 + 4\n\"a comment\"\n100 factorial printString size\nFloat pi printString\n"
+        b"(2 raisedTo: 40) - (2 raisedTo: 41)\n")
+    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
+    out = subprocess.run([sys.executable, "-m", "ozvm.cli", "run", str(image), "--timeout", "120"],
+                         env=env, capture_output=True, text=True, timeout=200, cwd=str(tmp_path))
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = [line.split("\t") for line in (tmp_path / "oracle_out.txt").read_text("latin-1").splitlines()]
+    assert [l[:3] for l in lines[:-1]] == [
+        ["RESULT", "3 + 4", "7"],
+        ["RESULT", "100 factorial printString size", "158"],
+        ["RESULT", "Float pi printString", "'3.141592653589793'"],
+        ["RESULT", "(2 raisedTo: 40) - (2 raisedTo: 41)", str(2**40 - 2**41)],
+    ]
+    assert lines[-1] == ["DONE"]
