@@ -310,8 +310,6 @@ def wrap(node, level, ind):
     text = node.src(ind)
     if node.level > level:
         return "(" + text + ")"
-    if isinstance(node, Lit) and level == 1 and text.startswith("-") and False:
-        return "(" + text + ")"
     return text
 
 
@@ -322,9 +320,7 @@ class Scope:
 
     def __init__(self, parent, names):
         self.parent = parent
-        self.names = names          # index -> Var or TempVector
-        self.declared = []          # Vars declared in this scope, in index order
-        self.args = []
+        self.names = names          # index -> Var, or Vector for a temp holding a temp vector
 
 
 class Vector:
@@ -332,10 +328,6 @@ class Vector:
 
     def __init__(self, names):
         self.names = names
-
-
-class _LoopMark:
-    pass
 
 
 # --- the decompiler ------------------------------------------------------------------
@@ -605,7 +597,6 @@ class MethodDecompiler:
             v = self.new_temp()
             v.ref = ("temp", i)
             scope.names[i] = v
-            scope.declared.append(v)
         return v
 
     def remote(self, index, vec_temp):
@@ -801,7 +792,6 @@ class MethodDecompiler:
         names = [self.new_temp() for _ in range(size)]
         vec = Vector(names)
         self.scope.names[temp_index] = vec
-        self.scope.declared.extend(names)
 
     # --- blocks ---------------------------------------------------------------------
     def old_block(self, i, stack):
@@ -833,7 +823,7 @@ class MethodDecompiler:
         stack.append(Block(args, [], stmts))
         return end
 
-    def block_body(self, k, end, stack, nlocals=None):
+    def block_body(self, k, end, stack):
         stmts = []
         self.seq(k, end, stack, stmts)
         if stack:
@@ -877,7 +867,8 @@ class MethodDecompiler:
         try:
             local_stack = []
             k = i + 1
-            # local temps: the leading pushNils that stay on the stack
+            # the block's own temporaries are the nils its first bytecodes push: they are
+            # what stays on its stack under the value it answers
             stmts = []
             self.seq(k, end, local_stack, stmts)
         finally:

@@ -173,10 +173,6 @@ def decode(code, start: int = 0, end: int = None) -> list:
     return out
 
 
-def initial_pc(method) -> int:
-    return 0
-
-
 def describe(ins: Instr, literal_text=None, special_text=None) -> str:
     """One instruction as text; `literal_text(i)` and `special_text(i)` name literals and
     special selectors (default: their indices)."""
