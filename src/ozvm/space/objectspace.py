@@ -416,12 +416,12 @@ class ObjectSpace:
 
     def methods_changed(self, selector=None) -> None:
         """Called after a method dictionary changed: forgets the method index and tells
-        the VM (if it has a method cache) to flush it."""
+        the space's interpreter (and VM) to flush their method caches."""
         self._method_owners = None
-        vm = self.vm
-        flush = getattr(vm, "flush_method_cache", None) if vm is not None else None
-        if flush is not None:
-            flush(selector)
+        for runner in (getattr(self, "interpreter", None), self.vm):
+            flush = getattr(runner, "flush_method_cache", None) if runner is not None else None
+            if flush is not None:
+                flush()
 
     def special_selector_names(self) -> list:
         """The 32 special selectors of the send bytecodes 176-207, from the image's table."""
