@@ -28,6 +28,19 @@ class MembraneError(OzError):
     an object of one space into another, a wrong kind of mirror)."""
 
 
+class CompileError(OzError):
+    """Smalltalk source the compiler cannot accept; names the line and column (1-based)
+    and what was expected there."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None,
+                 offset: int | None = None):
+        self.line, self.column, self.offset = line, column, offset
+        self.reason = message
+        if line is not None:
+            message = "line %d, column %d: %s" % (line, column, message)
+        super().__init__(message)
+
+
 class GuestError(OzError):
     """A guest computation run by the host ended in a guest error (for Squeak 2.2, the
     activation of `Debugger class>>openContext:label:contents:`; for PharoCandle its

@@ -175,11 +175,11 @@ class Var(Node):
 
 
 class Lit(Node):
-    __slots__ = ("text", "value")
+    __slots__ = ("text", "index")
 
-    def __init__(self, text, value=None):
+    def __init__(self, text, index=None):
         self.text = text
-        self.value = value
+        self.index = index      # the literal frame index it comes from, if any
 
     def is_lit(self, text=None):
         return text is None or self.text == text
@@ -200,12 +200,13 @@ class TempVector(Node):
 
 
 class Send(Node):
-    __slots__ = ("rcv", "sel", "args", "level", "full")
+    __slots__ = ("rcv", "sel", "args", "level", "full", "index")
 
-    def __init__(self, rcv, sel, args, full=None):
+    def __init__(self, rcv, sel, args, full=None, index=None):
         self.rcv = rcv
         self.sel = sel
         self.args = args
+        self.index = index    # the literal frame index of the selector (not a special send)
         self.full = full      # for an inlined conditional: (selector, args) of its long form
         self.level = 3 if sel.endswith(":") else (2 if _BINARY.match(sel) else 1)
 
@@ -365,7 +366,7 @@ class MethodDecompiler:
 
     def lit_node(self, i):
         obj = self.lit(i)
-        return Lit(literal_source(self.space, obj), obj)
+        return Lit(literal_source(self.space, obj), i)
 
     def lit_var(self, i):
         obj = self.lit(i)
@@ -692,7 +693,7 @@ class MethodDecompiler:
                     if not (isinstance(rcv, Var) and rcv._name == "self"):
                         raise DecompileError("super send to something else than self")
                     rcv = Var("super")
-                stack.append(self.send(rcv, sel, args))
+                stack.append(self.send(rcv, sel, args, None if op == "sendSpecial" else ins.arg))
             elif op == "returnTop":
                 value = self.pop(stack)
                 self.leftovers(stack, stmts)
@@ -778,15 +779,15 @@ class MethodDecompiler:
             raise DecompileError("a new array is used as a value")
         return v
 
-    def send(self, rcv, sel, args):
+    def send(self, rcv, sel, args, index=None):
         if isinstance(rcv, Cascade):
             if rcv.done:
-                return Send(rcv, sel, args)
-            part = Send(CascadeReceiver(rcv), sel, args)
+                return Send(rcv, sel, args, None, index)
+            part = Send(CascadeReceiver(rcv), sel, args, None, index)
             rcv.parts.append(part)
             rcv.done = True
             return rcv
-        return Send(rcv, sel, args)
+        return Send(rcv, sel, args, None, index)
 
     def make_vector(self, temp_index, size):
         names = [self.new_temp() for _ in range(size)]
@@ -1068,6 +1069,8 @@ class MethodDecompiler:
         """Rewrite a statement list and everything inside it so that the inlined messages
         are those the literal frame names (the compiler of format 6505 images keeps the
         selectors of the messages it inlines as unused literals)."""
+        if not self.closures:
+            return self.polish_by_literal_order(stmts, top)
         if not self.hints:
             return stmts
         hints = self.hints
@@ -1153,6 +1156,39 @@ class MethodDecompiler:
                 used.add(two)
                 break
 
+    def polish_by_literal_order(self, stmts, top):
+        """Format 6502: `c ifTrue: [^ a]. rest` and `c ifTrue: [^ a] ifFalse: [rest]` have
+        the same code, but Squeak 2.2 numbers literals as it sizes the code, the second
+        arm before the first: when the literals only `rest` uses come before those only
+        the arm and its condition use, `rest` was the second arm."""
+        if top:
+            self.lit_counts = {}
+            for st in stmts:
+                literal_refs(st, self.lit_counts)
+        counts = self.lit_counts
+        for q in range(len(stmts) - 2, -1, -1):
+            node = stmts[q]
+            if not (isinstance(node, Send) and node.full is not None and len(node.args) == 1
+                    and node.sel in ("ifTrue:", "ifFalse:") and node.args[0].stmts
+                    and isinstance(node.args[0].stmts[-1], Return)):
+                continue
+            arm = {}
+            literal_refs(node, arm)
+            rest = {}
+            for st in stmts[q + 1:]:
+                literal_refs(st, rest)
+            # the first literal these statements number is in the region sized first
+            own = [i for i in set(arm) | set(rest) if arm.get(i, 0) + rest.get(i, 0) == counts.get(i)]
+            first = min(own) if own else None
+            if first is not None and first in rest and first not in arm:
+                node.sel, node.args = node.full[0], [node.args[0], Block([], [], stmts[q + 1:])]
+                node.full = (node.sel, node.args)
+                del stmts[q + 1:]
+        for node in stmts:
+            for block in blocks_in(node):
+                self.polish_by_literal_order(block.stmts, False)
+        return stmts
+
     def polish_node(self, node):
         if isinstance(node, Block):
             self.polish(node.stmts)
@@ -1189,6 +1225,55 @@ class MethodDecompiler:
             nil_arm, other = node.args if node.sel == "ifTrue:ifFalse:" else node.args[::-1]
             if len(other.stmts) == 1 and isinstance(other.stmts[0], Var) and other.stmts[0] is x:
                 node.rcv, node.sel, node.args = x, "ifNil:", [nil_arm]
+
+
+def children(node):
+    """The nodes directly inside `node`."""
+    cls = node.__class__
+    if cls is Send:
+        return [node.rcv] + list(node.args)
+    if cls is Block:
+        return node.stmts
+    if cls is Assign:
+        return [node.var, node.value]
+    if cls is Return:
+        return [node.value]
+    if cls is Cascade:
+        out = [node.rcv]
+        for p in node.parts:
+            out.extend(p.args)
+        return out
+    if cls is Brace:
+        return node.items
+    return []
+
+
+def literal_refs(node, counts):
+    """Count, into `counts`, the literal frame indices `node` and its children refer to."""
+    cls = node.__class__
+    index = None
+    if cls is Send or cls is Lit:
+        index = node.index
+    elif cls is Var and node.ref is not None and node.ref[0] == "lit":
+        index = node.ref[1]
+    elif cls is Cascade:
+        for p in node.parts:
+            if p.index is not None:
+                counts[p.index] = counts.get(p.index, 0) + 1
+    if index is not None:
+        counts[index] = counts.get(index, 0) + 1
+    for child in children(node):
+        literal_refs(child, counts)
+
+
+def blocks_in(node):
+    """The blocks in `node` that are not inside another block of it."""
+    if node.__class__ is Block:
+        return [node]
+    out = []
+    for child in children(node):
+        out.extend(blocks_in(child))
+    return out
 
 
 class _BlockValue(Node):

@@ -1,0 +1,187 @@
+"""The compiler's entry points: compile Smalltalk source into guest CompiledMethods.
+
+    compile_method(space, cls, source)            -> CompiledMethod (not installed)
+    install(space, cls, source, category=None)    -> CompiledMethod, put in cls's method dictionary
+    compile_doit(space, source, receiver_class)   -> CompiledMethod #DoIt answering the last value
+    generate(space, cls, source)                  -> (header, literal values, bytecodes): the
+                                                     host-side result, nothing made in the guest
+
+The guest is left unchanged when the source is bad: everything that can fail (parsing, name
+lookup, code generation) happens before any guest object is made. Only symbols are interned
+and literals materialised after that.
+"""
+from __future__ import annotations
+
+from ..errors import CompileError
+from ..memory import specials as S
+from .codegen import CodeGenerator, num_args_of
+from .literals import Symbol, materialize
+from .parser import parse_doit, parse_method
+
+TRAILER = b"\x00\x00\x00\x00"
+
+
+def _underscore_assigns(space) -> bool:
+    return space.info.version == 6502
+
+
+def generate(space, cls, source: str, doit: bool = False):
+    """Parse and generate; answer (header, literals as (kind, key, value), bytecodes, selector)."""
+    if doit:
+        tree = parse_doit(source, _underscore_assigns(space))
+        tree.selector = "DoIt"
+    else:
+        tree = parse_method(source, _underscore_assigns(space))
+    gen = CodeGenerator(space, cls, source)
+    header, literals, code = gen.generate(tree, doit=doit)
+    return header, literals, code, tree.selector
+
+
+def _make_method(space, header, literals, code):
+    values = [_literal_object(space, kind, value) for (kind, _key, value) in literals]
+    cm_class = space.special(S.CLASS_COMPILED_METHOD)
+    return space.heap.new_method(cm_class, header, values, bytes(code) + TRAILER)
+
+
+def _literal_object(space, kind, value):
+    if kind in ("assoc", "classbinding"):
+        return value
+    return materialize(space, value)
+
+
+def compile_method(space, cls, source: str):
+    """A new guest CompiledMethod for `source` in class `cls` (not installed)."""
+    header, literals, code, _sel = generate(space, cls, source)
+    return _make_method(space, header, literals, code)
+
+
+def compile_doit(space, source: str, receiver_class=None):
+    """A method #DoIt (in `receiver_class`, default nil's class) answering the value of the
+    last statement of `source`."""
+    if receiver_class is None:
+        receiver_class = space.class_of(space.nil)
+    header, literals, code, _sel = generate(space, receiver_class, source, doit=True)
+    return _make_method(space, header, literals, code)
+
+
+def install(space, cls, source: str, category=None):
+    """Compile `source` and put the method into `cls`'s method dictionary (replacing a method
+    of the same selector); answer the method."""
+    header, literals, code, selector = generate(space, cls, source)
+    method = _make_method(space, header, literals, code)
+    sym = space.intern_symbol(selector)
+    add_to_method_dictionary(space, cls, sym, method)
+    interp = getattr(space, "interpreter", None)
+    if interp is not None:
+        flush = getattr(interp, "flush_method_cache", None) or getattr(interp, "flush_cache", None)
+        if flush is not None:
+            flush()
+    if category is not None:
+        _classify(space, cls, sym, category)
+    return method
+
+
+# --- method dictionaries ------------------------------------------------------------------------
+
+def add_to_method_dictionary(space, cls, selector, method) -> None:
+    """Put selector -> method in cls's MethodDictionary the way the VM looks it up
+    (identity hash masked by the size, linear probing), growing it when 3/4 full."""
+    md = cls.ptrs[1]
+    nil = space.nil
+    if md is nil:
+        raise CompileError("class %s has no method dictionary" % space.layout.class_name_of(cls))
+    fixed = len(md.ptrs) - _md_capacity(md)
+    keys_at = fixed
+    array = md.ptrs[1]
+    size = len(md.ptrs) - keys_at
+    index = _md_find(md, keys_at, size, selector, nil)
+    if md.ptrs[keys_at + index] is selector:
+        array.ptrs[index] = method
+        return
+    tally = md.ptrs[0] if md.ptrs[0].__class__ is int else _md_count(md, keys_at, nil)
+    if (tally + 1) * 4 > size * 3:
+        _md_grow(space, md, keys_at, size * 2)
+        size = len(md.ptrs) - keys_at
+        array = md.ptrs[1]
+        index = _md_find(md, keys_at, size, selector, nil)
+    md.ptrs[keys_at + index] = selector
+    array.ptrs[index] = method
+    if md.ptrs[0].__class__ is int:
+        md.ptrs[0] = tally + 1
+
+
+def _md_capacity(md) -> int:
+    return len(md.ptrs[1].ptrs)
+
+
+def _md_count(md, keys_at, nil) -> int:
+    return sum(1 for k in md.ptrs[keys_at:] if k is not nil)
+
+
+def _md_find(md, keys_at, size, selector, nil) -> int:
+    """The slot of `selector`, or the first empty slot of its probe sequence."""
+    mask = size - 1
+    i = (selector.hash & mask) if size & mask == 0 else selector.hash % size
+    for _ in range(size):
+        k = md.ptrs[keys_at + i]
+        if k is nil or k is selector:
+            return i
+        i = (i + 1) % size
+    raise CompileError("method dictionary is full")
+
+
+def _md_grow(space, md, keys_at, new_size) -> None:
+    nil = space.nil
+    old_keys = md.ptrs[keys_at:]
+    old_methods = md.ptrs[1].ptrs
+    md.ptrs[keys_at:] = [nil] * new_size
+    md.ptrs[1].ptrs[:] = [nil] * new_size
+    for k, m in zip(old_keys, old_methods):
+        if k is not nil:
+            i = _md_find(md, keys_at, new_size, k, nil)
+            md.ptrs[keys_at + i] = k
+            md.ptrs[1].ptrs[i] = m
+
+
+def _classify(space, cls, selector, category) -> None:
+    """Record the method's category in the class organization, when the image has one
+    (a ClassOrganizer: categoryArray, categoryStops, elementArray)."""
+    layout = space.layout
+    target = cls.ptrs[layout.meta_this_class] if layout.is_metaclass(cls) else cls
+    if layout.class_organization is None:
+        return
+    org = target.ptrs[layout.class_organization]
+    if org is space.nil or org.__class__ is int or org.ptrs is None:
+        return
+    names = layout.all_inst_var_names(org.cls)
+    try:
+        ca, cs, ea = (names.index(n) for n in ("categoryArray", "categoryStops", "elementArray"))
+    except ValueError:
+        return
+    cats, stops, elems = org.ptrs[ca], org.ptrs[cs], org.ptrs[ea]
+    if cats is space.nil or elems is space.nil:
+        return
+    cat_names = [c.bytes.decode("latin-1") for c in cats.ptrs]
+    items = []     # (category, [selectors])
+    start = 0
+    for name, stop in zip(cat_names, stops.ptrs):
+        items.append((name, elems.ptrs[start:stop]))
+        start = stop
+    for _, sels in items:
+        if selector in sels:
+            sels.remove(selector)
+    for name, sels in items:
+        if name == category:
+            sels.append(selector)
+            break
+    else:
+        items.append((category, [selector]))
+    new_cats, new_stops, new_elems = [], [], []
+    for name, sels in items:
+        found = [c for c in cats.ptrs if c.bytes.decode("latin-1") == name]
+        new_cats.append(found[0] if found else space.intern_symbol(name))
+        new_elems.extend(sels)
+        new_stops.append(len(new_elems))
+    cats.ptrs[:] = new_cats
+    stops.ptrs[:] = new_stops
+    elems.ptrs[:] = new_elems

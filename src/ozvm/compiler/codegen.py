@@ -1,0 +1,1181 @@
+"""Bytecode generation: parse tree -> (header, literals, bytecodes) as the image's compiler
+of each generation produces them.
+
+Two styles:
+  * Squeak 2.2 (image format 6502): blocks are BlockContexts made by `thisContext blockCopy:`
+    (push thisContext, push numArgs, send blockCopy:, long jump over the body, pop the
+    arguments into method temps, body, blockReturn 125).
+  * closures (6504/6505, EncoderForV3PlusClosures): push closure 143, copied values, temp
+    vectors (138/140-142), block temps pushed as nil, blockReturn 125; the literal frame ends
+    with the optimized selectors, the selector slot and the class binding.
+
+The literal frame order follows the image compiler's *sizing* pass, not the emission order:
+a send reserves its selector before its receiver and arguments; inlined ifs size their else
+arm, then their then arm, then the receiver; loops size the body before the condition. That
+order is reproduced by `_reserve`. Jumps: forward jumps of 1-8 bytes are short, others (and
+all backward jumps, jumps over a 2.2 block body and jump-if-true) are long.
+"""
+from __future__ import annotations
+
+from ..errors import CompileError
+from ..memory.objects import make_method_header
+from . import ast as A
+from .literals import Char, Symbol, ScaledDecimal, literal_key, materialize
+from .scanner import error_at
+from .scopes import NameScope, RealScope, TempVar, analyse_closures
+
+SPECIAL_SELECTORS = (
+    "+", "-", "<", ">", "<=", ">=", "=", "~=", "*", "/", "\\\\", "@", "bitShift:", "//",
+    "bitAnd:", "bitOr:", "at:", "at:put:", "size", "next", "nextPut:", "atEnd", "==", "class",
+    "blockCopy:", "value", "value:", "do:", "new", "new:", "x", "y")
+SPECIAL_INDEX = dict((s, i) for i, s in enumerate(SPECIAL_SELECTORS))
+QUICK_CONSTANTS = {-1: 116, 0: 117, 1: 118, 2: 119}
+PSEUDO_PUSH = {"self": 112, "super": 112, "true": 113, "false": 114, "nil": 115, "thisContext": 137}
+SMALL_FRAME = 16
+
+
+def num_args_of(selector: str) -> int:
+    if selector[0].isalpha() or selector[0] == "_":
+        return selector.count(":")
+    return 1
+
+
+class Binding:
+    __slots__ = ("kind", "temp", "index", "assoc", "name")
+
+    def __init__(self, kind, temp=None, index=None, assoc=None, name=None):
+        self.kind = kind      # pseudo | temp | inst | global
+        self.temp = temp
+        self.index = index
+        self.assoc = assoc
+        self.name = name
+
+
+class Emitter:
+    """A byte sequence being generated, with the operand stack depth model of the compiler."""
+
+    __slots__ = ("code", "depth", "max")
+
+    def __init__(self, depth=0):
+        self.code = bytearray()
+        self.depth = depth
+        self.max = depth
+
+    def push(self, n=1):
+        self.depth += n
+        if self.depth > self.max:
+            self.max = self.depth
+
+    def pop(self, n=1):
+        self.depth -= n
+
+    def add(self, *bs):
+        self.code.extend(bs)
+
+    def fork(self):
+        return Emitter(self.depth)
+
+    def absorb(self, other):
+        self.code.extend(other.code)
+        if other.max > self.max:
+            self.max = other.max
+        self.depth = other.depth
+
+
+class CodeGenerator:
+    def __init__(self, space, cls, source: str):
+        self.space = space
+        self.cls = cls
+        self.source = source
+        version = space.info.version
+        self.closures = version in (6504, 6505)
+        self.layout = space.layout
+        self.inst_vars = self.layout.all_inst_var_names(cls)
+        self.literals = []          # [kind, key, value] in frame order
+        self.lit_index = {}
+        self.supered = False
+        self.optimized = []         # closures: selectors of inlined sends, first use order
+        self.order = 0
+        self.decl = 0
+
+    def error(self, pos, message):
+        return error_at(self.source, pos, message)
+
+    # ======================================================================================
+    # pass 1: names, temps, inlining decisions
+    # ======================================================================================
+    def resolve(self, method: A.MethodNode):
+        self.method_scope = RealScope(None)
+        top = NameScope(None, self.method_scope)
+        for a in method.args:
+            self._declare(top, a, True)
+        for t in method.body.temps:
+            self._declare(top, t, False)
+        method.body.scope = self.method_scope
+        for st in method.body.statements:
+            self._resolve(st, top)
+
+    def _declare(self, nscope, decl, is_arg):
+        if decl.name in nscope.names:
+            raise self.error(decl.pos, "name %r is already defined" % decl.name)
+        if decl.name in self.inst_vars:
+            raise self.error(decl.pos, "name %r is already an instance variable" % decl.name)
+        real = nscope.real
+        t = TempVar(decl.name, real, is_arg, self.decl, decl.pos)
+        self.decl += 1
+        nscope.names[decl.name] = t
+        if self.closures:
+            (real.args if is_arg else real.temps).append(t)
+        elif is_arg and nscope.parent is None:
+            self.method_scope.args.append(t)
+        else:
+            t.is_arg = is_arg and False
+            self.method_scope.temps.append(t)
+        return t
+
+    def _tick(self):
+        self.order += 1
+        return self.order
+
+    def _resolve(self, node, ns):
+        k = node.kind
+        if k == "variable":
+            self._bind(node, ns, False)
+        elif k == "literal":
+            pass
+        elif k == "assign":
+            self._resolve(node.value, ns)
+            self._bind(node.variable, ns, True)
+        elif k == "return":
+            self._resolve(node.expr, ns)
+        elif k == "cascade":
+            self._resolve(node.receiver, ns)
+            for m in node.messages:
+                for a in m.args:
+                    self._resolve(a, ns)
+        elif k == "brace":
+            for e in node.elements:
+                self._resolve(e, ns)
+        elif k == "block":
+            self._resolve_block(node, ns, inlined=False)
+        elif k == "send":
+            self._resolve_send(node, ns)
+        else:
+            raise AssertionError(k)
+
+    def _resolve_block(self, block, ns, inlined):
+        if inlined:
+            real = ns.real
+        elif self.closures:
+            real = RealScope(ns.real, block)
+            real.order_start = self._tick()
+        else:
+            real = self.method_scope
+        inner = NameScope(ns, real)
+        inner.inlined = inlined
+        block.scope = real
+        block.arg_temps = [self._declare(inner, a, not inlined) for a in block.args]
+        for t in block.temps:
+            self._declare(inner, t, False)
+        for st in block.statements:
+            self._resolve(st, inner)
+        if not inlined and self.closures:
+            real.order_end = self._tick()
+        return inner
+
+    def _bind(self, var, ns, store):
+        name = var.name
+        if name in PSEUDO_PUSH:
+            if store:
+                raise self.error(var.pos, "cannot store into %s" % name)
+            var.binding = Binding("pseudo", name=name)
+            return
+        t = ns.lookup(name)
+        if t is not None:
+            if store and t.is_arg:
+                raise self.error(var.pos, "cannot store into argument %r" % name)
+            o = self._tick()
+            (t.writes if store else t.reads).append((ns.real, o))
+            if t not in ns.real.used:
+                ns.real.used.append(t)
+            var.binding = Binding("temp", temp=t)
+            return
+        if name in self.inst_vars:
+            var.binding = Binding("inst", index=self.inst_vars.index(name))
+            return
+        assoc = self._lookup_global(name)
+        if assoc is None:
+            raise self.error(var.pos, "undeclared variable %r" % name)
+        var.binding = Binding("global", assoc=assoc, name=name)
+
+    def _lookup_global(self, name):
+        layout = self.layout
+        nil = self.space.nil
+        cls = self.cls
+        if layout.is_metaclass(cls):
+            cls = cls.ptrs[layout.meta_this_class]
+        while cls is not nil and cls is not None:
+            if layout.class_pool is not None and layout.class_pool < len(cls.ptrs):
+                a = _dict_lookup(self.space, cls.ptrs[layout.class_pool], name)
+                if a is not None:
+                    return a
+            if layout.class_shared_pools is not None and layout.class_shared_pools < len(cls.ptrs):
+                pools = cls.ptrs[layout.class_shared_pools]
+                for pool in _collection_items(self.space, pools):
+                    a = _dict_lookup(self.space, pool, name)
+                    if a is not None:
+                        return a
+            cls = cls.ptrs[0]
+        return self.space.global_association(name)
+
+    # --- inlining decisions --------------------------------------------------------------
+    def _resolve_send(self, node, ns):
+        sel = node.selector
+        rcv = node.receiver
+        args = node.args
+        kind = self._macro_kind(node)
+        node.special = kind
+        if kind is None:
+            if rcv is not None:
+                self._resolve(rcv, ns)
+            for a in args:
+                self._resolve(a, ns)
+            return
+        if self.closures and sel not in self.optimized:
+            self.optimized.append(sel)
+        if kind == "if" or kind == "ifnil":
+            self._resolve(rcv, ns)
+            for a in args:
+                self._resolve_block(a, ns, inlined=True)
+        elif kind == "while":
+            start = self._tick()
+            self._resolve_block(rcv, ns, inlined=True)
+            for a in args:
+                self._resolve_block(a, ns, inlined=True)
+            ns.real.loops.append((start, self._tick()))
+        elif kind == "repeat":
+            start = self._tick()
+            self._resolve_block(rcv, ns, inlined=True)
+            ns.real.loops.append((start, self._tick()))
+        elif kind == "todo":
+            self._resolve(rcv, ns)
+            for a in args[:-1]:
+                self._resolve(a, ns)
+            block = args[-1]
+            start = self._tick()
+            inner = NameScope(ns, ns.real)
+            inner.inlined = True
+            block.scope = ns.real
+            loopvar = self._declare(inner, block.args[0], False)
+            o = self._tick()
+            loopvar.writes.append((ns.real, o))
+            loopvar.reads.append((ns.real, o))
+            if loopvar not in ns.real.used:
+                ns.real.used.append(loopvar)
+            for t in block.temps:
+                self._declare(inner, t, False)
+            for st in block.statements:
+                self._resolve(st, inner)
+            end = self._tick()
+            loopvar.writes.append((ns.real, end))
+            ns.real.loops.append((start, end))
+            limit = args[0]
+            node.todo_var = loopvar
+            if _is_variable_ref(limit) or _is_number_literal(limit):
+                node.todo_limit = None
+            else:
+                lt = TempVar(loopvar.name + "LimiT", ns.real, False, self.decl)
+                self.decl += 1
+                ns.real.temps.append(lt)
+                lt.writes.append((ns.real, start))
+                lt.reads.append((ns.real, end))
+                ns.real.used.append(lt)
+                node.todo_limit = lt
+
+    def _macro_kind(self, node):
+        sel = node.selector
+        args = node.args
+        rcv = node.receiver
+        if rcv is None:
+            return None
+        if sel in ("ifTrue:", "ifFalse:", "ifTrue:ifFalse:", "ifFalse:ifTrue:", "and:", "or:"):
+            if all(_is_block(a, 0) for a in args):
+                return "if"
+            return None
+        if sel in ("whileTrue:", "whileFalse:"):
+            if _is_block(rcv, 0) and _is_block(args[0], 0):
+                return "while"
+            return None
+        if sel in ("whileTrue", "whileFalse"):
+            if _is_block(rcv, 0):
+                return "while"
+            return None
+        if sel in ("to:do:", "to:by:do:"):
+            if not _is_block(args[-1], 1):
+                return None
+            if sel == "to:by:do:":
+                step = args[1]
+                if not (_is_number_literal(step) and step.value != 0):
+                    return None
+            return "todo"
+        if self.closures:
+            if sel in ("ifNil:", "ifNotNil:", "ifNil:ifNotNil:", "ifNotNil:ifNil:"):
+                if all(_is_block(a, 0) for a in args):
+                    return "ifnil"
+                return None
+            if sel == "repeat" and _is_block(rcv, 0):
+                return "repeat"
+        return None
+
+    # ======================================================================================
+    # pass 2: literal frame in the order of the image compiler's sizing pass
+    # ======================================================================================
+    def _lit(self, kind, key, value):
+        k = (kind, key)
+        i = self.lit_index.get(k)
+        if i is None:
+            i = len(self.literals)
+            if i >= 256:
+                raise CompileError("more than 256 literals")
+            self.lit_index[k] = i
+            self.literals.append((kind, key, value))
+        return i
+
+    def lit_value(self, value):
+        return self._lit("lit", literal_key(value), value)
+
+    def lit_selector(self, sel):
+        return self._lit("lit", literal_key(Symbol(sel)), Symbol(sel))
+
+    def lit_assoc(self, assoc):
+        return self._lit("assoc", id(assoc), assoc)
+
+    def _reserve(self, node, value=True):
+        k = node.kind
+        if k == "literal":
+            v = node.value
+            if not (v.__class__ is int and v in QUICK_CONSTANTS):
+                self.lit_value(v)
+        elif k == "variable":
+            b = node.binding
+            if b.kind == "global":
+                self.lit_assoc(b.assoc)
+        elif k == "assign":
+            self._reserve(node.value)
+            self._reserve(node.variable)
+        elif k == "return":
+            self._reserve(node.expr)
+        elif k == "cascade":
+            self._reserve(node.receiver)
+            for m in node.messages:
+                self._reserve_send_parts(m, None)
+        elif k == "brace":
+            if self.closures:
+                for e in node.elements:
+                    self._reserve(e)
+            else:
+                self._reserve_brace22(node)
+        elif k == "block":
+            if self.closures:
+                self._reserve_body(node, True)
+            else:
+                self._reserve_body(node, True)
+                n = len(node.args)
+                if n not in QUICK_CONSTANTS:
+                    self.lit_value(n)
+        elif k == "send":
+            sp = node.special
+            if sp is None:
+                self._reserve_send_parts(node, node.receiver)
+            elif sp == "if":
+                then_b, else_b = self._if_arms(node)
+                if value or not (then_b.is_just_nil() or else_b.is_just_nil()):
+                    self._reserve_body(else_b, True)
+                    self._reserve_body(then_b, True)
+                elif else_b.is_just_nil():
+                    self._reserve_body(then_b, False)
+                else:
+                    self._reserve_body(else_b, False)
+                self._reserve(node.receiver)
+            elif sp == "ifnil":
+                self._reserve(node.receiver)
+                for a in node.args:
+                    self._reserve_body(a, value)
+            elif sp == "while":
+                if node.args:
+                    self._reserve_body(node.args[0], False)
+                self._reserve_body(node.receiver, True)
+            elif sp == "repeat":
+                self._reserve_body(node.receiver, False)
+            elif sp == "todo":
+                block = node.args[-1]
+                self._reserve_body(block, False)
+                step = node.args[1].value if len(node.args) == 3 else 1
+                if step not in QUICK_CONSTANTS:
+                    self.lit_value(step)
+                if node.todo_limit is None:
+                    self._reserve(node.args[0])
+                else:
+                    self._reserve(node.args[0])
+                self._reserve(node.receiver)
+
+    def _reserve_send_parts(self, node, receiver):
+        sel = node.selector
+        is_super = receiver is not None and receiver.kind == "variable" and receiver.name == "super"
+        if is_super or sel not in SPECIAL_INDEX:
+            self.lit_selector(sel)
+        if is_super:
+            self.supered = True
+        if receiver is not None:
+            self._reserve(receiver)
+        for a in node.args:
+            self._reserve(a)
+
+    def _reserve_body(self, block, value):
+        stmts = block.statements
+        if not value and block_returns(block):
+            value = True
+        last = len(stmts) - 1
+        for i, st in enumerate(stmts):
+            v = value and i == last
+            if not v and not self.closures and i < last and stmts[i + 1].kind == "return":
+                if st.kind in ("literal", "variable") or (st.kind == "send" and st.special == "if"
+                                                          and st.selector in ("ifTrue:ifFalse:", "ifFalse:ifTrue:")):
+                    v = True
+            if not v and st.kind in ("literal", "variable"):
+                continue
+            self._reserve(st, v)
+
+    def _reserve_brace22(self, node):
+        n = len(node.elements)
+        array = self._array_assoc(node)
+        if n <= 4:
+            self.lit_selector(_brace_selector(n))
+            self.lit_assoc(array)
+            for e in node.elements:
+                self._reserve(e)
+        else:
+            self.lit_selector("braceStream:")
+            self.lit_assoc(array)
+            if n not in QUICK_CONSTANTS:
+                self.lit_value(n)
+            for e in node.elements:
+                self.lit_selector("nextPut:") if "nextPut:" not in SPECIAL_INDEX else None
+                self._reserve(e)
+            self.lit_selector("braceArray")
+
+    def _array_assoc(self, node):
+        a = self._lookup_global("Array")
+        if a is None:
+            raise self.error(node.pos, "brace arrays need the global Array")
+        return a
+
+    # ======================================================================================
+    # pass 3: emission
+    # ======================================================================================
+    def _if_arms(self, node):
+        sel = node.selector
+        args = node.args
+        pos = node.pos
+        if sel == "ifTrue:":
+            return args[0], _const_block("nil", pos)
+        if sel == "ifFalse:":
+            return _const_block("nil", pos), args[0]
+        if sel == "ifTrue:ifFalse:":
+            return args[0], args[1]
+        if sel == "ifFalse:ifTrue:":
+            return args[1], args[0]
+        if sel == "and:":
+            return args[0], _const_block("false", pos)
+        return _const_block("true", pos), args[0]     # or:
+
+    # --- jumps ----------------------------------------------------------------------------
+    @staticmethod
+    def jump_size(dist):
+        if dist == 0:
+            return 0
+        return 1 if 1 <= dist <= 8 else 2
+
+    @staticmethod
+    def branch_size(on_true, dist):
+        if dist == 0:
+            return 1
+        if on_true:
+            return 2
+        return 1 if 1 <= dist <= 8 else 2
+
+    def emit_jump(self, e, dist):
+        if dist == 0:
+            return
+        if 1 <= dist <= 8:
+            e.add(143 + dist)
+        else:
+            if not -1024 <= dist <= 1023:
+                raise CompileError("jump of %d bytes is too long" % dist)
+            e.add(160 + (dist >> 8) + 4, dist & 255)
+
+    def emit_branch(self, e, on_true, dist):
+        e.pop()
+        if dist == 0:
+            e.add(135)      # a branch over nothing is a pop
+            return
+        if not on_true and 1 <= dist <= 8:
+            e.add(151 + dist)
+            return
+        if not 0 <= dist <= 1023:
+            raise CompileError("conditional jump of %d bytes is too long" % dist)
+        e.add((168 if on_true else 172) + (dist >> 8), dist & 255)
+
+    # --- pushes and stores ------------------------------------------------------------------
+    def emit_push_literal(self, e, index):
+        e.push()
+        if index < 32:
+            e.add(32 + index)
+        elif index < 64:
+            e.add(128, 0x80 | index)
+        else:
+            e.add(132, 0x60, index)
+
+    def emit_push_litvar(self, e, index):
+        e.push()
+        if index < 32:
+            e.add(64 + index)
+        elif index < 64:
+            e.add(128, 0xC0 | index)
+        else:
+            e.add(132, 0x80, index)
+
+    def emit_literal(self, e, value):
+        if value.__class__ is int and value in QUICK_CONSTANTS:
+            e.push()
+            e.add(QUICK_CONSTANTS[value])
+            return
+        if value is None or value is True or value is False:
+            e.push()
+            e.add({None: 115, True: 113, False: 114}[value])
+            return
+        self.emit_push_literal(e, self.lit_index[("lit", literal_key(value))])
+
+    def temp_index(self, t, real):
+        if self.closures:
+            return real.index_of[id(t)]
+        return t.index
+
+    def emit_push_var(self, e, var, real):
+        b = var.binding
+        k = b.kind
+        if k == "temp":
+            t = b.temp
+            if self.closures and t.remote:
+                e.push()
+                e.add(140, t.vindex, real.index_of[id(t.vector)])
+                return
+            i = self.temp_index(t, real)
+            e.push()
+            if i < 16:
+                e.add(16 + i)
+            else:
+                e.add(128, 0x40 | i)
+        elif k == "inst":
+            i = b.index
+            e.push()
+            if i < 16:
+                e.add(i)
+            elif i < 64:
+                e.add(128, i)
+            else:
+                e.add(132, 0x40, i)
+        elif k == "global":
+            self.emit_push_litvar(e, self.lit_index[("assoc", id(b.assoc))])
+        else:
+            e.push()
+            e.add(PSEUDO_PUSH[b.name])
+
+    def emit_store(self, e, var, real, pop):
+        b = var.binding
+        k = b.kind
+        if k == "temp":
+            t = b.temp
+            if self.closures and t.remote:
+                e.add(142 if pop else 141, t.vindex, real.index_of[id(t.vector)])
+            else:
+                i = self.temp_index(t, real)
+                if pop and i < 8:
+                    e.add(104 + i)
+                else:
+                    e.add(130 if pop else 129, 0x40 | i)
+        elif k == "inst":
+            i = b.index
+            if pop and i < 8:
+                e.add(96 + i)
+            elif i < 64:
+                e.add(130 if pop else 129, i)
+            else:
+                e.add(132, 0xC0 if pop else 0xA0, i)
+        elif k == "global":
+            i = self.lit_index[("assoc", id(b.assoc))]
+            if i < 64:
+                e.add(130 if pop else 129, 0xC0 | i)
+            else:
+                if pop:
+                    e.add(132, 0xE0, i, 135)
+                else:
+                    e.add(132, 0xE0, i)
+        else:
+            raise self.error(var.pos, "cannot store into %s" % b.name)
+        if pop:
+            e.pop()
+
+    def emit_send(self, e, sel, nargs, is_super):
+        e.pop(nargs)
+        if not is_super and sel in SPECIAL_INDEX:
+            i = SPECIAL_INDEX[sel]
+            e.add(176 + i)
+            return
+        index = self.lit_index[("lit", literal_key(Symbol(sel)))]
+        if not is_super and index < 16 and nargs < 3:
+            e.add(208 + nargs * 16 + index)
+        elif index < 32 and nargs < 8:
+            e.add(133 if is_super else 131, nargs * 32 + index)
+        elif self.closures and not is_super and index < 64 and nargs < 4:
+            e.add(134, nargs * 64 + index)
+        else:
+            e.add(132, nargs + (32 if is_super else 0), index)
+
+    # --- expressions ----------------------------------------------------------------------
+    def value(self, e, node, real):
+        k = node.kind
+        if k == "literal":
+            self.emit_literal(e, node.value)
+        elif k == "variable":
+            self.emit_push_var(e, node, real)
+        elif k == "assign":
+            self.value(e, node.value, real)
+            self.emit_store(e, node.variable, real, pop=False)
+        elif k == "return":
+            self.emit_return(e, node, real)
+        elif k == "send":
+            sp = node.special
+            if sp is None:
+                rcv = node.receiver
+                self.value(e, rcv, real)
+                for a in node.args:
+                    self.value(e, a, real)
+                self.emit_send(e, node.selector, len(node.args), rcv.kind == "variable" and rcv.name == "super")
+            else:
+                getattr(self, "emit_" + sp)(e, node, real, True)
+        elif k == "cascade":
+            self.value(e, node.receiver, real)
+            rsuper = node.receiver.kind == "variable" and node.receiver.name == "super"
+            last = len(node.messages) - 1
+            for i, m in enumerate(node.messages):
+                if i < last:
+                    e.add(136)
+                    e.push()
+                for a in m.args:
+                    self.value(e, a, real)
+                self.emit_send(e, m.selector, len(m.args), rsuper)
+                if i < last:
+                    e.add(135)
+                    e.pop()
+        elif k == "block":
+            if self.closures:
+                self.emit_closure(e, node, real)
+            else:
+                self.emit_block22(e, node, real)
+        elif k == "brace":
+            self.emit_brace(e, node, real)
+        else:
+            raise AssertionError(k)
+
+    def effect(self, e, node, real, before_return=False):
+        k = node.kind
+        if before_return and not self.closures:
+            # Squeak 2.2 quirk: the statement just before a return is left on the stack
+            # when it is a leaf or a two-armed if (the return discards it anyway)
+            if k == "literal" or k == "variable":
+                self.value(e, node, real)
+                return
+            if k == "send" and node.special == "if" and node.selector in ("ifTrue:ifFalse:", "ifFalse:ifTrue:"):
+                self.value(e, node, real)
+                return
+        if k == "literal" or k == "variable":
+            return
+        if k == "assign":
+            self.value(e, node.value, real)
+            self.emit_store(e, node.variable, real, pop=True)
+            return
+        if k == "return":
+            self.emit_return(e, node, real)
+            return
+        if k == "send" and node.special is not None:
+            getattr(self, "emit_" + node.special)(e, node, real, False)
+            return
+        self.value(e, node, real)
+        e.add(135)
+        e.pop()
+
+    def emit_return(self, e, node, real):
+        expr = node.expr
+        if expr.kind == "variable" and expr.binding.kind == "pseudo" and expr.name in ("self", "true", "false", "nil"):
+            e.add({"self": 120, "true": 121, "false": 122, "nil": 123}[expr.name])
+            return
+        self.value(e, expr, real)
+        e.add(124)
+
+    # --- statement sequences ---------------------------------------------------------------
+    def eval_value(self, e, block, real):
+        stmts = block.statements or [A.Variable("nil", block.pos)]
+        for i in range(len(stmts) - 1):
+            self.effect(e, stmts[i], real, stmts[i + 1].kind == "return")
+        self.value(e, _bound(stmts[-1]), real)
+
+    def eval_effect(self, e, block, real):
+        if block_returns(block):
+            self.eval_value(e, block, real)
+            e.pop()
+            return
+        stmts = block.statements
+        for i, st in enumerate(stmts):
+            self.effect(e, st, real, i + 1 < len(stmts) and stmts[i + 1].kind == "return")
+
+    # --- blocks -------------------------------------------------------------------------------
+    def emit_block22(self, e, block, real):
+        e.add(137)
+        e.push()
+        n = len(block.args)
+        self.emit_literal(e, n)
+        self.emit_send(e, "blockCopy:", 1, False)
+        body = e.fork()
+        body.push(n)
+        for t in reversed(block.arg_temps):
+            if t.index < 8:
+                body.add(104 + t.index)
+            else:
+                body.add(130, 0x40 | t.index)
+            body.pop()
+        self.eval_value(body, block, real)
+        if not block_returns(block):
+            body.add(125)
+        body.pop()
+        size = len(body.code)
+        if size > 1023:
+            raise CompileError("block body of %d bytes is too long" % size)
+        e.add(164 + (size >> 8), size & 255)
+        e.absorb(body)
+
+    def emit_closure(self, e, block, real):
+        inner = block.scope
+        for c in inner.copied:
+            self._push_local(e, c, real)
+        body = e.fork()
+        body.pop(len(inner.copied))
+        body.push(1 + len(block.args) + len(inner.copied))
+        for t in inner.temps:
+            if not t.remote:
+                body.add(115)
+                body.push()
+        if inner.vector is not None:
+            n = len([t for t in inner.temps if t.remote])
+            body.add(138, n)
+            body.push()
+        self.eval_value(body, block, inner)
+        if not block_returns(block):
+            body.add(125)
+        size = len(body.code)
+        if size > 65535:
+            raise CompileError("block body too long")
+        e.pop(len(inner.copied))
+        e.push()
+        e.add(143, (len(inner.copied) << 4) | len(block.args), size >> 8, size & 255)
+        e.code.extend(body.code)
+        if body.max > e.max:
+            e.max = body.max
+
+    def _push_local(self, e, var, real):
+        """Push an outer variable (a temp or a temp vector) as seen from context `real`."""
+        i = real.index_of[id(var)]
+        e.push()
+        if i < 16:
+            e.add(16 + i)
+        else:
+            e.add(128, 0x40 | i)
+
+    def emit_brace(self, e, node, real):
+        n = len(node.elements)
+        if self.closures:
+            for el in node.elements:
+                self.value(e, el, real)
+            if n > 127:
+                raise self.error(node.pos, "brace array of more than 127 elements")
+            e.pop(n)
+            e.push()
+            e.add(138, 0x80 | n)
+            return
+        array = self._array_assoc(node)
+        ai = self.lit_index[("assoc", id(array))]
+        if n <= 4:
+            self.emit_push_litvar(e, ai)
+            for el in node.elements:
+                self.value(e, el, real)
+            self.emit_send(e, _brace_selector(n), n, False)
+            return
+        self.emit_push_litvar(e, ai)
+        self.emit_literal(e, n)
+        self.emit_send(e, "braceStream:", 1, False)
+        for el in node.elements:
+            e.add(136)
+            e.push()
+            self.value(e, el, real)
+            self.emit_send(e, "nextPut:", 1, False)
+            e.add(135)
+            e.pop()
+        self.emit_send(e, "braceArray", 0, False)
+
+    # --- inlined control structures ----------------------------------------------------------
+    def emit_if(self, e, node, real, for_value):
+        then_b, else_b = self._if_arms(node)
+        if not for_value and not (then_b.is_just_nil() or else_b.is_just_nil()):
+            self.emit_if(e, node, real, True)
+            e.add(135)
+            e.pop()
+            return
+        self.value(e, node.receiver, real)
+        if for_value:
+            then_e = e.fork()
+            then_e.pop()
+            self.eval_value(then_e, then_b, real)
+            else_e = e.fork()
+            else_e.pop()
+            self.eval_value(else_e, else_b, real)
+            else_size = len(else_e.code)
+            returns = block_returns(then_b)
+            jump = 0 if returns else self.jump_size(else_size)
+            self.emit_branch(e, False, len(then_e.code) + jump)
+            e.absorb(then_e)
+            e.pop()
+            if not returns:
+                self.emit_jump(e, else_size)
+            e.absorb(else_e)
+            return
+        if else_b.is_just_nil():
+            arm = e.fork()
+            arm.pop()
+            self.eval_effect(arm, then_b, real)
+            self.emit_branch(e, False, len(arm.code))
+        else:
+            arm = e.fork()
+            arm.pop()
+            self.eval_effect(arm, else_b, real)
+            self.emit_branch(e, True, len(arm.code))
+        e.absorb(arm)
+
+    def emit_while(self, e, node, real, for_value):
+        cond = node.receiver
+        on_true = node.selector.startswith("whileFalse")
+        start = len(e.code)
+        self.eval_value(e, cond, real)
+        body = e.fork()
+        body.pop()
+        if node.args:
+            self.eval_effect(body, node.args[0], real)
+        body_size = len(body.code) + 2
+        self.emit_branch(e, on_true, body_size)
+        e.absorb(body)
+        self.emit_jump_back(e, start)
+        if for_value:
+            e.add(115)
+            e.push()
+
+    def emit_jump_back(self, e, start):
+        dist = start - (len(e.code) + 2)
+        if dist < -1024:
+            raise CompileError("loop of %d bytes is too long" % -dist)
+        e.add(160 + (dist >> 8) + 4, dist & 255)
+
+    def emit_repeat(self, e, node, real, for_value):
+        start = len(e.code)
+        self.eval_effect(e, node.receiver, real)
+        self.emit_jump_back(e, start)
+        if for_value:
+            e.add(115)
+            e.push()
+
+    def emit_todo(self, e, node, real, for_value):
+        var = node.todo_var
+        block = node.args[-1]
+        step = node.args[1].value if len(node.args) == 3 else 1
+        limit_temp = node.todo_limit
+        fake_var = _temp_var_node(var, block.pos)
+        if limit_temp is not None:
+            self.value(e, node.args[0], real)
+            self.emit_store(e, _temp_var_node(limit_temp, node.pos), real, pop=True)
+        self.value(e, node.receiver, real)
+        self.emit_store(e, fake_var, real, pop=True)
+        start = len(e.code)
+        self.emit_push_var(e, fake_var, real)
+        if limit_temp is not None:
+            self.emit_push_var(e, _temp_var_node(limit_temp, node.pos), real)
+        else:
+            self.value(e, node.args[0], real)
+        self.emit_send(e, "<=" if step > 0 else ">=", 1, False)
+        body = e.fork()
+        body.pop()
+        self.eval_effect(body, block, real)
+        self.emit_push_var(body, fake_var, real)
+        self.emit_literal(body, step)
+        self.emit_send(body, "+", 1, False)
+        self.emit_store(body, fake_var, real, pop=True)
+        self.emit_branch(e, False, len(body.code) + 2)
+        e.absorb(body)
+        self.emit_jump_back(e, start)
+        if for_value:
+            e.add(115)
+            e.push()
+
+    def emit_ifnil(self, e, node, real, for_value):
+        sel = node.selector
+        args = node.args
+        self.value(e, node.receiver, real)
+        if len(args) == 1:
+            if for_value:
+                e.add(136)
+                e.push()
+                e.add(115)
+                e.push()
+                self.emit_send(e, "==", 1, False)
+                arm = e.fork()
+                arm.pop()
+                arm.add(135)
+                arm.pop()
+                self.eval_value(arm, args[0], real)
+                self.emit_branch(e, sel == "ifNotNil:", len(arm.code))
+                e.absorb(arm)
+            else:
+                e.add(115)
+                e.push()
+                self.emit_send(e, "==", 1, False)
+                arm = e.fork()
+                arm.pop()
+                self.eval_effect(arm, args[0], real)
+                self.emit_branch(e, sel == "ifNotNil:", len(arm.code))
+                e.absorb(arm)
+            return
+        nil_b, notnil_b = (args[0], args[1]) if sel == "ifNil:ifNotNil:" else (args[1], args[0])
+        e.add(115)
+        e.push()
+        self.emit_send(e, "==", 1, False)
+        then_e = e.fork()
+        then_e.pop()
+        (self.eval_value if for_value else self.eval_effect)(then_e, nil_b, real)
+        else_e = e.fork()
+        else_e.pop()
+        (self.eval_value if for_value else self.eval_effect)(else_e, notnil_b, real)
+        jump = 0 if block_returns(nil_b) else self.jump_size(len(else_e.code))
+        self.emit_branch(e, False, len(then_e.code) + jump)
+        e.absorb(then_e)
+        if for_value:
+            e.pop()
+        if jump:
+            self.emit_jump(e, len(else_e.code))
+        e.absorb(else_e)
+
+    # ======================================================================================
+    # driver
+    # ======================================================================================
+    def generate(self, method: A.MethodNode, doit: bool = False):
+        """Answer (header, literal values, bytecodes, selector)."""
+        self.resolve(method)
+        body = method.body
+        stmts = list(body.statements)
+        if doit:
+            if not stmts:
+                stmts = [A.Variable("nil", body.pos)]
+            if stmts[-1].kind != "return":
+                stmts[-1] = A.Return(stmts[-1], stmts[-1].pos)
+        elif not block_returns(A.Block([], [], stmts, body.pos)):
+            if stmts and stmts[-1].kind == "variable" and stmts[-1].name == "self":
+                stmts[-1] = A.Return(stmts[-1], stmts[-1].pos)
+            else:
+                stmts.append(A.Return(_self_node(body.pos), body.pos))
+        body.statements = [_bound(s) for s in stmts]
+        if self.closures:
+            analyse_closures(self.method_scope)
+            num_temps = self.method_scope.num_temps
+        else:
+            for i, t in enumerate(self.method_scope.args + self.method_scope.temps):
+                t.index = i
+            num_temps = len(self.method_scope.args) + len(self.method_scope.temps)
+        nargs = len(method.args)
+        if num_temps > 63:
+            raise CompileError("too many temporaries (%d)" % num_temps)
+        primitive = 0
+        prim = method.primitive
+        if prim is not None:
+            if prim.selector == "primitive:" and prim.args[0].__class__ is int:
+                primitive = prim.args[0]
+            else:
+                primitive = 117
+                module = prim.args[1] if len(prim.args) > 1 else None
+                self.lit_value((Symbol(module) if module is not None else None,
+                                Symbol(prim.args[0]), 0, 0))
+        quick = self._quick(method, body) if primitive == 0 else None
+        e = Emitter(0)
+        if quick is not None:
+            primitive = quick
+            num_temps = 0
+        else:
+            self._reserve_body(body, True)
+            if self.closures and self.method_scope.vector is not None:
+                n = len([t for t in self.method_scope.temps if t.remote])
+                e.add(138, n)
+                e.push()
+                vi = self.method_scope.vector.index
+                if vi < 8:
+                    e.add(104 + vi)
+                else:
+                    e.add(130, 0x40 | vi)
+                e.pop()
+            self.eval_value(e, body, self.method_scope)
+        if self.supered and not self.closures:
+            self.lit_assoc(self._class_binding())
+        if self.closures:
+            for sel in self.optimized:
+                if ("lit", literal_key(Symbol(sel))) not in self.lit_index:
+                    self._lit("opt", sel, Symbol(sel))
+            self._lit("selector", None, Symbol(method.selector or "DoIt"))
+            self._lit("classbinding", None, self._class_binding())
+        large = num_temps + e.max > SMALL_FRAME
+        header = make_method_header(nargs, num_temps, len(self.literals), primitive, large)
+        return header, self.literals, bytes(e.code)
+
+    def _quick(self, method, body):
+        if method.args or len(body.statements) != 1:
+            return None
+        st = body.statements[0]
+        if st.kind != "return":
+            return None
+        x = st.expr
+        if x.kind == "variable":
+            b = x.binding
+            if b.kind == "pseudo":
+                return {"self": 256, "true": 257, "false": 258, "nil": 259}.get(x.name)
+            if b.kind == "inst" and b.index < 16:
+                return 264 + b.index
+            return None
+        if x.kind == "literal" and x.value.__class__ is int and x.value in QUICK_CONSTANTS:
+            return 260 + (x.value + 1)
+        return None
+
+    def _class_binding(self):
+        cls = self.cls
+        layout = self.layout
+        if not layout.is_metaclass(cls):
+            name = layout.class_name_of(cls)
+            a = self.space.global_association(name)
+            if a is not None and a.ptrs[1] is cls:
+                return a
+        # a metaclass, or a class not in the globals: a fresh binding nil -> class
+        assoc_cls = self._association_class()
+        a = self.space.heap.instantiate(assoc_cls)
+        a.ptrs[1] = cls
+        return a
+
+    def _association_class(self):
+        a = self.space.global_association("Object")
+        if a is not None:
+            return a.cls
+        for name in ("Association", "PCAssociation"):
+            c = self.space.class_named(name)
+            if c is not None:
+                return c
+        raise CompileError("cannot find the Association class")
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+def block_returns(block) -> bool:
+    s = block.statements
+    if not s:
+        return False
+    last = s[-1]
+    if last.kind == "return":
+        return True
+    if last.kind == "send" and last.special == "if" and last.selector in ("ifTrue:ifFalse:", "ifFalse:ifTrue:"):
+        return block_returns(last.args[0]) and block_returns(last.args[1])
+    return False
+
+
+def _is_block(node, nargs) -> bool:
+    return node.kind == "block" and len(node.args) == nargs
+
+
+def _is_variable_ref(node) -> bool:
+    return node.kind == "variable" and node.binding is not None and node.binding.kind in ("temp", "inst", "global") \
+        or (node.kind == "variable" and node.name in ("self", "super", "thisContext", "true", "false", "nil"))
+
+
+def _is_number_literal(node) -> bool:
+    return node.kind == "literal" and node.value.__class__ in (int, float)
+
+
+def _const_block(name, pos):
+    v = A.Variable(name, pos)
+    v.binding = Binding("pseudo", name=name)
+    b = A.Block([], [], [v], pos)
+    return b
+
+
+def _self_node(pos):
+    v = A.Variable("self", pos)
+    v.binding = Binding("pseudo", name="self")
+    return v
+
+
+def _bound(node):
+    if node.kind == "variable" and node.binding is None and node.name in PSEUDO_PUSH:
+        node.binding = Binding("pseudo", name=node.name)
+    if node.kind == "return":
+        _bound(node.expr)
+    return node
+
+
+def _temp_var_node(t, pos):
+    v = A.Variable(t.name, pos)
+    v.binding = Binding("temp", temp=t)
+    return v
+
+
+def _brace_selector(n):
+    return "braceWith:" * n if n else "braceWith"
+
+
+def _dict_lookup(space, d, name):
+    """The association for `name` in a guest Dictionary (of Associations), or None."""
+    nil = space.nil
+    if d is None or d is nil or d.__class__ is int or d.ptrs is None or len(d.ptrs) < 2:
+        return None
+    arr = d.ptrs[1]
+    if arr.__class__ is int or arr.ptrs is None:
+        return None
+    for a in arr.ptrs:
+        if a is nil or a.__class__ is int or a.ptrs is None or len(a.ptrs) < 2:
+            continue
+        k = a.ptrs[0]
+        if k.__class__ is not int and k.bytes is not None and k.ptrs is None \
+                and k.bytes.decode("latin-1") == name:
+            return a
+    return None
+
+
+def _collection_items(space, coll):
+    nil = space.nil
+    if coll is None or coll is nil or coll.__class__ is int or coll.ptrs is None:
+        return []
+    if coll.cls is space.special(7):     # Array
+        return [p for p in coll.ptrs if p is not nil]
+    # OrderedCollection: array firstIndex lastIndex
+    if len(coll.ptrs) == 3 and coll.ptrs[1].__class__ is int:
+        arr, first, last = coll.ptrs
+        return arr.ptrs[first - 1:last]
+    return [p for p in coll.ptrs if p is not nil and p.__class__ is not int]
