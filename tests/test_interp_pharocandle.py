@@ -68,3 +68,73 @@ def test_oz_run_startup_log(tmp_path):
     assert lines[0] == "Welcome to Pharo Candle edition!"
     assert lines[1].endswith(" sends/sec") and " bytecodes/sec; " in lines[1]
     assert lines[2] == "800@600"
+
+
+def test_evaluate_with_the_host_compiler(space):
+    """PharoCandle has no Compiler: evaluate compiles the DoIt with ozvm's compiler."""
+    assert X.evaluate_and_print(space, "| t | t := 0. #(1 2 3) do: [:x | t := t + x]. t") == "6"
+    assert X.print_string(space, "[:x | x > 2 ifTrue: [#big] ifFalse: [#small]] value: 3") == "big"
+    assert X.print_string(space, "[:a :b | a * b] valueWithArguments: #(6 7)") == "42"
+
+
+def test_closures_share_outer_temporaries(space):
+    src = ("| counter inc | counter := 0. inc := [counter := counter + 1]. "
+           "inc value. inc value. [:k | counter := counter + k] value: 10. counter")
+    assert X.evaluate_and_print(space, src) == "12"
+
+
+def test_non_local_return_from_nested_closure(space):
+    X.evaluate(space, "nil")        # the compiler is available
+    from ozvm.compiler.api import install
+    install(space, space.class_named("PCObject"),
+            "ozFind: n in: coll\n\tcoll do: [:x | x = n ifTrue: [^#found]]. ^#missing")
+    arr = space.from_local([1, 2, 3])
+    assert text(X.run_send(space, 3, "ozFind:in:", [2, arr])) == "found"
+    assert text(X.run_send(space, 3, "ozFind:in:", [7, arr])) == "missing"
+
+
+def test_cannot_return(space):
+    block = X.evaluate(space, "[:b | b] value: [^3]")
+    with pytest.raises(GuestError) as info:
+        X.run_send(space, block, "value")
+    assert info.value.message == "Message not understood: cannotReturn:"
+
+
+def test_must_be_boolean(space):
+    with pytest.raises(GuestError) as info:
+        X.print_string(space, "3 ifTrue: [1] ifFalse: [2]")
+    assert info.value.message == "NonBoolean receiver."
+    assert info.value.stack[:2] == ["PCObject>>error:", "PCObject>>mustBeBoolean"]
+
+
+def test_unwind_marked_context_gets_about_to_return(space):
+    """A ^-return through a context whose method has primitive 198 (ensure:) is not done
+    by the VM: it sends aboutToReturn: value through: thatContext to the returning context."""
+    from ozvm.compiler.api import install
+    ensure = install(space, space.class_named("PCBlock"),
+                     "ozEnsure: aBlock\n\t<primitive: 198>\n\t| r | r := self value. aBlock value. ^r")
+    about = install(space, space.class_named("PCMethodContext"),
+                    "aboutToReturn: result through: aContext\n\t^nil")
+    interp = X.interpreter_for(space)
+    seen = []
+
+    def hook(interp, argc, meth):
+        stack, sp = interp.stack, interp.sp
+        seen.append((stack[sp - 2], stack[sp - 1], stack[sp]))
+        interp.guest_error = GuestError("aboutToReturn:through:")
+        interp.pop_push(argc + 1, interp.nil)
+        interp.request_stop("error")
+        return True
+
+    interp.add_hook(about, hook)
+    try:
+        with pytest.raises(GuestError):
+            X.evaluate(space, "[^3] ozEnsure: [4]. 5")
+    finally:
+        interp.remove_hook(about)
+    (returning, value, marked), = seen
+    assert value == 3
+    assert marked.ptrs[3] is ensure           # the ozEnsure: activation
+    assert returning.ptrs[4] is not space.nil  # sent to the block's context
+    # without a ^-return the marked method just runs
+    assert X.print_string(space, "[3] ozEnsure: [4]") == "3"

@@ -935,45 +935,48 @@ class Interpreter(MethodLookup, Scheduler):
 
     def do_return(self, value, block_return: bool) -> None:
         """Return `value` from the active context: to its caller for a block return,
-        else from its home method to the home's sender (unwinding as the C VM does)."""
+        else from its home method to the home's sender (unwinding as the C VM does).
+        A return out of a host base context (see base_contexts) ends in its callback."""
         nil = self.nil
         ctx = self.ctx
-        if block_return:
-            target = ctx.ptrs[SENDER]
-        else:
-            target = self.home_context(ctx).ptrs[SENDER]
+        home = ctx if block_return else self.home_context(ctx)
+        target = home.ptrs[SENDER]
+        base = None
         if target is nil:
-            callback = self.base_contexts.pop(ctx, None)
-            if callback is not None:
-                ctx.ptrs[SENDER] = nil
-                ctx.ptrs[1] = nil
-                callback(self, value)
-                return
-            self.cannot_return(value)
-            return
-        if target.ptrs[1] is nil:
-            self.cannot_return(value)
-            return
-        unwinding = self.about_to_return is not nil
-        c = ctx.ptrs[SENDER]
-        while c is not target:
-            if c is nil:
+            if home in self.base_contexts:
+                base = home             # returning to the host
+            else:
                 self.cannot_return(value)
                 return
-            if unwinding and self.is_unwind_marked(c):
-                self.store_registers()
-                self.push(ctx)
-                self.push(value)
-                self.push(c)
-                self.send(self.about_to_return, 2)
-                return
+        elif target.ptrs[1] is nil:
+            self.cannot_return(value)
+            return
+        stop = target if base is None else base
+        unwinding = self.about_to_return is not nil
+        c = ctx
+        if c is not stop:
             c = c.ptrs[SENDER]
+            while c is not stop:
+                if c is nil:
+                    self.cannot_return(value)
+                    return
+                if unwinding and self.is_unwind_marked(c):
+                    self.store_registers()
+                    self.push(ctx)
+                    self.push(value)
+                    self.push(c)
+                    self.send(self.about_to_return, 2)
+                    return
+                c = c.ptrs[SENDER]
         c = ctx
         while c is not target:
             nxt = c.ptrs[SENDER]
             c.ptrs[SENDER] = nil
             c.ptrs[1] = nil
             c = nxt
+        if base is not None:
+            self.base_contexts.pop(base)(self, value)
+            return
         self.fetch(target)
         self.push(value)
 

@@ -35,6 +35,7 @@ def interpreter_for(space) -> Interpreter:
     if interp is None:
         interp = Interpreter(space.heap)
         space._interpreter = interp
+        space.interpreter = interp          # the compiler flushes its method cache
         interp.space = space
         install_host_hooks(space, interp)
     return interp
@@ -193,19 +194,49 @@ def run_send(space, receiver, selector, args=(), timeout: float | None = DEFAULT
     """Send `selector` (a guest Symbol or a str) to `receiver` with `args` in a fresh guest
     process and answer the guest result object. Raises GuestError on a guest error,
     GuestTimeout when `timeout` seconds or `max_bytecodes` pass first."""
-    interp = interpreter_for(space)
     heap = space.heap
-    nil = heap.nil
     if isinstance(selector, str):
         selector = space.intern_symbol(selector)
     receiver = _guest_value(space, receiver)
     args = [_guest_value(space, a) for a in args]
     meth = _send_method(space, selector, len(args))
-    entry = decode_method(meth, nil)
-    frame = [nil, entry[3], len(args) + 1, meth, nil, nil, receiver] + args
-    frame += [nil] * (entry[7] - len(args) - 1)
+    entry = decode_method(meth, heap.nil)
+    frame = [heap.nil, entry[3], len(args) + 1, meth, heap.nil, heap.nil, receiver] + args
+    frame += [heap.nil] * (entry[7] - len(args) - 1)
     base = SqObject(heap.special(S.CLASS_METHOD_CONTEXT), 3, heap.new_hash(), frame)
+    return run_context(space, base, timeout, max_bytecodes)
 
+
+def run_method(space, method, receiver=None, args=(), timeout: float | None = DEFAULT_TIMEOUT,
+               max_bytecodes: int | None = None):
+    """Run a compiled method on `receiver` with `args` (no lookup; its primitive first, as a
+    send would) in a fresh guest process; answer its result (see run_send)."""
+    interp = interpreter_for(space)
+    heap = space.heap
+    receiver = _guest_value(space, receiver)
+    args = [_guest_value(space, a) for a in args]
+    entry = decode_method(method, heap.nil)
+    if entry[6] != len(args):
+        raise OzError("the method takes %d arguments, not %d" % (entry[6], len(args)))
+    # a base context that answers the top of its stack, holding receiver and arguments:
+    # the method is executed from there, exactly as after a send
+    ret = heap.new_method(heap.special(S.CLASS_COMPILED_METHOD), make_method_header(0, 0, 0), [],
+                          bytes([0x7C]))
+    frame = [heap.nil, decode_method(ret, heap.nil)[3], len(args) + 1, ret, heap.nil, heap.nil,
+             receiver] + args
+    frame += [heap.nil] * (16 - len(args) - 1)
+    base = SqObject(heap.special(S.CLASS_METHOD_CONTEXT), 3, heap.new_hash(), frame)
+    return run_context(space, base, timeout, max_bytecodes,
+                       start=lambda interp: interp.execute(entry, len(args)))
+
+
+def run_context(space, base, timeout: float | None = DEFAULT_TIMEOUT, max_bytecodes: int | None = None,
+                start=None):
+    """Run the suspended context `base` (its sender nil) in a fresh guest process until it
+    returns; answer the value it returns. `start(interp)`, if given, runs first, with
+    `base` active (e.g. to execute a method from it)."""
+    interp = interpreter_for(space)
+    heap = space.heap
     old_proc = interp.active_process()
     old_loaded = interp.started and interp.ctx is not None
     if old_loaded:
@@ -230,6 +261,8 @@ def run_send(space, receiver, selector, args=(), timeout: float | None = DEFAULT
     interp.guest_error = None
     deadline = None if timeout is None else time.monotonic() + timeout
     try:
+        if start is not None:
+            start(interp)
         reason = interp.run(max_bytecodes=max_bytecodes, deadline=deadline)
     finally:
         interp.base_contexts.pop(base, None)
@@ -241,7 +274,7 @@ def run_send(space, receiver, selector, args=(), timeout: float | None = DEFAULT
         raise err
     if reason == "limit":
         raise GuestTimeout("the guest did not answer within the limit (%s)" % (
-            "%gs" % timeout if timeout is not None else "%d bytecodes" % max_bytecodes))
+            "%gs" % timeout if max_bytecodes is None else "%d bytecodes" % max_bytecodes))
     if reason == "idle":
         raise GuestError("the guest process is waiting and nothing can wake it up")
     if reason == "quit":
@@ -276,11 +309,13 @@ def _restore(interp, proc, old_proc, old_loaded) -> None:
 # --- evaluating source -------------------------------------------------------------------------
 
 def evaluate(space, source: str, timeout: float | None = DEFAULT_TIMEOUT):
-    """Compile and run `source` with the guest's own compiler (`Compiler evaluate:`);
-    answers the guest result object."""
-    compiler = space.global_named("Compiler")
+    """Compile and run `source` with the guest's own compiler (`Compiler evaluate:`), or
+    with ozvm's compiler in images without one (PharoCandle); answers the guest result."""
+    compiler = space.global_named("Compiler") if space.globals_dictionary() is not None else None
     if compiler is None:
-        raise OzError("this image has no Compiler; evaluate needs the guest's compiler")
+        # no compiler in the guest (PharoCandle): ozvm's compiler makes the DoIt
+        from ..compiler.api import compile_doit
+        return run_method(space, compile_doit(space, source), space.heap.nil, (), timeout)
     return run_send(space, compiler, "evaluate:", [space.heap.new_string(source)], timeout)
 
 
