@@ -118,9 +118,31 @@ def cmd_info(args) -> int:
     print("special objects")
     rows = []
     for i, obj in enumerate(space.specials.ptrs):
-        rows.append((i, S.NAMES.get(i, "-"), _short(space.describe(obj))))
+        rows.append((i, special_name(space, i, obj), _short(space.describe(obj))))
     emit("  " + l for l in table(rows, ("#", "name", "value"), right=(0,)))
     return 0
+
+
+def special_name(space, index, obj) -> str:
+    """The V3 name of special object `index`, marked '(?)' when this image keeps something
+    of another kind there (older images such as Squeak 2.2 use some slots differently)."""
+    name = S.NAMES.get(index)
+    if name is None:
+        return "-"
+    if obj is space.nil or obj.__class__ is int:
+        return name if obj is space.nil else name + " (?)"
+    layout = space.layout
+    if name.startswith("class_"):
+        ok = layout.is_class(obj)
+    elif name.startswith("selector_"):
+        ok = obj.cls is space.symbol_class()
+    elif name.endswith("_semaphore"):
+        ok = "Semaphore" in layout.class_name_of(obj.cls)
+    elif name.endswith("_proto"):
+        ok = not layout.is_class(obj)
+    else:
+        ok = True
+    return name if ok else name + " (?)"
 
 
 def _short(text: str, limit: int = 70) -> str:
