@@ -1,9 +1,24 @@
 """The ObjectSpace facade: one guest image as seen from the host (seed: ObjectSpace).
 
-A space owns the heap of one image and answers the questions a host asks about it:
-its nil/false/true, special objects, classes, globals and symbols, and converts literals
-between host values and guest objects. Guest objects reach the host only as mirrors
-(see mirrors.py) or as converted literals.
+A space owns the heap of one image and answers the questions a host asks about it;
+guest objects reach the host only as mirrors (mirrors.py) or as converted literals.
+
+    ObjectSpace.load(path) / save(path, little_endian)    the file is only read; saves are atomic
+    nil, true, false, specials, special(i)                 (seed: nilObject, trueObject, ...)
+    classes(), class_named(name), compact_class_at(i)      (seed: classNamed:, compactClassAt:)
+    global_named(name), global_association(name)           PharoCandle has no Smalltalk: bindings
+    symbol_named(name), intern_symbol(name)                a new symbol goes where guest code finds it
+    from_local(value) / to_local(obj)                      (seed: fromLocal: / toLocal:) literals
+    mirror_on(x)                                           (seed: mirrorOn:) the most specific mirror
+    guest_value(x), owns(obj)                              the membrane's checks for stores
+    objects(), object_count(), memory_use()                listing and exact accounting
+    scheduler(), processes()                               ProcessScheduler/Process mirrors
+    describe(obj)                                          host-side printString (no guest code)
+    evaluate(src), print_string(src)                       run guest code (space/execution.py)
+
+Several spaces may be loaded in one process: each has its own heap, and the membrane
+refuses objects and mirrors of another space (`owns`: an object belongs to the space
+whose Metaclass its class chain reaches).
 """
 from __future__ import annotations
 
