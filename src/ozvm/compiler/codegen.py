@@ -97,6 +97,7 @@ class CodeGenerator:
         self.optimized = []         # closures: selectors of inlined sends, first use order
         self.order = 0
         self.decl = 0
+        self.all_temps22 = {}
 
     def error(self, pos, message):
         return error_at(self.source, pos, message)
@@ -121,7 +122,16 @@ class CodeGenerator:
         if decl.name in self.inst_vars:
             raise self.error(decl.pos, "name %r is already an instance variable" % decl.name)
         real = nscope.real
+        if not self.closures and not (is_arg and nscope.parent is None):
+            # Squeak 2.2 keeps every block temp name bound to one method temp: a later
+            # block declaring the same name reuses its slot
+            old = self.all_temps22.get(decl.name)
+            if old is not None:
+                nscope.names[decl.name] = old
+                return old
         t = TempVar(decl.name, real, is_arg, self.decl, decl.pos)
+        if not self.closures:
+            self.all_temps22[decl.name] = t
         self.decl += 1
         nscope.names[decl.name] = t
         if self.closures:
@@ -175,6 +185,8 @@ class CodeGenerator:
         inner.inlined = inlined
         block.scope = real
         block.arg_temps = [self._declare(inner, a, not inlined) for a in block.args]
+        if block.temps and not self.closures:
+            raise self.error(block.temps[0].pos, "Squeak 2.2 blocks cannot declare temporaries")
         for t in block.temps:
             self._declare(inner, t, False)
         for st in block.statements:
@@ -345,7 +357,7 @@ class CodeGenerator:
         return self._lit("lit", literal_key(value), value)
 
     def lit_selector(self, sel):
-        return self._lit("lit", literal_key(Symbol(sel)), Symbol(sel))
+        return self._lit("sel", sel, Symbol(sel))
 
     def lit_assoc(self, assoc):
         return self._lit("assoc", id(assoc), assoc)
@@ -439,30 +451,21 @@ class CodeGenerator:
         for i, st in enumerate(stmts):
             v = value and i == last
             if not v and not self.closures and i < last and stmts[i + 1].kind == "return":
-                if st.kind in ("literal", "variable") or (st.kind == "send" and st.special == "if"
-                                                          and st.selector in ("ifTrue:ifFalse:", "ifFalse:ifTrue:")):
+                if _kept_before_return(st):
                     v = True
             if not v and st.kind in ("literal", "variable"):
                 continue
             self._reserve(st, v)
 
     def _reserve_brace22(self, node):
+        """Squeak 2.2: elements, then `Array fromBraceStack: n`; sized count first."""
         n = len(node.elements)
-        array = self._array_assoc(node)
-        if n <= 4:
-            self.lit_selector(_brace_selector(n))
-            self.lit_assoc(array)
-            for e in node.elements:
-                self._reserve(e)
-        else:
-            self.lit_selector("braceStream:")
-            self.lit_assoc(array)
-            if n not in QUICK_CONSTANTS:
-                self.lit_value(n)
-            for e in node.elements:
-                self.lit_selector("nextPut:") if "nextPut:" not in SPECIAL_INDEX else None
-                self._reserve(e)
-            self.lit_selector("braceArray")
+        if n not in QUICK_CONSTANTS:
+            self.lit_value(n)
+        self.lit_assoc(self._array_assoc(node))
+        self.lit_selector("fromBraceStack:")
+        for e in node.elements:
+            self._reserve(e)
 
     def _array_assoc(self, node):
         a = self._lookup_global("Array")
@@ -632,7 +635,7 @@ class CodeGenerator:
             i = SPECIAL_INDEX[sel]
             e.add(176 + i)
             return
-        index = self.lit_index[("lit", literal_key(Symbol(sel)))]
+        index = self.lit_index[("sel", sel)]
         if not is_super and index < 16 and nargs < 3:
             e.add(208 + nargs * 16 + index)
         elif index < 32 and nargs < 8:
@@ -693,10 +696,7 @@ class CodeGenerator:
         if before_return and not self.closures:
             # Squeak 2.2 quirk: the statement just before a return is left on the stack
             # when it is a leaf or a two-armed if (the return discards it anyway)
-            if k == "literal" or k == "variable":
-                self.value(e, node, real)
-                return
-            if k == "send" and node.special == "if" and node.selector in ("ifTrue:ifFalse:", "ifFalse:ifTrue:"):
+            if _kept_before_return(node):
                 self.value(e, node, real)
                 return
         if k == "literal" or k == "variable":
@@ -725,7 +725,13 @@ class CodeGenerator:
 
     # --- statement sequences ---------------------------------------------------------------
     def eval_value(self, e, block, real):
-        stmts = block.statements or [A.Variable("nil", block.pos)]
+        stmts = block.statements
+        if not stmts:
+            if not self.closures and getattr(block, "arg_temps", None):
+                # Squeak 2.2: an empty block with arguments answers its (last) argument
+                stmts = [_temp_var_node(block.arg_temps[-1], block.pos)]
+            else:
+                stmts = [A.Variable("nil", block.pos)]
         for i in range(len(stmts) - 1):
             self.effect(e, stmts[i], real, stmts[i + 1].kind == "return")
         self.value(e, _bound(stmts[-1]), real)
@@ -813,24 +819,12 @@ class CodeGenerator:
             e.add(138, 0x80 | n)
             return
         array = self._array_assoc(node)
-        ai = self.lit_index[("assoc", id(array))]
-        if n <= 4:
-            self.emit_push_litvar(e, ai)
-            for el in node.elements:
-                self.value(e, el, real)
-            self.emit_send(e, _brace_selector(n), n, False)
-            return
-        self.emit_push_litvar(e, ai)
-        self.emit_literal(e, n)
-        self.emit_send(e, "braceStream:", 1, False)
         for el in node.elements:
-            e.add(136)
-            e.push()
             self.value(e, el, real)
-            self.emit_send(e, "nextPut:", 1, False)
-            e.add(135)
-            e.pop()
-        self.emit_send(e, "braceArray", 0, False)
+        self.emit_push_litvar(e, self.lit_index[("assoc", id(array))])
+        self.emit_literal(e, n)
+        self.emit_send(e, "fromBraceStack:", 1, False)
+        e.pop(n)
 
     # --- inlined control structures ----------------------------------------------------------
     def emit_if(self, e, node, real, for_value):
@@ -1015,6 +1009,8 @@ class CodeGenerator:
             if prim.selector == "primitive:" and prim.args[0].__class__ is int:
                 primitive = prim.args[0]
             else:
+                if not self.closures:
+                    raise self.error(prim.pos, "Squeak 2.2 has no named primitives")
                 primitive = 117
                 module = prim.args[1] if len(prim.args) > 1 else None
                 self.lit_value((Symbol(module) if module is not None else None,
@@ -1041,7 +1037,7 @@ class CodeGenerator:
             self.lit_assoc(self._class_binding())
         if self.closures:
             for sel in self.optimized:
-                if ("lit", literal_key(Symbol(sel))) not in self.lit_index:
+                if ("lit", literal_key(Symbol(sel))) not in self.lit_index and ("sel", sel) not in self.lit_index:
                     self._lit("opt", sel, Symbol(sel))
             self._lit("selector", None, Symbol(method.selector or "DoIt"))
             self._lit("classbinding", None, self._class_binding())
@@ -1104,6 +1100,16 @@ def block_returns(block) -> bool:
     if last.kind == "send" and last.special == "if" and last.selector in ("ifTrue:ifFalse:", "ifFalse:ifTrue:"):
         return block_returns(last.args[0]) and block_returns(last.args[1])
     return False
+
+
+def _kept_before_return(node) -> bool:
+    """Squeak 2.2: the statement just before a return is compiled for its value and left on
+    the stack (the return discards it) unless it is a message send (or and:/or:, one-armed
+    ifs and loops, compiled as usual for effect)."""
+    k = node.kind
+    if k in ("literal", "variable", "assign", "cascade", "block", "brace"):
+        return True
+    return k == "send" and node.special == "if" and node.selector in ("ifTrue:ifFalse:", "ifFalse:ifTrue:")
 
 
 def _is_block(node, nargs) -> bool:

@@ -1179,8 +1179,8 @@ class MethodDecompiler:
                 literal_refs(st, rest)
             # the first literal these statements number is in the region sized first
             own = [i for i in set(arm) | set(rest) if arm.get(i, 0) + rest.get(i, 0) == counts.get(i)]
-            first = min(own) if own else None
-            if first is not None and first in rest and first not in arm:
+            # (the arm must number some literal: else there is nothing to compare)
+            if any(i in arm for i in own) and min(own) in rest and min(own) not in arm:
                 node.sel, node.args = node.full[0], [node.args[0], Block([], [], stmts[q + 1:])]
                 node.full = (node.sel, node.args)
                 del stmts[q + 1:]

@@ -164,6 +164,8 @@ class Scanner:
             return Token("bytearray", "#[", i, i + 2)
         if c == "'":
             text, j = self._string(i + 1)
+            if self.underscore_assigns:     # Squeak 2.2 answers a String for #'...'
+                return Token("literal", text, i, j)
             return Token("literal", Symbol(text), i, j)
         if self._ident_start(c):
             j = i + 1

@@ -64,7 +64,19 @@ def main():
     entries = corpus()
     exprs = [EXPR % (src.replace("'", "''"), cls) for cls, src in entries]
     results = {}
-    pending = list(exprs)
+    known = {}
+    path = os.path.join(HERE, "oracle22.txt")
+    if "--all" not in sys.argv and os.path.exists(path):
+        # keep the answers already there (pass --all to ask the image again for everything)
+        with open(path, encoding="latin-1") as f:
+            for line in f:
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) >= 4:
+                    known[(parts[0], parts[1])] = parts
+    for (cls, src), expr in zip(entries, exprs):
+        if (cls, src) in known:
+            results[expr] = known[(cls, src)]
+    pending = [e for e in exprs if e not in results]
     while pending:
         batch = pending[:40]
         got = run_batch(batch, 20)
@@ -79,7 +91,9 @@ def main():
     lines = []
     for (cls, src), expr in zip(entries, exprs):
         r = results.get(expr)
-        if r[0] == "ERROR":
+        if (cls, src) in known:
+            lines.append("\t".join(r))
+        elif r[0] == "ERROR":
             lines.append("%s\t%s\tERROR\t%s" % (cls, src, r[2]))
         else:
             text = r[2]
