@@ -221,7 +221,20 @@ def test_statement_before_return_kept_for_value():
     assert source_of(S22, "Association", "value:") == "value: arg1\n\tvalue := arg1"
     src = source_of(S22, "Integer", "quo:")
     assert "\t\tt2 := (self digitDiv: (arg1 class == SmallInteger ifTrue: [arg1 abs] ifFalse: [arg1]) " \
-        "neg: t1) at: 1.\n\t\t^ t2 normalize]." in src
+        "neg: t1) at: 1.\n\t\t^ t2 normalize] ifFalse: [^ (arg1 adaptInteger: self) quo: arg1 adaptToInteger]" \
+        in src
+
+
+def test_second_arm_found_from_the_literal_order():
+    # Squeak 2.2 numbers the literals of the second arm first: `rest` was an ifFalse: arm
+    assert source_of(S22, "Behavior", "allSelectors") == (
+        "allSelectors\n\t| t1 |\n\tsuperclass == nil ifTrue: [^ self selectors] ifFalse: [\n"
+        "\t\tt1 := superclass allSelectors.\n\t\tt1 addAll: self selectors.\n\t\t^ t1]")
+    assert source_of(S22, "Behavior", "kindOfSubclass").endswith(
+        "ifFalse: [^ ' variableSubclass: ']] ifFalse: [^ ' subclass: ']")
+    # and the literals of a one-armed conditional before the statements after it
+    assert source_of(S22, "Collection", "detect:ifNone:").endswith(
+        "ifTrue: [^ t1]].\n\t^ arg2 value")
 
 
 def test_inlined_selectors_from_the_literal_frame():

@@ -26,10 +26,12 @@ from ozvm.space.objectspace import ObjectSpace  # noqa: E402
 IMAGES = ["squeak2.2-mini.image", "pharocandle.image"]
 TARGET = 0.99
 # the share reached so far (the compiler is being finished at the same time): no regression
-FLOOR = {"squeak2.2-mini.image": 0.75, "pharocandle.image": 0.78}
+FLOOR = {"squeak2.2-mini.image": 0.93, "pharocandle.image": 0.79}
 
 # (image, class, selector) -> why the recompiled method differs from the original
 KNOWN_DIFFERENCES = {
+    ("squeak2.2-mini.image", "Scanner", "xColon"):
+        "the symbol #'_' is read back as a String by our scanner",
     ("squeak2.2-mini.image", "Text class", "streamContents:"):
         "TextStream is bound in the method but is no global of the image (undeclared)",
     ("pharocandle.image", "PCFloat class", "initialize"):
