@@ -106,3 +106,67 @@ def test_header_fields_are_read(v3_name):
     w, h = info.window_extent()
     assert 100 < w < 5000 and 100 < h < 5000
     assert info.specials_oop > info.old_base
+
+
+def test_shared_images_cover_every_format_and_header_kind():
+    """The round-trip tests above exercise every object format, odd byte lengths and all
+    three header kinds (checked here so that they would notice if they did not)."""
+    from ozvm.memory.heap import v3_header_words
+    formats, headers, odd = set(), set(), False
+    for name in V3_IMAGES:
+        heap = load_heap(name)
+        compact = heap.compact_classes()
+        for o in heap.all_objects():
+            formats.add(o.fmt)
+            headers.add(v3_header_words(o, id(o.cls) in compact))
+            if o.bytes is not None and len(o.bytes) % 4:
+                odd = True
+    assert formats >= {0, 1, 2, 3, 6, 8, 12}      # no shared image holds a weak object:
+    assert headers == {1, 2, 3} and odd            # test_weak_objects_round_trip makes some
+
+
+@pytest.mark.parametrize("little", [True, False], ids=["little", "big"])
+def test_weak_objects_round_trip(little):
+    heap = load_heap("squeak2.2-mini.image")
+    arr_cls = heap.special(7)
+    weak = SqObject(arr_cls, 4, 77, ptrs=[heap.nil, 5, heap.specials])
+    big_weak = SqObject(arr_cls, 4, 78, ptrs=[heap.true] * 70)          # 3-word header
+    heap.specials.ptrs[38] = heap.new_array([weak, big_weak])   # the external objects array
+    again = read_image_bytes(encode_image(heap, little))
+    assert_isomorphic(heap, again)
+    objs = again.all_objects()
+    w = next(o for o in objs if o.fmt == 4 and o.hash == 77)
+    assert w.ptrs[1] == 5 and w.ptrs[2] is again.specials and w.cls is again.special(7)
+
+
+def _raw_float_words(data, little):
+    """The two raw words of the first Float 1.0 found in an encoded image."""
+    import struct
+    order = "<" if little else ">"
+    one = (0x3FF00000, 0)
+    n = (len(data) - 64) // 4
+    words = struct.unpack_from(order + "%dI" % n, data, 64)
+    for i in range(n - 1):
+        if (words[i], words[i + 1]) in (one, one[::-1]) and words[i - 1] & 3 != 2:
+            hdr = words[i - 1]
+            if (hdr >> 8) & 15 == 6 and (hdr >> 2) & 63 == 3:     # a 2-word word object
+                return words[i], words[i + 1]
+    return None
+
+
+@pytest.mark.parametrize("version,little,expected", [
+    (6505, True, (0, 0x3FF00000)),          # 6505: float words in platform order
+    (6505, False, (0x3FF00000, 0)),
+    (6504, True, (0x3FF00000, 0)),          # 6502/6504: most significant word first
+    (6502, True, (0x3FF00000, 0)),
+])
+def test_float_word_order_by_format(version, little, expected):
+    heap = load_heap("pharocandle.image")
+    heap.info.version = version
+    heap.specials.ptrs[38] = heap.new_array([heap.new_float(1.0)])
+    data = encode_image(heap, little)
+    assert _raw_float_words(data, little) == expected
+    again = read_image_bytes(data)
+    assert again.info.version == version
+    fc = again.special(9)
+    assert 1.0 in [again.float_value(o) for o in again.all_objects() if o.cls is fc]
