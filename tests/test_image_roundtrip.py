@@ -170,3 +170,16 @@ def test_float_word_order_by_format(version, little, expected):
     assert again.info.version == version
     fc = again.special(9)
     assert 1.0 in [again.float_value(o) for o in again.all_objects() if o.cls is fc]
+
+
+def test_image_with_a_512_byte_prefix():
+    """Old Mac images start with a 512-byte resource-fork prefix; offsets count it."""
+    with open(image_path("pharocandle.image"), "rb") as f:
+        data = f.read()
+    heap = read_image_bytes(b"\0" * 512 + data)
+    assert heap.info.file_offset == 512
+    assert_isomorphic(read_image_bytes(data), heap)
+    from ozvm.errors import ImageFormatError
+    with pytest.raises(ImageFormatError) as e:
+        read_image_bytes(b"\0" * 512 + data[:1000])
+    assert e.value.offset == 512 + 8
