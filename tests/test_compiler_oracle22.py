@@ -28,6 +28,10 @@ KNOWN_DIFFERENCES = {
     "foo: x ^ x ifTrue: [1] ifFalse: [2] ; yourself":
         "2.2 hangs on an inlined message in a cascade; ozvm sends ifTrue:ifFalse: as a message",
 }
+KNOWN_PREFIXES = {
+    "foo: x [x a] whileTrue: [self a; a; a;":
+        "2.2 hangs on a loop of 400 bytes; ozvm compiles it with long jumps",
+}
 
 
 def load_oracle():
@@ -126,6 +130,9 @@ def test_identical_to_squeak22_compiler(entry):
     cls_name, source = entry[0], entry[1]
     if source in KNOWN_DIFFERENCES:
         pytest.skip(KNOWN_DIFFERENCES[source])
+    for prefix, reason in KNOWN_PREFIXES.items():
+        if source.startswith(prefix):
+            pytest.skip(reason)
     cls = space.class_named(cls_name)
     if entry[2] == "ERROR":
         with pytest.raises(CompileError):

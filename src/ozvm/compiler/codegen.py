@@ -32,6 +32,9 @@ SPECIAL_INDEX = dict((s, i) for i, s in enumerate(SPECIAL_SELECTORS))
 QUICK_CONSTANTS = {-1: 116, 0: 117, 1: 118, 2: 119}
 PSEUDO_PUSH = {"self": 112, "super": 112, "true": 113, "false": 114, "nil": 115, "thisContext": 137}
 SMALL_FRAME = 16
+LARGE_FRAME = 56
+LARGE_FRAME_22 = 32
+SMALL_FRAME_22 = 11     # Squeak 2.2 sets the large-frame bit when temps + stack depth > 11
 
 
 def num_args_of(selector: str) -> int:
@@ -125,6 +128,8 @@ class CodeGenerator:
         if not self.closures and not (is_arg and nscope.parent is None):
             # Squeak 2.2 keeps every block temp name bound to one method temp: a later
             # block declaring the same name reuses its slot
+            if nscope.lookup(decl.name) is not None:
+                raise self.error(decl.pos, "name %r is already used by an enclosing scope" % decl.name)
             old = self.all_temps22.get(decl.name)
             if old is not None:
                 nscope.names[decl.name] = old
@@ -159,6 +164,8 @@ class CodeGenerator:
         elif k == "return":
             self._resolve(node.expr, ns)
         elif k == "cascade":
+            if not self.closures and node.receiver.kind == "variable" and node.receiver.name == "super":
+                raise self.error(node.receiver.pos, "Squeak 2.2 cannot cascade messages to super")
             self._resolve(node.receiver, ns)
             for m in node.messages:
                 for a in m.args:
@@ -253,8 +260,9 @@ class CodeGenerator:
             for a in args:
                 self._resolve(a, ns)
             return
-        if self.closures and sel not in self.optimized:
-            self.optimized.append(sel)
+        if kind == "nilif":
+            self._resolve_nilif(node, ns)
+            return
         if kind == "if" or kind == "ifnil":
             self._resolve(rcv, ns)
             for a in args:
@@ -304,6 +312,47 @@ class CodeGenerator:
                 ns.real.used.append(lt)
                 node.todo_limit = lt
 
+    def _resolve_nilif(self, node, ns):
+        """Closures: `r ifNil: [a] ifNotNil: [:x | b]` compiles as
+        `(x := r) == nil ifTrue: [a] ifFalse: [b]` (one-armed forms likewise; a value
+        `v ifNil: [a]` answers v itself in the other arm)."""
+        sel = node.selector
+        args = node.args
+        rcv = node.receiver
+        self._resolve(rcv, ns)
+        if sel == "ifNil:":
+            nil_b, notnil_b = args[0], None
+        elif sel == "ifNotNil:":
+            nil_b, notnil_b = None, args[0]
+        elif sel == "ifNil:ifNotNil:":
+            nil_b, notnil_b = args
+        else:
+            notnil_b, nil_b = args
+        cond_rcv = rcv
+        if nil_b is not None:
+            self._resolve_block(nil_b, ns, inlined=True)
+        if notnil_b is not None:
+            if notnil_b.args:
+                inner = NameScope(ns, ns.real)
+                inner.inlined = True
+                t = self._declare(inner, notnil_b.args[0], False)
+                var = _temp_var_node(t, notnil_b.args[0].pos)
+                t.writes.append((ns.real, self._tick()))
+                if t not in ns.real.used:
+                    ns.real.used.append(t)
+                cond_rcv = A.Assign(var, rcv, rcv.pos)
+                notnil_b.scope = ns.real
+                for st in notnil_b.statements:
+                    self._resolve(st, inner)
+                notnil_b = A.Block([], [], notnil_b.statements, notnil_b.pos)
+            else:
+                self._resolve_block(notnil_b, ns, inlined=True)
+        nil_v = A.Variable("nil", node.pos)
+        nil_v.binding = Binding("pseudo", name="nil")
+        node.receiver = A.Send(cond_rcv, "==", [nil_v], node.pos)
+        node.nil_arms = (nil_b, notnil_b, rcv)
+        node.special = "if"
+
     def _macro_kind(self, node):
         sel = node.selector
         args = node.args
@@ -332,9 +381,14 @@ class CodeGenerator:
             return "todo"
         if self.closures:
             if sel in ("ifNil:", "ifNotNil:", "ifNil:ifNotNil:", "ifNotNil:ifNil:"):
-                if all(_is_block(a, 0) for a in args):
+                ok = True
+                for part, a in zip(sel.split(":")[:-1], args):
+                    ok = ok and a.kind == "block" and (len(a.args) == 0 or (part == "ifNotNil" and len(a.args) == 1))
+                if not ok:
+                    return None
+                if sel == "ifNil:" and rcv.kind != "variable":
                     return "ifnil"
-                return None
+                return "nilif"
             if sel == "repeat" and _is_block(rcv, 0):
                 return "repeat"
         return None
@@ -397,10 +451,12 @@ class CodeGenerator:
                     self.lit_value(n)
         elif k == "send":
             sp = node.special
+            if sp is not None and self.closures and node.selector not in self.optimized:
+                self.optimized.append(node.selector)
             if sp is None:
                 self._reserve_send_parts(node, node.receiver)
             elif sp == "if":
-                then_b, else_b = self._if_arms(node)
+                then_b, else_b = self._if_arms(node, value)
                 if value or not (then_b.is_just_nil() or else_b.is_just_nil()):
                     self._reserve_body(else_b, True)
                     self._reserve_body(then_b, True)
@@ -476,7 +532,15 @@ class CodeGenerator:
     # ======================================================================================
     # pass 3: emission
     # ======================================================================================
-    def _if_arms(self, node):
+    def _if_arms(self, node, for_value=True):
+        arms = getattr(node, "nil_arms", None)
+        if arms is not None:
+            nil_b, notnil_b, rcv = arms
+            if nil_b is None:
+                nil_b = _const_block("nil", node.pos)
+            if notnil_b is None:
+                notnil_b = A.Block([], [], [rcv], node.pos) if for_value else _const_block("nil", node.pos)
+            return nil_b, notnil_b
         sel = node.selector
         args = node.args
         pos = node.pos
@@ -640,7 +704,7 @@ class CodeGenerator:
             e.add(208 + nargs * 16 + index)
         elif index < 32 and nargs < 8:
             e.add(133 if is_super else 131, nargs * 32 + index)
-        elif self.closures and not is_super and index < 64 and nargs < 4:
+        elif not is_super and index < 64 and nargs < 4:
             e.add(134, nargs * 64 + index)
         else:
             e.add(132, nargs + (32 if is_super else 0), index)
@@ -717,6 +781,9 @@ class CodeGenerator:
 
     def emit_return(self, e, node, real):
         expr = node.expr
+        if self.closures and expr.kind == "send" and expr.special == "if" and expr.selector not in ("and:", "or:"):
+            self.emit_if_return(e, expr, real)
+            return
         if expr.kind == "variable" and expr.binding.kind == "pseudo" and expr.name in ("self", "true", "false", "nil"):
             e.add({"self": 120, "true": 121, "false": 122, "nil": 123}[expr.name])
             return
@@ -828,7 +895,7 @@ class CodeGenerator:
 
     # --- inlined control structures ----------------------------------------------------------
     def emit_if(self, e, node, real, for_value):
-        then_b, else_b = self._if_arms(node)
+        then_b, else_b = self._if_arms(node, for_value)
         if not for_value and not (then_b.is_just_nil() or else_b.is_just_nil()):
             self.emit_if(e, node, real, True)
             e.add(135)
@@ -863,6 +930,29 @@ class CodeGenerator:
             self.eval_effect(arm, else_b, real)
             self.emit_branch(e, True, len(arm.code))
         e.absorb(arm)
+
+    def emit_if_return(self, e, node, real):
+        """Closures: `^ c ifTrue: [a] ifFalse: [b]` returns from inside each arm."""
+        then_b, else_b = self._if_arms(node, True)
+        self.value(e, node.receiver, real)
+        then_e = e.fork()
+        then_e.pop()
+        self._return_sequence(then_e, then_b, real)
+        else_e = e.fork()
+        else_e.pop()
+        self._return_sequence(else_e, else_b, real)
+        self.emit_branch(e, False, len(then_e.code))
+        e.absorb(then_e)
+        e.absorb(else_e)
+
+    def _return_sequence(self, e, block, real):
+        stmts = block.statements or [_bound(A.Variable("nil", block.pos))]
+        for i in range(len(stmts) - 1):
+            self.effect(e, stmts[i], real)
+        last = stmts[-1]
+        if last.kind != "return":
+            last = A.Return(_bound(last), last.pos)
+        self.emit_return(e, last, real)
 
     def emit_while(self, e, node, real, for_value):
         cond = node.receiver
@@ -1041,7 +1131,12 @@ class CodeGenerator:
                     self._lit("opt", sel, Symbol(sel))
             self._lit("selector", None, Symbol(method.selector or "DoIt"))
             self._lit("classbinding", None, self._class_binding())
-        large = num_temps + e.max > SMALL_FRAME
+        self.max_depth = e.max
+        limit = LARGE_FRAME if self.closures else LARGE_FRAME_22
+        if num_temps + e.max > limit:
+            raise CompileError("the method needs %d temporaries and stack slots, more than a context holds (%d)"
+                               % (num_temps + e.max, limit))
+        large = num_temps + e.max > (SMALL_FRAME if self.closures else SMALL_FRAME_22)
         header = make_method_header(nargs, num_temps, len(self.literals), primitive, large)
         return header, self.literals, bytes(e.code)
 
@@ -1109,7 +1204,8 @@ def _kept_before_return(node) -> bool:
     k = node.kind
     if k in ("literal", "variable", "assign", "cascade", "block", "brace"):
         return True
-    return k == "send" and node.special == "if" and node.selector in ("ifTrue:ifFalse:", "ifFalse:ifTrue:")
+    return (k == "send" and node.special == "if" and node.selector in ("ifTrue:ifFalse:", "ifFalse:ifTrue:")
+            and not (block_returns(node.args[0]) and block_returns(node.args[1])))
 
 
 def _is_block(node, nargs) -> bool:
