@@ -1,8 +1,9 @@
 """Writing a space as a V3 image file (the layout is described in v3_reader).
 
-The objects written are those reachable from the special objects array, in the heap's
-deterministic order; instances of compact classes get compact headers as the C VM
-makes them. The file is written next to its destination and renamed into place, so a
+The objects written are those reachable from the special objects array (and the VM's
+extra roots), those read from a file first and in their file order, new ones after them
+(`Heap.save_order`), so an unchanged space is written back as it was read. Instances
+of compact classes get compact headers as the C VM makes them. The file is written next to its destination and renamed into place, so a
 failed save never leaves a half-written image.
 """
 from __future__ import annotations
@@ -26,7 +27,7 @@ def encode_image(heap, little_endian: bool | None = None) -> bytes:
     little = info.little_endian if little_endian is None else little_endian
     swap = little != _HOST_LITTLE
     swap_float = info.version == 6505 and little
-    objects = heap.all_objects()
+    objects = heap.save_order()
     compact = heap.compact_classes()
     float_cls = heap.specials.ptrs[S.CLASS_FLOAT]
     base = info.old_base if info.old_base is not None else 0x10000000

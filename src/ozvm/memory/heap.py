@@ -146,6 +146,22 @@ class Heap:
                         push(p)
         return order
 
+    def save_order(self) -> list:
+        """The objects to write in an image: every reachable object, those read from the
+        image file first in their file (address) order, then new ones in reachability
+        order. So a space saved without changes is written as it was read."""
+        reachable = self.all_objects()
+        table = self.info.oop_table
+        if not table:
+            return reachable
+        wanted = set(map(id, reachable))
+        ordered = [o for o in table.values() if id(o) in wanted]
+        if len(ordered) == len(reachable):
+            return ordered
+        placed = set(map(id, ordered))
+        ordered.extend(o for o in reachable if id(o) not in placed)
+        return ordered
+
     def all_instances(self, cls: SqObject) -> list:
         return [o for o in self.all_objects() if o.cls is cls]
 
