@@ -106,3 +106,37 @@ def test_oz_eval_cli(capsys):
     args.expr = "3 zork"
     assert cmd_run.cmd_eval(args) == 1
     assert "Message not understood: zork" in capsys.readouterr().err
+
+
+def test_benchmark_image():
+    other = ObjectSpace.load(image_path("squeak2.2-benchmark.image"))
+    assert X.print_string(other, "100 factorial printString size") == "158"
+    assert X.print_string(other, "#(3 1 2) asSortedCollection asArray") == "(1 2 3 )"
+    with pytest.raises(GuestError) as info:
+        X.print_string(other, "3 foo")
+    assert info.value.message == "Message not understood: foo"
+
+
+def test_guest_state_survives_host_runs(space):
+    """A host run leaves the image's active process as it was (not loaded, untouched)."""
+    interp = X.interpreter_for(space)
+    proc = interp.active_process()
+    ctx = proc.ptrs[1]
+    pc = ctx.ptrs[1]
+    ps(space, "3 + 4")
+    with pytest.raises(GuestError):
+        ps(space, "3 foo")
+    assert interp.active_process() is proc and proc.ptrs[1] is ctx and ctx.ptrs[1] == pc
+
+
+def test_bytecode_limit(space):
+    from ozvm.errors import GuestTimeout
+    with pytest.raises(GuestTimeout):
+        X.run_send(space, 27, "benchFib", max_bytecodes=100000)
+    assert X.run_send(space, 10, "benchFib") == 177
+
+
+@pytest.mark.slow
+def test_tiny_benchmarks(space):
+    text = ps(space, "0 tinyBenchmarks")
+    assert text.endswith(" sends/sec'") and " bytecodes/sec; " in text
