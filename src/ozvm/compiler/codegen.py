@@ -140,7 +140,12 @@ class CodeGenerator:
         self.decl += 1
         nscope.names[decl.name] = t
         if self.closures:
-            (real.args if is_arg else real.temps).append(t)
+            if is_arg:
+                real.args.append(t)
+            elif getattr(nscope, "inlined", False):
+                nscope.hoisted.append(t)        # added to the context after the block's body
+            else:
+                real.temps.append(t)
         elif is_arg and nscope.parent is None:
             self.method_scope.args.append(t)
         else:
@@ -190,6 +195,7 @@ class CodeGenerator:
             real = self.method_scope
         inner = NameScope(ns, real)
         inner.inlined = inlined
+        inner.hoisted = []
         block.scope = real
         block.arg_temps = [self._declare(inner, a, not inlined) for a in block.args]
         if block.temps and not self.closures:
@@ -198,6 +204,7 @@ class CodeGenerator:
             self._declare(inner, t, False)
         for st in block.statements:
             self._resolve(st, inner)
+        real.temps.extend(inner.hoisted)
         if not inlined and self.closures:
             real.order_end = self._tick()
         return inner
@@ -285,6 +292,7 @@ class CodeGenerator:
             start = self._tick()
             inner = NameScope(ns, ns.real)
             inner.inlined = True
+            inner.hoisted = []
             block.scope = ns.real
             loopvar = self._declare(inner, block.args[0], False)
             o = self._tick()
@@ -296,6 +304,7 @@ class CodeGenerator:
                 self._declare(inner, t, False)
             for st in block.statements:
                 self._resolve(st, inner)
+            ns.real.temps.extend(inner.hoisted)
             end = self._tick()
             loopvar.writes.append((ns.real, end))
             ns.real.loops.append((start, end))
@@ -335,6 +344,7 @@ class CodeGenerator:
             if notnil_b.args:
                 inner = NameScope(ns, ns.real)
                 inner.inlined = True
+                inner.hoisted = []
                 t = self._declare(inner, notnil_b.args[0], False)
                 var = _temp_var_node(t, notnil_b.args[0].pos)
                 t.writes.append((ns.real, self._tick()))
@@ -344,6 +354,7 @@ class CodeGenerator:
                 notnil_b.scope = ns.real
                 for st in notnil_b.statements:
                     self._resolve(st, inner)
+                ns.real.temps.extend(inner.hoisted)
                 notnil_b = A.Block([], [], notnil_b.statements, notnil_b.pos)
             else:
                 self._resolve_block(notnil_b, ns, inlined=True)
@@ -406,6 +417,11 @@ class CodeGenerator:
             self.lit_index[k] = i
             self.literals.append((kind, key, value))
         return i
+
+    def is_special(self, sel) -> bool:
+        """Sent with a special-selector bytecode (176-207)? The closure-era compiler that built
+        PharoCandle sends #class as an ordinary message."""
+        return sel in SPECIAL_INDEX and not (self.closures and sel == "class")
 
     def lit_value(self, value):
         return self._lit("lit", literal_key(value), value)
@@ -477,20 +493,26 @@ class CodeGenerator:
                 self._reserve_body(node.receiver, False)
             elif sp == "todo":
                 block = node.args[-1]
-                self._reserve_body(block, False)
                 step = node.args[1].value if len(node.args) == 3 else 1
-                if step not in QUICK_CONSTANTS:
-                    self.lit_value(step)
-                if node.todo_limit is None:
+                if self.closures:
+                    # limit, initial value, test, body, increment
                     self._reserve(node.args[0])
+                    self._reserve(node.receiver)
+                    self._reserve_body(block, False)
+                    if step not in QUICK_CONSTANTS:
+                        self.lit_value(step)
                 else:
+                    # Squeak 2.2: body, increment, limit, initial value
+                    self._reserve_body(block, False)
+                    if step not in QUICK_CONSTANTS:
+                        self.lit_value(step)
                     self._reserve(node.args[0])
-                self._reserve(node.receiver)
+                    self._reserve(node.receiver)
 
     def _reserve_send_parts(self, node, receiver):
         sel = node.selector
         is_super = receiver is not None and receiver.kind == "variable" and receiver.name == "super"
-        if is_super or sel not in SPECIAL_INDEX:
+        if is_super or not self.is_special(sel):
             self.lit_selector(sel)
         if is_super:
             self.supered = True
@@ -695,7 +717,7 @@ class CodeGenerator:
 
     def emit_send(self, e, sel, nargs, is_super):
         e.pop(nargs)
-        if not is_super and sel in SPECIAL_INDEX:
+        if not is_super and self.is_special(sel):
             i = SPECIAL_INDEX[sel]
             e.add(176 + i)
             return
