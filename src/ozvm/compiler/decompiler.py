@@ -248,12 +248,13 @@ class CascadeReceiver(Node):
 
 
 class Assign(Node):
-    __slots__ = ("var", "value")
+    __slots__ = ("var", "value", "popped")
     level = 5
 
     def __init__(self, var, value):
         self.var = var
         self.value = value
+        self.popped = False     # a store then a pop: the value of a conditional's arm (6502)
 
     def src(self, ind):
         return self.var.name + " := " + wrap(self.value, 5, ind)
@@ -665,6 +666,14 @@ class MethodDecompiler:
                 if isinstance(value, Send) and isinstance(value.rcv, CascadeReceiver):
                     value.rcv.cascade.parts.append(value)
                 else:
+                    if not self.closures:
+                        if isinstance(value, Assign):
+                            value.popped = True
+                        elif (isinstance(value, Send) and value.full is not None
+                              and value.sel in ("ifTrue:", "ifFalse:")):
+                            # Squeak 2.2 emits a two-armed conditional statement for value
+                            # then pops it; a one-armed one it emits for effect
+                            value.sel, value.args = value.full
                     stmts.append(value)
             elif op == "dup":
                 top = self.pop(stack)
@@ -1178,12 +1187,34 @@ class MethodDecompiler:
             for st in stmts[q + 1:]:
                 literal_refs(st, rest)
             # the first literal these statements number is in the region sized first
-            own = [i for i in set(arm) | set(rest) if arm.get(i, 0) + rest.get(i, 0) == counts.get(i)]
-            # (the arm must number some literal: else there is nothing to compare)
-            if any(i in arm for i in own) and min(own) in rest and min(own) not in arm:
-                node.sel, node.args = node.full[0], [node.args[0], Block([], [], stmts[q + 1:])]
+            own = set(i for i in set(arm) | set(rest) if arm.get(i, 0) + rest.get(i, 0) == counts.get(i))
+            arm_own = [i for i in own if i in arm]
+            end = None
+            # a store then a pop ends the second arm (emitted for value, then popped)
+            for j in range(q + 1, len(stmts)):
+                if isinstance(stmts[j], Assign) and stmts[j].popped:
+                    end = j
+                    break
+            if end is None and arm_own and min(own) in rest and min(own) not in arm:
+                # the second arm: up to the last statement numbering a literal before the arm's
+                first_arm = min(arm_own)
+                later = False
+                for j in range(q + 1, len(stmts)):
+                    mine = {}
+                    literal_refs(stmts[j], mine)
+                    if any(i in own and i < first_arm and i not in arm for i in mine):
+                        end = j
+                        later = False
+                    elif any(i in own and i > first_arm for i in mine):
+                        later = True
+                if not later:
+                    end = len(stmts) - 1      # nothing numbered after the arm: all is the arm
+                elif not value_statement(stmts[end]):
+                    end = None                # an arm answering its value cannot end so
+            if end is not None:
+                node.sel, node.args = node.full[0], [node.args[0], Block([], [], stmts[q + 1:end + 1])]
                 node.full = (node.sel, node.args)
-                del stmts[q + 1:]
+                del stmts[q + 1:end + 1]
         for node in stmts:
             for block in blocks_in(node):
                 self.polish_by_literal_order(block.stmts, False)
@@ -1225,6 +1256,17 @@ class MethodDecompiler:
             nil_arm, other = node.args if node.sel == "ifTrue:ifFalse:" else node.args[::-1]
             if len(other.stmts) == 1 and isinstance(other.stmts[0], Var) and other.stmts[0] is x:
                 node.rcv, node.sel, node.args = x, "ifNil:", [nil_arm]
+
+
+def value_statement(node):
+    """Whether Squeak 2.2 could have emitted `node` for value and then popped it (the last
+    statement of an arm of a two-armed conditional statement)."""
+    if isinstance(node, Assign):
+        return node.popped
+    if isinstance(node, Send):
+        return node.full is None and node.sel not in LOOP_SELECTORS or (
+            node.full is not None and len(node.args) == 2)
+    return not isinstance(node, Return)
 
 
 def children(node):
