@@ -314,10 +314,10 @@ class SpaceBuilder:
 
     def make_globals(self, definitions) -> None:
         """Smalltalk: the classes, Smalltalk itself, Processor (the same association as
-        special object 3) and Transcript (made at startup)."""
+        special object 3) and Transcript (see transcript())."""
         smalltalk = self.new("SystemDictionary")
         pairs = [(self.symbol(d.name), self.classes[d.name]) for d in definitions]
-        pairs += [(self.symbol("Smalltalk"), smalltalk), (self.symbol("Transcript"), self.nil)]
+        pairs += [(self.symbol("Smalltalk"), smalltalk), (self.symbol("Transcript"), self.transcript())]
         built = self.dictionary("SystemDictionary", pairs)
         smalltalk.ptrs[:] = built.ptrs
         processor = self.specials.ptrs[S.SCHEDULER_ASSOCIATION]
@@ -330,6 +330,18 @@ class SpaceBuilder:
         if smalltalk.ptrs[0] * 4 > len(slots) * 3:
             raise BootstrapError("the globals dictionary is too small")
         self.specials.ptrs[S.SMALLTALK_DICTIONARY] = smalltalk
+
+    def transcript(self) -> SqObject:
+        """A TranscriptStream with no file (it only keeps its contents), for code run before
+        the startup makes the one on the host's standard output."""
+        capacity = 256
+        contents = self.new("WriteStream")
+        for name, value in (("collection", self.string(" " * capacity)), ("position", 0),
+                            ("readLimit", 0), ("writeLimit", capacity)):
+            self.set_field(contents, "WriteStream", name, value)
+        transcript = self.new("TranscriptStream")
+        self.set_field(transcript, "TranscriptStream", "contents", contents)
+        return transcript
 
     def class_pool_set(self, class_name: str, var: str, value) -> None:
         pool = self.field(self.classes[class_name], "Class", "classPool")

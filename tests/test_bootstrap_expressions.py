@@ -1,0 +1,89 @@
+"""263 expressions on the bootstrapped kernel, covering its classes: compiled into an image
+as its startup script and run by squeak-vm and by ozvm (both must write exactly the expected
+results, tests/data/bootstrap_expected.txt), and evaluated from the host through
+ozvm.bootstrap.evaluation."""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import pytest
+
+from conftest import squeak_vm
+from ozvm import bootstrap
+from ozvm.space.objectspace import ObjectSpace
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EXPECTED = os.path.join(HERE, "data", "bootstrap_expected.txt")
+
+
+def expected_lines():
+    with open(EXPECTED) as f:
+        return f.read().splitlines()
+
+
+def expressions():
+    return [line.split("\t")[1] for line in expected_lines() if line != "DONE"]
+
+
+@pytest.fixture(scope="module")
+def image(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("kernel")
+    path = folder / "k.image"
+    bootstrap.build(expressions=expressions()).save(str(path))
+    return path
+
+
+def results(folder):
+    with open(os.path.join(str(folder), "k.results.txt")) as f:
+        return f.read().splitlines()
+
+
+def test_there_are_at_least_100_expressions():
+    assert len(expressions()) >= 100
+
+
+def test_squeak_vm_gives_the_expected_results(image):
+    os.remove(str(image.parent / "k.results.txt")) if (image.parent / "k.results.txt").exists() else None
+    run = subprocess.run([squeak_vm(), "-vm-display-null", "-vm-sound-null", str(image)],
+                         cwd=str(image.parent), stdin=subprocess.DEVNULL, capture_output=True,
+                         timeout=120)
+    assert run.returncode == 0
+    assert results(image.parent) == expected_lines()
+
+
+@pytest.mark.slow
+def test_ozvm_gives_the_expected_results(image, tmp_path):
+    from ozvm.space import execution
+    copy = tmp_path / "k.image"
+    copy.write_bytes(image.read_bytes())
+    space = ObjectSpace.load(str(copy))
+    assert execution.interpreter_for(space).run(deadline=time.monotonic() + 600) == "quit"
+    assert results(tmp_path) == expected_lines()
+
+
+HOST_CASES = [
+    ("3 + 4", "7"),
+    ("(2 raisedTo: 100) - (2 raisedTo: 99)", "633825300114114700748351602688"),
+    ("| oc | oc := OrderedCollection new. oc add: 3; addFirst: 1. oc", "an OrderedCollection(1 3)"),
+    ("[:x | x * x] value: 12", "144"),
+    ("(1/3) + 0.5", "0.833333333333333"),
+    ("#(3 1 2) asSortedArray", "#(1 2 3)"),
+    ("1/0", "ERROR: division by zero"),
+    ("nil foo", "ERROR: Message not understood: foo"),
+    ("| log | log := OrderedCollection new. [[1/0] ensure: [log add: #done]] on: ZeroDivide do: [:e | e return: 0]. log",
+     "an OrderedCollection(#done)"),
+    ("Transcript show: 'hello'; contents", "'hello'"),
+]
+
+
+@pytest.fixture(scope="module")
+def space():
+    return bootstrap.build(expressions=[])
+
+
+@pytest.mark.parametrize("source,expected", HOST_CASES)
+def test_host_evaluation(space, source, expected):
+    from ozvm.bootstrap.evaluation import print_string
+    assert print_string(space, source) == expected
