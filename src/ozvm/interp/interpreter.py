@@ -92,7 +92,7 @@ class Interpreter(MethodLookup, Scheduler):
         info = heap.info
         self.image_path = getattr(info, "path", None)     # primitive 121 (imageName)
         self.has_closures = bool(info is not None and info.has_closures)
-        self.method_cache: dict = {}
+        self.cached_selectors: list = []  # selectors whose cache slot holds entries
         self.hooks: dict = {}          # method -> f(interp, argc, method) -> bool (handled)
         self.base_contexts: dict = {}  # context -> f(interp, value) when it returns to nil
         self.host_poll = None          # f(interp) -> bool: stop the interpreter ('stopped')
@@ -287,7 +287,6 @@ class Interpreter(MethodLookup, Scheduler):
         SqObj = SqObject
         int_ = int
         prims = PRIMITIVES
-        mcache = self.method_cache
         si_class = self.smallint_class
         mctx_class = self.method_context_class
         point_class = self.point_class
@@ -441,7 +440,8 @@ class Interpreter(MethodLookup, Scheduler):
                             a = stack[sp - 1]
                             c = stack[sp]
                             if a.__class__ is SqObj and a.fmt == 2 and c.__class__ is int_:
-                                entry = mcache.get((a.cls, sel_at))
+                                d = sel_at.cache
+                                entry = d.get(a.cls) if d else None
                                 if entry is not None and entry[1] == 60 and 0 < c <= len(a.ptrs):
                                     sp -= 1
                                     stack[sp] = a.ptrs[c - 1]
@@ -452,7 +452,8 @@ class Interpreter(MethodLookup, Scheduler):
                             a = stack[sp - 2]
                             c = stack[sp - 1]
                             if a.__class__ is SqObj and a.fmt == 2 and c.__class__ is int_:
-                                entry = mcache.get((a.cls, sel_atput))
+                                d = sel_atput.cache
+                                entry = d.get(a.cls) if d else None
                                 if entry is not None and entry[1] == 61 and 0 < c <= len(a.ptrs):
                                     r = stack[sp]
                                     a.ptrs[c - 1] = r
@@ -464,7 +465,8 @@ class Interpreter(MethodLookup, Scheduler):
                         elif b == 0xC2:                                 # size
                             a = stack[sp]
                             if a.__class__ is SqObj and a.fmt == 2:
-                                entry = mcache.get((a.cls, sel_size))
+                                d = sel_size.cache
+                                entry = d.get(a.cls) if d else None
                                 if entry is not None and entry[1] == 62:
                                     stack[sp] = len(a.ptrs)
                                     continue
@@ -718,7 +720,8 @@ class Interpreter(MethodLookup, Scheduler):
 
                 # ------------------------------------------------------------ send sel/argc
                 a = stack[sp - argc]
-                entry = mcache.get((a.cls if a.__class__ is SqObj else si_class, sel))
+                d = sel.cache
+                entry = d.get(a.cls if a.__class__ is SqObj else si_class) if d else None
                 if entry is not None:
                     prim = entry[1]
                     if prim:
@@ -760,9 +763,7 @@ class Interpreter(MethodLookup, Scheduler):
                     meth = entry[0]
                     stack[1] = pc + off
                     stack[2] = sp - argc - 6
-                    p = [ctx, entry[3], entry[4], meth, nil]
-                    p += stack[sp - argc:sp + 1]
-                    p += entry[5]
+                    p = [ctx, entry[3], entry[4], meth, nil, *stack[sp - argc:sp + 1], *entry[5]]
                     heap.last_hash = h = (13849 + 27181 * heap.last_hash) & 0xFFFF
                     ctx = SqObj(mctx_class, 3, h & 0xFFF, p)
                     stack = temps = p

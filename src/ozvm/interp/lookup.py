@@ -2,9 +2,10 @@
 
 A class's method dictionary (Behavior field 1) is a MethodDictionary: fixed fields
 [tally, array of methods], indexable fields the selectors (nil in empty slots);
-selectors are compared by identity. The cache maps (class, selector) to the decoded
-method (see contexts.decode_method); hooked methods get primitive index -1 there so
-that the hot path hands them to the slow path.
+selectors are compared by identity. The cache maps (selector, class) to the decoded
+method (see contexts.decode_method), kept in each selector's `cache` slot as a dict
+class -> entry; hooked methods get primitive index -1 there so that the hot path hands
+them to the slow path.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ HOOK_PRIM = -1
 
 
 class MethodLookup:
-    """Mixin: needs self.nil, self.method_cache, self.hooks."""
+    """Mixin: needs self.nil, self.cached_selectors, self.hooks."""
 
     def lookup(self, cls, selector):
         """The method (or non-method object) found for `selector` from `cls` up the
@@ -48,11 +49,17 @@ class MethodLookup:
 
     def cache_entry(self, cls, selector):
         """The method cache entry for a send, filling the cache; None if the lookup
-        does not end at a compiled method (doesNotUnderstand:, run:with:in:, ...)."""
-        key = (cls, selector)
-        entry = self.method_cache.get(key)
-        if entry is not None:
-            return entry
+        does not end at a compiled method (doesNotUnderstand:, run:with:in:, ...).
+
+        The cache lives in the selectors: `selector.cache` is a dict class -> entry
+        (a Symbol's cache slot is the interpreter's); self.cached_selectors lists them."""
+        if selector.__class__ is not SqObject:
+            return None
+        d = selector.cache
+        if d is not None:
+            entry = d.get(cls)
+            if entry is not None:
+                return entry
         try:
             meth = self.lookup(cls, selector)
         except LookupError:
@@ -62,19 +69,28 @@ class MethodLookup:
         entry = decode_method(meth, self.nil)
         if meth in self.hooks:
             entry = (meth, HOOK_PRIM) + entry[2:]
-        self.method_cache[key] = entry
+        if d is None:
+            d = selector.cache = {}
+            self.cached_selectors.append(selector)
+        d[cls] = entry
         return entry
 
     # --- flushing (primitives 89, 116, 119 and become:) ----------------------
     def flush_method_cache(self) -> None:
-        self.method_cache.clear()
+        for sel in self.cached_selectors:
+            sel.cache = None
+        self.cached_selectors = []
 
     def flush_method_cache_for_selector(self, selector) -> None:
-        for key in [k for k in self.method_cache if k[1] is selector]:
-            del self.method_cache[key]
+        if selector.__class__ is SqObject and type(selector.cache) is dict:
+            selector.cache = None
+            self.cached_selectors = [s for s in self.cached_selectors if s is not selector]
 
     def flush_method_cache_for_method(self, meth) -> None:
-        for key in [k for k, e in self.method_cache.items() if e[0] is meth]:
-            del self.method_cache[key]
-        if meth.__class__ is SqObject:
+        for sel in self.cached_selectors:
+            d = sel.cache
+            if d:
+                for cls in [c for c, e in d.items() if e[0] is meth]:
+                    del d[cls]
+        if meth.__class__ is SqObject and meth.fmt == 12:
             meth.cache = None
