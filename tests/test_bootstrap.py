@@ -9,7 +9,8 @@ import pytest
 
 from conftest import squeak_vm
 from ozvm import bootstrap
-from ozvm.bootstrap.builder import COMPACT_CLASSES, SPECIAL_SELECTORS, string_hash
+from ozvm.bootstrap.builder import COMPACT_CLASSES, SPECIAL_SELECTORS
+from ozvm.space.symbol_tables import kernel_string_hash
 from ozvm.bootstrap.kernel_source import KernelSourceError, kernel_directory, read_kernel
 from ozvm.image.formats import read_image_bytes
 from ozvm.image.v3_writer import encode_image
@@ -159,7 +160,7 @@ def test_symbols_are_unique_and_in_the_symbol_table(space):
     pool = symbol_class.ptrs[space.layout.class_pool]
     table = [a for a in pool.ptrs[1].ptrs if a is not space.nil][0].ptrs[1].ptrs
     for sym in symbols:
-        i = string_hash(text(sym)) % len(table)
+        i = kernel_string_hash(text(sym)) % len(table)
         while table[i] is not sym:
             assert table[i] is not space.nil, text(sym)
             i = (i + 1) % len(table)
@@ -243,3 +244,14 @@ def test_the_default_image_runs_its_startup_script_on_squeak_vm(tmp_path):
     assert lines[0] == "RESULT\t3 + 4\t7"
     assert "RESULT\t100 factorial printString size\t158" in lines
     assert lines[-1] == "DONE"
+
+
+def test_symbols_interned_from_the_host_are_found_by_the_guest():
+    from ozvm.bootstrap.evaluation import print_string
+    space = bootstrap.build(expressions=[])
+    assert space.symbol_table().__class__.__name__ == "KernelSymbolTable"
+    names = ["hostSymbol%d" % i for i in range(400)]          # enough to grow the table
+    made = [space.intern_symbol(n) for n in names]
+    assert [space.intern_symbol(n) for n in names] == made
+    assert print_string(space, "('hostSymbol' , '399') asSymbol == #hostSymbol399") == "true"
+    assert print_string(space, "(Symbol lookup: 'hostSymbol7') notNil") == "true"

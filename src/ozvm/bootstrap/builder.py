@@ -24,6 +24,7 @@ from ..memory.objects import (
     SqObject, make_format_value, method_num_literals, method_num_temps, method_large_frame,
 )
 from ..space.objectspace import ObjectSpace
+from ..space.symbol_tables import kernel_string_hash
 
 IMAGE_VERSION = 6505
 HASH_SEED = 1
@@ -76,14 +77,6 @@ INST_SPECS = {"bytes": FMT_BYTES, "words": FMT_WORDS, "weak": FMT_WEAK, "method"
 
 class BootstrapError(OzError):
     """The kernel sources cannot be built into an image."""
-
-
-def string_hash(text: str) -> int:
-    """`String>>stringHash` of the kernel (Strings.st): the symbol table's hash."""
-    h = len(text)
-    for c in text.encode("latin-1"):
-        h = (h * 31 + c) & 0x3FFFFF
-    return h
 
 
 def inst_spec(kind: str, inst_size: int) -> int:
@@ -225,10 +218,8 @@ class SpaceBuilder:
         self.compile_methods(kernel, expressions, step)
         self.make_symbol_table()
         self.make_startup_process()
-        self.space.guest_intern = None
-        self.space.invalidate_indexes()
         step("done", 1, 1)
-        return self.space
+        return ObjectSpace(self.heap)     # a fresh facade: it finds the finished symbol table
 
     def make_nil_true_false(self) -> None:
         self.nil = self.create_object_with_format(FMT_EMPTY)
@@ -403,7 +394,7 @@ class SpaceBuilder:
         size = power_of_two_for(len(self.symbols) * 2)
         slots = [self.nil] * size
         for text, sym in self.symbols.items():
-            i = string_hash(text) % size
+            i = kernel_string_hash(text) % size
             while slots[i] is not self.nil:
                 i = (i + 1) % size
             slots[i] = sym

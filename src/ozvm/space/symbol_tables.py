@@ -16,6 +16,7 @@ where the guest's `intern:` would have put it:
 """
 from __future__ import annotations
 
+from ..memory import specials as S
 from ..memory.objects import FMT_BYTES, SqObject
 from .layout import is_bytes, text_of
 
@@ -140,7 +141,65 @@ class RootedSymbols:
         return sym
 
 
+def kernel_string_hash(s: str) -> int:
+    """`String>>stringHash` of ozvm's own kernel (kernel/Strings.st)."""
+    h = len(s)
+    for c in s.encode("latin-1"):
+        h = (h * 31 + c) & 0x3FFFFF
+    return h
+
+
+class KernelSymbolTable:
+    """ozvm's bootstrapped kernel (`Symbol class>>intern:` in kernel/Strings.st): class
+    variable `SymbolTable`, an Array used as an open-addressing table probed linearly from
+    `stringHash \\ size + 1`, doubled (entries re-placed in table order) when more than
+    three quarters full."""
+
+    def __init__(self, space, pool):
+        self.space = space
+        self.pool = pool
+
+    @classmethod
+    def detect(cls, space, pool):
+        if pool is not None and pool.includes_key("SymbolTable"):
+            table = pool.association_at("SymbolTable").ptrs[1]
+            if table.__class__ is SqObject and table.cls is space.heap.special(S.CLASS_ARRAY) and table.ptrs:
+                return cls(space, pool)
+        return None
+
+    def _table(self):
+        return self.pool.association_at("SymbolTable").ptrs[1]
+
+    def _slot(self, table, name: str) -> int:
+        nil = self.space.heap.nil
+        slots = table.ptrs
+        i = kernel_string_hash(name) % len(slots)
+        while slots[i] is not nil and text_of(slots[i]) != name:
+            i = (i + 1) % len(slots)
+        return i
+
+    def find(self, name: str):
+        table = self._table()
+        sym = table.ptrs[self._slot(table, name)]
+        return None if sym is self.space.heap.nil else sym
+
+    def add(self, name: str) -> SqObject:
+        space = self.space
+        nil = space.heap.nil
+        sym = SqObject(space.symbol_class(), FMT_BYTES, space.heap.new_hash(),
+                       bytes=bytearray(name.encode("latin-1")))
+        table = self._table()
+        table.ptrs[self._slot(table, name)] = sym
+        symbols = [s for s in table.ptrs if s is not nil]
+        if len(symbols) * 4 > len(table.ptrs) * 3:
+            grown = SqObject(table.cls, table.fmt, space.heap.new_hash(), ptrs=[nil] * (2 * len(table.ptrs)))
+            for s in symbols:
+                grown.ptrs[self._slot(grown, text_of(s))] = s
+            self.pool.association_at("SymbolTable").ptrs[1] = grown
+        return sym
+
+
 def symbol_table_for(space):
     """The strategy for `space`: a known table if its Symbol class has one, else None."""
-    sym_cls = space.mirror_on(space.symbol_class())
-    return Squeak22SymbolTable.detect(space, sym_cls.class_pool())
+    pool = space.mirror_on(space.symbol_class()).class_pool()
+    return Squeak22SymbolTable.detect(space, pool) or KernelSymbolTable.detect(space, pool)
