@@ -255,3 +255,12 @@ def test_symbols_interned_from_the_host_are_found_by_the_guest():
     assert [space.intern_symbol(n) for n in names] == made
     assert print_string(space, "('hostSymbol' , '399') asSymbol == #hostSymbol399") == "true"
     assert print_string(space, "(Symbol lookup: 'hostSymbol7') notNil") == "true"
+
+
+def test_oz_bench_bootstrap_reports_time_and_size(capsys):
+    from ozvm.cli import main
+    assert main(["bench", "bootstrap", "--runs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("bootstrap: ") and " s (best of 1" in out
+    size = int(out.split("image ")[1].split(" bytes")[0])
+    assert size == len(encode_image(bootstrap.build().heap))
