@@ -140,3 +140,20 @@ def test_bytecode_limit(space):
 def test_tiny_benchmarks(space):
     text = ps(space, "0 tinyBenchmarks")
     assert text.endswith(" sends/sec'") and " bytecodes/sec; " in text
+
+
+def test_runaway_recursion_stops_at_the_memory_limit(space):
+    from ozvm.compiler.api import install
+    from ozvm.interp.interpreter import resident_memory
+    install(space, space.class_named("Object"), "ozRecurse\n\t^self ozRecurse + 1")
+    interp = X.interpreter_for(space)
+    saved = interp.memory_limit
+    interp.memory_limit = resident_memory() + 100 * 2 ** 20
+    try:
+        with pytest.raises(GuestError) as info:
+            X.run_send(space, 3, "ozRecurse", timeout=120)
+    finally:
+        interp.memory_limit = saved
+    assert info.value.message.startswith("out of memory")
+    assert info.value.stack[:2] == ["Object>>ozRecurse", "Object>>ozRecurse"]
+    assert ps(space, "3 + 4") == "7"

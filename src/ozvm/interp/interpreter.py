@@ -20,6 +20,7 @@ in methods working on self; primitives follow prims/base.py's convention.
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -35,6 +36,21 @@ from .lookup import HOOK_PRIM, MethodLookup
 from .scheduler import Scheduler
 
 CHUNK = 4000        # bytecodes between two heartbeats
+MEMORY_CHECK_EVERY = 64     # heartbeats between two looks at the process's memory
+DEFAULT_MEMORY_LIMIT = int(os.environ.get("OZ_MEMORY_LIMIT", 2 * 1024 ** 3))
+
+
+def resident_memory() -> int:
+    """The process's resident memory in bytes (Linux /proc; else the peak from getrusage)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        try:
+            import resource
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        except Exception:       # noqa: BLE001 - no way to measure: never stop for memory
+            return 0
 HOST_STOPS: tuple = ()
 
 
@@ -85,6 +101,8 @@ class Interpreter(MethodLookup, Scheduler):
         HOST_STOPS = _host_stops()
         self.guest_error = None
         self.transcript_line_open = False
+        self.memory_limit = DEFAULT_MEMORY_LIMIT   # bytes of the whole process; None: no limit
+        self._beats = 0
         self.heap = heap
         self.nil = heap.nil
         self.true = heap.true
@@ -272,6 +290,16 @@ class Interpreter(MethodLookup, Scheduler):
     def _heartbeat(self, limit, deadline):
         """Timers, signals and the host's limits, every CHUNK bytecodes."""
         self.check_timers()
+        self._beats += 1
+        if self._beats % MEMORY_CHECK_EVERY == 0 and self.memory_limit:
+            used = resident_memory()
+            if used > self.memory_limit:
+                from ..errors import GuestError
+                err = GuestError("out of memory: the VM uses %d MB, more than its limit of %d MB "
+                                 "(a runaway recursion?)" % (used >> 20, self.memory_limit >> 20))
+                err.context = self.ctx
+                self.guest_error = err
+                self.request_stop("error")
         if limit is not None and self.bytecodes >= limit:
             self.request_stop("limit")
         if deadline is not None and time.monotonic() >= deadline:

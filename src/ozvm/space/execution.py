@@ -271,6 +271,10 @@ def run_context(space, base, timeout: float | None = DEFAULT_TIMEOUT, max_byteco
         return outcome["value"]
     if reason == "error":
         err, interp.guest_error = interp.guest_error, None
+        ctx = getattr(err, "context", None)
+        if not err.stack and ctx is not None:
+            err.stack = stack_of(space, ctx, 30)
+            err.context = None
         raise err
     if reason == "limit":
         raise GuestTimeout("the guest did not answer within the limit (%s)" % (
