@@ -87,3 +87,13 @@ def space():
 def test_host_evaluation(space, source, expected):
     from ozvm.bootstrap.evaluation import print_string
     assert print_string(space, source) == expected
+
+
+def test_an_unhandled_error_is_raised_on_the_host_with_the_guest_stack(space):
+    from ozvm.bootstrap.evaluation import evaluate
+    from ozvm.errors import GuestError
+    with pytest.raises(GuestError) as info:
+        evaluate(space, "#(1 2) inject: 0 into: [:a :b | a / 0]")
+    assert info.value.message == "division by zero"
+    assert any("ZeroDivide" in line or "Integer>>/" in line for line in info.value.stack)
+    assert space.to_local(evaluate(space, "3 + 4")) == 7           # the space still works
