@@ -283,12 +283,13 @@ class Brace(Node):
 
 class Block(Node):
     """A block: a real one (closure or BlockContext) or the argument of an inlined message."""
-    __slots__ = ("args", "temps", "stmts")
+    __slots__ = ("args", "temps", "stmts", "real")
 
-    def __init__(self, args, temps, stmts):
+    def __init__(self, args, temps, stmts, real=None):
         self.args = args
         self.temps = temps
         self.stmts = stmts
+        self.real = real        # a real block: the literal index of its argument count, or -1
 
     def src(self, ind):
         head = "".join(":%s " % a.name for a in self.args)
@@ -830,7 +831,8 @@ class MethodDecompiler:
         for a in args:
             self.block_args.add(id(a))
         stmts = self.block_body(k, end, [])
-        stack.append(Block(args, [], stmts))
+        real = nargs_node.index if nargs_node.index is not None else -1
+        stack.append(Block(args, [], stmts, real))
         return end
 
     def block_body(self, k, end, stack):
@@ -1167,50 +1169,18 @@ class MethodDecompiler:
 
     def polish_by_literal_order(self, stmts, top):
         """Format 6502: `c ifTrue: [^ a]. rest` and `c ifTrue: [^ a] ifFalse: [rest]` have
-        the same code, but Squeak 2.2 numbers literals as it sizes the code, the second
-        arm before the first: when the literals only `rest` uses come before those only
-        the arm and its condition use, `rest` was the second arm."""
+        the same code; tell them apart (second_arm_extent)."""
         if top:
             self.lit_counts = {}
             for st in stmts:
                 literal_refs(st, self.lit_counts)
-        counts = self.lit_counts
         for q in range(len(stmts) - 2, -1, -1):
             node = stmts[q]
             if not (isinstance(node, Send) and node.full is not None and len(node.args) == 1
                     and node.sel in ("ifTrue:", "ifFalse:") and node.args[0].stmts
                     and isinstance(node.args[0].stmts[-1], Return)):
                 continue
-            arm = {}
-            literal_refs(node, arm)
-            rest = {}
-            for st in stmts[q + 1:]:
-                literal_refs(st, rest)
-            # the first literal these statements number is in the region sized first
-            own = set(i for i in set(arm) | set(rest) if arm.get(i, 0) + rest.get(i, 0) == counts.get(i))
-            arm_own = [i for i in own if i in arm]
-            end = None
-            # a store then a pop ends the second arm (emitted for value, then popped)
-            for j in range(q + 1, len(stmts)):
-                if isinstance(stmts[j], Assign) and stmts[j].popped:
-                    end = j
-                    break
-            if end is None and arm_own and min(own) in rest and min(own) not in arm:
-                # the second arm: up to the last statement numbering a literal before the arm's
-                first_arm = min(arm_own)
-                later = False
-                for j in range(q + 1, len(stmts)):
-                    mine = {}
-                    literal_refs(stmts[j], mine)
-                    if any(i in own and i < first_arm and i not in arm for i in mine):
-                        end = j
-                        later = False
-                    elif any(i in own and i > first_arm for i in mine):
-                        later = True
-                if not later:
-                    end = len(stmts) - 1      # nothing numbered after the arm: all is the arm
-                elif not value_statement(stmts[end]):
-                    end = None                # an arm answering its value cannot end so
+            end = self.second_arm_extent(stmts, q)
             if end is not None:
                 node.sel, node.args = node.full[0], [node.args[0], Block([], [], stmts[q + 1:end + 1])]
                 node.full = (node.sel, node.args)
@@ -1219,6 +1189,59 @@ class MethodDecompiler:
             for block in blocks_in(node):
                 self.polish_by_literal_order(block.stmts, False)
         return stmts
+
+    def second_arm_extent(self, stmts, q):
+        """For the one-armed conditional stmts[q] whose arm returns, the index of the last
+        statement of its second arm if the source had one, else None. Squeak 2.2 emits a
+        two-armed conditional statement for value then pops it, so a store then a pop ends
+        a second arm; else the literal frame decides: Squeak 2.2 numbers literals in the
+        order it sizes the code (see size_order), so of the ways to read the statements,
+        take the one that numbers this region's own literals in order."""
+        counts = self.lit_counts
+        region = {}
+        for st in stmts[q:]:
+            literal_refs(st, region)
+        own = set(i for i, n in region.items() if n == counts.get(i))
+        options = [None]
+        for j in range(q + 1, len(stmts)):
+            st = stmts[j]
+            if isinstance(st, Assign) and st.popped:
+                return j if j == q + 1 or self._disorder(stmts, q, j, own) <= \
+                    self._disorder(stmts, q, None, own) else None
+            if value_statement(st) or (j == len(stmts) - 1 and isinstance(st, Return)):
+                options.append(j)
+        flat = self._disorder(stmts, q, None, own)
+        best, score = None, None
+        for j in options[1:]:
+            # among equals, a second arm that returns too (`ifFalse: [... ^ x]`), else the shortest
+            key = (self._disorder(stmts, q, j, own), 0 if isinstance(stmts[j], Return) else 1, j)
+            if key[0] < flat and (score is None or key < score):
+                best, score = j, key
+        return best
+
+    def _disorder(self, stmts, q, end, own):
+        """How many pairs of the region's own literals the sizing order of stmts[q:], read
+        with a second arm up to `end` (None: one arm), numbers the other way round."""
+        node = stmts[q]
+        order = []
+        if end is None:
+            size_order(node, order)
+            rest = stmts[q + 1:]
+        else:
+            true_arm, false_arm = node.args[0], Block([], [], stmts[q + 1:end + 1])
+            if node.full[0] != "ifTrue:ifFalse:":
+                true_arm, false_arm = false_arm, true_arm
+            size_order(false_arm, order)
+            size_order(true_arm, order)
+            size_order(node.rcv, order)
+            rest = stmts[end + 1:]
+        for st in rest:
+            size_order(st, order)
+        seen = []
+        for i in order:
+            if i in own and i not in seen:
+                seen.append(i)
+        return sum(1 for a in range(len(seen)) for b in range(a + 1, len(seen)) if seen[a] > seen[b])
 
     def polish_node(self, node):
         if isinstance(node, Block):
@@ -1288,6 +1311,80 @@ def children(node):
     if cls is Brace:
         return node.items
     return []
+
+
+def size_order(node, out):
+    """Append to `out` the literal frame indices `node` refers to, in the order Squeak 2.2's
+    compiler sizes the code (and so numbers the literals): a message's selector before its
+    receiver and arguments; a conditional's ifFalse: arm, then its ifTrue: arm, then the
+    condition (a one-armed conditional for effect: its arm then the condition); a loop's
+    body before its test; to:do: its start, a computed limit, the body, the step, a
+    constant limit; an assignment's value before its variable."""
+    cls = node.__class__
+    if cls is Var:
+        if node.ref is not None and node.ref[0] == "lit":
+            out.append(node.ref[1])
+    elif cls is Lit:
+        if node.index is not None:
+            out.append(node.index)
+    elif cls is Send:
+        sel = node.sel
+        if node.full is not None:
+            first, second = node.full[1]
+            true_arm, false_arm = (first, second) if node.full[0] == "ifTrue:ifFalse:" else (second, first)
+            rcv = node.rcv
+            if sel in NIL_FORMS.values():
+                rcv = None
+            if true_arm.stmts and false_arm.stmts:
+                size_order(false_arm, out)
+                size_order(true_arm, out)
+            else:
+                size_order(true_arm if true_arm.stmts else false_arm, out)
+            if rcv is not None:
+                size_order(rcv, out)
+            return
+        if sel in ("whileTrue:", "whileFalse:") and isinstance(node.rcv, Block) and node.rcv.real is None:
+            size_order(node.args[0], out)
+            size_order(node.rcv, out)
+            return
+        if sel in ("whileTrue", "whileFalse") and isinstance(node.rcv, Block) and node.rcv.real is None:
+            size_order(node.rcv, out)
+            return
+        if sel in ("to:do:", "to:by:do:") and isinstance(node.args[-1], Block) and node.args[-1].real is None:
+            limit = node.args[0]
+            simple = limit.__class__ in (Lit, Var)
+            size_order(node.rcv, out)
+            if not simple:
+                size_order(limit, out)
+            size_order(node.args[-1], out)
+            if len(node.args) == 3:
+                size_order(node.args[1], out)
+            if simple:
+                size_order(limit, out)
+            return
+        if node.index is not None:
+            out.append(node.index)
+        size_order(node.rcv, out)
+        for a in node.args:
+            size_order(a, out)
+    elif cls is Cascade:
+        size_order(node.rcv, out)
+        for p in node.parts:
+            if p.index is not None:
+                out.append(p.index)
+            for a in p.args:
+                size_order(a, out)
+    elif cls is Assign:
+        size_order(node.value, out)
+        size_order(node.var, out)
+    elif cls is Block:
+        if node.real is not None and node.real >= 0:
+            out.append(node.real)
+        for st in node.stmts:
+            size_order(st, out)
+    else:
+        for child in children(node):
+            size_order(child, out)
 
 
 def literal_refs(node, counts):
