@@ -101,6 +101,7 @@ class CodeGenerator:
         self.order = 0
         self.decl = 0
         self.all_temps22 = {}
+        self.error_temp = None
 
     def error(self, pos, message):
         return error_at(self.source, pos, message)
@@ -113,6 +114,11 @@ class CodeGenerator:
         top = NameScope(None, self.method_scope)
         for a in method.args:
             self._declare(top, a, True)
+        prim = method.primitive
+        if prim is not None and prim.selector == "primitive:error:":
+            if not self.closures:
+                raise self.error(prim.pos, "Squeak 2.2 has no primitive error codes")
+            self.error_temp = self._declare(top, A.TempDecl(prim.args[1], prim.pos), False)
         for t in method.body.temps:
             self._declare(top, t, False)
         method.body.scope = self.method_scope
@@ -296,7 +302,7 @@ class CodeGenerator:
             block.scope = ns.real
             loopvar = self._declare(inner, block.args[0], False)
             o = self._tick()
-            loopvar.writes.append((ns.real, o))
+            loopvar.writes.append((ns.real, o))     # the increment is not counted (as in Squeak)
             loopvar.reads.append((ns.real, o))
             if loopvar not in ns.real.used:
                 ns.real.used.append(loopvar)
@@ -306,8 +312,6 @@ class CodeGenerator:
                 self._resolve(st, inner)
             ns.real.temps.extend(inner.hoisted)
             end = self._tick()
-            loopvar.writes.append((ns.real, end))
-            ns.real.loops.append((start, end))
             limit = args[0]
             node.todo_var = loopvar
             if _is_variable_ref(limit) or _is_number_literal(limit):
@@ -397,8 +401,8 @@ class CodeGenerator:
                     ok = ok and a.kind == "block" and (len(a.args) == 0 or (part == "ifNotNil" and len(a.args) == 1))
                 if not ok:
                     return None
-                if sel == "ifNil:" and rcv.kind != "variable":
-                    return "ifnil"
+                if len(args) == 1 and not args[0].args:
+                    return "ifnil"      # one arm, no argument: receiver dup'ed for its value
                 return "nilif"
             if sel == "repeat" and _is_block(rcv, 0):
                 return "repeat"
@@ -443,8 +447,12 @@ class CodeGenerator:
             if b.kind == "global":
                 self.lit_assoc(b.assoc)
         elif k == "assign":
-            self._reserve(node.value)
-            self._reserve(node.variable)
+            if self.closures:           # the closure-era compiler sizes the store first
+                self._reserve(node.variable)
+                self._reserve(node.value)
+            else:
+                self._reserve(node.value)
+                self._reserve(node.variable)
         elif k == "return":
             self._reserve(node.expr)
         elif k == "cascade":
@@ -482,12 +490,12 @@ class CodeGenerator:
                     self._reserve_body(else_b, False)
                 self._reserve(node.receiver)
             elif sp == "ifnil":
-                self._reserve(node.receiver)
                 for a in node.args:
                     self._reserve_body(a, value)
+                self._reserve(node.receiver)
             elif sp == "while":
                 if node.args:
-                    self._reserve_body(node.args[0], False)
+                    self._reserve_body(node.args[0], False, loop_body=True)
                 self._reserve_body(node.receiver, True)
             elif sp == "repeat":
                 self._reserve_body(node.receiver, False)
@@ -495,12 +503,15 @@ class CodeGenerator:
                 block = node.args[-1]
                 step = node.args[1].value if len(node.args) == 3 else 1
                 if self.closures:
-                    # limit, initial value, test, body, increment
-                    self._reserve(node.args[0])
+                    # limit held in a temp, initial value, body, increment, literal limit
+                    if node.todo_limit is not None:
+                        self._reserve(node.args[0])
                     self._reserve(node.receiver)
                     self._reserve_body(block, False)
                     if step not in QUICK_CONSTANTS:
                         self.lit_value(step)
+                    if node.todo_limit is None:
+                        self._reserve(node.args[0])
                 else:
                     # Squeak 2.2: body, increment, limit, initial value
                     self._reserve_body(block, False)
@@ -521,7 +532,7 @@ class CodeGenerator:
         for a in node.args:
             self._reserve(a)
 
-    def _reserve_body(self, block, value):
+    def _reserve_body(self, block, value, loop_body=False):
         stmts = block.statements
         if not value and block_returns(block):
             value = True
@@ -803,9 +814,6 @@ class CodeGenerator:
 
     def emit_return(self, e, node, real):
         expr = node.expr
-        if self.closures and expr.kind == "send" and expr.special == "if" and expr.selector not in ("and:", "or:"):
-            self.emit_if_return(e, expr, real)
-            return
         if expr.kind == "variable" and expr.binding.kind == "pseudo" and expr.name in ("self", "true", "false", "nil"):
             e.add({"self": 120, "true": 121, "false": 122, "nil": 123}[expr.name])
             return
@@ -825,7 +833,7 @@ class CodeGenerator:
             self.effect(e, stmts[i], real, stmts[i + 1].kind == "return")
         self.value(e, _bound(stmts[-1]), real)
 
-    def eval_effect(self, e, block, real):
+    def eval_effect(self, e, block, real, loop_body=False):
         if block_returns(block):
             self.eval_value(e, block, real)
             e.pop()
@@ -953,29 +961,6 @@ class CodeGenerator:
             self.emit_branch(e, True, len(arm.code))
         e.absorb(arm)
 
-    def emit_if_return(self, e, node, real):
-        """Closures: `^ c ifTrue: [a] ifFalse: [b]` returns from inside each arm."""
-        then_b, else_b = self._if_arms(node, True)
-        self.value(e, node.receiver, real)
-        then_e = e.fork()
-        then_e.pop()
-        self._return_sequence(then_e, then_b, real)
-        else_e = e.fork()
-        else_e.pop()
-        self._return_sequence(else_e, else_b, real)
-        self.emit_branch(e, False, len(then_e.code))
-        e.absorb(then_e)
-        e.absorb(else_e)
-
-    def _return_sequence(self, e, block, real):
-        stmts = block.statements or [_bound(A.Variable("nil", block.pos))]
-        for i in range(len(stmts) - 1):
-            self.effect(e, stmts[i], real)
-        last = stmts[-1]
-        if last.kind != "return":
-            last = A.Return(_bound(last), last.pos)
-        self.emit_return(e, last, real)
-
     def emit_while(self, e, node, real, for_value):
         cond = node.receiver
         on_true = node.selector.startswith("whileFalse")
@@ -984,7 +969,7 @@ class CodeGenerator:
         body = e.fork()
         body.pop()
         if node.args:
-            self.eval_effect(body, node.args[0], real)
+            self.eval_effect(body, node.args[0], real, loop_body=True)
         body_size = len(body.code) + 2
         self.emit_branch(e, on_true, body_size)
         e.absorb(body)
@@ -1118,7 +1103,7 @@ class CodeGenerator:
         primitive = 0
         prim = method.primitive
         if prim is not None:
-            if prim.selector == "primitive:" and prim.args[0].__class__ is int:
+            if prim.selector in ("primitive:", "primitive:error:") and prim.args[0].__class__ is int:
                 primitive = prim.args[0]
             else:
                 if not self.closures:
@@ -1144,6 +1129,8 @@ class CodeGenerator:
                 else:
                     e.add(130, 0x40 | vi)
                 e.pop()
+            if self.error_temp is not None:
+                e.add(129, 0x40 | self.temp_index(self.error_temp, self.method_scope))
             self.eval_value(e, body, self.method_scope)
         if self.supered and not self.closures:
             self.lit_assoc(self._class_binding())
@@ -1159,6 +1146,8 @@ class CodeGenerator:
             raise CompileError("the method needs %d temporaries and stack slots, more than a context holds (%d)"
                                % (num_temps + e.max, limit))
         large = num_temps + e.max > (SMALL_FRAME if self.closures else SMALL_FRAME_22)
+        if self.closures and primitive == 84:
+            large = True    # perform:withArguments: spreads its arguments on the stack
         header = make_method_header(nargs, num_temps, len(self.literals), primitive, large)
         return header, self.literals, bytes(e.code)
 
@@ -1214,8 +1203,11 @@ def block_returns(block) -> bool:
     last = s[-1]
     if last.kind == "return":
         return True
-    if last.kind == "send" and last.special == "if" and last.selector in ("ifTrue:ifFalse:", "ifFalse:ifTrue:"):
-        return block_returns(last.args[0]) and block_returns(last.args[1])
+    if last.kind == "send" and last.special == "if":
+        if last.selector in ("ifTrue:ifFalse:", "ifFalse:ifTrue:"):
+            return block_returns(last.args[0]) and block_returns(last.args[1])
+        if last.selector in ("ifNil:ifNotNil:", "ifNotNil:ifNil:"):
+            return block_returns(last.args[0]) and block_returns(last.args[1])
     return False
 
 

@@ -86,7 +86,7 @@ class Parser:
         body = A.Block([], temps or [], statements, pos)
         primitive = None
         for p in pragmas:
-            if p.selector in ("primitive:", "primitive:module:"):
+            if p.selector in ("primitive:", "primitive:module:", "primitive:error:"):
                 if primitive is not None:
                     raise error_at(self.source, p.pos, "only one primitive per method")
                 primitive = p
@@ -100,7 +100,10 @@ class Parser:
             parts, args = [], []
             while self.at("keyword"):
                 parts.append(self.advance().value)
-                args.append(self._pragma_literal())
+                if parts == ["primitive:", "error:"] and self.at("name"):
+                    args.append(self.advance().value)     # the temp that gets the error code
+                else:
+                    args.append(self._pragma_literal())
             sel = "".join(parts)
         else:
             raise self.error("pragma selector")

@@ -256,7 +256,12 @@ class Scanner:
             v = Fraction(result)
             return ScaledDecimal(-v if negative else v, scale), k2
         if is_float:
-            result = float(result)
+            if radix == 10:
+                # correctly rounded, also for exponents beyond a Fraction's float range
+                text = src[i:j].replace("r", "")
+                result = float(text[2:] if text.startswith("10") and src[i:i + 3] == "10r" else text)
+            else:
+                result = float(result)
         elif not isinstance(result, int):
             # integer with a negative exponent: Squeak answers a Fraction/Float; take Float
             result = int(result) if result.denominator == 1 else float(result)
