@@ -44,7 +44,7 @@ def interpreter_for(space) -> Interpreter:
 # --- describing guest stacks ---------------------------------------------------------------
 
 def _method_index(space) -> dict:
-    """id(method) -> 'Class>>selector' for every method of every class and metaclass
+    """id(method) -> (method, 'Class>>selector') for every method of every class and metaclass
     (methods do not all know their class in Squeak 2.2), cached on the space."""
     index = getattr(space, "_method_names", None)
     if index is None:
@@ -62,25 +62,42 @@ def _method_index(space) -> dict:
                 for i, m in enumerate(values):
                     sel = mdict.ptrs[2 + i] if 2 + i < len(mdict.ptrs) else nil
                     if m is not nil and sel is not nil and sel.bytes is not None:
-                        index.setdefault(id(m), "%s>>%s" % (layout.class_name_of(c),
-                                                            sel.bytes.decode("latin-1")))
+                        index.setdefault(id(m), (m, "%s>>%s" % (layout.class_name_of(c),
+                                                                sel.bytes.decode("latin-1"))))
         space._method_names = index
     return index
 
 
 def method_name(space, meth) -> str:
     """'Class>>selector' for a compiled method ('?>>?' for one no class holds)."""
-    return _method_index(space).get(id(meth), "?>>?")
+    found = _method_index(space).get(id(meth))
+    return found[1] if found is not None and found[0] is meth else "?>>?"
 
 
 def describe_context(space, ctx) -> str:
     meth = method_of_context(ctx)
     name = method_name(space, meth)
-    if name == "?>>?":
+    if name == "?>>?":      # a method newer than the index: search the receiver's classes
         home = ctx.ptrs[5] if ctx.ptrs[3].__class__ is int else ctx
         rcvr = home.ptrs[5]
         cls = rcvr.cls if rcvr.__class__ is SqObject else space.heap.special(S.CLASS_SMALLINTEGER)
         name = "%s>>?" % space.layout.class_name_of(cls)
+        nil = space.heap.nil
+        c = cls
+        while c is not nil and c.__class__ is SqObject:
+            mdict = c.ptrs[1]
+            if mdict is not nil and mdict.ptrs is not None and len(mdict.ptrs) > 2:
+                values = mdict.ptrs[1].ptrs or []
+                for i, m in enumerate(values):
+                    if m is meth and 2 + i < len(mdict.ptrs):
+                        sel = mdict.ptrs[2 + i]
+                        name = "%s>>%s" % (space.layout.class_name_of(c), _text(sel))
+                        break
+                else:
+                    c = c.ptrs[0]
+                    continue
+                break
+            c = c.ptrs[0]
     block = ctx.ptrs[3].__class__ is int or (
         space.info.has_closures and ctx.ptrs[4] is not space.heap.nil)
     return ("[] in " if block else "") + name
