@@ -117,7 +117,6 @@ def test_bench_load(capsys):
     (["info", "SPUR"], "Spur format not supported yet"),
     (["browse", "CANDLE", "NoSuchClass"], "no class named 'NoSuchClass'"),
     (["browse", "CANDLE", "PCObject", "noSuchSelector"], "does not understand #noSuchSelector"),
-    (["demo"], "not available yet"),
 ])
 def test_errors_are_one_line(capsys, argv, message):
     argv = [image_path("spur32-headless.image") if a == "SPUR" else
