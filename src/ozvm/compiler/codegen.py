@@ -134,8 +134,15 @@ class CodeGenerator:
         if not self.closures and not (is_arg and nscope.parent is None):
             # Squeak 2.2 keeps every block temp name bound to one method temp: a later
             # block declaring the same name reuses its slot
-            if nscope.lookup(decl.name) is not None:
-                raise self.error(decl.pos, "name %r is already used by an enclosing scope" % decl.name)
+            outer = nscope.lookup(decl.name)
+            if outer is not None:
+                # a block argument named like a temp of the method shares its slot (the
+                # "out argument" idiom of Squeak 2.2's own methods, e.g. ContextPart>>mclass;
+                # the interactive compiler warns first)
+                if outer.is_arg and outer in self.method_scope.args:
+                    raise self.error(decl.pos, "name %r is already a method argument" % decl.name)
+                nscope.names[decl.name] = outer
+                return outer
             old = self.all_temps22.get(decl.name)
             if old is not None:
                 nscope.names[decl.name] = old
@@ -523,7 +530,14 @@ class CodeGenerator:
     def _reserve_send_parts(self, node, receiver):
         sel = node.selector
         is_super = receiver is not None and receiver.kind == "variable" and receiver.name == "super"
-        if is_super or not self.is_special(sel):
+        if is_super:
+            # the compiler sizes a copy of the selector node for a super send: it shares the
+            # slot of an earlier ordinary send of the selector, else it takes a slot of its own
+            if ("sel", sel) in self.lit_index:
+                node.super_index = self.lit_index[("sel", sel)]
+            else:
+                node.super_index = self._lit("supersel", (sel, len(self.literals)), Symbol(sel))
+        elif not self.is_special(sel):
             self.lit_selector(sel)
         if is_super:
             self.supered = True
@@ -726,13 +740,14 @@ class CodeGenerator:
         if pop:
             e.pop()
 
-    def emit_send(self, e, sel, nargs, is_super):
+    def emit_send(self, e, sel, nargs, is_super, index=None):
         e.pop(nargs)
         if not is_super and self.is_special(sel):
             i = SPECIAL_INDEX[sel]
             e.add(176 + i)
             return
-        index = self.lit_index[("sel", sel)]
+        if index is None:
+            index = self.lit_index[("sel", sel)]
         if not is_super and index < 16 and nargs < 3:
             e.add(208 + nargs * 16 + index)
         elif index < 32 and nargs < 8:
@@ -761,7 +776,9 @@ class CodeGenerator:
                 self.value(e, rcv, real)
                 for a in node.args:
                     self.value(e, a, real)
-                self.emit_send(e, node.selector, len(node.args), rcv.kind == "variable" and rcv.name == "super")
+                is_super = rcv.kind == "variable" and rcv.name == "super"
+                self.emit_send(e, node.selector, len(node.args), is_super,
+                               node.super_index if is_super else None)
             else:
                 getattr(self, "emit_" + sp)(e, node, real, True)
         elif k == "cascade":
@@ -774,7 +791,7 @@ class CodeGenerator:
                     e.push()
                 for a in m.args:
                     self.value(e, a, real)
-                self.emit_send(e, m.selector, len(m.args), rsuper)
+                self.emit_send(e, m.selector, len(m.args), rsuper, m.super_index if rsuper else None)
                 if i < last:
                     e.add(135)
                     e.pop()
@@ -1162,7 +1179,7 @@ class CodeGenerator:
             b = x.binding
             if b.kind == "pseudo":
                 return {"self": 256, "true": 257, "false": 258, "nil": 259}.get(x.name)
-            if b.kind == "inst" and b.index < 16:
+            if b.kind == "inst" and b.index < 256:
                 return 264 + b.index
             return None
         if x.kind == "literal" and x.value.__class__ is int and x.value in QUICK_CONSTANTS:
