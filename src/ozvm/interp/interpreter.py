@@ -52,6 +52,9 @@ def resident_memory() -> int:
         except Exception:       # noqa: BLE001 - no way to measure: never stop for memory
             return 0
 HOST_STOPS: tuple = ()
+# Python errors a primitive raises on unexpected arguments: the primitive fails
+PRIM_BUGS = (TypeError, AttributeError, IndexError, ValueError, KeyError, ZeroDivisionError,
+             OverflowError, UnicodeError)
 
 
 _loaded = []
@@ -101,6 +104,7 @@ class Interpreter(MethodLookup, Scheduler):
         HOST_STOPS = _host_stops()
         self.guest_error = None
         self.transcript_line_open = False
+        self.primitive_errors: dict = {}     # primitive index -> Python errors turned into failures
         self.memory_limit = DEFAULT_MEMORY_LIMIT   # bytes of the whole process; None: no limit
         self._beats = 0
         self.heap = heap
@@ -770,7 +774,11 @@ class Interpreter(MethodLookup, Scheduler):
                                 self.sp = sp
                                 self.pc = pc
                                 self.new_method = entry[0]
-                                if f(self, argc):
+                                try:
+                                    ok = f(self, argc)
+                                except PRIM_BUGS as e:
+                                    ok = self.primitive_crashed(prim, e, ctx, stack, sp)
+                                if ok:
                                     if self.ctx is not ctx:
                                         ctx = self.ctx
                                         stack = self.stack
@@ -914,11 +922,28 @@ class Interpreter(MethodLookup, Scheduler):
             f = PRIMITIVES.get(prim)
             if f is not None:
                 self.new_method = meth
-                sp = self.sp
-                if f(self, argc):
+                ctx, stack, sp = self.ctx, self.stack, self.sp
+                try:
+                    ok = f(self, argc)
+                except PRIM_BUGS as e:
+                    ok = self.primitive_crashed(prim, e, ctx, stack, sp)
+                if ok:
                     return
                 self.sp = sp
         self.activate(entry, argc)
+
+    def primitive_crashed(self, prim, error, ctx, stack, sp) -> bool:
+        """A primitive raised a Python error on arguments it did not expect: like the C
+        VM's primitives, it fails (the method's Smalltalk code runs). Reported once per
+        primitive on stderr when OZ_DEBUG is set; counted in self.primitive_errors."""
+        if self.ctx is not ctx or self.stack is not stack:
+            raise error         # it had already switched contexts: not a plain failure
+        self.sp = sp
+        count = self.primitive_errors.get(prim, 0)
+        self.primitive_errors[prim] = count + 1
+        if not count and os.environ.get("OZ_DEBUG"):
+            sys.stderr.write("ozvm: primitive %s failed with %s: %s\n" % (prim, type(error).__name__, error))
+        return False
 
     def activate(self, entry, argc: int) -> None:
         """A new MethodContext for `entry`'s method with the receiver and arguments on
