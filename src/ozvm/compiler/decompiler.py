@@ -1106,6 +1106,7 @@ class MethodDecompiler:
             self.polish_node(node)
         if top:
             self.use_all_hints(stmts)
+            self.polish_by_literal_order(stmts, True)
         return stmts
 
     def use_all_hints(self, stmts):
@@ -1146,9 +1147,24 @@ class MethodDecompiler:
         for two in ("ifTrue:ifFalse:", "ifFalse:ifTrue:", "ifNil:ifNotNil:", "ifNotNil:ifNil:"):
             if two not in self.hints or two in used:
                 continue
-            for _, _, lst, q in sorted(candidates, key=lambda c: (c[0], c[1]), reverse=True):
-                node = lst[q]
+            self.lit_counts = {}
+            for st in stmts:
+                literal_refs(st, self.lit_counts)
+            ranked = []
+            for rank, (_, _, lst, q) in enumerate(sorted(candidates, key=lambda c: (c[0], c[1]),
+                                                         reverse=True)):
                 if q >= len(lst) - 1:
+                    continue
+                # the sizing order (literal numbering) tells best which one had two arms
+                region = {}
+                for st in lst[q:]:
+                    literal_refs(st, region)
+                own = set(i for i, n in region.items() if n == self.lit_counts.get(i))
+                gain = self._disorder(lst, q, len(lst) - 1, own) - self._disorder(lst, q, None, own)
+                ranked.append((gain, rank, lst, q))
+            for _, _, lst, q in sorted(ranked, key=lambda r: (r[0], r[1])):
+                node = lst[q]
+                if q >= len(lst) - 1 or node.full is None or len(node.args) != 1:
                     continue
                 if node.sel in ("ifNil:", "ifNotNil:"):
                     ok = two == NIL_FORMS[SHORT_TO_LONG[node.sel]]
@@ -1177,13 +1193,18 @@ class MethodDecompiler:
         for q in range(len(stmts) - 2, -1, -1):
             node = stmts[q]
             if not (isinstance(node, Send) and node.full is not None and len(node.args) == 1
-                    and node.sel in ("ifTrue:", "ifFalse:") and node.args[0].stmts
-                    and isinstance(node.args[0].stmts[-1], Return)):
+                    and node.sel in ("ifTrue:", "ifFalse:", "ifNil:", "ifNotNil:")
+                    and node.args[0].stmts and isinstance(node.args[0].stmts[-1], Return)):
+                continue
+            two = node.full[0]
+            if node.sel in ("ifNil:", "ifNotNil:"):
+                two = NIL_FORMS[two]
+            if self.closures and two not in self.hints:
                 continue
             end = self.second_arm_extent(stmts, q)
             if end is not None:
-                node.sel, node.args = node.full[0], [node.args[0], Block([], [], stmts[q + 1:end + 1])]
-                node.full = (node.sel, node.args)
+                node.sel, node.args = two, [node.args[0], Block([], [], stmts[q + 1:end + 1])]
+                node.full = (node.full[0], node.args)
                 del stmts[q + 1:end + 1]
         for node in stmts:
             for block in blocks_in(node):
@@ -1205,6 +1226,9 @@ class MethodDecompiler:
         options = [None]
         for j in range(q + 1, len(stmts)):
             st = stmts[j]
+            if self.closures:
+                options.append(j)      # the 6505 compiler emits both arms for effect
+                continue
             if isinstance(st, Assign) and st.popped:
                 return j if j == q + 1 or self._disorder(stmts, q, j, own) <= \
                     self._disorder(stmts, q, None, own) else None
