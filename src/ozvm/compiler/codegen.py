@@ -509,23 +509,15 @@ class CodeGenerator:
             elif sp == "todo":
                 block = node.args[-1]
                 step = node.args[1].value if len(node.args) == 3 else 1
-                if self.closures:
-                    # limit held in a temp, initial value, body, increment, literal limit
-                    if node.todo_limit is not None:
-                        self._reserve(node.args[0])
-                    self._reserve(node.receiver)
-                    self._reserve_body(block, False)
-                    if step not in QUICK_CONSTANTS:
-                        self.lit_value(step)
-                    if node.todo_limit is None:
-                        self._reserve(node.args[0])
-                else:
-                    # Squeak 2.2: body, increment, limit, initial value
-                    self._reserve_body(block, False)
-                    if step not in QUICK_CONSTANTS:
-                        self.lit_value(step)
+                # initial value, limit held in a temp, body, increment, literal limit
+                self._reserve(node.receiver)
+                if node.todo_limit is not None:
                     self._reserve(node.args[0])
-                    self._reserve(node.receiver)
+                self._reserve_body(block, False)
+                if step not in QUICK_CONSTANTS:
+                    self.lit_value(step)
+                if node.todo_limit is None:
+                    self._reserve(node.args[0])
 
     def _reserve_send_parts(self, node, receiver):
         sel = node.selector
