@@ -382,8 +382,7 @@ def prim_relinquish(interp, argc):
         return False
     interp.sp -= 1
     wait = interp.milliseconds_to_next_timer()
-    if wait is None and not interp.pending_signals and not interp.has_runnable_process() \
-            and interp.host_poll is None:
+    if wait is None and not interp.pending_signals and not interp.has_runnable_process():
         interp.request_stop("idle")
         return True
     seconds = micros / 1e6

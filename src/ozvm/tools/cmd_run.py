@@ -13,6 +13,7 @@ import glob
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -85,7 +86,16 @@ def cmd_run(args) -> int:
     space = _load(args.image)
     interp = execution.interpreter_for(space)
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
-    reason = interp.run(deadline=deadline)
+    interrupted = []
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
+    interp.host_poll = lambda interp: bool(interrupted)     # Ctrl-C stops at the next heartbeat
+    try:
+        reason = interp.run(deadline=deadline)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if reason == "stopped":
+        print("oz run: interrupted", file=sys.stderr)
+        return 130
     if reason == "quit":
         return 0
     if reason == "limit":
