@@ -132,8 +132,8 @@ def _md_find(md, keys_at, size, selector, nil) -> int:
 
 def _md_grow(space, md, keys_at, new_size) -> None:
     nil = space.nil
-    old_keys = md.ptrs[keys_at:]
-    old_methods = md.ptrs[1].ptrs
+    old_keys = list(md.ptrs[keys_at:])
+    old_methods = list(md.ptrs[1].ptrs)
     md.ptrs[keys_at:] = [nil] * new_size
     md.ptrs[1].ptrs[:] = [nil] * new_size
     for k, m in zip(old_keys, old_methods):

@@ -1,16 +1,22 @@
 """Host-side literal values of the compiler and their materialisation in a guest space.
 
-Host literal values: int, float, str (a String), Symbol, Char (markers shared with the
-ObjectSpace), ScaledDecimal, ByteArrayLit (bytes), tuple (a literal Array), True/False/None.
+Host literal values: int, float, str (a String), Symbol, Char, ScaledDecimal, ByteArrayLit (bytes), tuple (a literal Array), True/False/None.
 `literal_key` gives the equality the image's compiler uses to share literal slots (same class
 and equal value: 1 and 1.0 and $a and 'a' and #a stay apart).
 """
 from __future__ import annotations
 
 from ..errors import CompileError
-from ..space.objectspace import Char, Symbol
 
 __all__ = ["Char", "Symbol", "ScaledDecimal", "ByteArrayLit", "literal_key", "materialize"]
+
+
+class Symbol(str):
+    """A Symbol literal (#foo) or a selector."""
+
+
+class Char(str):
+    """A Character literal ($a): a one-character string."""
 
 
 class ScaledDecimal:
@@ -72,4 +78,8 @@ def materialize(space, value):
         return obj
     if value.__class__ is str:
         return space.heap.new_string(value)
-    return space.from_local(value)
+    if value.__class__ is Symbol:
+        return space.intern_symbol(str(value))
+    if value.__class__ is Char:
+        return space.character(ord(value))
+    return space.from_local(value)      # integers, floats, true, false, nil

@@ -500,6 +500,17 @@ class ObjectSpace:
         from .execution import print_string
         return print_string(self, source, timeout)
 
+    # --- compiling (compiler/api.py) ------------------------------------------------
+    def compile(self, cls, source: str):
+        """A new CompiledMethod for `source` in class `cls` (ozvm's compiler; not installed)."""
+        from ..compiler.api import compile_method
+        return compile_method(self, cls, source)
+
+    def install(self, cls, source: str, category=None):
+        """Compile `source` into `cls`'s method dictionary; answer the method."""
+        from ..compiler.api import install
+        return install(self, cls, source, category)
+
 class MemoryUse:
     """A space's memory use: `objects` (count), `bytes` (as in a V3 image), and
     `by_class`: [(class name, objects, bytes)], largest first."""
