@@ -960,6 +960,8 @@ class MethodDecompiler:
         if not (isinstance(init, Assign) and init.var is var):
             return None
         inc = body[-1]
+        if isinstance(inc, Assign) and inc.popped:
+            return None     # a store then a pop: the value of a conditional's arm, not the step
         if not (isinstance(inc, Assign) and inc.var is var and isinstance(inc.value, Send)
                 and inc.value.sel == "+" and inc.value.rcv is var
                 and isinstance(inc.value.args[0], Lit)):
@@ -1147,20 +1149,14 @@ class MethodDecompiler:
         for two in ("ifTrue:ifFalse:", "ifFalse:ifTrue:", "ifNil:ifNotNil:", "ifNotNil:ifNil:"):
             if two not in self.hints or two in used:
                 continue
-            self.lit_counts = {}
-            for st in stmts:
-                literal_refs(st, self.lit_counts)
+            self.top_stmts = stmts
             ranked = []
             for rank, (_, _, lst, q) in enumerate(sorted(candidates, key=lambda c: (c[0], c[1]),
                                                          reverse=True)):
                 if q >= len(lst) - 1:
                     continue
                 # the sizing order (literal numbering) tells best which one had two arms
-                region = {}
-                for st in lst[q:]:
-                    literal_refs(st, region)
-                own = set(i for i, n in region.items() if n == self.lit_counts.get(i))
-                gain = self._disorder(lst, q, len(lst) - 1, own) - self._disorder(lst, q, None, own)
+                gain = self._disorder(lst, q, len(lst) - 1) - self._disorder(lst, q, None)
                 ranked.append((gain, rank, lst, q))
             for _, _, lst, q in sorted(ranked, key=lambda r: (r[0], r[1])):
                 node = lst[q]
@@ -1187,9 +1183,7 @@ class MethodDecompiler:
         """Format 6502: `c ifTrue: [^ a]. rest` and `c ifTrue: [^ a] ifFalse: [rest]` have
         the same code; tell them apart (second_arm_extent)."""
         if top:
-            self.lit_counts = {}
-            for st in stmts:
-                literal_refs(st, self.lit_counts)
+            self.top_stmts = stmts
         for q in range(len(stmts) - 2, -1, -1):
             node = stmts[q]
             if not (isinstance(node, Send) and node.full is not None and len(node.args) == 1
@@ -1215,55 +1209,52 @@ class MethodDecompiler:
         """For the one-armed conditional stmts[q] whose arm returns, the index of the last
         statement of its second arm if the source had one, else None. Squeak 2.2 emits a
         two-armed conditional statement for value then pops it, so a store then a pop ends
-        a second arm; else the literal frame decides: Squeak 2.2 numbers literals in the
-        order it sizes the code (see size_order), so of the ways to read the statements,
-        take the one that numbers this region's own literals in order."""
-        counts = self.lit_counts
-        region = {}
-        for st in stmts[q:]:
-            literal_refs(st, region)
-        own = set(i for i, n in region.items() if n == counts.get(i))
-        options = [None]
+        a second arm; else the literal frame decides: the compilers number literals in the
+        order they size the code (see size_order), so of the ways to read the statements,
+        take the one whose numbering agrees best with the literal frame."""
+        options = []
         for j in range(q + 1, len(stmts)):
             st = stmts[j]
             if self.closures:
                 options.append(j)      # the 6505 compiler emits both arms for effect
                 continue
             if isinstance(st, Assign) and st.popped:
-                return j if j == q + 1 or self._disorder(stmts, q, j, own) <= \
-                    self._disorder(stmts, q, None, own) else None
+                if j == q + 1 or self._disorder(stmts, q, j) <= self._disorder(stmts, q, None):
+                    return j
+                return None
             if value_statement(st) or (j == len(stmts) - 1 and isinstance(st, Return)):
                 options.append(j)
-        flat = self._disorder(stmts, q, None, own)
+        if not options:
+            return None
+        flat = self._disorder(stmts, q, None)
         best, score = None, None
-        for j in options[1:]:
+        for j in options:
             # among equals, a second arm that returns too (`ifFalse: [... ^ x]`), else the shortest
-            key = (self._disorder(stmts, q, j, own), 0 if isinstance(stmts[j], Return) else 1, j)
+            key = (self._disorder(stmts, q, j), 0 if isinstance(stmts[j], Return) else 1, j)
             if key[0] < flat and (score is None or key < score):
                 best, score = j, key
         return best
 
-    def _disorder(self, stmts, q, end, own):
-        """How many pairs of the region's own literals the sizing order of stmts[q:], read
-        with a second arm up to `end` (None: one arm), numbers the other way round."""
+    def _disorder(self, stmts, q, end):
+        """How many pairs of literals the sizing order of the whole method numbers the
+        other way round from its literal frame, reading stmts[q] with a second arm made of
+        stmts[q + 1 .. end] (end None: as it is)."""
         node = stmts[q]
+        saved = (node.sel, node.args, node.full, list(stmts))
+        if end is not None:
+            node.args = [node.args[0], Block([], [], stmts[q + 1:end + 1])]
+            node.full = (node.full[0], node.args)
+            del stmts[q + 1:end + 1]
         order = []
-        if end is None:
-            size_order(node, order)
-            rest = stmts[q + 1:]
-        else:
-            true_arm, false_arm = node.args[0], Block([], [], stmts[q + 1:end + 1])
-            if node.full[0] != "ifTrue:ifFalse:":
-                true_arm, false_arm = false_arm, true_arm
-            size_order(false_arm, order)
-            size_order(true_arm, order)
-            size_order(node.rcv, order)
-            rest = stmts[end + 1:]
-        for st in rest:
+        for st in self.top_stmts:
             size_order(st, order)
+        node.sel, node.args, node.full = saved[:3]
+        stmts[:] = saved[3]
         seen = []
+        known = set()
         for i in order:
-            if i in own and i not in seen:
+            if i not in known:
+                known.add(i)
                 seen.append(i)
         return sum(1 for a in range(len(seen)) for b in range(a + 1, len(seen)) if seen[a] > seen[b])
 
@@ -1357,8 +1348,6 @@ def size_order(node, out):
             first, second = node.full[1]
             true_arm, false_arm = (first, second) if node.full[0] == "ifTrue:ifFalse:" else (second, first)
             rcv = node.rcv
-            if sel in NIL_FORMS.values():
-                rcv = None
             if true_arm.stmts and false_arm.stmts:
                 size_order(false_arm, out)
                 size_order(true_arm, out)
@@ -1409,24 +1398,6 @@ def size_order(node, out):
     else:
         for child in children(node):
             size_order(child, out)
-
-
-def literal_refs(node, counts):
-    """Count, into `counts`, the literal frame indices `node` and its children refer to."""
-    cls = node.__class__
-    index = None
-    if cls is Send or cls is Lit:
-        index = node.index
-    elif cls is Var and node.ref is not None and node.ref[0] == "lit":
-        index = node.ref[1]
-    elif cls is Cascade:
-        for p in node.parts:
-            if p.index is not None:
-                counts[p.index] = counts.get(p.index, 0) + 1
-    if index is not None:
-        counts[index] = counts.get(index, 0) + 1
-    for child in children(node):
-        literal_refs(child, counts)
 
 
 def blocks_in(node):
