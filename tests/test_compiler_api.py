@@ -296,3 +296,16 @@ def test_super_sends_and_class_side():
     install(sp, coll.cls, "ozMake ^ self new add: 3; add: 4; yourself")
     made = run_send(sp, coll, "ozMake")
     assert run_send(sp, made, "size") == 2
+
+
+def test_oz_compile_command(capsys):
+    from ozvm.tools.cmd_compile import cmd_compile
+    import argparse
+    args = argparse.Namespace(image=image_path("squeak2.2-mini.image"), cls="Object",
+                              source="foo ^ 3 + 4", file=None, doit=None)
+    assert cmd_compile(args) == 0
+    out = capsys.readouterr().out
+    assert "Object>>foo" in out and "push const 3" in out and "send +" in out and "return top" in out
+    args.source = "foo ^ (3 +"
+    assert cmd_compile(args) == 1
+    assert "line 1, column 11" in capsys.readouterr().err
