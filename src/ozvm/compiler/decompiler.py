@@ -39,6 +39,7 @@ DEFAULT_SPECIALS = ("+", "-", "<", ">", "<=", ">=", "=", "~=", "*", "/", "\\\\",
                     "new", "new:", "x", "y")
 NIL_FORMS = {"ifTrue:": "ifNil:", "ifFalse:": "ifNotNil:", "ifTrue:ifFalse:": "ifNil:ifNotNil:",
              "ifFalse:ifTrue:": "ifNotNil:ifNil:"}
+TWO_ARMED = ("ifTrue:ifFalse:", "ifFalse:ifTrue:", "ifNil:ifNotNil:", "ifNotNil:ifNil:")
 SHORT_TO_LONG = {"ifNil:": "ifTrue:ifFalse:", "ifNotNil:": "ifFalse:ifTrue:"}
 SWAPPED = {"ifTrue:ifFalse:": "ifFalse:ifTrue:", "ifFalse:ifTrue:": "ifTrue:ifFalse:"}
 LOOP_SELECTORS = ("whileTrue:", "whileFalse:", "whileTrue", "whileFalse", "to:do:", "to:by:do:")
@@ -254,7 +255,7 @@ class Assign(Node):
     def __init__(self, var, value):
         self.var = var
         self.value = value
-        self.popped = False     # a store then a pop: the value of a conditional's arm (6502)
+        self.popped = False     # a store then a pop: the value of a conditional's arm
 
     def src(self, ind):
         return self.var.name + " := " + wrap(self.value, 5, ind)
@@ -477,7 +478,7 @@ class MethodDecompiler:
             prev = stmts[-2]
             if prev.sel in LOOP_SELECTORS or (
                     prev.full is not None and len(prev.args) == 1 and prev.args[0].stmts
-                    and isinstance(prev.args[0].stmts[-1], Return)):
+                    and ends_in_return(prev.args[0].stmts)):
                 return stmts[:-1]
         return stmts
 
@@ -667,14 +668,13 @@ class MethodDecompiler:
                 if isinstance(value, Send) and isinstance(value.rcv, CascadeReceiver):
                     value.rcv.cascade.parts.append(value)
                 else:
-                    if not self.closures:
-                        if isinstance(value, Assign):
-                            value.popped = True
-                        elif (isinstance(value, Send) and value.full is not None
-                              and value.sel in ("ifTrue:", "ifFalse:")):
-                            # Squeak 2.2 emits a two-armed conditional statement for value
-                            # then pops it; a one-armed one it emits for effect
-                            value.sel, value.args = value.full
+                    if isinstance(value, Assign):
+                        value.popped = True
+                    elif (isinstance(value, Send) and value.full is not None
+                          and value.sel in ("ifTrue:", "ifFalse:")):
+                        # Squeak's compilers emit a two-armed conditional statement for
+                        # value then pop it; a one-armed one they emit for effect
+                        value.sel, value.args = value.full
                     stmts.append(value)
             elif op == "dup":
                 top = self.pop(stack)
@@ -769,7 +769,7 @@ class MethodDecompiler:
                     prev = stmts[q]
                     if (isinstance(prev, Send) and prev.full is not None and len(prev.args) == 1
                             and not prev.full[1][1].stmts and prev.args[0].stmts
-                            and isinstance(prev.args[0].stmts[-1], Return)):
+                            and ends_in_return(prev.args[0].stmts)):
                         other = Block([], [], stmts[q + 1:] + [stack.pop()])
                         prev.sel, prev.args = prev.full[0], [prev.args[0], other]
                         prev.full = (prev.sel, prev.args)
@@ -1090,7 +1090,7 @@ class MethodDecompiler:
         for q in range(len(stmts) - 2, -1, -1):
             node = stmts[q]
             if not (isinstance(node, Send) and node.full is not None and len(node.args) == 1
-                    and node.args[0].stmts and isinstance(node.args[0].stmts[-1], Return)
+                    and ends_in_return(node.args[0].stmts)
                     and node.sel in ("ifTrue:", "ifFalse:")):
                 continue
             two = node.full[0]
@@ -1123,7 +1123,7 @@ class MethodDecompiler:
                 visit(node, depth)
                 if (q < len(lst) - 1 and isinstance(node, Send) and node.full is not None
                         and len(node.args) == 1 and node.sel in ("ifTrue:", "ifFalse:", "ifNil:", "ifNotNil:")
-                        and node.args[0].stmts and isinstance(node.args[0].stmts[-1], Return)):
+                        and ends_in_return(node.args[0].stmts)):
                     candidates.append((len(lst) - q == 2 and isinstance(lst[-1], Return), depth, lst, q))
 
         def visit(node, depth):
@@ -1188,7 +1188,7 @@ class MethodDecompiler:
             node = stmts[q]
             if not (isinstance(node, Send) and node.full is not None and len(node.args) == 1
                     and node.sel in ("ifTrue:", "ifFalse:", "ifNil:", "ifNotNil:")
-                    and node.args[0].stmts and isinstance(node.args[0].stmts[-1], Return)):
+                    and ends_in_return(node.args[0].stmts)):
                 continue
             two = node.full[0]
             if node.sel in ("ifNil:", "ifNotNil:"):
@@ -1215,9 +1215,6 @@ class MethodDecompiler:
         options = []
         for j in range(q + 1, len(stmts)):
             st = stmts[j]
-            if self.closures:
-                options.append(j)      # the 6505 compiler emits both arms for effect
-                continue
             if isinstance(st, Assign) and st.popped:
                 if j == q + 1 or self._disorder(stmts, q, j) <= self._disorder(stmts, q, None):
                     return j
@@ -1294,6 +1291,19 @@ class MethodDecompiler:
             nil_arm, other = node.args if node.sel == "ifTrue:ifFalse:" else node.args[::-1]
             if len(other.stmts) == 1 and isinstance(other.stmts[0], Var) and other.stmts[0] is x:
                 node.rcv, node.sel, node.args = x, "ifNil:", [nil_arm]
+
+
+def ends_in_return(stmts):
+    """Whether the last statement of `stmts` returns (a return, or a conditional with two
+    arms that both end in a return)."""
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, Return):
+        return True
+    return (isinstance(last, Send) and last.full is not None and len(last.args) == 2
+            and last.sel in TWO_ARMED
+            and all(isinstance(a, Block) and ends_in_return(a.stmts) for a in last.args))
 
 
 def value_statement(node):
