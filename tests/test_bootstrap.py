@@ -264,3 +264,14 @@ def test_oz_bench_bootstrap_reports_time_and_size(capsys):
     assert out.startswith("bootstrap: ") and " s (best of 1" in out
     size = int(out.split("image ")[1].split(" bytes")[0])
     assert size == len(encode_image(bootstrap.build().heap))
+
+
+def test_the_transcript_writes_to_the_hosts_stdout_on_ozvm(tmp_path):
+    import sys
+    image = tmp_path / "k.image"
+    bootstrap.build().save(str(image))
+    run = subprocess.run([sys.executable, "-c", "import sys; from ozvm.cli import main; "
+                          "sys.exit(main(['run', sys.argv[1], '--timeout', '120']))", str(image)],
+                         stdin=subprocess.DEVNULL, capture_output=True, timeout=180)
+    assert run.returncode == 0, run.stderr
+    assert b"Hello from the ozvm kernel\n" in run.stdout

@@ -101,11 +101,30 @@ def file_close(interp, rcvr, handle):
     f = _file(handle)
     session, index = _HANDLE.unpack(bytes(handle.bytes))
     del _open_files[index]
+    if index in _stdio.values():
+        return rcvr                 # the host's standard streams stay open
     try:
         os.close(f.fd)
     except OSError:
         raise PrimitiveFailed()
     return rcvr
+
+
+_stdio: dict = {}                   # host fd (0, 1, 2) -> index in _open_files
+
+
+def file_stdio_handles(interp, rcvr):
+    """An Array of handles on the host's standard input, output and error."""
+    handles = []
+    for fd in (0, 1, 2):
+        index = _stdio.get(fd)
+        if index not in _open_files:
+            index = _next_index[0]
+            _next_index[0] += 1
+            _open_files[index] = OpenFile(fd, fd != 0, b"<stdio>")
+            _stdio[fd] = index
+        handles.append(_handle_object(interp.heap, index))
+    return interp.heap.new_array(handles)
 
 
 def file_at_end(interp, rcvr, handle):
@@ -335,6 +354,7 @@ _NAMED = [
     ("primitiveFileWrite", file_write, 4),
     ("primitiveFileTruncate", file_truncate, 2),
     ("primitiveFileFlush", file_flush, 1),
+    ("primitiveFileStdioHandles", file_stdio_handles, 0),
     ("primitiveFileDelete", file_delete, 1),
     ("primitiveFileRename", file_rename, 2),
     ("primitiveDirectoryCreate", directory_create, 1),
