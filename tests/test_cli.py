@@ -127,6 +127,25 @@ def test_errors_are_one_line(capsys, argv, message):
     assert "Traceback" not in err
 
 
+def test_demo_placeholder_until_a_tool_provides_it(capsys, monkeypatch):
+    import ozvm.cli as cli
+    mods = [(n, m) for n, m in cli.tool_modules() if n != "cmd_demo"]
+    monkeypatch.setattr(cli, "tool_modules", lambda: mods)
+    code, out, err = run(capsys, "demo")
+    assert code == 1 and err.startswith("oz: error: ") and "not available yet" in err
+    assert err.count("\n") == 1
+
+
+def test_a_broken_tool_module_does_not_break_the_others(capsys, monkeypatch):
+    import ozvm.cli as cli
+    mods = cli.tool_modules() + [("cmd_broken", ImportError("no module named nowhere"))]
+    monkeypatch.setattr(cli, "tool_modules", lambda: mods)
+    code, out, _ = run(capsys, "classes", image_path("pharocandle.image"), "PCObj*")
+    assert code == 0 and "PCObject" in out
+    code, out, err = run(capsys, "--debug", "classes", image_path("pharocandle.image"), "PCObj*")
+    assert "tools/cmd_broken.py not loaded" in err
+
+
 def test_truncated_image_error_names_offset(capsys, tmp_path):
     bad = tmp_path / "t.image"
     bad.write_bytes(open(image_path("pharocandle.image"), "rb").read()[:3000])
