@@ -275,3 +275,14 @@ def test_the_transcript_writes_to_the_hosts_stdout_on_ozvm(tmp_path):
                          stdin=subprocess.DEVNULL, capture_output=True, timeout=180)
     assert run.returncode == 0, run.stderr
     assert b"Hello from the ozvm kernel\n" in run.stdout
+
+
+def test_startup_expressions_file(tmp_path):
+    path = tmp_path / "script.txt"
+    path.write_text('"a comment line"\n\n3 + 4\n#($a $ ) size\n'.replace("$ )", "$ )"))
+    assert bootstrap.read_expressions(str(path)) == ["3 + 4", "#($a $ ) size"]
+    path.write_text("'abc' includes: $ \n")
+    assert bootstrap.read_expressions(str(path)) == ["'abc' includes: $ "]
+    from ozvm.cli import main
+    assert main(["bootstrap", "-o", str(tmp_path / "s.image"), "--expressions", str(path),
+                 "--no-progress"]) == 0

@@ -16,10 +16,11 @@ __all__ = ["build", "BootstrapError", "default_expressions", "read_expressions"]
 
 
 def read_expressions(path: str) -> list:
-    """The expressions of a startup file: one per line; blank lines and lines starting
-    with a double quote are skipped."""
+    """The expressions of a startup file: one per line, taken as they are (a line may end
+    with `$ `); blank lines and lines starting with a double quote are skipped."""
     with open(path, encoding="utf-8") as f:
-        return [line.strip() for line in f if line.strip() and not line.lstrip().startswith('"')]
+        lines = [line.rstrip("\r\n") for line in f]
+    return [line for line in lines if line.strip() and not line.lstrip().startswith('"')]
 
 
 def default_expressions(kernel_dir: str | None = None) -> list:
