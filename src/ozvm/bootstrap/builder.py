@@ -15,7 +15,7 @@ fixed seed and everything is made in source order, so the same sources give the 
 """
 from __future__ import annotations
 
-from ..compiler.api import generate, _make_method
+from ..compiler.api import compile_method
 from ..errors import OzError
 from ..memory import specials as S
 from ..memory.heap import Heap, ImageInfo
@@ -358,10 +358,10 @@ class SpaceBuilder:
             if meta:
                 cls = cls.cls
             try:
-                header, literals, code, selector = generate(self.space, cls, source)
-                method = _make_method(self.space, header, literals, code)
+                method = compile_method(self.space, cls, source)
             except OzError as e:
                 raise BootstrapError("%s: %s" % (where, e)) from None
+            selector = method.ptrs[-2].bytes.decode("latin-1")    # literals end: selector, class binding
             entries = compiled.setdefault(id(cls), (cls, {}))[1]
             if selector in entries:
                 raise BootstrapError("%s: %s defines %s twice" % (where, class_name, selector))
