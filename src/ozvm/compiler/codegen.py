@@ -804,6 +804,7 @@ class CodeGenerator:
             # when it is a leaf or a two-armed if (the return discards it anyway)
             if _kept_before_return(node):
                 self.value(e, node, real)
+                e.pop()         # (the compiler's stack count forgets it)
                 return
         if k == "literal" or k == "variable":
             return
@@ -825,6 +826,7 @@ class CodeGenerator:
         expr = node.expr
         if expr.kind == "variable" and expr.binding.kind == "pseudo" and expr.name in ("self", "true", "false", "nil"):
             e.add({"self": 120, "true": 121, "false": 122, "nil": 123}[expr.name])
+            e.push()        # the compilers count the returned value ("doesnt seem right")
             return
         self.value(e, expr, real)
         e.add(124)
