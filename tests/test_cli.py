@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import V3_IMAGES, image_path
+from conftest import image_path
 from ozvm.cli import build_parser, main, tool_modules
 
 

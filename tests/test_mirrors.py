@@ -11,7 +11,7 @@ from ozvm.space.class_mirrors import (
     ClassMirror, ClassPoolMirror, MetaclassMirror, MethodDictionaryMirror, MethodMirror,
 )
 from ozvm.space.mirrors import ByteObjectMirror, ObjectMirror, WordObjectMirror
-from ozvm.space.objectspace import Char, ObjectSpace, Symbol
+from ozvm.space.objectspace import ObjectSpace, Symbol
 from ozvm.space.process_mirrors import ContextMirror, ProcessMirror, ProcessSchedulerMirror
 
 SQ, PC = "squeak2.2-mini.image", "pharocandle.image"

@@ -10,7 +10,6 @@ from conftest import V3_IMAGES, image_path
 from ozvm.errors import MembraneError
 from ozvm.image.v3_writer import encode_image
 from ozvm.memory import specials as S
-from ozvm.memory.objects import SqObject
 from ozvm.space.layout import text_of
 from ozvm.space.mirrors import ObjectMirror
 from ozvm.space.objectspace import Char, ObjectSpace, Symbol

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from . import specials as S
 from .objects import (
-    FMT_BYTES, FMT_EMPTY, FMT_FIXED, FMT_METHOD, FMT_VAR, FMT_WEAK, FMT_WORDS, SqObject,
+    FMT_BYTES, FMT_METHOD, FMT_VAR, FMT_WEAK, FMT_WORDS, SqObject,
     float_of_words, format_inst_size, format_inst_spec, words_of_float,
 )
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 from ..errors import MembraneError
 from ..memory import specials as S
 from ..memory.objects import (
-    FMT_BYTES, FMT_FIXED_VAR, FMT_METHOD, FMT_VAR, FMT_WEAK, FMT_WORDS, FORMAT_NAMES, SqObject,
+    FMT_BYTES, FMT_METHOD, FMT_VAR, FMT_WEAK, FMT_WORDS, FORMAT_NAMES, SqObject,
     format_inst_size, format_inst_spec,
 )
 from .layout import FORMAT, text_of

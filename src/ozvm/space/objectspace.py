@@ -22,10 +22,10 @@ whose Metaclass its class chain reaches).
 """
 from __future__ import annotations
 
-from ..errors import MembraneError, OzError
+from ..errors import MembraneError
 from ..image.formats import read_image, write_image
 from ..memory import specials as S
-from ..memory.objects import FMT_BYTES, FMT_METHOD, FMT_VAR, FMT_WORDS, SqObject
+from ..memory.objects import FMT_BYTES, FMT_METHOD, SqObject
 from .layout import METHOD_DICT, SUPERCLASS, Layout, is_bytes, text_of
 from .mirrors import ObjectMirror, describe_object
 

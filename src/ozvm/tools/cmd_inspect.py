@@ -10,7 +10,6 @@ import time
 from ..errors import OzError
 from ..image.formats import describe_version
 from ..memory import specials as S
-from ..memory.objects import SqObject
 
 
 def add_commands(sub) -> None:
