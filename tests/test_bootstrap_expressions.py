@@ -96,3 +96,27 @@ def test_an_unhandled_error_is_raised_on_the_host_with_the_guest_stack(space):
     assert info.value.message == "division by zero"
     assert any("ZeroDivide" in line or "Integer>>/" in line for line in info.value.stack)
     assert space.to_local(evaluate(space, "3 + 4")) == 7           # the space still works
+
+
+FALLBACK_CASES = [
+    ("[1/0] on: ZeroDivide do: [:e | e messageText]", "'division by zero'"),
+    ("| log | log := OrderedCollection new. [[log add: 1. 1/0] ensure: [log add: 2]] on: ZeroDivide do: [:e | log add: 3]. log",
+     "an OrderedCollection(1 3 2)"),
+    ("| log | log := OrderedCollection new. #(1 2 3) do: [:e | [e = 2 ifTrue: [^ log]] ensure: [log add: e]]",
+     "an OrderedCollection(1 2)"),
+    ("| n | n := 0. [n := n + 1. n < 3 ifTrue: [1/0]. n] on: ZeroDivide do: [:e | e retry]", "3"),
+    ("[[1/0] on: ZeroDivide do: [:e | e pass]] on: ZeroDivide do: [:e | 'outer']", "'outer'"),
+    ("[(ZeroDivide new signal: 'z') + 1] on: ZeroDivide do: [:e | e resume: 41]", "42"),
+]
+
+
+def test_the_smalltalk_fallbacks_of_the_context_primitives(monkeypatch):
+    """Primitives 195-197 only make stack walking fast (SqueakJS has none): the kernel's
+    Smalltalk code after them must give the same answers."""
+    from ozvm.bootstrap.evaluation import print_string
+    from ozvm.prims import base
+    base.load_all()
+    for index in (195, 196, 197):
+        monkeypatch.delitem(base.PRIMITIVES, index)
+    space = bootstrap.build(expressions=[])
+    assert [print_string(space, source) for source, _ in FALLBACK_CASES] == [e for _, e in FALLBACK_CASES]

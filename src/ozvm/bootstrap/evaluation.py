@@ -11,7 +11,7 @@ writes it.
 from __future__ import annotations
 
 from ..compiler.api import compile_doit
-from ..errors import GuestError
+from ..errors import GuestError, GuestTimeout
 from ..space.execution import interpreter_for, run_send, stack_of
 
 _HOOKED = "_kernel_error_hook"
@@ -55,10 +55,14 @@ def evaluate(space, source: str, timeout: float | None = 600.0):
 
 def print_string(space, source: str, timeout: float | None = 600.0) -> str:
     """The printString of the value of `source`, or 'ERROR: ' and the description of the
-    Error it signals, as a Python str."""
-    wrapped = ("[[%s\n] value printString] on: Error do: [:error | 'ERROR: ' , error description]"
-               % source)
-    result = evaluate(space, wrapped, timeout)
-    if result.__class__ is int or result.bytes is None:
+    Error it signals (evaluating or printing), as a Python str."""
+    try:
+        value = evaluate(space, source, timeout)
+        string = run_send(space, value, "printString", (), timeout)
+    except GuestTimeout:
+        raise
+    except GuestError as e:
+        return "ERROR: " + e.message
+    if string.__class__ is int or string.bytes is None:
         raise GuestError("printString did not answer a String")
-    return result.bytes.decode("latin-1")
+    return string.bytes.decode("latin-1")
