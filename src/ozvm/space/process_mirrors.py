@@ -234,6 +234,36 @@ class ProcessMirror(_NamedFieldsMirror):
             return "ready"
         return "waiting on " + lst.describe()
 
+    # --- control from the host (implemented in space/control.py) ------------------------
+    def install_as_active_process(self) -> None:
+        from . import control
+        control.install_as_active_process(self)
+
+    def suspend(self) -> None:
+        from . import control
+        control.suspend(self)
+
+    def resume(self) -> None:
+        from . import control
+        control.resume(self)
+
+    def terminate(self) -> None:
+        from . import control
+        control.terminate(self)
+
+    def set_priority(self, priority: int) -> None:
+        from . import control
+        control.set_priority(self, priority)
+
+    def result(self):
+        """The value a finished host process (space/control.create_process) answered."""
+        from . import control
+        return control.process_result(self)
+
+    def stack(self, limit: int = 50) -> list:
+        from . import control
+        return control.process_stack(self, limit)
+
 
 class ProcessSchedulerMirror(_NamedFieldsMirror):
     """The ProcessorScheduler (seed: ProcessSchedulerMirror): `activeProcess`, the ready

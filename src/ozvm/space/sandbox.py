@@ -1,0 +1,75 @@
+"""Sandboxes: an independent deep copy of a space (seed: fork of an object space).
+
+`copy_space(space)` parks the space (its active process's context saved), copies every
+object reachable from its roots into new Python objects (classes, methods, symbols, the
+scheduler and the suspended contexts included), and answers a new space on that graph,
+added to the same VM. No object is shared: side effects in the copy (a class removed,
+Object>>printString redefined, memory filled) leave the original untouched, and the copy
+has no image path, so nothing it does can write the original file.
+
+A space's `memory_limit` (bytes, see control.transfer_control) stops a guest that grows
+past it with the reason 'memory' and a clear GuestError in `space.last_error`.
+"""
+from __future__ import annotations
+
+import copy as _copy
+
+from ..memory.heap import Heap
+from ..memory.objects import SqObject
+from . import control
+
+
+def copy_heap(heap) -> Heap:
+    """A deep copy of the object graph of `heap` (everything reachable from its roots)."""
+    objects = heap.all_objects()
+    new_of = {}
+    make = SqObject.__new__
+    for o in objects:
+        n = make(SqObject)
+        n.hash = o.hash
+        n.fmt = o.fmt
+        n.cache = None
+        new_of[id(o)] = n
+    get = new_of.__getitem__
+    for o in objects:
+        n = new_of[id(o)]
+        n.cls = get(id(o.cls))
+        ptrs = o.ptrs
+        if ptrs is not None:
+            n.ptrs = [get(id(p)) if p.__class__ is SqObject else p for p in ptrs]
+        else:
+            n.ptrs = None
+        n.bytes = bytearray(o.bytes) if o.bytes is not None else None
+        n.words = list(o.words) if o.words is not None else None
+    info = _copy.copy(heap.info)
+    table = getattr(heap.info, "oop_table", None)
+    if table:
+        info.oop_table = {oop: new_of[id(o)] for oop, o in table.items() if id(o) in new_of}
+    info.path = None
+    new = Heap(get(id(heap.specials)), info)
+    new.last_hash = heap.last_hash
+    new.extra_roots = [get(id(r)) for r in heap.extra_roots if r.__class__ is SqObject]
+    return new
+
+
+def copy_space(space, space_class=None):
+    """An independent copy of `space` (of `space_class`, default the space's own class),
+    in the same VM as the original."""
+    control.park(space)
+    interp = getattr(space, "_interpreter", None)
+    heap = copy_heap(space.heap)
+    cls = space_class or type(space)
+    vm = getattr(space, "vm", None)
+    new = cls(heap, None)
+    if interp is not None and interp.started and interp.ctx is None:
+        # the original is idle (no runnable process): so is the copy
+        new_interp = control.interpreter(new)
+        new_interp.started = True
+    for name in ("cpu_share", "memory_limit"):
+        if hasattr(space, name):
+            setattr(new, name, getattr(space, name))
+    if hasattr(new, "name"):
+        new.name = "copy of %s" % (getattr(space, "name", None) or "a space")
+    if vm is not None and hasattr(vm, "add"):
+        vm.add(new)
+    return new
