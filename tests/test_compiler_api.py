@@ -309,3 +309,38 @@ def test_oz_compile_command(capsys):
     args.source = "foo ^ (3 +"
     assert cmd_compile(args) == 1
     assert "line 1, column 11" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("source,expect", [
+    ("foo ^ [:x | | t | t := x]", "cannot declare temporaries"),
+    ("foo <primitive: 'prim' module: 'Mod'> ^ 1", "no named primitives"),
+    ("foo ^ #[1 2 3]", "no #[ ] byte array literals"),
+    ("foo <primitive: 60 error: ec> ^ ec", "no primitive error codes"),
+    ("foo ^ super foo; bar", "cannot cascade messages to super"),
+])
+def test_squeak22_rejects_what_its_compiler_rejects(source, expect):
+    from ozvm.compiler.api import compile_method
+    from ozvm.errors import CompileError
+    sp = sq22()
+    with pytest.raises(CompileError) as info:
+        compile_method(sp, sp.class_named("Object"), source)
+    assert expect in str(info.value)
+
+
+def test_unsupported_pragmas_fail_loudly():
+    from ozvm.compiler.api import compile_method
+    from ozvm.errors import CompileError
+    sp = pc()
+    with pytest.raises(CompileError) as info:
+        compile_method(sp, sp.class_named("PCObject"), "foo <menu: 'x'> ^ 1")
+    assert "pragma <menu:> is not supported" in str(info.value)
+
+
+def test_closure_forms_of_22_errors_compile():
+    from ozvm.compiler.api import compile_method
+    sp = pc()
+    cls = sp.class_named("PCObject")
+    m = compile_method(sp, cls, "foo <primitive: 'prim' module: 'Mod'> ^ #[1 2 3]")
+    assert (m.ptrs[0] & 0x1FF) == 117
+    assert sp.to_local(m.ptrs[1]) == [sp.to_local(sp.intern_symbol("Mod")), sp.to_local(sp.intern_symbol("prim")), 0, 0]
+    compile_method(sp, cls, "foo ^ [:x | | t | t := x]")

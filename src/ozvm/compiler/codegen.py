@@ -1036,6 +1036,8 @@ class CodeGenerator:
             e.push()
 
     def emit_ifnil(self, e, node, real, for_value):
+        """Closures, one arm without argument: `r ifNil: [a]` / `r ifNotNil: [a]`; for its value
+        the receiver is kept (dup) and popped in the arm."""
         sel = node.selector
         args = node.args
         self.value(e, node.receiver, real)
@@ -1063,24 +1065,7 @@ class CodeGenerator:
                 self.emit_branch(e, sel == "ifNotNil:", len(arm.code))
                 e.absorb(arm)
             return
-        nil_b, notnil_b = (args[0], args[1]) if sel == "ifNil:ifNotNil:" else (args[1], args[0])
-        e.add(115)
-        e.push()
-        self.emit_send(e, "==", 1, False)
-        then_e = e.fork()
-        then_e.pop()
-        (self.eval_value if for_value else self.eval_effect)(then_e, nil_b, real)
-        else_e = e.fork()
-        else_e.pop()
-        (self.eval_value if for_value else self.eval_effect)(else_e, notnil_b, real)
-        jump = 0 if block_returns(nil_b) else self.jump_size(len(else_e.code))
-        self.emit_branch(e, False, len(then_e.code) + jump)
-        e.absorb(then_e)
-        if for_value:
-            e.pop()
-        if jump:
-            self.emit_jump(e, len(else_e.code))
-        e.absorb(else_e)
+        raise AssertionError("two-armed ifNil: forms compile as ifs")
 
     # ======================================================================================
     # driver
@@ -1111,6 +1096,9 @@ class CodeGenerator:
         nargs = len(method.args)
         if num_temps > 63:
             raise CompileError("too many temporaries (%d)" % num_temps)
+        for p in method.pragmas:
+            if p.selector not in ("primitive:", "primitive:module:", "primitive:error:"):
+                raise self.error(p.pos, "pragma <%s> is not supported (only <primitive:...>)" % p.selector)
         primitive = 0
         prim = method.primitive
         if prim is not None:
