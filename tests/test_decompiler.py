@@ -325,3 +325,22 @@ def test_remote_temps_of_a_block_scope():
     m = _method(sp, 0, 0, [do_], code)
     assert decompile(sp, m, cls, "r") == (
         "r\n\tself do: [:t1 | | t2 |\n\t\tt2 := t1.\n\t\t[t2 := t2 + 1] value.\n\t\tt2]")
+
+
+def test_damaged_methods_fail_clearly():
+    # every mutation of real methods either decompiles or raises an OzError
+    import random
+    from ozvm.errors import OzError
+    rnd = random.Random(4)
+    for name in IMAGES:
+        sp = space(name)
+        methods = [(k, sel, m) for k, sel, m in all_methods(sp) if m.bytes and len(m.bytes) > 8]
+        for _ in range(300):
+            cls, sel, m = rnd.choice(methods)
+            bad = SqObject(m.cls, m.fmt, 0, ptrs=list(m.ptrs), bytes=bytearray(m.bytes))
+            for _ in range(rnd.randint(1, 3)):
+                bad.bytes[rnd.randrange(len(bad.bytes))] = rnd.randrange(256)
+            try:
+                decompile(sp, bad, cls, sel)
+            except OzError:
+                pass

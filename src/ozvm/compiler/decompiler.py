@@ -21,6 +21,23 @@ temporaries of the scope that declares them).
 Names: the image keeps no temporary names, so method arguments are arg1, arg2..., every
 other temporary (block arguments included) t1, t2... (the conventions of Squeak's
 Decompiler). Instance variables, globals, class variables and selectors keep their names.
+
+Fidelity: the source recompiles to the same bytecodes and literal frame (tests/test_roundtrip.py)
+because it follows what the images' compilers did:
+- Squeak 2.2 emits the statement before a return for value when it `prefersValue`
+  (anything but a message, or a conditional with two arms not both returning): a value
+  left under a return is a statement (`leftovers`). Two-armed conditional statements are
+  emitted for value then popped (both formats): a store followed by a pop ends an arm.
+- `c ifTrue: [^ a]. rest` and `c ifTrue: [^ a] ifFalse: [rest]` have the same code; the
+  literal frame tells them apart: literals are numbered in the order the compiler sizes
+  the code (`size_order`: a message's selector first, the ifFalse: arm before the ifTrue:
+  arm before the condition, a loop's body before its test).
+- Format 6502 block arguments are method temporaries bound by name: a block argument read
+  after its block, or named like a method temporary, is declared with the method's.
+- Format 6505 images keep the selectors of inlined messages as unused literals: they choose
+  between ifTrue:/ifFalse:/and:/or:/ifNil: forms, to:do: or a while loop, one or two arms.
+- a to:do: whose limit is computed stores it in a hidden temporary allocated after the loop
+  variable; the step is a literal; loops and one-armed conditionals answer nil for value.
 """
 from __future__ import annotations
 
@@ -1473,4 +1490,10 @@ def decompile(space, method, cls=None, selector=None) -> str:
         found_cls, found_sel = find_method(space, method, cls)
         cls = cls or found_cls
         selector = selector or found_sel
-    return MethodDecompiler(space, method, cls, selector).run()
+    try:
+        return MethodDecompiler(space, method, cls, selector).run()
+    except OzError:
+        raise
+    except (IndexError, KeyError, AttributeError, ValueError, TypeError, RecursionError) as e:
+        # bytecodes no compiler emits (a damaged or hand-made method)
+        raise DecompileError("cannot decompile %s: %s: %s" % (selector, type(e).__name__, e))
