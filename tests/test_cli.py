@@ -78,6 +78,9 @@ def test_browse_method(capsys):
     assert "send copyWith: (1 arg)" in out and "return top" in out
     code, out, _ = run(capsys, "browse", image_path("pharocandle.image"), "PCString", "asSymbol")
     assert "push closure (1 args, 0 copied)" in out and "send allInstancesDo: (1 arg)" in out
+    _, by_pair, _ = run(capsys, "browse", image_path("squeak2.2-mini.image"), "Symbol class", "intern:")
+    _, by_path, _ = run(capsys, "browse", image_path("squeak2.2-mini.image"), "Symbol class>>intern:")
+    assert by_pair == by_path and "push global SingleCharSymbols" in by_path
     code, out, _ = run(capsys, "browse", image_path("pharocandle.image"), "PCArray", "printString")
     assert "(inherited from PCObject)" in out
 

@@ -25,7 +25,8 @@ def add_commands(sub) -> None:
 
     p = sub.add_parser("browse", help="a class's definition and selectors, or one method")
     p.add_argument("image")
-    p.add_argument("cls", metavar="CLASS", help="a class name ('Foo class' for the class side)")
+    p.add_argument("cls", metavar="CLASS", help="a class name ('Foo class' for the class side; "
+                                                "'Foo>>bar' names a method)")
     p.add_argument("selector", nargs="?")
     p.set_defaults(func=cmd_browse)
 
@@ -191,7 +192,9 @@ def _find_class(space, name):
 
 def cmd_browse(args) -> int:
     space = load(args.image)
-    cls = _find_class(space, args.cls)
+    if ">>" in args.cls and not args.selector:          # 'Foo class>>bar' names a method too
+        args.cls, args.selector = args.cls.split(">>", 1)
+    cls = _find_class(space, args.cls.strip())
     if args.selector:
         return browse_method(space, cls, args.selector)
     inst = cls.instance_side()
