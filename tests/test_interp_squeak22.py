@@ -157,3 +157,15 @@ def test_runaway_recursion_stops_at_the_memory_limit(space):
     assert info.value.message.startswith("out of memory")
     assert info.value.stack[:2] == ["Object>>ozRecurse", "Object>>ozRecurse"]
     assert ps(space, "3 + 4") == "7"
+
+
+def test_contexts_still_referenced_are_not_reused(space):
+    """Dead contexts are recycled only when nothing refers to them (CPython refcounts)."""
+    from ozvm.compiler.api import install
+    meth = install(space, space.class_named("Object"), "ozContext\n\t^thisContext")
+    kept = [X.run_send(space, n, "ozContext") for n in range(5)]
+    for _ in range(3):
+        assert X.run_send(space, 20, "benchFib") == 21891
+    for n, ctx in enumerate(kept):
+        assert ctx.ptrs[3] is meth and ctx.ptrs[5] == n
+        assert ctx.ptrs[0] is space.nil and ctx.ptrs[1] is space.nil     # returned: dead

@@ -36,6 +36,7 @@ from .lookup import HOOK_PRIM, MethodLookup
 from .scheduler import Scheduler
 
 CHUNK = 4000        # bytecodes between two heartbeats
+RECYCLE_CONTEXTS = os.environ.get("OZ_NO_RECYCLE") is None
 MEMORY_CHECK_EVERY = 64     # heartbeats between two looks at the process's memory
 DEFAULT_MEMORY_LIMIT = int(os.environ.get("OZ_MEMORY_LIMIT", 2 * 1024 ** 3))
 
@@ -107,6 +108,8 @@ class Interpreter(MethodLookup, Scheduler):
         self.primitive_errors: dict = {}     # primitive index -> Python errors turned into failures
         self.memory_limit = DEFAULT_MEMORY_LIMIT   # bytes of the whole process; None: no limit
         self._beats = 0
+        self.free_contexts_small: list = []
+        self.free_contexts_large: list = []
         self.heap = heap
         self.nil = heap.nil
         self.true = heap.true
@@ -330,6 +333,11 @@ class Interpreter(MethodLookup, Scheduler):
         specials = heap.specials.ptrs
         has_closures = self.has_closures
         quick_values = (None, true, false, nil, -1, 0, 1, 2)
+        # dead MethodContexts nothing refers to any more, for reuse (the C VM recycles
+        # contexts too); needs reference counts, so CPython only
+        refcount = getattr(sys, "getrefcount", None) if RECYCLE_CONTEXTS else None
+        free_small = self.free_contexts_small
+        free_large = self.free_contexts_large
         MINI = MIN_SMALLINT
         MAXI = MAX_SMALLINT
 
@@ -543,6 +551,13 @@ class Interpreter(MethodLookup, Scheduler):
                         # return to the sender (or a block's caller): nothing in between
                         stack[0] = nil
                         stack[1] = nil
+                        if refcount is not None and ctx.cls is mctx_class and refcount(ctx) == 2:
+                            # nothing else refers to the dead context: reuse it (CPython)
+                            if len(stack) == 22:
+                                if len(free_small) < 32:
+                                    free_small.append(ctx)
+                            elif len(stack) == 62 and len(free_large) < 32:
+                                free_large.append(ctx)
                         ctx = target
                         stack = ctx.ptrs
                         meth = stack[3]
@@ -799,9 +814,24 @@ class Interpreter(MethodLookup, Scheduler):
                     meth = entry[0]
                     stack[1] = pc + off
                     stack[2] = sp - argc - 6
-                    p = [ctx, entry[3], entry[4], meth, nil, *stack[sp - argc:sp + 1], *entry[5]]
-                    heap.last_hash = h = (13849 + 27181 * heap.last_hash) & 0xFFFF
-                    ctx = SqObj(mctx_class, 3, h & 0xFFF, p)
+                    i = entry[7]
+                    if i == 16 and free_small or i == 56 and free_large:
+                        c = free_small.pop() if i == 16 else free_large.pop()
+                        p = c.ptrs
+                        p[0] = ctx
+                        p[1] = entry[3]
+                        i = entry[4]
+                        p[2] = i
+                        p[3] = meth
+                        p[4] = nil
+                        p[5:argc + 6] = stack[sp - argc:sp + 1]
+                        if i > argc:
+                            p[argc + 6:i + 6] = entry[5][:i - argc]
+                        ctx = c
+                    else:
+                        p = [ctx, entry[3], entry[4], meth, nil, *stack[sp - argc:sp + 1], *entry[5]]
+                        heap.last_hash = h = (13849 + 27181 * heap.last_hash) & 0xFFFF
+                        ctx = SqObj(mctx_class, 3, h & 0xFFF, p)
                     stack = temps = p
                     rcvr = a
                     code = entry[2]
