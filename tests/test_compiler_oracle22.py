@@ -4,7 +4,7 @@ oracle22.txt holds, for each corpus22.txt source, the header, literal frame and 
 mini image's Compiler produced (regenerate with tests/data/compiler/make_oracle22.py). Every
 entry the image compiles must come out of ozvm's compiler identical: header word, literals
 (by class and printString) and bytecodes. Sources the image rejects must raise CompileError
-(or be listed in KNOWN_DIFFERENCES with the reason).
+(or be listed in KNOWN_DIFFERENCES with the reason). Entries of class doit:C are do-its.
 """
 from __future__ import annotations
 
@@ -138,12 +138,13 @@ def test_identical_to_squeak22_compiler(entry):
     for prefix, reason in KNOWN_PREFIXES.items():
         if source.startswith(prefix):
             pytest.skip(reason)
-    cls = space.class_named(cls_name)
+    doit = cls_name.startswith("doit:")
+    cls = space.class_named(cls_name[5:] if doit else cls_name)
     if entry[2] == "ERROR":
         with pytest.raises(CompileError):
-            generate(space, cls, source)
+            generate(space, cls, source, doit=doit)
         return
-    header, literals, code, _sel = generate(space, cls, source)
+    header, literals, code, _sel = generate(space, cls, source, doit=doit)
     expected_code = [int(x) for x in entry[4].split()] if len(entry) > 4 and entry[4] else []
     assert list(code) == expected_code, "bytecodes"
     assert describe(space, literals) == entry[3], "literals"

@@ -5,7 +5,8 @@
 Runs /work/shared/oracle/run-oracle (squeak-vm with the scriptable mini image). Each output line:
 class TAB source TAB header TAB literals ('&&'-separated 'Class:printString', associations as
 'Class:key->') TAB bytecodes (space-separated, the 4-byte trailer removed), or
-class TAB source TAB ERROR TAB message.
+class TAB source TAB ERROR TAB message. A class written doit:CLASS makes the entry a do-it
+(`Compiler>>translate:noPattern:ifFail:`, as `Compiler evaluate:` does).
 """
 from __future__ import annotations
 
@@ -22,6 +23,20 @@ EXPR = ("[:m :s | s print: m header; nextPutAll: '@@'. m literals do: [:l | s ne
         "s nextPutAll: '@@'. (m initialPC to: m size) do: [:i | s print: (m at: i); space]. s contents] "
         "value: ((Compiler new compile: '%s' in: %s notifying: nil ifFail: [nil]) generate: #(0 0 0 0)) "
         "value: (WriteStream on: String new)")
+
+
+DOIT_EXPR = EXPR.replace(
+    "((Compiler new compile: '%s' in: %s notifying: nil ifFail: [nil]) generate: #(0 0 0 0))",
+    "(((Compiler new from: (ReadStream on: '%s') class: %s context: nil notifying: nil) "
+    "translate: (ReadStream on: '%s') noPattern: true ifFail: [nil]) generate: #(0 0 0 0))")
+
+
+def expression(cls, src):
+    """The oracle expression for a corpus entry; class 'doit:C' compiles a do-it in C."""
+    quoted = src.replace("'", "''")
+    if cls.startswith("doit:"):
+        return DOIT_EXPR % (quoted, cls[5:], quoted)
+    return EXPR % (quoted, cls)
 
 
 def corpus():
@@ -62,7 +77,7 @@ def run_batch(batch, timeout):
 
 def main():
     entries = corpus()
-    exprs = [EXPR % (src.replace("'", "''"), cls) for cls, src in entries]
+    exprs = [expression(cls, src) for cls, src in entries]
     results = {}
     known = {}
     path = os.path.join(HERE, "oracle22.txt")
