@@ -125,14 +125,14 @@ def transfer_control(space, quantum_ms=None, bytecodes=None) -> str:
     try:
         reason = interp.run(max_bytecodes=bytecodes, deadline=deadline)
     finally:
+        done = getattr(interp.host_poll, "done", None)
+        if done is not None:
+            done()
         interp.host_poll = previous_poll
     if reason == "limit":
         reason = "quantum"
-    elif reason == "error":
-        reason = _after_error(space, interp)
-    elif reason == "memory":
-        space.last_error = interp.guest_error
-        interp.guest_error = None
+    elif reason == "error" or reason == "memory":
+        reason = _after_error(space, interp, reason)
     elif reason == "returned":
         reason = "finished"
     park(space)
@@ -142,9 +142,10 @@ def transfer_control(space, quantum_ms=None, bytecodes=None) -> str:
     return reason
 
 
-def _after_error(space, interp) -> str:
-    """An unhandled guest error: keep it (with the guest stack) and suspend the failing
-    process, as the guest's debugger would; the other processes go on."""
+def _after_error(space, interp, reason: str) -> str:
+    """An unhandled guest error (or the space's memory limit passed): keep it (with the
+    guest stack) and suspend the failing process, as the guest's debugger would; the
+    other processes go on."""
     err, interp.guest_error = interp.guest_error, None
     if err is None:
         err = GuestError("guest error")
@@ -156,12 +157,14 @@ def _after_error(space, interp) -> str:
     space.last_error = err
     if "out of memory" in str(err):
         reason = "memory"
-    else:
-        reason = "error"
     if interp.ctx is not None:
         proc = interp.active_process()
         _errors(space)[id(proc)] = (proc, err)
         interp.store_registers()
+        if any(s.endswith(">>?") for s in err.stack):
+            # frames of host-made methods: name them (the guest's own frames are the same)
+            err.stack = describe_stack(space, interp.ctx, 30)
+            err.args = (err.message + "".join("\n  " + s for s in err.stack[:20]),)
         proc.ptrs[SUSPENDED_CONTEXT] = interp.ctx
         interp.ctx = None
         interp.stack = None
@@ -183,29 +186,46 @@ def _errors(space) -> dict:
 
 def _memory_poll(space, limit, previous):
     """A host poll stopping the guest when the space's objects take more than `limit`
-    bytes. Allocation is watched by the process's resident memory; the space is measured
-    exactly (a graph walk) only when that grew by a tenth of the limit."""
-    from ..interp.interpreter import resident_memory
-    state = {"base": resident_memory(), "beats": 0}
-    step = max(limit // 10, 1 << 20)
+    bytes. New objects are counted as they are made (a counting `instantiate` on the
+    space's heap while the transfer lasts); when the last exact size plus what was made
+    since passes the limit, the space is measured exactly (a graph walk, garbage not
+    counted) and the guest stopped if it is really past the limit."""
+    heap = space.heap
+    if getattr(space, "_memory_known", None) is None:
+        space._memory_known = space_size(space)
+    made = [0]
+    plain = type(heap).instantiate
+
+    def counting_instantiate(cls, size=0):
+        obj = plain(heap, cls, size)
+        made[0] += 8 + 4 * obj.body_words()
+        return obj
+
+    heap.instantiate = counting_instantiate
 
     def poll(interp):
-        state["beats"] += 1
-        if state["beats"] % 8 == 0:
-            used = resident_memory()
-            if used - state["base"] > step:
-                size = space_size(space)
-                state["base"] = used
-                if size > limit:
-                    err = GuestError("memory limit: the space takes %d KB, more than its limit "
-                                     "of %d KB; the guest was stopped" % (size >> 10, limit >> 10))
-                    if interp.ctx is not None:
-                        interp.store_registers()
-                        err.stack = describe_stack(space, interp.ctx, 30)
-                    interp.guest_error = err
-                    interp.request_stop("memory")
-                    return False
+        if space._memory_known + made[0] > limit:
+            made[0] = 0
+            size = space._memory_known = space_size(space)
+            if size > limit:
+                err = GuestError("memory limit: the space takes %d KB, more than its limit "
+                                 "of %d KB; the guest was stopped" % (size >> 10, limit >> 10))
+                if interp.ctx is not None:
+                    interp.store_registers()
+                    err.stack = describe_stack(space, interp.ctx, 30)
+                    err.args = (str(err) + "".join("\n  " + s for s in err.stack[:20]),)
+                interp.guest_error = err
+                interp.request_stop("memory")
+                return False
         return previous is not None and previous(interp)
+
+    def done():
+        try:
+            del heap.instantiate
+        except AttributeError:
+            pass
+        space._memory_known += made[0]          # an upper bound until the next walk
+    poll.done = done
     return poll
 
 
