@@ -138,3 +138,9 @@ def test_unwind_marked_context_gets_about_to_return(space):
     assert returning.ptrs[4] is not space.nil  # sent to the block's context
     # without a ^-return the marked method just runs
     assert X.print_string(space, "[3] ozEnsure: [4]") == "3"
+
+
+def test_context_slot_primitives(space):
+    assert X.evaluate_and_print(space, "| a b | a := 3. b := 4. thisContext tempAt: 2 put: 7. a + b") == "10"
+    # out of range the primitive fails; the fallback code answers the context itself
+    assert X.evaluate_and_print(space, "(thisContext tempAt: 1000 put: 7) == thisContext") == "true"

@@ -412,3 +412,51 @@ def prim_millisecond_clock(interp, argc):
     interp.millisecond_clock() so that Delays work."""
     interp.pop_push(argc + 1, interp.millisecond_clock())
     return True
+
+
+# --- context slots (closure images: 210 contextAt:, 211 contextAt:put:, 212 contextSize) -----
+
+def _context_frame(interp, ctx):
+    """The indexable part of a context (args, temps, stack), or None for a non-context.
+    For the active context the stack pointer is the interpreter's."""
+    if not interp.has_closures or ctx.__class__ is not SqObject or ctx.ptrs is None \
+            or ctx.cls is not interp.method_context_class:
+        return None
+    return ctx.ptrs
+
+
+@raw_primitive(210)
+def prim_context_at(interp, argc):
+    stack, sp = interp.stack, interp.sp
+    if argc != 1:
+        return False
+    ptrs = _context_frame(interp, stack[sp - 1])
+    index = stack[sp]
+    if ptrs is None or index.__class__ is not int or not 1 <= index <= len(ptrs) - 6:
+        return False
+    interp.pop_push(2, ptrs[5 + index])
+    return True
+
+
+@raw_primitive(211)
+def prim_context_at_put(interp, argc):
+    stack, sp = interp.stack, interp.sp
+    if argc != 2:
+        return False
+    ptrs = _context_frame(interp, stack[sp - 2])
+    index, value = stack[sp - 1], stack[sp]
+    if ptrs is None or index.__class__ is not int or not 1 <= index <= len(ptrs) - 6:
+        return False
+    ptrs[5 + index] = value
+    interp.pop_push(3, value)
+    return True
+
+
+@raw_primitive(212)
+def prim_context_size(interp, argc):
+    stack, sp = interp.stack, interp.sp
+    ptrs = _context_frame(interp, stack[sp])
+    if argc != 0 or ptrs is None:
+        return False
+    interp.pop_push(1, len(ptrs) - 6)
+    return True
