@@ -34,18 +34,31 @@ class MethodLookup:
         return None
 
     def lookup_in_dict(self, mdict, selector):
+        """Probe a MethodDictionary as the C VM does: start at the selector's identity
+        hash masked by the number of selector slots, then linearly (wrapping) until the
+        selector or a nil slot."""
         ptrs = mdict.ptrs
-        try:
-            i = ptrs.index(selector, MDICT_SELECTOR0)
-        except ValueError:
+        nil = self.nil
+        size = len(ptrs) - MDICT_SELECTOR0
+        if size <= 0:
             return None
-        while ptrs[i] is not selector:      # list.index uses ==; be strict about identity
-            try:
-                i = ptrs.index(selector, i + 1)
-            except ValueError:
+        h = selector.hash if selector.__class__ is SqObject else selector
+        i = (h & (size - 1)) + MDICT_SELECTOR0
+        end = len(ptrs)
+        wrapped = False
+        while True:
+            probe = ptrs[i]
+            if probe is selector:
+                found = ptrs[MDICT_ARRAY].ptrs[i - MDICT_SELECTOR0]
+                return None if found is nil else found
+            if probe is nil:
                 return None
-        found = ptrs[MDICT_ARRAY].ptrs[i - MDICT_SELECTOR0]
-        return None if found is self.nil else found
+            i += 1
+            if i == end:
+                if wrapped:
+                    return None
+                i = MDICT_SELECTOR0
+                wrapped = True
 
     def cache_entry(self, cls, selector):
         """The method cache entry for a send, filling the cache; None if the lookup
