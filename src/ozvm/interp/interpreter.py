@@ -324,6 +324,15 @@ class Interpreter(MethodLookup, Scheduler):
         prims = PRIMITIVES
         si_class = self.smallint_class
         mctx_class = self.method_context_class
+        bctx_class = self.block_context_class
+        closure_class = self.closure_class
+        nil_lists = {}
+
+        def home_nils(n):
+            filler = nil_lists.get(n)
+            if filler is None:
+                filler = nil_lists[n] = [nil] * n
+            return filler
         point_class = self.point_class
         specsel = self.special_selectors
         sel_at = specsel[32]
@@ -512,6 +521,74 @@ class Interpreter(MethodLookup, Scheduler):
                                     continue
                             sel = sel_size
                             argc = 0
+                        elif b == 0xC9 or b == 0xCA:                    # value, value:
+                            argc = b - 0xC9
+                            a = stack[sp - argc]
+                            if a.__class__ is SqObj:
+                                if a.cls is bctx_class:
+                                    # a BlockContext (6502), as primitive 81, without lookup
+                                    p = a.ptrs
+                                    if p[3] == argc and p[0] is nil:
+                                        if argc:
+                                            p[6] = stack[sp]
+                                        stack[1] = pc + off
+                                        stack[2] = sp - argc - 6
+                                        p[0] = ctx
+                                        p[2] = argc
+                                        ctx = a
+                                        stack = p
+                                        temps = p[5].ptrs
+                                        rcvr = temps[5]
+                                        meth = temps[3]
+                                        info = meth.cache
+                                        if info is None or info[0] is not meth:
+                                            info = decode_method(meth, nil)
+                                        code = info[2]
+                                        off = info[3]
+                                        lits = meth.ptrs
+                                        pc = p[4] - off
+                                        sp = argc + 5
+                                        continue
+                                elif a.cls is closure_class and a.ptrs[2] == argc:
+                                    # a BlockClosure (6504/6505), as primitive 201/202
+                                    cp = a.ptrs
+                                    outer = cp[0]
+                                    meth = outer.ptrs[3]
+                                    info = meth.cache
+                                    if info is None or info[0] is not meth:
+                                        info = decode_method(meth, nil)
+                                    stack[1] = pc + off
+                                    stack[2] = sp - argc - 6
+                                    i = argc + len(cp) - 3
+                                    p = [ctx, cp[1], i, meth, a, outer.ptrs[5], *stack[sp - argc + 1:sp + 1],
+                                         *cp[3:], *home_nils(info[7] - i)]
+                                    heap.last_hash = h = (13849 + 27181 * heap.last_hash) & 0xFFFF
+                                    ctx = SqObj(mctx_class, 3, h & 0xFFF, p)
+                                    stack = temps = p
+                                    rcvr = p[5]
+                                    code = info[2]
+                                    off = info[3]
+                                    lits = meth.ptrs
+                                    pc = cp[1] - off
+                                    sp = i + 5
+                                    continue
+                            i = (b - 0xB0) * 2
+                            sel = specsel[i]
+                        elif b == 0xC8:                                 # blockCopy:
+                            a = stack[sp - 1]
+                            c = stack[sp]
+                            if a.__class__ is SqObj and (a.cls is mctx_class or a.cls is bctx_class) \
+                                    and c.__class__ is int_:
+                                # as primitive 80, without lookup
+                                home = a.ptrs[5] if a.ptrs[3].__class__ is int_ else a
+                                i = pc + off + 2
+                                heap.last_hash = h = (13849 + 27181 * heap.last_hash) & 0xFFFF
+                                sp -= 1
+                                stack[sp] = SqObj(bctx_class, 3, h & 0xFFF,
+                                                  [nil, i, 0, c, i, home, *home_nils(len(home.ptrs) - 6)])
+                                continue
+                            sel = specsel[48]
+                            argc = 1
                         else:
                             i = (b - 0xB0) * 2
                             sel = specsel[i]
