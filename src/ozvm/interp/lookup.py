@@ -107,3 +107,16 @@ class MethodLookup:
                     del d[cls]
         if meth.__class__ is SqObject and meth.fmt == 12:
             meth.cache = None
+
+    def flush_method_cache_after_become(self, objects) -> None:
+        """After become: of `objects`: flush only when the lookup can see a change (a class,
+        a compiled method or a selector changed identity); growing collections and method
+        dictionaries by become: keep the cache."""
+        metaclass = self.smallint_class.cls.cls
+        for obj in objects:
+            if obj.__class__ is not SqObject:
+                continue
+            if obj.fmt == 12 or type(obj.cache) is dict or obj.cls is metaclass \
+                    or obj.cls.cls is metaclass:
+                self.flush_method_cache()
+                return
