@@ -76,11 +76,12 @@ def _check_shares(seconds: float, tolerance: float) -> dict:
             assert abs(got - space.cpu_share) <= tolerance * space.cpu_share, \
                 "share %.2f measured %.3f" % (space.cpu_share, got)
         assert set(stats[space]["reasons"]) == {"quantum"}
-    # the guests' own work agrees: iterations at solo speed give the same ratio
+    # the guests' own work agrees: iterations at solo speed give the same ratio (a looser
+    # bound: solo speeds drift when the machine is shared with other jobs)
     work_a = (_iterations(pa) - na) / rate_a
     work_b = (_iterations(pb) - nb) / rate_b
     ratio = work_a / work_b
-    assert abs(ratio - 0.6) <= 1.5 * tolerance * 0.6, "work ratio %.3f, expected 0.6" % ratio
+    assert abs(ratio - 0.6) <= 0.25 * 0.6, "work ratio %.3f, expected 0.6" % ratio
     return {"a": spent[a] / wall, "b": spent[b] / wall, "ratio": ratio}
 
 
