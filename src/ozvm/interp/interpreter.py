@@ -803,11 +803,31 @@ class Interpreter(MethodLookup, Scheduler):
                             argc = c >> 5
                             kind = -1
                         if kind == -1:
+                            c = lits[-1].ptrs[1].ptrs[0]            # the method class's superclass
+                            d = sel.cache
+                            entry = d.get(c) if d else None
+                            if entry is not None and not entry[1]:
+                                # a cached method without primitive: activate it here
+                                a = stack[sp - argc]
+                                meth = entry[0]
+                                stack[1] = pc + off
+                                stack[2] = sp - argc - 6
+                                p = [ctx, entry[3], entry[4], meth, nil, *stack[sp - argc:sp + 1], *entry[5]]
+                                heap.last_hash = h = (13849 + 27181 * heap.last_hash) & 0xFFFF
+                                ctx = SqObj(mctx_class, 3, h & 0xFFF, p)
+                                stack = temps = p
+                                rcvr = a
+                                code = entry[2]
+                                off = entry[3]
+                                lits = meth.ptrs
+                                pc = 0
+                                sp = entry[4] + 5
+                                continue
                             self.ctx = ctx
                             self.stack = stack
                             self.sp = sp
                             self.pc = pc
-                            self.send(sel, argc, lits[-1].ptrs[1].ptrs[0])
+                            self.send(sel, argc, c)
                             if self.ctx is not ctx:
                                 ctx = self.ctx
                                 stack = self.stack
