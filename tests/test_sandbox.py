@@ -1,0 +1,107 @@
+"""Sandboxes: space.copy() is an independent deep copy; destructive guest code run in it
+(a class removed, Object>>printString redefined, memory filled) leaves the original space
+and its image file unchanged; a memory limit stops a guest that grows past it."""
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from conftest import image_path
+from ozvm.vm import VM
+
+MINI = "squeak2.2-mini.image"
+CANDLE = "pharocandle.image"
+
+
+def _digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def test_copy_is_an_independent_graph():
+    vm = VM()
+    a = vm.load(image_path(MINI))
+    c = a.copy()
+    assert c.vm is vm and vm.spaces == [a, c]
+    assert c.object_count() == a.object_count()
+    assert c.class_named("Object") is not a.class_named("Object")
+    assert [x.name() for x in map(c.mirror_on, c.classes())] == [x.name() for x in map(a.mirror_on, a.classes())]
+    assert c.info.path is None            # nothing it does can write the original file
+    vm.check_isolation()
+    c.discard()
+    assert vm.spaces == [a] and c.vm is None
+
+
+def test_destructive_changes_in_a_sandbox_are_invisible_to_the_original():
+    path = image_path(MINI)
+    before = _digest(path)
+    vm = VM()
+    a = vm.load(path)
+    sandbox = a.copy()
+    # redefine Object>>printString with the guest's own compiler, remove a class
+    sandbox.evaluate("Object compile: 'printString ^''hacked''' classified: 'oz' notifying: nil", timeout_ms=20000)
+    sandbox.evaluate("Bag removeFromSystem", timeout_ms=20000)
+    assert sandbox.print_string("Object new", timeout_ms=5000) == "hacked"
+    assert sandbox.print_string("3", timeout_ms=5000) == "hacked"
+    assert sandbox.to_local(sandbox.evaluate("Smalltalk includesKey: #Bag", timeout_ms=5000)) is False
+    assert sandbox.global_named("Bag") is None and a.global_named("Bag") is not None
+    # the original: unchanged
+    assert a.print_string("Object new", timeout_ms=5000) == "an Object"
+    assert a.print_string("Smalltalk includesKey: #Bag", timeout_ms=5000) == "true"
+    assert a.print_string("(Bag new add: 3; add: 3; yourself) size", timeout_ms=5000) == "2"
+    vm.check_isolation()
+    sandbox.discard()
+    assert _digest(path) == before
+
+
+def test_pharocandle_sandbox_method_change_and_removal():
+    path = image_path(CANDLE)
+    before = _digest(path)
+    vm = VM()
+    a = vm.load(path)
+    s = a.copy()
+    s.install(s.class_named("PCObject"), "printString\n\t^ 'hacked'")
+    md = s.mirror_on(s.class_named("PCSmallInteger")).method_dictionary()
+    assert s.print_string("PCObject new", timeout_ms=5000) == "hacked"
+    assert a.print_string("PCObject new", timeout_ms=5000) != "hacked"
+    assert a.print_string("3 + 4", timeout_ms=5000) == "7"
+    vm.check_isolation()
+    assert md is not None and _digest(path) == before
+
+
+def test_filling_memory_in_a_sandbox_is_stopped_by_its_limit():
+    vm = VM()
+    a = vm.load(image_path(MINI))
+    s = a.copy()
+    s.memory_limit = 6 << 20
+    p = s.create_process("| all | all := OrderedCollection new. "
+                         "[true] whileTrue: [all add: (Array new: 10000)]", priority=80)
+    for _ in range(100):
+        reason = s.transfer_control(quantum_ms=100)
+        if reason != "quantum":
+            break
+    assert reason == "memory"
+    assert "memory limit" in s.last_error.message and "6144 KB" in s.last_error.message
+    assert "UndefinedObject>>DoIt (host process)" in s.last_error.stack
+    assert p.state() == "suspended"        # stopped; the space goes on
+    p.terminate()
+    s.memory_limit = None
+    assert s.print_string("3 + 4", timeout_ms=5000) == "7"
+    assert a.print_string("3 + 4", timeout_ms=5000) == "7"
+    vm.check_isolation()
+
+
+def test_running_processes_are_copied_with_their_state():
+    vm = VM()
+    a = vm.load(image_path(CANDLE))
+    p = a.create_process("| n | n := 0. [true] whileTrue: [n := n + 1]", priority=80)
+    a.transfer_control(quantum_ms=30)
+    n = p.suspended_context().temps()[0].to_local()
+    c = a.copy()
+    q = c.active_process()
+    assert q.obj is not p.obj and q.suspended_context().temps()[0].to_local() == n
+    assert c.transfer_control(quantum_ms=30) == "quantum"
+    assert q.suspended_context().temps()[0].to_local() > n
+    assert p.suspended_context().temps()[0].to_local() == n     # the original did not move
+    vm.check_isolation()
