@@ -69,13 +69,18 @@ def _load(path):
 
 def cmd_eval(args) -> int:
     from ..space import execution
+    from ..space.control import Interruptible      # Ctrl-C: stop, show the culprit's stack
     space = _load(args.image)
     try:
-        text = execution.evaluate_and_print(space, args.expr, timeout=args.timeout)
+        with Interruptible(space) as intr:
+            text = execution.evaluate_and_print(space, args.expr, timeout=args.timeout)
         if execution.interpreter_for(space).transcript_line_open:
             print()
         print(text)
     except GuestError as e:
+        if intr.interrupted:
+            print("oz eval: %s" % intr.report(), file=sys.stderr)
+            return 130
         print("guest error: %s" % e, file=sys.stderr)
         return 1
     return 0
@@ -95,6 +100,10 @@ def cmd_run(args) -> int:
         signal.signal(signal.SIGINT, previous)
     if reason == "stopped":
         print("oz run: interrupted", file=sys.stderr)
+        if interp.ctx is not None:      # the culprit's stack (space/control.py)
+            from ..space.control import describe_stack
+            for line in describe_stack(space, interp.ctx, 40):
+                print("  " + line, file=sys.stderr)
         return 130
     if reason == "quit":
         return 0

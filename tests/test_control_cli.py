@@ -1,0 +1,69 @@
+"""`oz sandbox`, `oz bench switch`, and Ctrl-C on a long `oz eval` / `oz run`."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+from conftest import image_path
+from ozvm.cli import main
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.join(os.path.dirname(HERE), "src")
+
+
+def test_oz_sandbox_shows_a_destructive_change_invisible_to_the_original(capsys):
+    path = image_path("squeak2.2-mini.image")
+    code = main(["sandbox", path,
+                 "Object compile: 'printString ^''hacked''' classified: 'oz' notifying: nil. "
+                 "Bag removeFromSystem. 3",
+                 "--check", "Object new", "--check", "Smalltalk includesKey: #Bag"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "globals removed: Bag" in out
+    assert "methods changed: Object>>printString" in out
+    assert re.search(r"Object new\s+sandbox: hacked\s+original: an Object", out)
+    assert re.search(r"includesKey: #Bag\s+sandbox: hacked\s+original: true", out)
+    assert "globals unchanged: yes; methods unchanged: yes" in out
+    assert "image file unchanged: yes" in out
+
+
+def test_oz_sandbox_on_pharocandle(capsys):
+    path = image_path("pharocandle.image")
+    code = main(["sandbox", path, "nil zork"])
+    out = capsys.readouterr().out
+    assert code == 1 and "guest error: Message not understood: zork" in out
+    assert "image file unchanged: yes" in out
+
+
+def test_oz_bench_switch(capsys):
+    assert main(["bench", "switch", image_path("pharocandle.image"), "--rounds", "2000"]) == 0
+    out = capsys.readouterr().out
+    found = dict((name.strip(), float(v)) for name, v in re.findall(r"^  (.+?)\s+([\d.]+) us$", out, re.M))
+    assert set(found) >= {"round trip", "mirror field read"}
+    assert 0 < found["mirror field read"] < found["round trip"]
+    assert found["round trip"] < 500          # the 50 us target is reported, not asserted:
+    assert "round trip target < 50 us" in out  # a shared test machine may be slower
+
+
+def _interrupt(argv, after: float):
+    env = dict(os.environ, PYTHONPATH=SRC)
+    proc = subprocess.Popen([sys.executable, "-m", "ozvm.cli"] + argv, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(after)
+    proc.send_signal(signal.SIGINT)
+    start = time.perf_counter()
+    out, err = proc.communicate(timeout=30)
+    return proc.returncode, err, time.perf_counter() - start
+
+
+def test_ctrl_c_on_a_long_oz_eval_shows_the_culprit():
+    path = image_path("squeak2.2-mini.image")
+    code, err, took = _interrupt(["eval", path, "[true] whileTrue: [10 factorial]"], 2.5)
+    assert code == 130, err
+    assert took < 2.0
+    assert "interrupted" in err
+    assert "Integer>>factorial" in err or "UndefinedObject>>DoIt" in err
