@@ -41,7 +41,7 @@ def test_runaway_at_priority_80_is_interrupted_and_terminated(vm_spaces, name, k
     proc = space.create_process(source, priority=80)
     assert proc.priority() == len(space.scheduler().ready_list_objects())   # the top level
     start = time.perf_counter()
-    reason = space.transfer_control(quantum_ms=50)
+    reason = space.transfer_control(quantum_ms=30)
     elapsed = time.perf_counter() - start
     assert reason == "quantum"
     assert elapsed < 0.1, "the host regained control after %.1f ms" % (elapsed * 1e3)

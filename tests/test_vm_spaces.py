@@ -144,3 +144,20 @@ def test_a_space_of_another_vm_is_refused():
     a = vm1.load(image_path(CANDLE))
     with pytest.raises(OzError):
         vm2.switch_to(a)
+
+
+def test_an_idle_space_stays_idle_across_host_evaluations():
+    vm, a, b = load_two()
+    for space in (a, b):
+        for proc in space.processes():
+            proc.suspend()
+        assert space.transfer_control(quantum_ms=100) == "idle"
+        # evaluations by the guest's compiler (a set-aside process) and by host processes
+        space.print_string("3 + 4")
+        assert space.print_string("3 + 4", timeout_ms=5000) == "7"
+        # still idle: no suspended process was run
+        assert space.transfer_control(quantum_ms=100) == "idle"
+        assert space.last_transfer.bytecodes < 10
+        c = space.copy()
+        assert c.transfer_control(quantum_ms=100) == "idle"
+        c.discard()

@@ -58,15 +58,37 @@ def interpreter(space):
 
 def park(space) -> None:
     """Put the running process to sleep with its context saved in its suspendedContext; it
-    stays the scheduler's active process."""
+    stays the scheduler's active process. An idle space (no active context) is marked
+    idle: its active-process slot then names a process that is not running."""
     interp = getattr(space, "_interpreter", None)
-    if interp is None or not interp.started or interp.ctx is None:
+    if interp is None or not interp.started:
         return
+    if interp.ctx is None:
+        space._idle_active = interp.active_process()
+        return
+    space._idle_active = None
     interp.store_registers()
     interp.active_process().ptrs[SUSPENDED_CONTEXT] = interp.ctx
     interp.ctx = None
     interp.stack = None
     interp.started = False
+
+
+def _set_idle(space, interp) -> None:
+    """Nothing can run: the interpreter idles (waits for a timer or a signal)."""
+    interp.started = True
+    interp.ctx = None
+    interp.stack = None
+    space._idle_active = interp.active_process()
+
+
+def _set_active(space, interp, proc) -> None:
+    """`proc` (its context in its suspendedContext) is the active process of the parked space."""
+    interp.scheduler().ptrs[1] = proc
+    interp.ctx = None
+    interp.stack = None
+    interp.started = False
+    space._idle_active = None
 
 
 def unpark(space):
@@ -76,7 +98,7 @@ def unpark(space):
         return interp
     proc = interp.active_process()
     ctx = proc.ptrs[SUSPENDED_CONTEXT]
-    if ctx is interp.nil:
+    if ctx is interp.nil or getattr(space, "_idle_active", None) is proc:
         # no active context to resume: let the scheduler pick a runnable process
         interp.started = True
         interp.ctx = None
@@ -170,10 +192,9 @@ def _after_error(space, interp, reason: str) -> str:
         interp.stack = None
         nxt = interp.wake_highest_priority()
         if nxt is not None:
-            interp.scheduler().ptrs[1] = nxt
-            interp.started = False          # parked on the next process
+            _set_active(space, interp, nxt)     # parked on the next process
         else:
-            interp.started = True           # idle: nothing runnable
+            _set_idle(space, interp)
     return reason
 
 
@@ -425,10 +446,14 @@ def _is_active(interp, proc) -> bool:
     return interp.active_process() is proc
 
 
-def _active_is_live(interp) -> bool:
+def _active_is_live(space, interp) -> bool:
     """The active process is really running (parked with a saved context), not a leftover
     of an idle space."""
-    return not interp.started and interp.active_process().ptrs[SUSPENDED_CONTEXT] is not interp.nil
+    if interp.started:
+        return interp.ctx is not None
+    active = interp.active_process()
+    return (active.ptrs[SUSPENDED_CONTEXT] is not interp.nil
+            and getattr(space, "_idle_active", None) is not active)
 
 
 def install_as_active_process(mirror) -> None:
@@ -440,15 +465,13 @@ def install_as_active_process(mirror) -> None:
     proc = mirror.obj
     if proc.ptrs[SUSPENDED_CONTEXT] is interp.nil:
         raise ControlError("the process has no context to run (terminated?)")
-    if _is_active(interp, proc) and _active_is_live(interp):
+    if _is_active(interp, proc) and _active_is_live(space, interp):
         return
     old = interp.active_process()
-    if _active_is_live(interp) and old is not proc:
+    if _active_is_live(space, interp) and old is not proc:
         _link_first(interp, old, _ready_list(interp, old))
     _take_out(interp, proc)
-    interp.scheduler().ptrs[1] = proc
-    interp.ctx = None
-    interp.started = False
+    _set_active(space, interp, proc)
 
 
 def suspend(mirror) -> None:
@@ -458,14 +481,13 @@ def suspend(mirror) -> None:
     park(space)
     interp = interpreter(space)
     proc = mirror.obj
-    if _is_active(interp, proc) and _active_is_live(interp):
+    if _is_active(interp, proc) and _active_is_live(space, interp):
+        proc.ptrs[MY_LIST] = interp.nil
         nxt = interp.wake_highest_priority()
         if nxt is not None:
-            interp.scheduler().ptrs[1] = nxt
-            interp.started = False
+            _set_active(space, interp, nxt)
         else:
-            interp.started = True       # idle until something becomes runnable
-            interp.ctx = None
+            _set_idle(space, interp)    # idle until something becomes runnable
     else:
         _take_out(interp, proc)
 
@@ -480,12 +502,12 @@ def resume(mirror) -> None:
     nil = interp.nil
     if proc.ptrs[SUSPENDED_CONTEXT] is nil:
         raise ControlError("the process has no context to run (terminated?)")
-    if (_is_active(interp, proc) and _active_is_live(interp)) or proc.ptrs[MY_LIST] is not nil:
+    if (_is_active(interp, proc) and _active_is_live(space, interp)) or proc.ptrs[MY_LIST] is not nil:
         return          # already active, ready or waiting
     active = interp.active_process()
-    if _active_is_live(interp) and proc.ptrs[PRIORITY] > active.ptrs[PRIORITY]:
+    if _active_is_live(space, interp) and proc.ptrs[PRIORITY] > active.ptrs[PRIORITY]:
         _link_first(interp, active, _ready_list(interp, active))
-        interp.scheduler().ptrs[1] = proc
+        _set_active(space, interp, proc)
     else:
         interp.link_last(proc, _ready_list(interp, proc))
 

@@ -63,8 +63,7 @@ def copy_space(space, space_class=None):
     new = cls(heap, None)
     if interp is not None and interp.started and interp.ctx is None:
         # the original is idle (no runnable process): so is the copy
-        new_interp = control.interpreter(new)
-        new_interp.started = True
+        control._set_idle(new, control.interpreter(new))
     for name in ("cpu_share", "memory_limit"):
         if hasattr(space, name):
             setattr(new, name, getattr(space, name))
