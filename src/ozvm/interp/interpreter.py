@@ -560,10 +560,26 @@ class Interpreter(MethodLookup, Scheduler):
                                     stack[1] = pc + off
                                     stack[2] = sp - argc - 6
                                     i = argc + len(cp) - 3
-                                    p = [ctx, cp[1], i, meth, a, outer.ptrs[5], *stack[sp - argc + 1:sp + 1],
-                                         *cp[3:], *home_nils(info[7] - i)]
-                                    heap.last_hash = h = (13849 + 27181 * heap.last_hash) & 0xFFFF
-                                    ctx = SqObj(mctx_class, 3, h & 0xFFF, p)
+                                    c = info[7]
+                                    if c == 16 and free_small or c == 56 and free_large:
+                                        c = free_small.pop() if c == 16 else free_large.pop()
+                                        p = c.ptrs
+                                        p[0] = ctx
+                                        p[1] = cp[1]
+                                        p[2] = i
+                                        p[3] = meth
+                                        p[4] = a
+                                        p[5] = outer.ptrs[5]
+                                        if argc:
+                                            p[6] = stack[sp]
+                                        if i > argc:
+                                            p[6 + argc:6 + i] = cp[3:]
+                                        ctx = c
+                                    else:
+                                        p = [ctx, cp[1], i, meth, a, outer.ptrs[5], *stack[sp - argc + 1:sp + 1],
+                                             *cp[3:], *home_nils(c - i)]
+                                        heap.last_hash = h = (13849 + 27181 * heap.last_hash) & 0xFFFF
+                                        ctx = SqObj(mctx_class, 3, h & 0xFFF, p)
                                     stack = temps = p
                                     rcvr = p[5]
                                     code = info[2]
