@@ -88,6 +88,10 @@ class _Loader:
         if specials.fmt > 4 or len(specials.ptrs) <= S.COMPACT_CLASSES:
             self.fail(-1, "the special objects array is not an array of at least %d pointers"
                       % (S.COMPACT_CLASSES + 1))
+        body = next(e[2] for e in self.entries if e[0] is specials)
+        for i, what in ((S.NIL, "nil"), (S.FALSE, "false"), (S.TRUE, "true")):
+            if specials.ptrs[i].__class__ is not SqObject:
+                self.fail(body + i, "special object %d (%s) is a SmallInteger, expected an object" % (i, what))
         self.info.oop_table = self.by_oop      # kept for offsets in later error messages
         return Heap(specials, self.info)
 

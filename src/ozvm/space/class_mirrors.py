@@ -14,7 +14,7 @@ from ..memory.objects import (
 )
 from . import disassembly
 from .layout import FORMAT, METHOD_DICT, SUPERCLASS, is_bytes, text_of
-from .mirrors import ObjectMirror
+from .mirrors import ObjectMirror, fixed_fields
 
 
 class ClassMirror(ObjectMirror):
@@ -31,13 +31,23 @@ class ClassMirror(ObjectMirror):
     def superclass(self):
         """`superclass`: a ClassMirror, or None for the root class."""
         sup = self.obj.ptrs[SUPERCLASS]
-        return None if sup is self.space.heap.nil else self.space.mirror_on(sup)
+        if sup is self.space.heap.nil:
+            return None
+        m = self.space.mirror_on(sup)
+        if not isinstance(m, ClassMirror):
+            raise MembraneError("malformed class: the superclass of %s is %s, not a class"
+                                % (self.name(), m.describe()))
+        return m
 
     def superclasses(self) -> list:
         """The superclass chain, nearest first."""
         out = []
         sup = self.superclass()
-        while sup is not None and len(out) < 10000:
+        seen = {id(self.obj)}
+        while sup is not None:
+            if id(sup.obj) in seen:
+                raise MembraneError("malformed class: the superclass chain of %s has a cycle" % self.name())
+            seen.add(id(sup.obj))
             out.append(sup)
             sup = sup.superclass()
         return out
@@ -57,7 +67,10 @@ class ClassMirror(ObjectMirror):
     # --- format -----------------------------------------------------------------
     def format(self) -> int:
         """`format`: the Behavior format SmallInteger."""
-        return self.obj.ptrs[FORMAT]
+        value = self.obj.ptrs[FORMAT]
+        if value.__class__ is not int:
+            raise MembraneError("malformed class: the format of %s is not a SmallInteger" % self.name())
+        return value
 
     def inst_spec(self) -> int:
         """`instSpec`: 0 empty, 1 fixed, 2 indexable, 3 fixed+indexable, 4 weak, 6 words,
@@ -110,7 +123,9 @@ class ClassMirror(ObjectMirror):
         if md is self.space.heap.nil:
             return None
         from .mirror_dispatch import as_method_dictionary
-        return as_method_dictionary(self.space, md)
+        mirror = as_method_dictionary(self.space, md)
+        mirror.check()
+        return mirror
 
     def selectors(self) -> list:
         """`selectors`: the selectors this class defines, sorted."""
@@ -210,7 +225,10 @@ class MetaclassMirror(ClassMirror):
 
     def this_class(self):
         """`thisClass` / `soleInstance`: the ClassMirror of the class this describes."""
-        return self.space.mirror_on(self.obj.ptrs[self.space.layout.meta_this_class])
+        m = self.space.mirror_on(self.obj.ptrs[self.space.layout.meta_this_class])
+        if not isinstance(m, ClassMirror) or isinstance(m, MetaclassMirror):
+            raise MembraneError("malformed metaclass: its sole instance is %s, not a class" % m.describe())
+        return m
 
     sole_instance = this_class
 
@@ -293,8 +311,23 @@ class MethodDictionaryMirror(_HashedCollectionMirror):
 
     def _parts(self):
         o = self.obj
-        fixed = format_inst_size(o.cls.ptrs[FORMAT])
+        fixed = fixed_fields(self.space, o)
         return fixed, o.ptrs, o.ptrs[self._field("array")]
+
+    def check(self) -> None:
+        """MembraneError unless this is a well-formed method dictionary: a pointer object
+        whose `array` field is a pointer object as long as its indexable part."""
+        o = self.obj
+        fmt = o.cls.ptrs[FORMAT] if o.__class__ is SqObject and o.cls.ptrs else None
+        ok = o.__class__ is SqObject and o.ptrs is not None and fmt.__class__ is int
+        if ok:
+            i = self.space.layout.field_index(o.cls, "array")
+            fixed = format_inst_size(fmt)
+            arr = o.ptrs[i] if i is not None and i < len(o.ptrs) else None
+            ok = (arr.__class__ is SqObject and arr.ptrs is not None and arr.fmt != FMT_METHOD
+                  and fixed <= len(o.ptrs) and len(arr.ptrs) == len(o.ptrs) - fixed)
+        if not ok:
+            raise MembraneError("malformed method dictionary: %s" % self.describe())
 
     def capacity(self) -> int:
         fixed, ptrs, _ = self._parts()
@@ -331,7 +364,7 @@ class MethodDictionaryMirror(_HashedCollectionMirror):
             key = ptrs[fixed + k]
             if key is not nil:
                 out.append((text_of(key) if is_bytes(key) else self.space.describe(key),
-                            self.space.mirror_on(arr.ptrs[k])))
+                            self._method(arr.ptrs[k])))
         return out
 
     def includes(self, selector: str) -> bool:
@@ -346,7 +379,14 @@ class MethodDictionaryMirror(_HashedCollectionMirror):
         fixed, ptrs, arr = self._parts()
         if k < 0 or ptrs[fixed + k] is not sym:
             return None
-        return self.space.mirror_on(arr.ptrs[k])
+        return self._method(arr.ptrs[k])
+
+    def _method(self, obj):
+        m = self.space.mirror_on(obj)
+        if not isinstance(m, MethodMirror):
+            raise MembraneError("malformed method dictionary %s: it holds %s where a method should be"
+                                % (self.space.describe(self.obj), m.describe()))
+        return m
 
     def at_put(self, selector: str, method) -> None:
         """Add or replace the method for `selector` (the symbol is interned in the guest);

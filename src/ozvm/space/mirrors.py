@@ -34,6 +34,28 @@ from ..memory.objects import (
 )
 from .layout import FORMAT, text_of
 
+def class_format(space, cls) -> int:
+    """The format SmallInteger of class `cls`; MembraneError if `cls` has none (a
+    malformed image)."""
+    ptrs = cls.ptrs if cls.__class__ is SqObject else None
+    value = ptrs[FORMAT] if ptrs is not None and len(ptrs) > FORMAT else None
+    if value.__class__ is not int:
+        raise MembraneError("malformed class %s: its format is not a SmallInteger" % space.describe(cls))
+    return value
+
+
+def fixed_fields(space, obj) -> int:
+    """Named fields of a pointer object (its class's instSize when it is indexable),
+    checked against the object."""
+    if obj.fmt < FMT_VAR:
+        return len(obj.ptrs)
+    n = format_inst_size(class_format(space, obj.cls))
+    if not 0 <= n <= len(obj.ptrs):
+        raise MembraneError("malformed object %s: its class says %d named fields, it has %d fields"
+                            % (space.describe(obj), n, len(obj.ptrs)))
+    return n
+
+
 SMALLINT_MIN = -0x40000000
 SMALLINT_MAX = 0x3FFFFFFF
 
@@ -113,7 +135,7 @@ class ObjectMirror:
         new = self.space.guest_value(cls)
         if not self.space.layout.is_class(new):
             raise MembraneError("set_class: %s is not a class" % self.space.describe(new))
-        fmt_value = new.ptrs[FORMAT]
+        fmt_value = class_format(self.space, new)
         spec = format_inst_spec(fmt_value)
         if spec >= 12:
             spec = FMT_METHOD
@@ -144,7 +166,7 @@ class ObjectMirror:
         if o.__class__ is int:
             return 0
         if o.fmt <= FMT_WEAK:
-            return format_inst_size(o.cls.ptrs[FORMAT]) if o.fmt >= FMT_VAR else len(o.ptrs)
+            return fixed_fields(self.space, o)
         return 0
 
     def variable_size(self) -> int:

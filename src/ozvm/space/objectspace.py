@@ -448,8 +448,14 @@ class ObjectSpace:
     # --- processes ------------------------------------------------------------------
     def scheduler(self):
         """`Processor`: a ProcessSchedulerMirror."""
+        from .process_mirrors import ProcessSchedulerMirror
         assoc = self.special(S.SCHEDULER_ASSOCIATION)
-        return self.mirror_on(assoc.ptrs[1])
+        sched = assoc.ptrs[1] if assoc.__class__ is SqObject and assoc.ptrs and len(assoc.ptrs) > 1 else None
+        m = self.mirror_on(sched) if sched is not None else None
+        if not isinstance(m, ProcessSchedulerMirror):
+            raise MembraneError("malformed image: special object 3 is not an association to the "
+                                "ProcessorScheduler")
+        return m
 
     def processes(self) -> list:
         """ProcessMirrors on every process (active, ready, waiting, suspended)."""

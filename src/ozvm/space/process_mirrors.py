@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from ..errors import MembraneError
 from ..memory import specials as S
-from ..memory.objects import SqObject, format_inst_size
-from .layout import FORMAT
-from .mirrors import ObjectMirror
+from ..memory.objects import SqObject
+from .mirrors import ObjectMirror, fixed_fields
 
 
 class _NamedFieldsMirror(ObjectMirror):
@@ -34,7 +33,7 @@ class _NamedFieldsMirror(ObjectMirror):
     def _get(self, *names):
         i = self._index(*names)
         if i is None:
-            raise MembraneError("%s has no field %s" % (self.describe(), " or ".join(names)))
+            raise MembraneError("%s has no field %s" % (self.space.describe(self.obj), " or ".join(names)))
         return self.obj.ptrs[i]
 
     def _get_or_nil(self, *names):
@@ -56,7 +55,7 @@ class ContextMirror(_NamedFieldsMirror):
         return self._index("home") is not None and self._index("method") is None
 
     def fixed(self) -> int:
-        return format_inst_size(self.obj.cls.ptrs[FORMAT])
+        return fixed_fields(self.space, self.obj)
 
     def sender(self):
         """`sender`: a ContextMirror, or None."""
@@ -75,11 +74,26 @@ class ContextMirror(_NamedFieldsMirror):
     def is_dead(self) -> bool:
         return self.pc() is None
 
+    def _block_home(self):
+        """The MethodContext at the end of a BlockContext's `home` chain, or None."""
+        ctx = self
+        seen = set()
+        while isinstance(ctx, ContextMirror) and ctx.is_block_context():
+            if id(ctx.obj) in seen:
+                raise MembraneError("malformed context: the home chain of %s has a cycle"
+                                    % self.space.describe(self.obj))
+            seen.add(id(ctx.obj))
+            home = ctx._get("home")
+            if home is self.space.heap.nil:
+                return None
+            ctx = self.space.mirror_on(home)
+        return ctx if isinstance(ctx, ContextMirror) else None
+
     def home(self):
         """The MethodContext this context's code belongs to: `home` of a BlockContext,
         the outer method context of a closure activation, itself otherwise."""
         if self.is_block_context():
-            return self.space.mirror_on(self._get("home"))
+            return self._block_home()
         closure = self.closure()
         guard = 0
         ctx = self
@@ -95,11 +109,10 @@ class ContextMirror(_NamedFieldsMirror):
     def method(self):
         """`method`: a MethodMirror (a BlockContext's is its home's)."""
         if self.is_block_context():
-            home = self._get("home")
-            if home is self.space.heap.nil:
-                return None
-            return self.space.mirror_on(home).method()
-        return self._mirror_or_none(self._get("method"))
+            home = self._block_home()
+            return home.method() if home is not None else None
+        m = self._mirror_or_none(self._get("method"))
+        return m if m is None or m.obj.__class__ is SqObject and m.obj.fmt == 12 else None
 
     def closure(self):
         """`closureOrNil`: the BlockClosure this context runs, or None (always None in
@@ -112,8 +125,8 @@ class ContextMirror(_NamedFieldsMirror):
     def receiver(self):
         """`receiver` (a BlockContext's is its home's)."""
         if self.is_block_context():
-            home = self._get("home")
-            return self.space.mirror_on(home).receiver() if home is not self.space.heap.nil else None
+            home = self._block_home()
+            return home.receiver() if home is not None else None
         return self.space.mirror_on(self._get("receiver"))
 
     def num_args(self) -> int:
@@ -170,6 +183,8 @@ class ContextMirror(_NamedFieldsMirror):
         ctx = self
         seen = set()
         while ctx is not None and id(ctx.obj) not in seen:
+            if not isinstance(ctx, ContextMirror):
+                raise MembraneError("malformed context chain: a sender is %s" % ctx.describe())
             seen.add(id(ctx.obj))
             out.append(ctx)
             ctx = ctx.sender()
@@ -203,7 +218,11 @@ class ProcessMirror(_NamedFieldsMirror):
 
     def frames(self) -> list:
         ctx = self.suspended_context()
-        return ctx.frames() if ctx is not None else []
+        if ctx is None:
+            return []
+        if not isinstance(ctx, ContextMirror):
+            raise MembraneError("malformed process: its suspendedContext is %s" % ctx.describe())
+        return ctx.frames()
 
     def my_list(self):
         """`myList`: a mirror on the LinkedList/Semaphore it is in, or None."""
