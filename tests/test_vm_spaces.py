@@ -161,3 +161,12 @@ def test_an_idle_space_stays_idle_across_host_evaluations():
         c = space.copy()
         assert c.transfer_control(quantum_ms=100) == "idle"
         c.discard()
+
+
+def test_an_unsupported_image_is_refused_and_the_vm_unchanged():
+    from ozvm.errors import UnsupportedImageFormat
+    vm, a, b = load_two()
+    with pytest.raises(UnsupportedImageFormat):
+        vm.load(image_path("spur32-headless.image"))
+    assert vm.spaces == [a, b]
+    assert a.print_string("3 + 4", timeout_ms=5000) == "7"
