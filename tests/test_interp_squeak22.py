@@ -169,3 +169,22 @@ def test_contexts_still_referenced_are_not_reused(space):
     for n, ctx in enumerate(kept):
         assert ctx.ptrs[3] is meth and ctx.ptrs[5] == n
         assert ctx.ptrs[0] is space.nil and ctx.ptrs[1] is space.nil     # returned: dead
+
+
+def test_idle_waits_for_the_timer_without_spinning(space):
+    import time
+    X.evaluate(space, "Delay startUp")
+    interp = X.interpreter_for(space)
+    before = interp.bytecodes
+    t = time.process_time()
+    assert ps(space, "(Delay forMilliseconds: 300) wait; yourself").startswith("a Delay")
+    assert time.process_time() - t < 0.2            # the 300 ms were slept, not spun
+    assert interp.bytecodes - before < 2000000
+
+
+def test_deadlock_is_reported(space):
+    # squeak-vm would wait forever; ozvm sees that nothing can ever run again
+    with pytest.raises(GuestError) as info:
+        ps(space, "Semaphore new wait")
+    assert "nothing can wake it up" in info.value.message
+    assert ps(space, "3 + 4") == "7"

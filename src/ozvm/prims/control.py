@@ -372,9 +372,11 @@ def prim_signal_at_milliseconds(interp, argc):
 
 @raw_primitive(230)
 def prim_relinquish(interp, argc):
-    """relinquishProcessorForMicroseconds: -- the idle process sleeps until the next timer
-    (at most the given time); with no timer and nothing else runnable the interpreter
-    stops with 'idle'."""
+    """relinquishProcessorForMicroseconds: -- the idle process. Headless, only the timer
+    (and the host) can make a process runnable: sleep until the next timer (in slices of
+    at most 50 ms, to notice the host), not only the given time; with no timer and
+    nothing runnable the interpreter stops with 'idle'. If another process is runnable,
+    sleep the given time at most, as the C VM does."""
     if argc != 1:
         return False
     micros = interp.stack[interp.sp]
@@ -382,12 +384,14 @@ def prim_relinquish(interp, argc):
         return False
     interp.sp -= 1
     wait = interp.milliseconds_to_next_timer()
-    if wait is None and not interp.pending_signals and not interp.has_runnable_process():
+    runnable = interp.has_runnable_process()
+    if wait is None and not interp.pending_signals and not runnable:
         interp.request_stop("idle")
         return True
-    seconds = micros / 1e6
-    if wait is not None:
-        seconds = min(seconds, wait / 1000.0) if seconds > 0 else wait / 1000.0
+    if runnable or wait is None:
+        seconds = min(max(micros, 0) / 1e6, 0.05)
+    else:
+        seconds = min(wait / 1000.0, 0.05)
     if interp.deadline is not None:
         seconds = min(seconds, max(0.0, interp.deadline - time.monotonic()))
     if seconds > 0 and not interp.pending_signals:
