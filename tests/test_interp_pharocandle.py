@@ -144,3 +144,16 @@ def test_context_slot_primitives(space):
     assert X.evaluate_and_print(space, "| a b | a := 3. b := 4. thisContext tempAt: 2 put: 7. a + b") == "10"
     # out of range the primitive fails; the fallback code answers the context itself
     assert X.evaluate_and_print(space, "(thisContext tempAt: 1000 put: 7) == thisContext") == "true"
+
+
+def test_object_as_method_gets_run_with_in(space):
+    """A non-CompiledMethod in a method dictionary is sent run: selector with: args in: receiver."""
+    from ozvm.compiler.api import add_to_method_dictionary, install
+    assoc_class = space.class_named("PCAssociation")
+    install(space, assoc_class, "run: aSelector with: args in: aReceiver\n\t^ PCArray with: aSelector with: args with: aReceiver")
+    holder = space.heap.instantiate(assoc_class)
+    add_to_method_dictionary(space, space.class_named("PCObject"), space.intern_symbol("ozViaObject:"), holder)
+    X.interpreter_for(space).flush_method_cache()
+    result = X.run_send(space, 3, "ozViaObject:", [5])
+    sel, args, rcvr = result.ptrs
+    assert text(sel) == "ozViaObject:" and args.ptrs == [5] and rcvr == 3
