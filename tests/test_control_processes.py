@@ -145,3 +145,16 @@ def test_ctrl_c_stops_the_guest_and_shows_the_culprit(space):
     assert space.active_process() == p
     p.terminate()
     assert space.print_string("3 + 4", timeout_ms=5000) == "7"
+
+
+def test_evaluations_leave_nothing_behind_in_the_host(space):
+    for i in range(5):
+        assert space.to_local(space.evaluate("%d * 2" % i, timeout_ms=5000)) == 2 * i
+    with pytest.raises(GuestError):
+        space.evaluate("nil zork", timeout_ms=5000)
+    with pytest.raises(GuestTimeout):
+        space.evaluate("[true] whileTrue", timeout_ms=50)
+    assert not getattr(space, "_hosted_processes", {})
+    assert not getattr(space, "_host_methods", {})
+    assert not getattr(space, "_process_errors", {})
+    assert not space._interpreter.base_contexts

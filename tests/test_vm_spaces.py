@@ -170,3 +170,14 @@ def test_an_unsupported_image_is_refused_and_the_vm_unchanged():
         vm.load(image_path("spur32-headless.image"))
     assert vm.spaces == [a, b]
     assert a.print_string("3 + 4", timeout_ms=5000) == "7"
+
+
+def test_the_membrane_refuses_objects_of_another_space():
+    from ozvm.errors import MembraneError
+    vm, a, b = load_two()
+    pa = a.create_process("3 + 4", priority=80, start=False)
+    with pytest.raises(MembraneError):
+        pa.inst_var_at_put(3, b.class_named("PCObject"))
+    with pytest.raises(MembraneError):
+        a.mirror_on(b.nil)
+    vm.check_isolation()

@@ -353,6 +353,26 @@ def _finished_callback(space, proc, base):
     return finished
 
 
+def forget(mirror) -> None:
+    """Drop what the host keeps about a process it made (its base context, do-it names,
+    error): for processes whose result was read."""
+    space = mirror.space
+    proc = mirror.obj
+    names = getattr(space, "_host_methods", {})
+    for key, (base, p) in list(_hosted(space).items()):
+        if p is proc:
+            del _hosted(space)[key]
+            _interp = getattr(space, "_interpreter", None)
+            if _interp is not None:
+                _interp.base_contexts.pop(base, None)
+            names.pop(id(base.ptrs[3]), None)
+    ctx = proc.ptrs[SUSPENDED_CONTEXT]
+    if ctx is not space.nil and ctx.__class__ is SqObject:
+        names.pop(id(ctx.ptrs[3]), None)
+    _errors(space).pop(id(proc), None)
+    _stop_on_finish(space).discard(id(proc))
+
+
 def host_base_of(mirror):
     """The base context of a process made by create_process, or None."""
     proc = mirror.obj
@@ -557,6 +577,7 @@ def evaluate(space, source: str, timeout_ms: float = 10000.0, quantum_ms: float 
     raises GuestError with the guest stack; after `timeout_ms` the process is terminated
     and GuestTimeout raised (with its stack)."""
     proc = create_process(space, source, start=False, stop_when_finished=True)
+    doit = proc.obj.ptrs[SUSPENDED_CONTEXT].ptrs[3]
     install_as_active_process(proc)
     deadline = time.monotonic() + timeout_ms / 1000.0
     try:
@@ -583,7 +604,8 @@ def evaluate(space, source: str, timeout_ms: float = 10000.0, quantum_ms: float 
                 raise GuestError("the guest stopped (%s)%s" % (reason, ": %s" % err.message if err else ""),
                                  stack)
     finally:
-        _stop_on_finish(space).discard(id(proc.obj))
+        forget(proc)
+        getattr(space, "_host_methods", {}).pop(id(doit), None)
 
 
 # --- Ctrl-C on the command line ------------------------------------------------------------
