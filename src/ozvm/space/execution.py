@@ -77,6 +77,8 @@ def method_name(space, meth) -> str:
 def describe_context(space, ctx) -> str:
     meth = method_of_context(ctx)
     name = method_name(space, meth)
+    if name == "?>>?" and len(meth.ptrs) <= 2 and len(meth.bytes) <= 3 and meth.bytes[-1:] == b"\x7c":
+        return "(host send)"                # the base context of run_send / run_method
     if name == "?>>?":      # a method newer than the index: search the receiver's classes
         home = ctx.ptrs[5] if ctx.ptrs[3].__class__ is int else ctx
         rcvr = home.ptrs[5]
@@ -100,6 +102,10 @@ def describe_context(space, ctx) -> str:
             c = c.ptrs[0]
     block = ctx.ptrs[3].__class__ is int or (
         space.info.has_closures and ctx.ptrs[4] is not space.heap.nil)
+    if name.endswith(">>?") and space.info.has_closures and len(meth.ptrs) >= 3:
+        sel = meth.ptrs[-2]
+        if sel.__class__ is SqObject and sel.bytes is not None and sel.cls is space.symbol_class():
+            name = name[:-1] + _text(sel)
     return ("[] in " if block else "") + name
 
 
