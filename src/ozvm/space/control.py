@@ -183,7 +183,8 @@ def _after_error(space, interp, reason: str) -> str:
         proc = interp.active_process()
         _errors(space)[id(proc)] = (proc, err)
         interp.store_registers()
-        if any(s.endswith(">>?") for s in err.stack):
+        hosted = any(p is proc for _, p in _hosted(space).values())
+        if hosted or any(s.endswith(">>?") for s in err.stack):
             # frames of host-made methods: name them (the guest's own frames are the same)
             err.stack = describe_stack(space, interp.ctx, 30)
             err.args = (err.message + "".join("\n  " + s for s in err.stack[:20]),)
