@@ -1,19 +1,47 @@
 """Bytecode generation: parse tree -> (header, literals, bytecodes) as the image's compiler
-of each generation produces them.
+of each generation produces them, byte for byte.
 
 Two styles:
   * Squeak 2.2 (image format 6502): blocks are BlockContexts made by `thisContext blockCopy:`
     (push thisContext, push numArgs, send blockCopy:, long jump over the body, pop the
     arguments into method temps, body, blockReturn 125).
-  * closures (6504/6505, EncoderForV3PlusClosures): push closure 143, copied values, temp
-    vectors (138/140-142), block temps pushed as nil, blockReturn 125; the literal frame ends
-    with the optimized selectors, the selector slot and the class binding.
+  * closures (6504/6505, as the compiler that built pharocandle.image): push closure 143,
+    copied values, temp vectors (138/140-142), block temps pushed as nil, blockReturn 125;
+    the literal frame ends with the inlined selectors, the selector and the class binding.
 
-The literal frame order follows the image compiler's *sizing* pass, not the emission order:
+The literal frame follows the compiler's *sizing* pass, not the emission order (`_reserve`):
 a send reserves its selector before its receiver and arguments; inlined ifs size their else
-arm, then their then arm, then the receiver; loops size the body before the condition. That
-order is reproduced by `_reserve`. Jumps: forward jumps of 1-8 bytes are short, others (and
-all backward jumps, jumps over a 2.2 block body and jump-if-true) are long.
+arm, then their then arm, then the receiver; loops size the body before the condition; to:do:
+sizes initial value, limit (when held in a temp), body, step, then a literal limit. Jumps: forward
+jumps of 1-8 bytes are short, others (and backward jumps, jumps over a 2.2 block body and
+jump-if-true) long; a conditional jump over nothing is a pop.
+
+Facts established against the images (tests/test_compiler_oracle22.py against Squeak 2.2's own
+Compiler, tests/test_compiler_pharocandle.py against pharocandle.image's methods):
+  Squeak 2.2  - the statement just before a return (explicit, or the implicit ^self) is compiled
+                for its value and left on the stack, unless it is a message send, a one-armed if
+                or a loop; other leaf statements compile to nothing;
+              - selector and literal slots are not shared (#foo and a send of foo take two); a
+                super send takes its own selector slot unless an ordinary send came first; the
+                class association is the last literal of a method with a super send (nil key
+                for a metaclass);
+              - block arguments and temps are method temps in the parser's order; a later block
+                reusing a name reuses the slot; to:do: limits other than variables and literal
+                numbers go to a temp named after the block argument;
+              - `{...}` is `Array fromBraceStack: n`; #'x' is a String; no #[ ], scaled decimals,
+                block temps, named primitives or super cascades;
+              - large frame when temps + stack depth > 11 (short returns count one, the kept
+                statement before a return none); more than 32 is an error.
+  closures    - #class is sent as an ordinary message; ifNil: forms compile as `== nil` ifs
+                (`(x := r) == nil` for an argument), a one-armed value form with a dup;
+              - temps of inlined blocks are added to the enclosing context after the block's
+                body (innermost first), the to:do: limit after the loop variable; copied values
+                sorted by their index outside; the temp vector is the last temp;
+              - an assignment sizes its variable first; the inlined selectors not already
+                literals come before the selector slot (in the order they were met: the image's
+                compiler used an IdentitySet of its own host, whose order cannot be recovered);
+              - primitive 84 methods have a large frame; <primitive: n error: t> stores the
+                error code into t by its first bytecode.
 """
 from __future__ import annotations
 
