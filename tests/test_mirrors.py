@@ -239,6 +239,17 @@ def test_method_mirror_details(sp):
     lines = m.disassembly()
     assert lines[0].split()[0] == str(m.initial_pc())
     assert any("send" in l for l in lines)
+    # at: counts the literal frame, as Smalltalk's CompiledMethod>>at: does
+    pc = m.initial_pc()
+    assert m.at(pc) == m.bytecodes()[0] and m.variable_size() == 4 * (m.num_literals() + 1) + len(m.obj.bytes)
+    with pytest.raises(IndexError):
+        m.at(pc - 1)
+    with pytest.raises(IndexError):
+        m.at(m.variable_size() + 1)
+    first = m.at(pc)
+    m.at_put(pc, first)
+    with pytest.raises(MembraneError):
+        m.at_put(pc, 300)
     prim = cls(sp, "Object").lookup("class")
     assert prim.primitive() == 111
     add = sp.mirror_on(sp.special(S.CLASS_SMALLINTEGER)).lookup("+")

@@ -469,6 +469,31 @@ class MethodMirror(ObjectMirror):
             raise IndexError("literal %d outside 1..%d" % (index, len(self.obj.ptrs) - 1))
         return self.space.mirror_on(self.obj.ptrs[index])
 
+    # --- indexing as Smalltalk's `at:` on a CompiledMethod: byte i of the whole object,
+    # the header and literal frame counting as the first 4 * (numLiterals + 1) bytes ------
+    def variable_size(self) -> int:
+        """`basicSize`: header and literal frame bytes plus the bytecodes and trailer."""
+        return 4 * len(self.obj.ptrs) + len(self.obj.bytes)
+
+    def _byte_index(self, index):
+        first = self.initial_pc()
+        if index.__class__ is not int or not first <= index <= self.variable_size():
+            raise IndexError("byte index %r outside %d..%d of %s (the literal frame is read with "
+                             "literal_at)" % (index, first, self.variable_size(), self.describe()))
+        return index - first
+
+    def at(self, index: int) -> int:
+        """`at:` a bytecode or trailer byte, at its pc (initial_pc()..variable_size())."""
+        return self.obj.bytes[self._byte_index(index)]
+
+    def at_put(self, index: int, value) -> None:
+        """`at:put:` a bytecode or trailer byte (0..255) at its pc."""
+        k = self._byte_index(index)
+        if value.__class__ is not int or not 0 <= value <= 255:
+            raise MembraneError("a method's bytes are integers 0..255, not %r" % (value,))
+        self.obj.bytes[k] = value
+        self.obj.cache = None           # a decoded form (interpreter) is stale now
+
     def initial_pc(self) -> int:
         """`initialPC`: pc of the first bytecode (1-based, counting the literal frame)."""
         return 4 * len(self.obj.ptrs) + 1

@@ -171,7 +171,7 @@ class ObjectMirror:
 
     def variable_size(self) -> int:
         """`variableSize` / `basicSize`: number of indexable fields (bytes, words or
-        pointers; for a compiled method its bytes)."""
+        pointers; MethodMirror counts a method's literal frame as Smalltalk does)."""
         o = self.obj
         if o.__class__ is int:
             return 0
