@@ -50,6 +50,15 @@ def test_saved_oracle_image_answers_the_same(original_answers, tmp_path, little)
     assert run_oracle(saved, tmp_path) == original_answers
 
 
+def test_saved_benchmark_oracle_image_answers_the_same(tmp_path):
+    original = run_oracle(oracle_path("squeak2.2-benchmark-oracle.image"), tmp_path)
+    assert original[0] == ["RESULT", "3 + 4", "7"] and original[-1] == ["DONE"]
+    space = ObjectSpace.load(oracle_path("squeak2.2-benchmark-oracle.image"))
+    saved = tmp_path / "saved.image"
+    space.save(str(saved), little_endian=False)
+    assert run_oracle(saved, tmp_path) == original
+
+
 def test_new_symbol_is_found_by_guest_code(original_answers, tmp_path):
     """A symbol interned through the membrane is in 2.2's own tables: `Symbol
     hasInterned:ifTrue:` (the guest's lookup) finds it after a save."""
