@@ -131,9 +131,19 @@ class Transfer:
 def transfer_control(space, quantum_ms=None, bytecodes=None) -> str:
     """Run the space's own processes until the quantum ends (`quantum_ms` milliseconds of
     wall time and/or `bytecodes`), nothing can run, the guest quits or fails; answer why."""
+    if getattr(space, "_in_transfer", False):
+        raise ControlError("the space is already running (a transfer from inside a transfer)")
     vm = getattr(space, "vm", None)
     if vm is not None and hasattr(vm, "switch_to"):
         vm.switch_to(space)
+    space._in_transfer = True
+    try:
+        return _transfer(space, quantum_ms, bytecodes)
+    finally:
+        space._in_transfer = False
+
+
+def _transfer(space, quantum_ms, bytecodes) -> str:
     interp = unpark(space)
     start = time.perf_counter()
     deadline = None if quantum_ms is None else time.monotonic() + quantum_ms / 1000.0
@@ -206,6 +216,9 @@ def _errors(space) -> dict:
     return errs
 
 
+_COUNTED = ("instantiate", "new_array", "new_string", "new_float", "new_method")
+
+
 def _memory_poll(space, limit, previous):
     """A host poll stopping the guest when the space's objects take more than `limit`
     bytes. New objects are counted as they are made (a counting `instantiate` on the
@@ -216,14 +229,16 @@ def _memory_poll(space, limit, previous):
     if getattr(space, "_memory_known", None) is None:
         space._memory_known = space_size(space)
     made = [0]
-    plain = type(heap).instantiate
 
-    def counting_instantiate(cls, size=0):
-        obj = plain(heap, cls, size)
-        made[0] += 8 + 4 * obj.body_words()
-        return obj
+    def counting(plain):
+        def make(*args):
+            obj = plain(heap, *args)
+            made[0] += 8 + 4 * obj.body_words()
+            return obj
+        return make
 
-    heap.instantiate = counting_instantiate
+    for name in _COUNTED:
+        setattr(heap, name, counting(getattr(type(heap), name)))
 
     def poll(interp):
         if space._memory_known + made[0] > limit:
@@ -242,10 +257,8 @@ def _memory_poll(space, limit, previous):
         return previous is not None and previous(interp)
 
     def done():
-        try:
-            del heap.instantiate
-        except AttributeError:
-            pass
+        for name in _COUNTED:
+            heap.__dict__.pop(name, None)
         space._memory_known += made[0]          # an upper bound until the next walk
     poll.done = done
     return poll
