@@ -77,8 +77,10 @@ def method_name(space, meth) -> str:
 def describe_context(space, ctx) -> str:
     meth = method_of_context(ctx)
     name = method_name(space, meth)
-    if name == "?>>?" and len(meth.ptrs) <= 2 and len(meth.bytes) <= 3 and meth.bytes[-1:] == b"\x7c":
-        return "(host send)"                # the base context of run_send / run_method
+    if name == "?>>?":
+        own = getattr(space, "_execution_methods", {}).get(id(meth))
+        if own is not None and own[0] is meth:
+            return own[1]                   # the base context of run_send / run_method
     if name == "?>>?":      # a method newer than the index: search the receiver's classes
         home = ctx.ptrs[5] if ctx.ptrs[3].__class__ is int else ctx
         rcvr = home.ptrs[5]
@@ -102,10 +104,6 @@ def describe_context(space, ctx) -> str:
             c = c.ptrs[0]
     block = ctx.ptrs[3].__class__ is int or (
         space.info.has_closures and ctx.ptrs[4] is not space.heap.nil)
-    if name.endswith(">>?") and space.info.has_closures and len(meth.ptrs) >= 3:
-        sel = meth.ptrs[-2]
-        if sel.__class__ is SqObject and sel.bytes is not None and sel.cls is space.symbol_class():
-            name = name[:-1] + _text(sel)
     return ("[] in " if block else "") + name
 
 
@@ -204,8 +202,18 @@ def _send_method(space, selector, argc: int):
     else:
         raise OzError("a host send takes at most 7 arguments")
     heap = space.heap
-    return heap.new_method(heap.special(S.CLASS_COMPILED_METHOD),
-                           make_method_header(0, 0, 1), [selector], code)
+    meth = heap.new_method(heap.special(S.CLASS_COMPILED_METHOD), make_method_header(0, 0, 1),
+                           [selector], code)
+    return _host_method(space, meth)
+
+
+def _host_method(space, meth):
+    """Remember a method made here (named '(host send)' in guest stacks)."""
+    own = getattr(space, "_execution_methods", None)
+    if own is None or len(own) > 1000:
+        own = space._execution_methods = {}
+    own[id(meth)] = (meth, "(host send)")
+    return meth
 
 
 def _guest_value(space, value):
@@ -243,8 +251,8 @@ def run_method(space, method, receiver=None, args=(), timeout: float | None = DE
         raise OzError("the method takes %d arguments, not %d" % (entry[6], len(args)))
     # a base context that answers the top of its stack, holding receiver and arguments:
     # the method is executed from there, exactly as after a send
-    ret = heap.new_method(heap.special(S.CLASS_COMPILED_METHOD), make_method_header(0, 0, 0), [],
-                          bytes([0x7C]))
+    ret = _host_method(space, heap.new_method(heap.special(S.CLASS_COMPILED_METHOD),
+                                              make_method_header(0, 0, 0), [], bytes([0x7C])))
     frame = [heap.nil, decode_method(ret, heap.nil)[3], len(args) + 1, ret, heap.nil, heap.nil,
              receiver] + args
     frame += [heap.nil] * (16 - len(args) - 1)
