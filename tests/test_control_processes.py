@@ -60,8 +60,7 @@ def test_suspend_resume_priority_keep_the_scheduler_consistent(space):
     assert p.state() == "suspended" and _in_lists(space, p) == 0
     p.resume()
     assert p.state() == "ready" and _in_lists(space, p) == 1
-    p.set_priority(2)
-    assert p.priority() == 2 and _in_lists(space, p) == 1
+    assert p.priority(2) == 2 and _in_lists(space, p) == 1
     assert p in dict(space.scheduler().ready_lists())[2]
     p.suspend()
     assert p.state() == "suspended" and _in_lists(space, p) == 0

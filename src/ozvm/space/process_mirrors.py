@@ -208,7 +208,10 @@ class ProcessMirror(_NamedFieldsMirror):
 
     __slots__ = ()
 
-    def priority(self):
+    def priority(self, new=None):
+        """`priority`; with an argument, `priority:` (see set_priority)."""
+        if new is not None:
+            self.set_priority(new)
         p = self._get("priority")
         return p if p.__class__ is int else None
 
