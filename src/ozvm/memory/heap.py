@@ -116,13 +116,14 @@ class Heap:
     def roots(self) -> list:
         return [self.specials] + list(self.extra_roots)
 
-    def all_objects(self) -> list:
-        """Every object reachable from the roots, each once, in a deterministic order
-        (nil, false, true, the specials array first, then depth-first)."""
+    def all_objects(self, extra_roots=()) -> list:
+        """Every object reachable from the roots (and `extra_roots`, e.g. a running
+        interpreter's context and stack), each once, in a deterministic order:
+        nil, false, true, the specials array, the other roots, then depth-first."""
         sp = self.specials.ptrs
         order = [sp[S.NIL], sp[S.FALSE], sp[S.TRUE], self.specials]
         seen = set(map(id, order))
-        for root in self.extra_roots:
+        for root in list(self.extra_roots) + list(extra_roots):
             if root.__class__ is SqObject and id(root) not in seen:
                 seen.add(id(root))
                 order.append(root)

@@ -34,7 +34,8 @@ class PrimitiveFailed(Exception):
     """Raised by a simple primitive to fail (the method's fallback code then runs)."""
 
 
-def _simple(fn, argc):
+def simple_primitive(fn, argc=None):
+    """Wrap a simple function g(interp, receiver, *args) into the stack convention."""
     def prim(interp, n):
         if argc is not None and n != argc:
             return False
@@ -55,7 +56,7 @@ def _simple(fn, argc):
 def primitive(*indices, argc=None):
     """Register a simple primitive under numbered `indices` (optionally checking argc)."""
     def register(fn):
-        prim = _simple(fn, argc)
+        prim = simple_primitive(fn, argc)
         for i in indices:
             PRIMITIVES[i] = prim
         return fn
@@ -74,7 +75,7 @@ def raw_primitive(*indices):
 def named_primitive(module: str, name: str, argc=None, raw=False):
     """Register a named primitive (simple unless raw=True)."""
     def register(fn):
-        NAMED[(module, name)] = fn if raw else _simple(fn, argc)
+        NAMED[(module, name)] = fn if raw else simple_primitive(fn, argc)
         return fn
     return register
 

@@ -27,7 +27,7 @@ import time
 
 from ..memory import specials as S
 from ..memory.objects import FMT_BYTES, FMT_WORDS, SqObject
-from .base import PrimitiveFailed, named_primitive, raw_primitive
+from .base import PrimitiveFailed, named_primitive, raw_primitive, simple_primitive
 from .values import (
     boolean, boolean_value, bytes_value, character, integer_object, int_value, small_value,
 )
@@ -378,17 +378,11 @@ _OLD = {
 
 
 def _old_file_primitive(fn, argc):
+    """The numbered file primitives exist only for images without closures (Squeak 2.2)."""
+    simple = simple_primitive(fn, argc)
+
     def prim(interp, n):
-        if n != argc or interp.heap.info.has_closures:
-            return False
-        stack = interp.stack
-        sp = interp.sp
-        try:
-            result = fn(interp, *stack[sp - n:sp + 1])
-        except PrimitiveFailed:
-            return False
-        interp.pop_push(n + 1, result)
-        return True
+        return not interp.heap.info.has_closures and simple(interp, n)
     prim.__name__ = "old_" + fn.__name__
     return prim
 

@@ -11,7 +11,7 @@ fails instead, so the image's Smalltalk code runs and reports the error.
 from __future__ import annotations
 
 from ..memory.objects import FMT_BYTES, FMT_WORDS, SqObject
-from .base import PrimitiveFailed, named_primitive, raw_primitive
+from .base import PrimitiveFailed, named_primitive, raw_primitive, simple_primitive
 
 MODULE = "MiscPrimitivePlugin"
 
@@ -263,24 +263,8 @@ _PRIMS = [
 ]
 
 
-def _convention(fn, argc):
-    def prim(interp, n):
-        if n != argc:
-            return False
-        stack = interp.stack
-        sp = interp.sp
-        try:
-            result = fn(interp, *stack[sp - n:sp + 1])
-        except PrimitiveFailed:
-            return False
-        interp.pop_push(n + 1, result)
-        return True
-    prim.__name__ = fn.__name__
-    return prim
-
-
 for _name, _fn, _argc, _number in _PRIMS:
-    _prim = _convention(_fn, _argc)
+    _prim = simple_primitive(_fn, _argc)
     named_primitive(MODULE, _name, raw=True)(_prim)
     if _number is not None:
         raw_primitive(_number)(_prim)

@@ -479,40 +479,14 @@ def all_objects(interp) -> list:
     """Every object reachable from the heap's roots and the active context (and its
     stack up to the stack pointer), each once: nil, false, true, the specials array first,
     then depth first, as Heap.all_objects orders them."""
-    heap = interp.heap
-    sp = heap.specials.ptrs
-    order = [sp[S.NIL], sp[S.FALSE], sp[S.TRUE], heap.specials]
-    seen = set(map(id, order))
-    extra = list(heap.extra_roots)
+    extra = []
     ctx = getattr(interp, "ctx", None)
     if ctx.__class__ is SqObject:
         extra.append(ctx)
     stack = interp.stack
     if stack is not None:
-        extra.extend(x for x in stack[:interp.sp + 1] if x.__class__ is SqObject)
-    for x in extra:
-        if x.__class__ is SqObject and id(x) not in seen:
-            seen.add(id(x))
-            order.append(x)
-    todo = list(reversed(order))
-    seen_add = seen.add
-    append = order.append
-    push = todo.append
-    while todo:
-        obj = todo.pop()
-        c = obj.cls
-        if id(c) not in seen:
-            seen_add(id(c))
-            append(c)
-            push(c)
-        ptrs = obj.ptrs
-        if ptrs is not None:
-            for p in reversed(ptrs):
-                if p.__class__ is SqObject and id(p) not in seen:
-                    seen_add(id(p))
-                    append(p)
-                    push(p)
-    return order
+        extra.extend(stack[:interp.sp + 1])
+    return interp.heap.all_objects(extra)
 
 
 def _walk(interp, fresh: bool) -> _Walk:
