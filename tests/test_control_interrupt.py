@@ -77,3 +77,20 @@ def test_interrupted_process_resumes_exactly_where_it_stopped(vm_spaces):
     n2 = proc.suspended_context().temps()[0].to_local()
     assert n2 > n1 and proc.suspended_context() == ctx and pc1 is not None
     proc.terminate()
+
+
+@pytest.mark.parametrize("name", [MINI, CANDLE])
+def test_a_starved_process_runs_once_the_runaway_is_terminated(vm_spaces, name):
+    vm, spaces = vm_spaces
+    space = spaces[name]
+    top = len(space.scheduler().ready_list_objects())
+    worker = space.create_process("| s | s := 0. 1 to: 1000 do: [:i | s := s + i]. s", priority=top - 1)
+    runaway = space.create_process("[true] whileTrue", priority=80)
+    assert space.transfer_control(quantum_ms=30) == "quantum"
+    assert space.active_process() == runaway and worker.state() == "ready"
+    runaway.terminate()
+    for _ in range(20):
+        if worker.state() != "ready" and worker != space.active_process():
+            break
+        space.transfer_control(quantum_ms=30)
+    assert worker.result().to_local() == 500500
