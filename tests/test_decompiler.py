@@ -344,3 +344,12 @@ def test_damaged_methods_fail_clearly():
                 decompile(sp, bad, cls, sel)
             except OzError:
                 pass
+
+
+@pytest.mark.parametrize("name", ["squeak2.2-mini.image", "pharocandle.image"])
+def test_special_selector_argument_counts_match_the_images(name):
+    from ozvm.compiler.disassembler import SPECIAL_NARGS
+    from ozvm.space.objectspace import ObjectSpace
+    space = ObjectSpace.load(image_path(name))
+    table = space.special(23).ptrs
+    assert tuple(table[i + 1] for i in range(0, 64, 2)) == SPECIAL_NARGS

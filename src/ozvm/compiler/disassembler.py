@@ -46,8 +46,8 @@ class Instr:
 
 CONSTANTS = ("true", "false", "nil", -1, 0, 1, 2)
 # argument counts of the 32 special selectors (bytecodes 176-207), fixed by the V3 VM
-SPECIAL_NARGS = (1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-                 1, 1, 0, 1, 2, 1, 1, 1, 0, 1, 0, 0, 0, 1, 0, 0)
+SPECIAL_NARGS = (1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,    # + - < > <= >= = ~= * / \\ @ bitShift: // bitAnd: bitOr:
+                 1, 2, 0, 0, 1, 0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 0)    # at: at:put: size next nextPut: atEnd == class blockCopy: value value: do: new new: x y
 _EXT_PUSH = ("pushRcvr", "pushTemp", "pushLit", "pushLitVar")
 _EXT_STORE = ("storeRcvr", "storeTemp", None, "storeLitVar")
 _EXT_POP = ("popRcvr", "popTemp", None, "popLitVar")
