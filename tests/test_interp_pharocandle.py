@@ -157,3 +157,8 @@ def test_object_as_method_gets_run_with_in(space):
     result = X.run_send(space, 3, "ozViaObject:", [5])
     sel, args, rcvr = result.ptrs
     assert text(sel) == "ozViaObject:" and args.ptrs == [5] and rcvr == 3
+
+
+def test_console_output_reaches_stdout(space, capsys):
+    X.evaluate(space, "3 putString: 'hello console'; putcr")
+    assert "hello console\n" in capsys.readouterr().out

@@ -164,6 +164,7 @@ def install_host_hooks(space, interp) -> None:
     if meth is not None:
         interp.add_hook(meth, lambda interp, argc, meth: debugger_hook_at(interp, argc, 1, 2))
     install_transcript_hook(space, interp)
+    install_console_hook(space, interp)
 
 
 def install_transcript_hook(space, interp) -> None:
@@ -188,6 +189,24 @@ def install_transcript_hook(space, interp) -> None:
         return False
 
     interp.add_hook(meth, endentry_hook)
+
+
+def install_console_hook(space, interp) -> None:
+    """PharoCandle writes to the console with PCObject>>putAscii: (its primitive 249 is a
+    become: primitive elsewhere): copy the characters to the host's stdout."""
+    meth = _find_method(space, "PCObject", "putAscii:")
+    if meth is None:
+        return
+
+    def put_ascii_hook(interp, argc, meth):
+        code = interp.stack[interp.sp]
+        if code.__class__ is not int or not 0 <= code < 256:
+            return False
+        interp.transcript_out("\n" if code == 13 else chr(code))
+        interp.pop_push(argc + 1, interp.stack[interp.sp - argc])
+        return True
+
+    interp.add_hook(meth, put_ascii_hook)
 
 
 # --- running a send -------------------------------------------------------------------------
