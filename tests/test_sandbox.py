@@ -105,3 +105,20 @@ def test_running_processes_are_copied_with_their_state():
     assert q.suspended_context().temps()[0].to_local() > n
     assert p.suspended_context().temps()[0].to_local() == n     # the original did not move
     vm.check_isolation()
+
+
+def test_memory_limit_stops_an_evaluation_precisely():
+    from ozvm.errors import GuestError
+    vm = VM()
+    s = vm.load(image_path(CANDLE)).copy()
+    s.memory_limit = 4 << 20
+    with pytest.raises(GuestError) as info:
+        s.evaluate("| all | all := PCArray new: 1000. 1 to: 1000 do: [:i | all at: i put: (PCArray new: 20000)]. all",
+                   timeout_ms=20000)
+    err = info.value
+    assert err.message.startswith("memory limit:") and "4096 KB" in err.message
+    taken = int(err.message.split("takes ")[1].split(" KB")[0])
+    assert 4096 < taken < 4096 * 1.1          # stopped right after the allocation past the limit
+    assert "UndefinedObject>>DoIt (host process)" in err.stack
+    s.memory_limit = None
+    assert s.print_string("3 + 4", timeout_ms=5000) == "7"

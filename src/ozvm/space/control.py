@@ -224,16 +224,36 @@ def _memory_poll(space, limit, previous):
     bytes. New objects are counted as they are made (a counting `instantiate` on the
     space's heap while the transfer lasts); when the last exact size plus what was made
     since passes the limit, the space is measured exactly (a graph walk, garbage not
-    counted) and the guest stopped if it is really past the limit."""
+    counted) and the guest stopped if it is really past the limit. Walks are at least
+    limit/20 bytes of allocation apart (no walk after each object near the limit)."""
     heap = space.heap
     if getattr(space, "_memory_known", None) is None:
         space._memory_known = space_size(space)
     made = [0]
 
+    interp = interpreter(space)
+
+    def over_limit() -> bool:
+        """Measure the space exactly; past the limit, stop the guest ('memory')."""
+        made[0] = 0
+        size = space._memory_known = space_size(space)
+        if size <= limit:
+            return False
+        err = GuestError("memory limit: the space takes %d KB, more than its limit "
+                         "of %d KB; the guest was stopped" % (size >> 10, limit >> 10))
+        if interp.ctx is not None:
+            err.stack = describe_stack(space, interp.ctx, 30)
+            err.args = (str(err) + "".join("\n  " + s for s in err.stack[:20]),)
+        interp.guest_error = err
+        interp.stop_reason = "memory"      # even before an expired quantum ('limit')
+        return True
+
     def counting(plain):
         def make(*args):
             obj = plain(heap, *args)
             made[0] += 8 + 4 * obj.body_words()
+            if made[0] > max(limit - space._memory_known, limit // 20) and interp.stop_reason != "memory":
+                over_limit()        # the guest stops right after this primitive
             return obj
         return make
 
@@ -241,19 +261,8 @@ def _memory_poll(space, limit, previous):
         setattr(heap, name, counting(getattr(type(heap), name)))
 
     def poll(interp):
-        if space._memory_known + made[0] > limit:
-            made[0] = 0
-            size = space._memory_known = space_size(space)
-            if size > limit:
-                err = GuestError("memory limit: the space takes %d KB, more than its limit "
-                                 "of %d KB; the guest was stopped" % (size >> 10, limit >> 10))
-                if interp.ctx is not None:
-                    interp.store_registers()
-                    err.stack = describe_stack(space, interp.ctx, 30)
-                    err.args = (str(err) + "".join("\n  " + s for s in err.stack[:20]),)
-                interp.guest_error = err
-                interp.request_stop("memory")
-                return False
+        if made[0] > max(limit - space._memory_known, limit // 20) and over_limit():
+            return False
         return previous is not None and previous(interp)
 
     def done():
