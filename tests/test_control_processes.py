@@ -157,3 +157,18 @@ def test_evaluations_leave_nothing_behind_in_the_host(space):
     assert not getattr(space, "_host_methods", {})
     assert not getattr(space, "_process_errors", {})
     assert not space._interpreter.base_contexts
+
+
+def test_a_failing_ready_process_is_left_suspended(space):
+    top = len(space.scheduler().ready_list_objects())
+    blocker = space.create_process("[true] whileTrue", priority=top)
+    p = space.create_process("nil zork", priority=top - 1)
+    assert p.state() == "ready"
+    space.transfer_control(quantum_ms=20)
+    blocker.terminate()
+    for _ in range(10):
+        if space.transfer_control(quantum_ms=50) == "error":
+            break
+    assert p.state() == "suspended" and _in_lists(space, p) == 0
+    with pytest.raises(GuestError, match="zork"):
+        p.result()

@@ -199,6 +199,7 @@ def _after_error(space, interp, reason: str) -> str:
             err.stack = describe_stack(space, interp.ctx, 30)
             err.args = (err.message + "".join("\n  " + s for s in err.stack[:20]),)
         proc.ptrs[SUSPENDED_CONTEXT] = interp.ctx
+        proc.ptrs[MY_LIST] = interp.nil         # suspended: in no list
         interp.ctx = None
         interp.stack = None
         nxt = interp.wake_highest_priority()
