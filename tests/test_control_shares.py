@@ -110,3 +110,14 @@ def test_an_idle_space_gives_its_time_away():
     stats = vm.run(0.5)
     assert stats[b]["seconds"] < 0.05 and "idle" in stats[b]["reasons"]
     assert abs(stats[a]["share"] - 0.4) < 0.06
+
+
+def test_a_space_that_had_an_error_keeps_its_share():
+    vm, a, b, pa, pb = _setup()
+    top = len(b.scheduler().ready_list_objects())
+    b.create_process("nil zork", priority=top)          # fails first, then pb goes on
+    a.cpu_share, b.cpu_share = 0.4, 0.4
+    stats = vm.run(1.0)
+    assert stats[b]["reasons"].get("error") == 1
+    for space in (a, b):
+        assert abs(stats[space]["share"] - 0.4) < 0.06, stats[space]

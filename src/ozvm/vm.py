@@ -132,7 +132,7 @@ class VM:
         if total > 1.0 + 1e-9:
             raise OzError("the CPU shares add up to %.2f, more than 1" % total)
         stats = {s: {"seconds": 0.0, "bytecodes": 0, "reasons": {}} for s in spaces}
-        idle = set()
+        resting = {}            # space -> when to try again (it had nothing to run)
         start = time.perf_counter()
         end = start + seconds
         while True:
@@ -142,19 +142,18 @@ class VM:
             elapsed = now - start
             best, behind = None, 0.0
             for s in spaces:
-                if s in idle:
+                if resting.get(s, 0.0) > now:
                     continue
                 lag = s.cpu_share * elapsed - stats[s]["seconds"]
                 if best is None or lag > behind:
                     best, behind = s, lag
             if best is None:
-                time.sleep(min(slice_ms / 1000.0, end - now))
-                idle.clear()
+                time.sleep(max(0.0, min(min(resting.values()) - now, end - now)))
                 continue
             if behind <= 0.0005:
                 # everyone has had its share so far: wait until the first falls behind
                 wait = min((stats[s]["seconds"] - s.cpu_share * elapsed) / s.cpu_share
-                           for s in spaces if s not in idle)
+                           for s in spaces if resting.get(s, 0.0) <= now)
                 time.sleep(max(0.0005, min(wait, end - now, slice_ms / 1000.0)))
                 continue
             quantum = min(slice_ms, behind * 1000.0 + 1.0, (end - now) * 1000.0)
@@ -166,7 +165,8 @@ class VM:
             st["bytecodes"] += best.last_transfer.bytecodes
             st["reasons"][reason] = st["reasons"].get(reason, 0) + 1
             if reason != "quantum":
-                idle.add(best)          # nothing to run now: do not spin on it
+                # nothing to run now (idle, quit, error...): do not spin on it for a slice
+                resting[best] = time.perf_counter() + slice_ms / 1000.0
         wall = time.perf_counter() - start
         for s in spaces:
             stats[s]["share"] = stats[s]["seconds"] / wall if wall else 0.0
