@@ -115,6 +115,7 @@ def test_an_idle_space_gives_its_time_away():
 def test_a_space_that_had_an_error_keeps_its_share():
     vm, a, b, pa, pb = _setup()
     top = len(b.scheduler().ready_list_objects())
+    pb.priority(top - 1)
     b.create_process("nil zork", priority=top)          # fails first, then pb goes on
     a.cpu_share, b.cpu_share = 0.4, 0.4
     stats = vm.run(1.0)
