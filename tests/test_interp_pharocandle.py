@@ -162,3 +162,22 @@ def test_object_as_method_gets_run_with_in(space):
 def test_console_output_reaches_stdout(space, capsys):
     X.evaluate(space, "3 putString: 'hello console'; putcr")
     assert "hello console\n" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_run_in_quanta_resumes_exactly(tmp_path):
+    """run(max_bytecodes=N) again and again gives the same startup as one run."""
+    image = tmp_path / "pharocandle.image"
+    shutil.copy(image_path("pharocandle.image"), image)
+    space = ObjectSpace.load(str(image))
+    interp = X.interpreter_for(space)
+    quanta = 0
+    while True:
+        reason = interp.run(max_bytecodes=200000)
+        quanta += 1
+        if reason != "limit":
+            break
+        assert quanta < 10000
+    assert reason == "quit" and quanta > 10
+    lines = (tmp_path / "log.txt").read_bytes().decode("latin-1").split("\r")
+    assert lines[0] == "Welcome to Pharo Candle edition!" and lines[2] == "800@600"

@@ -256,6 +256,9 @@ class Interpreter(MethodLookup, Scheduler):
                     if reason is not None:
                         return reason
                     continue
+                # the loop keeps only ctx/stack/sp/pc in step on self: derive the rest again
+                self.store_registers()
+                self.fetch(self.ctx)
                 try:
                     return self._loop(limit, deadline)
                 except HOST_STOPS as e:
