@@ -26,7 +26,7 @@ import time
 
 from ..errors import OzError
 from ..memory import specials as S
-from ..memory.objects import SqObject
+from ..memory.objects import SqObject, float_of_words
 from ..prims.base import PRIMITIVES
 from .contexts import (
     CLOSURE, HOME, MAX_SMALLINT, METHOD, MIN_SMALLINT, RECEIVER, SENDER,
@@ -148,6 +148,7 @@ class Interpreter(MethodLookup, Scheduler):
         self.closure_class = get(S.CLASS_BLOCK_CLOSURE) if self.has_closures else None
         self.array_class = sp[S.CLASS_ARRAY]
         self.point_class = sp[S.CLASS_POINT]
+        self.float_class = sp[S.CLASS_FLOAT]
         self.special_selectors = sp[S.SPECIAL_SELECTORS].ptrs
         self.about_to_return = get(S.SELECTOR_ABOUT_TO_RETURN)
         self.run_with_in = get(S.SELECTOR_RUN_WITH_IN)
@@ -329,6 +330,7 @@ class Interpreter(MethodLookup, Scheduler):
         mctx_class = self.method_context_class
         bctx_class = self.block_context_class
         closure_class = self.closure_class
+        float_class = self.float_class
         nil_lists = {}
 
         def home_nils(n):
@@ -474,6 +476,14 @@ class Interpreter(MethodLookup, Scheduler):
                                     sp -= 1
                                     stack[sp] = r
                                     continue
+                        elif b < 0xBA and (a.__class__ is SqObj and a.cls is float_class
+                                           or c.__class__ is SqObj and c.cls is float_class):
+                            # Float arithmetic and comparisons (Floats and SmallIntegers mixed)
+                            r = self.float_bytecode(b, a, c)
+                            if r is not None:
+                                sp -= 1
+                                stack[sp] = r
+                                continue
                         i = (b - 0xB0) * 2
                         sel = specsel[i]
                         argc = specsel[i + 1]
@@ -1077,6 +1087,44 @@ class Interpreter(MethodLookup, Scheduler):
                     return
                 self.sp = sp
         self.activate(entry, argc)
+
+    def float_bytecode(self, b, a, c):
+        """+ - < > <= >= = ~= * / (bytecodes 176-185) on Floats and SmallIntegers, as the
+        C VM's float primitives; None when they would fail (the message is then sent)."""
+        fc = self.float_class
+        if a.__class__ is int:
+            x = float(a)
+        elif a.__class__ is SqObject and a.cls is fc:
+            x = float_of_words(a.words)
+        else:
+            return None
+        if c.__class__ is int:
+            y = float(c)
+        elif c.__class__ is SqObject and c.cls is fc:
+            y = float_of_words(c.words)
+        else:
+            return None
+        if b < 0xB2:
+            return self.heap.new_float(x + y if b == 0xB0 else x - y)
+        if b < 0xB8:
+            if b == 0xB2:
+                t = x < y
+            elif b == 0xB3:
+                t = x > y
+            elif b == 0xB4:
+                t = x <= y
+            elif b == 0xB5:
+                t = x >= y
+            elif b == 0xB6:
+                t = x == y
+            else:
+                t = x != y
+            return self.true if t else self.false
+        if b == 0xB8:
+            return self.heap.new_float(x * y)
+        if y == 0.0:
+            return None
+        return self.heap.new_float(x / y)
 
     def primitive_crashed(self, prim, error, ctx, stack, sp) -> bool:
         """A primitive raised a Python error on arguments it did not expect: like the C
