@@ -245,6 +245,7 @@ class Interpreter(MethodLookup, Scheduler):
         ('idle'), or host code asked to stop ('stopped', or whatever reason it gave
         to request_stop). The guest's state is left consistent: calling run again
         continues exactly where it stopped."""
+        self.refresh_specials()         # the guest may have changed its special objects
         if not self.started:
             self.start()
         self.stop_reason = None
