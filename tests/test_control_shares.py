@@ -69,7 +69,6 @@ def _check_shares(seconds: float, tolerance: float) -> dict:
     stats = vm.run(seconds)
     wall = time.perf_counter() - start
     assert abs(wall - seconds) < 0.05 * seconds
-    work = {}
     for space in (a, b):
         # wall time measured outside the VM, and the VM's own accounting
         for got in (spent[space] / wall, stats[space]["share"]):

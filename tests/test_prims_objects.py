@@ -5,7 +5,7 @@ import pytest
 
 from conftest import load_heap
 from ozvm.memory import specials as S
-from ozvm.memory.objects import SqObject, format_inst_size
+from ozvm.memory.objects import format_inst_size
 from ozvm.prims.values import int_value, integer_object, new_float
 from prims_fake import FAILED, FakeInterp, call
 

@@ -5,7 +5,6 @@ import pytest
 
 from conftest import image_path
 from ozvm.errors import OzError
-from ozvm.memory import specials as S
 from ozvm.vm import VM, GuestSpace
 
 MINI = "squeak2.2-mini.image"
@@ -103,7 +102,7 @@ def test_transfer_answers_why_it_came_back():
     assert b.transfer_control(quantum_ms=200) == "idle"
     assert q.result().to_local() == 7
     # error: a guest error comes back with the guest stack
-    r = b.create_process("nil foo", priority=5)
+    b.create_process("nil foo", priority=5)
     assert b.transfer_control(quantum_ms=500) == "error"
     assert "foo" in b.last_error.message
     assert "UndefinedObject>>DoIt (host process)" in b.last_error.stack

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from ..errors import CompileError
 from ..memory import specials as S
-from .codegen import CodeGenerator, num_args_of
-from .literals import Symbol, materialize
+from .codegen import CodeGenerator
+from .literals import materialize
 from .parser import parse_doit, parse_method
 
 TRAILER = b"\x00\x00\x00\x00"

@@ -48,7 +48,7 @@ from __future__ import annotations
 from ..errors import CompileError
 from ..memory.objects import make_method_header
 from . import ast as A
-from .literals import Char, Symbol, ScaledDecimal, literal_key, materialize
+from .literals import Symbol, literal_key
 from .scanner import error_at
 from .scopes import NameScope, RealScope, TempVar, analyse_closures
 
@@ -297,7 +297,6 @@ class CodeGenerator:
 
     # --- inlining decisions --------------------------------------------------------------
     def _resolve_send(self, node, ns):
-        sel = node.selector
         rcv = node.receiver
         args = node.args
         kind = self._macro_kind(node)

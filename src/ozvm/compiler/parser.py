@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from . import ast as A
-from .literals import ByteArrayLit, Char, Symbol
+from .literals import ByteArrayLit, Symbol
 from .scanner import Scanner, error_at
 
 PSEUDO = ("self", "super", "true", "false", "nil", "thisContext")

@@ -32,7 +32,6 @@ import signal
 import time
 
 from ..errors import GuestError, GuestTimeout, OzError
-from ..interp.contexts import decode_method
 from ..memory import specials as S
 from ..memory.objects import SqObject, make_method_header
 from . import execution
