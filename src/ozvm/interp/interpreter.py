@@ -367,8 +367,9 @@ class Interpreter(MethodLookup, Scheduler):
         pc = self.pc
         self.stop_reason = None
 
+        to_switch_point = False
         while True:
-            chunk = CHUNK
+            chunk = 1 if to_switch_point else CHUNK
             if limit is not None and limit - self.bytecodes < chunk:
                 chunk = max(1, limit - self.bytecodes)
             n = chunk
@@ -987,6 +988,14 @@ class Interpreter(MethodLookup, Scheduler):
             # ---------------------------------------------------------------- heartbeat
             else:
                 n = 1
+                # like the C VM, switch processes (or stop) only where a send or a backward
+                # jump comes next: code without sends between them stays atomic
+                b = code[pc]
+                if not (b >= 0xD0 or 0x83 <= b <= 0x86 or 0xA0 <= b <= 0xA3 or b == 0xC9 or b == 0xCA):
+                    self.bytecodes += chunk
+                    to_switch_point = True
+                    continue
+                to_switch_point = False
             self.bytecodes += chunk - n + 1
             if ctx is not None:
                 self.ctx = ctx
