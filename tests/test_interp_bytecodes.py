@@ -7,7 +7,7 @@ import pytest
 from conftest import image_path
 from ozvm.errors import GuestError
 from ozvm.memory import specials as S
-from ozvm.memory.objects import SqObject, make_method_header
+from ozvm.memory.objects import make_method_header
 from ozvm.space import execution as X
 from ozvm.space.objectspace import ObjectSpace
 

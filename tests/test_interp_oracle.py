@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 
-import pytest
-
 from conftest import image_path
 from ozvm.errors import GuestError
 from ozvm.space import execution as X

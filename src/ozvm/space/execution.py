@@ -17,7 +17,6 @@ printString of the result as a Python str, as the oracle does.
 """
 from __future__ import annotations
 
-import sys
 import time
 
 from ..errors import GuestError, GuestTimeout, OzError
@@ -132,7 +131,6 @@ def _find_method(space, class_name: str, selector: str):
     sym = space.symbol_named(selector)
     if cls is None or sym is None:
         return None
-    interp = getattr(space, "_interpreter", None)
     nil = space.heap.nil
     mdict = cls.ptrs[1]
     if mdict is nil:
@@ -261,7 +259,6 @@ def run_method(space, method, receiver=None, args=(), timeout: float | None = DE
                max_bytecodes: int | None = None):
     """Run a compiled method on `receiver` with `args` (no lookup; its primitive first, as a
     send would) in a fresh guest process; answer its result (see run_send)."""
-    interp = interpreter_for(space)
     heap = space.heap
     receiver = _guest_value(space, receiver)
     args = [_guest_value(space, a) for a in args]
