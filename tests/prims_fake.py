@@ -1,7 +1,7 @@
 """A tiny stand-in for the interpreter, enough to call primitives in tests.
 
 It has what the primitives may use (heap, stack, sp, pop_push, class_of,
-flush_method_cache, image_path) and nothing else.
+flush_method_cache, flush_method_cache_after_become, image_path) and nothing else.
 """
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ class FakeInterp:
         return obj.cls
 
     def flush_method_cache(self):
+        self.flushes += 1
+
+    def flush_method_cache_after_become(self, objects):
         self.flushes += 1
 
 

@@ -310,6 +310,8 @@ def object_at_put(interp, rcvr, index, value):
     i = _index(index)
     if rcvr.__class__ is SqObject and rcvr.fmt == FMT_METHOD and 1 <= i <= len(rcvr.ptrs):
         rcvr.ptrs[i - 1] = value
+        if i == 1:
+            rcvr.cache = None    # the interpreter's decoded header is stale
         return value
     raise PrimitiveFailed()
 
@@ -389,6 +391,8 @@ def inst_var_at_put(interp, rcvr, index, value):
     i = _index(index)
     if 1 <= i <= _fixed_fields(rcvr):
         rcvr.ptrs[i - 1] = value
+        if i == 1:
+            rcvr.cache = None    # the interpreter's decoded header is stale
         return value
     raise PrimitiveFailed()
 
@@ -623,14 +627,14 @@ def become_one_way(interp, sources, targets, copy_hash: bool) -> None:
         heap.specials = s
     heap.refresh_specials()
     _walks.pop(heap, None)
-    interp.flush_method_cache()
+    interp.flush_method_cache_after_become(list(sources) + list(targets))
 
 
 @primitive(128, argc=1)
 def array_become(interp, rcvr, arg):
     a, b = _become_arrays(rcvr, arg)
     become_two_way(a, b)
-    interp.flush_method_cache()
+    interp.flush_method_cache_after_become(a + b)
     _walks.pop(interp.heap, None)
     return rcvr
 
