@@ -28,6 +28,8 @@ level is given the highest level (ProcessMirror.priority() tells what the proces
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import signal
 import time
 
@@ -154,7 +156,8 @@ def _transfer(space, quantum_ms, bytecodes) -> str:
     interp.guest_error = None
     space.last_error = None
     try:
-        reason = interp.run(max_bytecodes=bytecodes, deadline=deadline)
+        with _full_collections_deferred():
+            reason = interp.run(max_bytecodes=bytecodes, deadline=deadline)
     finally:
         done = getattr(interp.host_poll, "done", None)
         if done is not None:
@@ -171,6 +174,23 @@ def _transfer(space, quantum_ms, bytecodes) -> str:
     space.last_transfer = Transfer(reason, interp.bytecodes - before, elapsed, space.last_error)
     space.cpu_time = getattr(space, "cpu_time", 0.0) + elapsed
     return reason
+
+
+@contextlib.contextmanager
+def _full_collections_deferred():
+    """Keep Python's full (oldest-generation) garbage collections out of a quantum.
+
+    A full collection scans every live object of every loaded space: with several images
+    loaded it pauses the host for 100 ms and more, which would make a quantum overrun.
+    During the quantum only the young generations are collected (that is where a running
+    guest's garbage contexts are); the deferred full collection runs in host time after
+    control came back."""
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(young, middle, 1 << 30)
+    try:
+        yield
+    finally:
+        gc.set_threshold(young, middle, old)
 
 
 def _after_error(space, interp, reason: str) -> str:
