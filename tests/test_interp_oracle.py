@@ -48,3 +48,34 @@ def test_same_answers_as_squeak_vm():
         if got != (kind, text):
             mismatches.append("%s\n    squeak-vm: %s %s\n    ozvm:      %s %s" % ((expr, kind, text) + got))
     assert not mismatches, "%d differences:\n%s" % (len(mismatches), "\n".join(mismatches))
+
+
+def _without_timings(path) -> list:
+    lines = []
+    with open(path, encoding="latin-1") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if parts[0] == "RESULT":
+                parts = parts[:3]           # the last field is the time taken
+            if parts[0] in ("RESULT", "ERROR", "DONE"):
+                lines.append(tuple(parts))
+    return lines
+
+
+def test_oracle_image_under_oz_run_writes_what_squeak_vm_writes(tmp_path):
+    """The scriptable oracle image, resumed by `oz run` as a real VM would (its own
+    patched Debugger reports errors and its runner carries on), writes the same
+    oracle_out.txt as squeak-vm for the whole differential suite, timings aside."""
+    import shutil
+    import subprocess
+    import sys
+    from conftest import oracle_path
+    shutil.copy(oracle_path("squeak2.2-mini-oracle.image"), tmp_path / "o.image")
+    shutil.copy(os.path.join(DATA, "oracle_expressions.txt"), tmp_path / "oracle_in.txt")
+    done = subprocess.run([sys.executable, "-m", "ozvm.cli", "run", "o.image", "--timeout", "600"],
+                          cwd=str(tmp_path), capture_output=True, text=True, timeout=700)
+    assert done.returncode == 0, done.stderr
+    got = _without_timings(tmp_path / "oracle_out.txt")
+    want = _without_timings(os.path.join(DATA, "oracle_expected.txt"))
+    assert got[-1] == ("DONE",) and len(got) == len(want)
+    assert [g for g, w in zip(got, want) if g != w] == []

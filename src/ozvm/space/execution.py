@@ -152,17 +152,29 @@ def install_host_hooks(space, interp) -> None:
         interp.request_stop("error")
         return True
 
+    interp.error_traps = []
     # Squeak 2.2: Debugger class>>openContext: aContext label: aString contents: text
     meth = _find_method(space, "Debugger class", "openContext:label:contents:")
     if meth is not None:
         interp.add_hook(meth, lambda interp, argc, meth: debugger_hook_at(interp, argc, 2, 1))
+        interp.error_traps.append(meth)
     # PharoCandle: PCObject>>error: and doesNotUnderstand: call the process's
     # errorHandler if any (ifError:), else handleExceptionName: label context: aContext
     meth = _find_method(space, "PCObject", "handleExceptionName:context:")
     if meth is not None:
         interp.add_hook(meth, lambda interp, argc, meth: debugger_hook_at(interp, argc, 1, 2))
+        interp.error_traps.append(meth)
     install_transcript_hook(space, interp)
     install_console_hook(space, interp)
+
+
+def let_guest_handle_errors(space) -> None:
+    """Take the host's error traps away: the image's own error handling (its debugger
+    code) runs, as on a real VM. `oz run` runs an image this way."""
+    interp = interpreter_for(space)
+    for meth in interp.error_traps:
+        interp.remove_hook(meth)
+    interp.error_traps = []
 
 
 def install_transcript_hook(space, interp) -> None:

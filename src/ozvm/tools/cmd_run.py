@@ -90,6 +90,7 @@ def cmd_run(args) -> int:
     from ..space import execution
     space = _load(args.image)
     interp = execution.interpreter_for(space)
+    execution.let_guest_handle_errors(space)      # as a real VM: the image's own debugger code runs
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     interrupted = []
     previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
