@@ -247,5 +247,6 @@ def register_failing(*indices):
 
     def fail(interp, argc):
         return False
+    fail.always_fails = True        # `oz prims` reports these as failing, not as supported
     for i in indices:
         PRIMITIVES.setdefault(i, fail)
