@@ -31,3 +31,13 @@ def test_command_lists_the_missing_ones(capsys):
     assert "SmallInteger>>+" not in out                     # supported ones only with --all
     assert main(["prims", "--all", image_path("squeak2.2-mini.image")]) == 0
     assert "SmallInteger>>+" in capsys.readouterr().out
+
+
+def test_bench_image_is_short_for_bench_tiny():
+    from ozvm.cli import _bench_shorthand, build_parser
+    import argparse
+    parser = build_parser(False)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert _bench_shorthand(sub, ["bench", "x.image"]) == ["bench", "tiny", "x.image"]
+    assert _bench_shorthand(sub, ["bench", "load", "x.image"]) == ["bench", "load", "x.image"]
+    assert _bench_shorthand(sub, ["info", "x.image"]) == ["info", "x.image"]

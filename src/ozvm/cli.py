@@ -56,11 +56,24 @@ def build_parser(debug: bool = False):
     return parser
 
 
+def _bench_shorthand(sub, argv: list) -> list:
+    """`oz bench IMAGE` is short for `oz bench tiny IMAGE` (tinyBenchmarks)."""
+    words = [a for a in argv if not a.startswith("-")]
+    bench = sub.choices.get("bench")
+    if len(words) >= 2 and words[0] == "bench" and bench is not None:
+        what = next((a for a in bench._actions if isinstance(a, argparse._SubParsersAction)), None)
+        if what is not None and words[1] not in what.choices and "tiny" in what.choices:
+            i = argv.index("bench")
+            return argv[:i + 1] + ["tiny"] + argv[i + 1:]
+    return argv
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv
     parser = build_parser(debug)
-    args = parser.parse_args(argv)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    args = parser.parse_args(_bench_shorthand(sub, argv))
     try:
         code = args.func(args)
         return 0 if code is None else int(code)
