@@ -226,7 +226,7 @@ def test_every_method_disassembles(sp):
                     assert 256 <= m.primitive() < 520, (side.name(), sel)
                     continue
                 assert not any(i.op in ("unknown", "truncated") for i in ins), (side.name(), sel)
-                assert ins[-1].op in ("return_top", "return_constant", "block_return_top", "jump"), \
+                assert ins[-1].op in ("returnTop", "returnConst", "returnSelf", "blockReturn", "jump"), \
                     (side.name(), sel, ins[-1])
                 count += 1
     assert count > 800

@@ -48,12 +48,8 @@ from ..errors import OzError
 from ..memory import specials as S
 from ..memory.objects import (SqObject, float_of_words, method_num_args, method_num_temps,
                               method_primitive)
-from .disassembler import decode
+from .disassembler import SPECIAL_SELECTORS, decode
 
-DEFAULT_SPECIALS = ("+", "-", "<", ">", "<=", ">=", "=", "~=", "*", "/", "\\\\", "@",
-                    "bitShift:", "//", "bitAnd:", "bitOr:", "at:", "at:put:", "size", "next",
-                    "nextPut:", "atEnd", "==", "class", "blockCopy:", "value", "value:", "do:",
-                    "new", "new:", "x", "y")
 NIL_FORMS = {"ifTrue:": "ifNil:", "ifFalse:": "ifNotNil:", "ifTrue:ifFalse:": "ifNil:ifNotNil:",
              "ifFalse:ifTrue:": "ifNotNil:ifNil:"}
 TWO_ARMED = ("ifTrue:ifFalse:", "ifFalse:ifTrue:", "ifNil:ifNotNil:", "ifNotNil:ifNil:")
@@ -148,7 +144,7 @@ def special_selectors(space) -> list:
     """[(selector, argument count)] of the 32 special selectors of this image."""
     arr = space.special(S.SPECIAL_SELECTORS)
     out = []
-    for i, default in enumerate(DEFAULT_SPECIALS):
+    for i, default in enumerate(SPECIAL_SELECTORS):
         name = default
         if arr is not space.nil and 2 * i < len(arr.ptrs):
             sel = arr.ptrs[2 * i]

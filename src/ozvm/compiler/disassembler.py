@@ -1,9 +1,11 @@
-"""Decoding of V3 bytecodes (Squeak/Pharo before Sista) into instructions.
+"""Decoding of V3 bytecodes (Squeak/Pharo before Sista) into instructions, and their printing.
 
-`decode(code, start, end)` answers a list of `Instr`: the bytecode's pc, the pc of the next
-instruction, an operation name and its operands. The decompiler reads methods through it,
-and `disassemble(space, method)` prints a method's bytecodes for people (the mirrors' and the
-browser's disassembly).
+`decode(code, start, end)` answers a list of `Instr`: the bytecode's pc (0-based index into
+the bytecodes), the pc of the next instruction, an operation name and its operands; the
+decompiler reads methods through it. `decode_tolerant(code, closures)` decodes damaged
+methods too (ops 'unknown' and 'truncated'). `format_lines(code, literals, describe, ...)`
+prints instructions for people, pcs as the image counts them: the one formatter behind the
+mirrors' disassembly (`oz browse`), `oz compile` and `disassemble(space, method)`.
 
 Operation names and operands (literal indices are 0-based, after the header):
     pushRcvr i, pushTemp i, pushLit i, pushLitVar i, pushSelf, pushConst key,
@@ -173,43 +175,144 @@ def decode(code, start: int = 0, end: int = None) -> list:
     return out
 
 
-def describe(ins: Instr, literal_text=None, special_text=None) -> str:
-    """One instruction as text; `literal_text(i)` and `special_text(i)` name literals and
-    special selectors (default: their indices)."""
-    lit = literal_text or (lambda i: "lit%d" % i)
+def decode_tolerant(code, closures: bool = True) -> list:
+    """Every instruction of `code` (bytecodes without trailer), in order, never raising: a
+    bytecode the V3 set does not define (or, with `closures` false, one of the closure
+    bytecodes 138-143 of a pre-closure image) is op 'unknown' (arg: the bytecode), one cut
+    short by the end of the code op 'truncated'. For browsing damaged methods."""
+    out = []
+    n = len(code)
+    pc = 0
+    while pc < n:
+        b = code[pc]
+        if not closures and 138 <= b <= 143:
+            ins = Instr(pc, pc + 1, "unknown", b)
+        else:
+            try:
+                ins = decode_one(code, pc)
+            except IndexError:
+                out.append(Instr(pc, n, "truncated", b))
+                break
+            except BytecodeError:     # 126, 127, or an extended store into a literal constant
+                ins = Instr(pc, pc + (2 if 128 <= b <= 130 else 1), "unknown", b)
+        out.append(ins)
+        pc = ins.next
+    return out
+
+
+# --- printing for people -------------------------------------------------------------
+
+# default names of the 32 special selectors (an image's own table wins when given)
+SPECIAL_SELECTORS = ("+", "-", "<", ">", "<=", ">=", "=", "~=", "*", "/", "\\\\", "@",
+                     "bitShift:", "//", "bitAnd:", "bitOr:", "at:", "at:put:", "size", "next",
+                     "nextPut:", "atEnd", "==", "class", "blockCopy:", "value", "value:", "do:",
+                     "new", "new:", "x", "y")
+_ACCESS = {"push": "push", "store": "store", "pop": "pop store"}
+_FIELD_OPS = dict((k + "Rcvr", v) for k, v in _ACCESS.items())
+_TEMP_OPS = dict((k + "Temp", v) for k, v in _ACCESS.items())
+_GLOBAL_OPS = dict((k + "LitVar", v) for k, v in _ACCESS.items())
+_REMOTE_OPS = dict((k + "Remote", v) for k, v in _ACCESS.items())
+_JUMPS = {"jump": "jump", "jumpFalse": "jump if false", "jumpTrue": "jump if true"}
+_PLAIN = {"pushSelf": "push self", "returnSelf": "return self", "returnTop": "return top",
+          "blockReturn": "block return top", "pop": "pop", "dup": "dup",
+          "pushThisContext": "push this context"}
+
+
+def special_selector_name(index: int, names=None) -> str:
+    """Selector of special send `index` (0-31): from the image's table `names` when it has one."""
+    if names and index < len(names) and names[index]:
+        return names[index]
+    return SPECIAL_SELECTORS[index]
+
+
+def instruction_text(ins: Instr, literals, describe, pc_base: int = 1, temp_names=None,
+                     inst_var_names=None, special_names=None) -> str:
+    """One instruction as readable text. `literals` are the method's literals and
+    `describe(literal)` / `describe(literal, True)` print one as a constant / as a variable
+    (an association: its key); jump targets are shown as pcs counted from `pc_base` (the pc
+    of the first bytecode); `temp_names`, `inst_var_names` and `special_names` (the image's
+    32 special selectors) name what they can."""
     op = ins.op
-    if op in ("pushLit", "pushLitVar", "storeLitVar", "popLitVar"):
-        return "%s %s" % (op, lit(ins.arg))
+    arg = ins.arg
+
+    def lit(k, variable=False):
+        if 0 <= k < len(literals):
+            return describe(literals[k], True) if variable else describe(literals[k])
+        return "<literal %d missing>" % k
+
+    if op in _PLAIN:
+        return _PLAIN[op]
+    if op in _TEMP_OPS:
+        if temp_names and arg < len(temp_names):
+            return "%s %s (temp %d)" % (_TEMP_OPS[op], temp_names[arg], arg)
+        return "%s temp %d" % (_TEMP_OPS[op], arg)
+    if op in _FIELD_OPS:
+        if inst_var_names and arg < len(inst_var_names):
+            return "%s %s (field %d)" % (_FIELD_OPS[op], inst_var_names[arg], arg)
+        return "%s field %d" % (_FIELD_OPS[op], arg)
+    if op in _GLOBAL_OPS:
+        return "%s global %s" % (_GLOBAL_OPS[op], lit(arg, True))
+    if op == "pushLit":
+        return "push const %s" % lit(arg)
+    if op in ("pushConst", "returnConst"):
+        return "%s %s" % ("push" if op == "pushConst" else "return", arg)
     if op in ("send", "superSend"):
-        return "%s %s (%d args)" % (op, lit(ins.arg), ins.arg2)
+        sel = lit(arg)
+        if sel.startswith("#"):
+            sel = sel[1:]
+        return "%s %s (%d arg%s)" % ("send" if op == "send" else "super send", sel, ins.arg2,
+                                     "" if ins.arg2 == 1 else "s")
     if op == "sendSpecial":
-        return "send %s" % (special_text(ins.arg) if special_text else "special%d" % ins.arg)
-    if op in ("jump", "jumpFalse", "jumpTrue"):
-        return "%s %d" % (op, ins.arg)
-    ops = ins.operands()
-    return op if not ops else "%s %s" % (op, " ".join(str(x) for x in ops))
+        return "send %s (special %d)" % (special_selector_name(arg, special_names), arg)
+    if op in _JUMPS:
+        return "%s to %d" % (_JUMPS[op], arg + pc_base)
+    if op == "pushNewArray":
+        return "push new array of size %d" % arg
+    if op == "consArray":
+        return "pop into new array of size %d" % arg
+    if op in _REMOTE_OPS:
+        return "%s temp in vector %d of vector in temp %d" % (_REMOTE_OPS[op], arg, ins.arg2)
+    if op == "pushClosure":
+        return "push closure (%d args, %d copied) through %d" % (ins.arg2, arg,
+                                                               ins.next + ins.arg3 + pc_base)
+    if op == "callPrimitive":
+        return "call primitive %d" % arg
+    return "%s bytecode %d" % (op, arg)       # 'unknown', 'truncated'
+
+
+def format_lines(code, literals, describe, instructions=None, pc_base: int = None,
+                 closures: bool = True, temp_names=None, inst_var_names=None,
+                 special_names=None) -> list:
+    """Lines 'pc  bytes  text' for `instructions` (default: `decode_tolerant(code, closures)`),
+    pcs as the image counts them: 1-based, counting the header and literal frame, so the
+    first bytecode is at `pc_base` = 4 * (number of literals + 1) + 1 (the default) and the
+    pc a context shows can be found in the listing. See `instruction_text` for the rest."""
+    if pc_base is None:
+        pc_base = 4 * (len(literals) + 1) + 1
+    if instructions is None:
+        instructions = decode_tolerant(code, closures)
+    lines = []
+    for ins in instructions:
+        raw = " ".join("%02x" % c for c in code[ins.pc:ins.next])
+        text = instruction_text(ins, literals, describe, pc_base, temp_names, inst_var_names,
+                                special_names)
+        lines.append("%5d  %-12s %s" % (ins.pc + pc_base, raw, text))
+    return lines
 
 
 def disassemble(space, method) -> list:
-    """Lines `pc <bytes> text` for every bytecode of a guest CompiledMethod."""
-    from .decompiler import literal_source, special_selectors
-    lits = method.ptrs[1:]
-    specials = special_selectors(space)
-
-    def lit_text(i):
-        if i >= len(lits):
-            return "<literal %d missing>" % i
-        try:
-            return literal_source(space, lits[i], binding=True)
-        except OzError:
-            return "<literal %d>" % i
-
+    """`format_lines` of a guest CompiledMethod, its literals printed as source (decoded
+    strictly, following the control flow to the last return; none for a quick method)."""
     from ..memory.objects import method_primitive
-    code = method.bytes
-    lines = []
+    from .decompiler import literal_source, special_selectors
     if 256 <= method_primitive(method.ptrs[0]) <= 519:
-        return lines          # a quick method: the primitive number says it all, no bytecodes
-    for ins in decode(code):
-        raw = " ".join("%02X" % code[p] for p in range(ins.pc, ins.next))
-        lines.append("%4d <%s> %s" % (ins.pc, raw, describe(ins, lit_text, lambda i: specials[i][0])))
-    return lines
+        return []           # a quick method: the primitive number says it all, no bytecodes
+
+    def describe(obj, variable=False):
+        try:
+            return literal_source(space, obj, binding=variable)
+        except OzError:
+            return "<unprintable literal>"
+
+    return format_lines(method.bytes, method.ptrs[1:], describe, decode(method.bytes),
+                        special_names=[name for name, _ in special_selectors(space)])

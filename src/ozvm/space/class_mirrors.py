@@ -7,12 +7,12 @@ constants, so Squeak 2.2 and PharoCandle both work.
 """
 from __future__ import annotations
 
+from ..compiler.disassembler import decode_tolerant, format_lines
 from ..errors import MembraneError
 from ..memory.objects import (
     FMT_METHOD, FORMAT_NAMES, SqObject, format_compact_index, format_inst_size, format_inst_spec,
     method_large_frame, method_num_args, method_num_literals, method_num_temps, method_primitive,
 )
-from . import disassembly
 from .layout import FORMAT, METHOD_DICT, SUPERCLASS, is_bytes, text_of
 from .mirrors import ObjectMirror, fixed_fields
 
@@ -541,7 +541,8 @@ class MethodMirror(ObjectMirror):
         return found[0] if found else None
 
     def instructions(self) -> list:
-        return disassembly.decode(self.bytecodes(), self.space.info.has_closures)
+        """The bytecodes as `Instr`s (pcs 0-based; ops 'unknown'/'truncated' where damaged)."""
+        return decode_tolerant(self.bytecodes(), self.space.info.has_closures)
 
     def disassembly(self) -> list:
         """Readable lines 'pc  bytes  instruction' (pc as a context would show it)."""
@@ -555,10 +556,9 @@ class MethodMirror(ObjectMirror):
                 return text_of(obj.ptrs[0])
             return space.describe(obj)
 
-        lines = disassembly.disassemble(self.obj.ptrs[1:], self.bytecodes(), describe,
-                                        space.info.has_closures, inst_var_names=ivars,
-                                        special_names=space.special_selector_names(),
-                                        pc_base=self.initial_pc())
+        lines = format_lines(self.bytecodes(), self.obj.ptrs[1:], describe, self.instructions(),
+                             self.initial_pc(), inst_var_names=ivars,
+                             special_names=space.special_selector_names())
         quick = self.quick_return()
         if quick is not None:
             if quick.startswith("field") and ivars is not None and self.primitive() - 264 < len(ivars):

@@ -25,7 +25,7 @@ def add_commands(sub) -> None:
 
 def cmd_compile(args) -> int:
     from ..compiler.api import generate
-    from ..compiler.listing import listing
+    from ..compiler.disassembler import format_lines
     from ..memory.objects import (method_large_frame, method_num_args, method_num_literals,
                                   method_num_temps, method_primitive)
     from ..space.objectspace import ObjectSpace
@@ -50,24 +50,28 @@ def cmd_compile(args) -> int:
     except OzError as e:
         print("oz compile: %s" % e, file=sys.stderr)
         return 1
-    names = [_literal_text(space, kind, value) for kind, _key, value in literals]
+    names = [_literal_text(space, lit) for lit in literals]
     print("%s>>%s" % (args.cls, selector))
     print("header %d: %d args, %d temps, %d literals, primitive %d%s" % (
         header, method_num_args(header), method_num_temps(header), method_num_literals(header),
         method_primitive(header), ", large frame" if method_large_frame(header) else ""))
     for i, n in enumerate(names):
         print("  literal %d: %s" % (i, n))
-    for line in listing(code, names):
+    for line in format_lines(code, literals, lambda lit, variable=False: _literal_text(space, lit, variable)):
         print("  " + line)
     return 0
 
 
-def _literal_text(space, kind, value) -> str:
+def _literal_text(space, literal, variable=False) -> str:
+    """A literal of `generate` ((kind, key, value)) as text; `variable`: as the variable an
+    association is (its key)."""
+    kind, _key, value = literal
     if kind in ("assoc", "classbinding"):
         key = value.ptrs[0]
         if key is space.nil:
             return "nil->%s" % space.layout.class_name_of(value.ptrs[1])
-        return "#%s binding" % key.bytes.decode("latin-1")
+        name = key.bytes.decode("latin-1")
+        return name if variable else "#%s binding" % name
     if kind in ("sel", "supersel", "selector", "opt"):
         return "#" + str(value)
     return repr(value)
