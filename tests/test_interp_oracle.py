@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from conftest import image_path
 from ozvm.errors import GuestError
 from ozvm.space import execution as X
@@ -62,15 +64,17 @@ def _without_timings(path) -> list:
     return lines
 
 
-def test_oracle_image_under_oz_run_writes_what_squeak_vm_writes(tmp_path):
-    """The scriptable oracle image, resumed by `oz run` as a real VM would (its own
+@pytest.mark.parametrize("image", ["squeak2.2-mini-oracle.image", "squeak2.2-benchmark-oracle.image"])
+def test_oracle_image_under_oz_run_writes_what_squeak_vm_writes(tmp_path, image):
+    """Each scriptable oracle image, resumed by `oz run` as a real VM would (its own
     patched Debugger reports errors and its runner carries on), writes the same
-    oracle_out.txt as squeak-vm for the whole differential suite, timings aside."""
+    oracle_out.txt as squeak-vm for the whole differential suite, timings aside (squeak-vm
+    answers the same for both images)."""
     import shutil
     import subprocess
     import sys
     from conftest import oracle_path
-    shutil.copy(oracle_path("squeak2.2-mini-oracle.image"), tmp_path / "o.image")
+    shutil.copy(oracle_path(image), tmp_path / "o.image")
     shutil.copy(os.path.join(DATA, "oracle_expressions.txt"), tmp_path / "oracle_in.txt")
     done = subprocess.run([sys.executable, "-m", "ozvm.cli", "run", "o.image", "--timeout", "600"],
                           cwd=str(tmp_path), capture_output=True, text=True, timeout=700)
