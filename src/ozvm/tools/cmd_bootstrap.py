@@ -10,11 +10,11 @@ startup.txt), compiled in at bootstrap time -- writes the results beside the ima
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
 from ..errors import OzError
+from .common import bench_subcommands
 
 
 def add_commands(sub) -> None:
@@ -26,23 +26,9 @@ def add_commands(sub) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_bootstrap)
 
-    q = _bench_subparsers(sub).add_parser("bootstrap", help="time `oz bootstrap` and show the image size")
+    q = bench_subcommands(sub).add_parser("bootstrap", help="time `oz bootstrap` and show the image size")
     q.add_argument("--runs", type=int, default=3, metavar="N", help="best of N builds (default 3)")
     q.set_defaults(func=cmd_bench_bootstrap)
-
-
-def _bench_subparsers(sub):
-    """The subcommands of `oz bench`, made here or by another tool module."""
-    parser = sub.choices.get("bench")
-    if parser is None:
-        parser = sub.add_parser("bench", help="benchmarks")
-        what = parser.add_subparsers(dest="what", metavar="WHAT")
-        what.required = True
-        return what
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    raise OzError("'oz bench' has no subcommands to extend")
 
 
 class ProgressBar:

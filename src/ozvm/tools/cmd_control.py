@@ -18,6 +18,7 @@ import sys
 import time
 
 from ..errors import GuestError, OzError
+from .common import bench_subcommands
 
 DEFAULT_BENCH_IMAGE = os.path.join("..", "shared", "images", "pharocandle.image")
 
@@ -34,8 +35,7 @@ def add_commands(sub) -> None:
                    help="stop the sandboxed guest past this size (default 256 MB)")
     p.set_defaults(func=cmd_sandbox)
 
-    from .cmd_run import _bench_subparsers
-    bench = _bench_subparsers(sub)
+    bench = bench_subcommands(sub)
     q = bench.add_parser("switch", help="cost of a host->guest->host round trip and of a mirror read")
     q.add_argument("image", nargs="?", default=None)
     q.add_argument("--rounds", type=int, default=20000)

@@ -2,7 +2,6 @@
 looking at an image from outside, through the ObjectSpace facade and its mirrors."""
 from __future__ import annotations
 
-import argparse
 import fnmatch
 import os
 import time
@@ -10,6 +9,7 @@ import time
 from ..errors import OzError
 from ..image.formats import describe_version
 from ..memory import specials as S
+from .common import bench_subcommands
 
 
 def add_commands(sub) -> None:
@@ -47,20 +47,6 @@ def add_commands(sub) -> None:
     q.add_argument("image")
     q.add_argument("--repeat", type=int, default=5, metavar="N", help="runs (the best is reported; default 5)")
     q.set_defaults(func=cmd_bench_load)
-
-
-def bench_subcommands(sub):
-    """The subcommands of `oz bench`, made here or by another tool module first."""
-    parser = sub.choices.get("bench")
-    if parser is None:
-        parser = sub.add_parser("bench", help="benchmarks ('oz bench load IMAGE', ...)")
-        what = parser.add_subparsers(dest="what", metavar="WHAT")
-        what.required = True
-        return what
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    raise OzError("'oz bench' has no subcommands to extend")
 
 
 def load(path: str):

@@ -8,7 +8,6 @@
 """
 from __future__ import annotations
 
-import argparse
 import glob
 import os
 import re
@@ -19,6 +18,7 @@ import sys
 import time
 
 from ..errors import GuestError, OzError
+from .common import bench_subcommands
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
@@ -37,27 +37,13 @@ def add_commands(sub) -> None:
                    help="stop after S seconds (exit code 2)")
     p.set_defaults(func=cmd_run)
 
-    bench = _bench_subparsers(sub)
+    bench = bench_subcommands(sub)
     q = bench.add_parser("tiny", help="0 tinyBenchmarks on CPython, PyPy and squeak-vm, with ratios")
     q.add_argument("image")
     q.add_argument("--no-pypy", action="store_true")
     q.add_argument("--no-squeak", action="store_true")
     q.add_argument("--timeout", type=float, default=900.0, metavar="S")
     q.set_defaults(func=cmd_bench_tiny)
-
-
-def _bench_subparsers(sub):
-    """The subcommands of `oz bench` (another tool module may have made `bench` already)."""
-    parser = sub.choices.get("bench")
-    if parser is None:
-        parser = sub.add_parser("bench", help="benchmarks")
-        what = parser.add_subparsers(dest="what", metavar="WHAT")
-        what.required = True
-        return what
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    raise OzError("'oz bench' has no subcommands to extend")
 
 
 def _load(path):
