@@ -15,7 +15,9 @@ index into the method's bytes and sp the list index of the top of the stack
 """
 from __future__ import annotations
 
-from ..memory.objects import FMT_METHOD, SqObject
+from ..memory.objects import (
+    FMT_METHOD, SqObject, method_large_frame, method_num_args, method_num_temps, method_primitive,
+)
 
 # Context fields
 SENDER, PC, STACKP, METHOD, CLOSURE, RECEIVER, TEMP0 = 0, 1, 2, 3, 4, 5, 6
@@ -48,12 +50,12 @@ def decode_method(meth: SqObject, nil) -> tuple:
     if info is not None and info[0] is meth:
         return info
     header = meth.ptrs[0]
-    nargs = (header >> 24) & 0xF
-    ntemps = (header >> 18) & 0x3F
-    size = LARGE_FRAME if (header >> 17) & 1 else SMALL_FRAME
+    nargs = method_num_args(header)
+    ntemps = method_num_temps(header)
+    size = LARGE_FRAME if method_large_frame(header) else SMALL_FRAME
     if ntemps + 4 > size:       # the C VM trusts the compiler; be safe
         size = max(LARGE_FRAME, ntemps + 16)
-    prim = (header & 0x1FF) | ((header >> 19) & 0x200)
+    prim = method_primitive(header)
     info = (meth, prim, meth.bytes, 4 * len(meth.ptrs) + 1, ntemps,
             [nil] * (size - nargs), nargs, size)
     meth.cache = info
