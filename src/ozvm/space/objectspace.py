@@ -51,6 +51,8 @@ class ObjectSpace:
         self._method_owners = None
         self._mirror_kinds: dict = {}
         self._symbol_table = False      # not looked for yet
+        self._sources = None
+        self._source_pointers = None
 
     # --- loading and saving ------------------------------------------------
     @classmethod
@@ -59,8 +61,38 @@ class ObjectSpace:
         return cls(read_image(path), vm)
 
     def save(self, path: str, little_endian: bool | None = None) -> None:
-        """Write this space as an image file of its format, atomically (temp file + rename)."""
+        """Write this space as an image file of its format, atomically (temp file + rename),
+        and its `.changes` beside it when it has one or the host logged source."""
+        changes = self.sources.changes_target(path)
         write_image(self.heap, path, little_endian)
+        if changes is not None:
+            self.sources.write_changes(changes)
+
+    # --- method source (sources.py) ------------------------------------------
+    @property
+    def sources(self):
+        """The `.sources`/`.changes` files beside the image (space/sources.py)."""
+        if self._sources is None:
+            from .sources import SourceFiles
+            self._sources = SourceFiles(getattr(self.heap.info, "path", None))
+        return self._sources
+
+    def keeps_source_pointers(self) -> bool:
+        """Whether the image's methods point into .sources/.changes with Squeak's 4-byte
+        trailer (Squeak 2.x/3.x; not Pharo's CompiledMethodTrailer, not PharoCandle)."""
+        if self._source_pointers is None:
+            cm = self.mirror_on(self.special(S.CLASS_COMPILED_METHOD))
+            self._source_pointers = (self.class_named("CompiledMethodTrailer") is None
+                                     and cm.compiled_method_at("filePosition") is not None)
+        return self._source_pointers
+
+    def method_source(self, method) -> str | None:
+        """The source of a CompiledMethod (guest object or MethodMirror) as written in the
+        image's .changes/.sources files, or None (then decompile: compiler/decompiler.py)."""
+        obj = getattr(method, "obj", method)
+        if not self.keeps_source_pointers():
+            return None
+        return self.sources.source_of(obj.bytes)
 
     @property
     def info(self):
@@ -512,10 +544,23 @@ class ObjectSpace:
         from ..compiler.api import compile_method
         return compile_method(self, cls, source)
 
-    def install(self, cls, source: str, category=None):
-        """Compile `source` into `cls`'s method dictionary; answer the method."""
+    def install(self, cls, source: str, category=None, log_source=None):
+        """Compile `source` into `cls`'s method dictionary; answer the method. Its source is
+        logged as the image's own compiler logs it (a chunk for the .changes written beside
+        the image at save, and a source pointer in the method's trailer) when `log_source`,
+        by default when the image keeps source pointers (`keeps_source_pointers`)."""
         from ..compiler.api import install
-        return install(self, cls, source, category)
+        method = install(self, cls, source, category)
+        if log_source is None:
+            log_source = self.keeps_source_pointers()
+        if log_source:
+            import time
+            t = time.localtime()
+            stamp = "ozvm %d/%d/%d %02d:%02d" % (t.tm_mon, t.tm_mday, t.tm_year, t.tm_hour, t.tm_min)
+            self.sources.log_method(method, self.layout.class_name_of(getattr(cls, "obj", cls)),
+                                    category or "as yet unclassified", source, stamp)
+        return method
+
 
 class MemoryUse:
     """A space's memory use: `objects` (count), `bytes` (as in a V3 image), and

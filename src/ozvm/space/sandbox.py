@@ -61,6 +61,7 @@ def copy_space(space, space_class=None):
     cls = space_class or type(space)
     vm = getattr(space, "vm", None)
     new = cls(heap, None)
+    new._sources = space.sources.copy()     # the copy reads the original's .sources/.changes
     if interp is not None and interp.started and interp.ctx is None:
         # the original is idle (no runnable process): so is the copy
         control._set_idle(new, control.interpreter(new))

@@ -239,10 +239,14 @@ def browse_method(space, cls, selector) -> int:
     trailer = method.trailer()
     if trailer:
         print("trailer: %d bytes" % len(trailer))
-    source = _decompiled(space, method, where, selector)
+    source = space.method_source(method)
+    origin = "source:"
+    if source is None:
+        source = _decompiled(space, method, where, selector)
+        origin = "decompiled:"
     if source:
         print()
-        print("decompiled:")
+        print(origin)
         emit("    " + l for l in source.splitlines())
     return 0
 

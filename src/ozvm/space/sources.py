@@ -1,0 +1,173 @@
+"""Method source code from the image's `.sources` and `.changes` files (seed: the surgeon's
+browser shows real source, with the names the programmer chose).
+
+Squeak keeps no source in the image: each CompiledMethod ends with a *trailer* that points
+into one of two text files beside the image, the `.sources` file (file index 1, the release's
+sources) and the `.changes` file (file index 2, everything compiled since). The trailer is the
+method's last four bytes: the last byte is 251 + the file index (252..255; below 252 the
+method has no source pointer) and the three bytes before it are the position, most
+significant first (bytes size-1, size-2, size-3). This is the encoding of Squeak 2.x
+(`CompiledMethod>>fileIndex`, `filePosition`) and of the StandardSourceFileArray of Squeak 3.x
+(Scratch 1.4). At that position starts a *chunk*: text up to a lone `!` (a doubled `!!`
+stands for one `!`), with CR line ends.
+
+`SourceFiles(image_path)` finds the files beside an image and reads chunks; it never writes
+them. Methods the host installs with source (`ObjectSpace.install(..., log_source=True)`) get
+their source appended to an in-memory continuation of the `.changes` file, as the image's own
+`compile:classified:withStamp:notifying:` appends it, and a trailer pointing there;
+`write_changes(image_out)` writes the original `.changes` plus those chunks beside a saved
+image, so the saved image finds its sources on any VM.
+
+Images whose methods use another trailer scheme (Pharo's CompiledMethodTrailer) are not read
+here: `source_of` answers None and callers fall back to the decompiler.
+"""
+from __future__ import annotations
+
+import glob
+import os
+
+from ..errors import OzError
+
+SOURCES_INDEX = 1
+CHANGES_INDEX = 2
+TRAILER_SIZE = 4
+
+
+def source_pointer(method_bytes) -> tuple:
+    """(file index, position) of a V3 Squeak method's trailer; (0, 0) when it has none."""
+    if method_bytes is None or len(method_bytes) < TRAILER_SIZE:
+        return 0, 0
+    last = method_bytes[-1]
+    if last < 252:
+        return 0, 0
+    position = (method_bytes[-2] << 16) | (method_bytes[-3] << 8) | method_bytes[-4]
+    return last - 251, position
+
+
+def set_source_pointer(method_bytes: bytearray, index: int, position: int) -> None:
+    """Write a source pointer into the last four bytes of a method (its trailer)."""
+    if not 1 <= index <= 4:
+        raise OzError("invalid source file index %d" % index)
+    if not 0 <= position < 1 << 24:
+        raise OzError("source position %d does not fit a trailer (16 MB)" % position)
+    method_bytes[-1] = 251 + index
+    method_bytes[-2] = (position >> 16) & 255
+    method_bytes[-3] = (position >> 8) & 255
+    method_bytes[-4] = position & 255
+
+
+def read_chunk(data: bytes, position: int) -> str | None:
+    """The chunk that starts at `position` (`!!` read as `!`), or None past the end."""
+    if not 0 <= position < len(data):
+        return None
+    out = []
+    i = position
+    n = len(data)
+    while i < n:
+        j = data.find(b"!", i)
+        if j < 0:
+            out.append(data[i:])
+            break
+        out.append(data[i:j])
+        if j + 1 < n and data[j + 1:j + 2] == b"!":
+            out.append(b"!")
+            i = j + 2
+            continue
+        break
+    return b"".join(out).decode("latin-1")
+
+
+def chunk(text: str) -> bytes:
+    """`text` as a chunk body: CR line ends, `!` doubled (the terminating `!` not included)."""
+    body = text.replace("\r\n", "\r").replace("\n", "\r").replace("!", "!!")
+    try:
+        return body.encode("latin-1")
+    except UnicodeEncodeError as e:
+        raise OzError("source has a character the image's files cannot hold: %r"
+                      % text[e.start]) from None
+
+
+class SourceFiles:
+    """The `.sources` and `.changes` files beside one image, read lazily, never written."""
+
+    def __init__(self, image_path: str | None):
+        self.image_path = image_path
+        self.changes_path = None
+        self.sources_path = None
+        if image_path:
+            base = os.path.splitext(image_path)[0]
+            if os.path.isfile(base + ".changes"):
+                self.changes_path = base + ".changes"
+            folder = os.path.dirname(os.path.abspath(image_path))
+            found = sorted(glob.glob(os.path.join(folder, "*.sources")))
+            if found:
+                self.sources_path = found[0]
+        self._data = {}
+        self.added = bytearray()      # chunks appended after the original .changes
+
+    def copy(self) -> "SourceFiles":
+        other = SourceFiles(None)
+        other.image_path = self.image_path
+        other.changes_path, other.sources_path = self.changes_path, self.sources_path
+        other._data = self._data
+        other.added = bytearray(self.added)
+        return other
+
+    def _file(self, index: int) -> bytes:
+        data = self._data.get(index)
+        if data is None:
+            path = {SOURCES_INDEX: self.sources_path, CHANGES_INDEX: self.changes_path}.get(index)
+            data = b""
+            if path:
+                try:
+                    with open(path, "rb") as f:
+                        data = f.read()
+                except OSError:
+                    data = b""
+            self._data[index] = data
+        if index == CHANGES_INDEX and self.added:
+            return data + bytes(self.added)
+        return data
+
+    def source_of(self, method_bytes) -> str | None:
+        """The method's source text (host line ends), or None when it has no readable source."""
+        index, position = source_pointer(method_bytes)
+        if index == 0:
+            return None
+        text = read_chunk(self._file(index), position)
+        if not text:
+            return None
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+    def log_method(self, method, class_name: str, category: str, source: str, stamp: str) -> None:
+        """Append `source` as the image's own compiler logs a method and point `method`'s
+        trailer at it (the method must end with the compiler's 4-byte trailer)."""
+        preamble = b"\r!" + chunk("%s methodsFor: '%s' stamp: '%s'" % (
+            class_name, category.replace("'", "''"), stamp.replace("'", "''"))) + b"!\r"
+        body = chunk(source)
+        head = len(self._file(CHANGES_INDEX)) + len(preamble)
+        set_source_pointer(method.bytes, CHANGES_INDEX, head)
+        self.added += preamble + body + b"! !"
+
+    def changes_target(self, image_out: str) -> str | None:
+        """Where `write_changes` puts the `.changes` of an image saved at `image_out` (None when
+        there is nothing to write); refuses the input's own `.changes`."""
+        if not self._file(CHANGES_INDEX):
+            return None
+        target = os.path.splitext(image_out)[0] + ".changes"
+        if self.changes_path and os.path.exists(target) and os.path.samefile(target, self.changes_path):
+            raise OzError("refusing to overwrite the input changes file %s" % target)
+        return target
+
+    def write_changes(self, target: str) -> None:
+        """Write the original `.changes` text plus what the host logged to `target`,
+        atomically (a temp file beside it, then a rename)."""
+        tmp = target + ".oz-tmp"
+        try:
+            with open(tmp, "wb") as f:
+                f.write(self._file(CHANGES_INDEX))
+            os.replace(tmp, target)
+        except OSError as e:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise OzError("cannot write %s: %s" % (target, e.strerror or e)) from None
