@@ -68,6 +68,18 @@ class ObjectSpace:
         if changes is not None:
             self.sources.write_changes(changes)
 
+    def transplant(self, method, into=None, category=None):
+        """Install `method`, a MethodMirror of another space, into this space, its literals
+        re-bound here, or recompiled here from its source (transplant.py); a MethodMirror."""
+        from .transplant import transplant
+        return transplant(self, method, into, category)
+
+    def transaction(self):
+        """`with space.transaction(): ...` undoes every change the block made to this space
+        (through the membrane or by guest code it ran) when it raises (transaction.py)."""
+        from .transaction import Transaction
+        return Transaction(self)
+
     # --- method source (sources.py) ------------------------------------------
     @property
     def sources(self):
