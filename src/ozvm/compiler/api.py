@@ -69,16 +69,17 @@ def install(space, cls, source: str, category=None):
     of the same selector); answer the method."""
     header, literals, code, selector = generate(space, cls, source)
     method = _make_method(space, header, literals, code)
-    sym = space.intern_symbol(selector)
-    add_to_method_dictionary(space, cls, sym, method)
-    interp = getattr(space, "interpreter", None)
-    if interp is not None:
-        flush = getattr(interp, "flush_method_cache", None) or getattr(interp, "flush_cache", None)
-        if flush is not None:
-            flush()
-    if category is not None:
-        _classify(space, cls, sym, category)
+    install_method(space, cls, space.intern_symbol(selector), method, category)
     return method
+
+
+def install_method(space, cls, selector, method, category=None) -> None:
+    """Put `method` under the Symbol `selector` in `cls` (the space then flushes its method
+    caches and indexes) and classify it (when `category` is given)."""
+    add_to_method_dictionary(space, cls, selector, method)
+    space.methods_changed(selector)
+    if category is not None:
+        _classify(space, cls, selector, category)
 
 
 # --- method dictionaries ------------------------------------------------------------------------
