@@ -29,6 +29,7 @@ class Scheduler:
         self.next_wakeup = 0          # millisecond clock value of the timer, 0 if none
         self.pending_signals = []     # external semaphore indices signalled by the host
         self.interrupt_pending = False
+        self.last_waiter = None       # the process that last waited on a semaphore (deadlocks)
 
     # --- the clock ---------------------------------------------------------------
     def millisecond_clock(self) -> int:
@@ -148,7 +149,8 @@ class Scheduler:
         if excess > 0:
             sema.ptrs[EXCESS_SIGNALS] = excess - 1
         else:
-            self.link_last(self.active_process(), sema)
+            self.last_waiter = waiter = self.active_process()
+            self.link_last(waiter, sema)
             self.transfer_to(self.wake_highest_priority())
 
     def suspend_active(self) -> None:

@@ -250,7 +250,7 @@ def _guest_value(space, value):
 
 
 def run_send(space, receiver, selector, args=(), timeout: float | None = DEFAULT_TIMEOUT,
-             max_bytecodes: int | None = None):
+             max_bytecodes: int | None = None, priority: int | None = None):
     """Send `selector` (a guest Symbol or a str) to `receiver` with `args` in a fresh guest
     process and answer the guest result object. Raises GuestError on a guest error,
     GuestTimeout when `timeout` seconds or `max_bytecodes` pass first."""
@@ -264,11 +264,11 @@ def run_send(space, receiver, selector, args=(), timeout: float | None = DEFAULT
     frame = [heap.nil, entry[3], len(args) + 1, meth, heap.nil, heap.nil, receiver] + args
     frame += [heap.nil] * (entry[7] - len(args) - 1)
     base = SqObject(heap.special(S.CLASS_METHOD_CONTEXT), 3, heap.new_hash(), frame)
-    return run_context(space, base, timeout, max_bytecodes)
+    return run_context(space, base, timeout, max_bytecodes, priority=priority)
 
 
 def run_method(space, method, receiver=None, args=(), timeout: float | None = DEFAULT_TIMEOUT,
-               max_bytecodes: int | None = None):
+               max_bytecodes: int | None = None, priority: int | None = None):
     """Run a compiled method on `receiver` with `args` (no lookup; its primitive first, as a
     send would) in a fresh guest process; answer its result (see run_send)."""
     heap = space.heap
@@ -286,14 +286,16 @@ def run_method(space, method, receiver=None, args=(), timeout: float | None = DE
     frame += [heap.nil] * (16 - len(args) - 1)
     base = SqObject(heap.special(S.CLASS_METHOD_CONTEXT), 3, heap.new_hash(), frame)
     return run_context(space, base, timeout, max_bytecodes,
-                       start=lambda interp: interp.execute(entry, len(args)))
+                       start=lambda interp: interp.execute(entry, len(args)), priority=priority)
 
 
 def run_context(space, base, timeout: float | None = DEFAULT_TIMEOUT, max_bytecodes: int | None = None,
-                start=None):
+                start=None, priority: int | None = None):
     """Run the suspended context `base` (its sender nil) in a fresh guest process until it
     returns; answer the value it returns. `start(interp)`, if given, runs first, with
-    `base` active (e.g. to execute a method from it)."""
+    `base` active (e.g. to execute a method from it). The process has the priority of the
+    image's active process unless `priority` is given (a process of a higher priority that
+    becomes runnable preempts it). A GuestError's `reason` tells why the run ended."""
     interp = interpreter_for(space)
     heap = space.heap
     old_proc = interp.active_process()
@@ -302,7 +304,9 @@ def run_context(space, base, timeout: float | None = DEFAULT_TIMEOUT, max_byteco
         interp.store_registers()
         old_proc.ptrs[1] = interp.ctx
     proc = heap.instantiate(heap.special(S.CLASS_PROCESS))
-    proc.ptrs[2] = old_proc.ptrs[2] if old_proc.ptrs[2].__class__ is int else 4
+    if priority is None:
+        priority = old_proc.ptrs[2] if old_proc.ptrs[2].__class__ is int else 4
+    proc.ptrs[2] = priority
     sched = interp.scheduler()
     sched.ptrs[1] = proc
     interp.started = True
@@ -340,9 +344,9 @@ def run_context(space, base, timeout: float | None = DEFAULT_TIMEOUT, max_byteco
             "%gs" % timeout if max_bytecodes is None else "%d bytecodes" % max_bytecodes))
     if reason == "idle":
         raise GuestError("the guest process is waiting and nothing can wake it up")
-    if reason == "quit":
-        raise GuestError("the guest quit")
-    raise GuestError("the guest stopped: %s" % reason)
+    err = GuestError("the guest quit" if reason == "quit" else "the guest stopped: %s" % reason)
+    err.reason = reason
+    raise err
 
 
 def _restore(interp, proc, old_proc, old_loaded) -> None:

@@ -35,6 +35,9 @@ def add_commands(sub) -> None:
     p.add_argument("image")
     p.add_argument("--timeout", type=float, default=None, metavar="S",
                    help="stop after S seconds (exit code 2)")
+    p.add_argument("--emergency", action="store_true",
+                   help="when the image fails (unhandled error, deadlock, Ctrl-C) the host takes "
+                        "over and opens the surgeon console on the failing process")
     p.set_defaults(func=cmd_run)
 
     bench = bench_subcommands(sub)
@@ -75,9 +78,11 @@ def cmd_eval(args) -> int:
 def cmd_run(args) -> int:
     from ..space import execution
     space = _load(args.image)
+    deadline = None if args.timeout is None else time.monotonic() + args.timeout
+    if getattr(args, "emergency", False):
+        return _run_emergency(space, deadline, args.timeout)
     interp = execution.interpreter_for(space)
     execution.let_guest_handle_errors(space)      # as a real VM: the image's own debugger code runs
-    deadline = None if args.timeout is None else time.monotonic() + args.timeout
     interrupted = []
     previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
     interp.host_poll = lambda interp: bool(interrupted)     # Ctrl-C stops at the next heartbeat
@@ -102,6 +107,20 @@ def cmd_run(args) -> int:
         return 1
     print("oz run: the guest stopped (%s)" % reason, file=sys.stderr)
     return 0 if reason == "idle" else 1
+
+
+def _run_emergency(space, deadline, timeout) -> int:
+    """`oz run --emergency`: the host's error traps stay armed; failures open the surgeon
+    console (tools/surgeon_console.py)."""
+    from .surgeon_console import run_with_console
+    reason = run_with_console(space, deadline=deadline)
+    if reason == "quit":
+        return 0
+    if reason == "limit":
+        print("oz run: stopped after %gs (the guest had not quit)" % timeout, file=sys.stderr)
+        return 2
+    print("oz run: the surgeon quit (the image was not resumed)", file=sys.stderr)
+    return 1
 
 
 # --- benchmarks ----------------------------------------------------------------------------------

@@ -1,0 +1,301 @@
+"""The emergency kernel: when a running image fails, the host takes over before the
+image's own (possibly broken) tools run, with the space intact and the failing process
+as it was; the surgeon repairs it through mirrors and lets the same process go on.
+
+    kernel = EmergencyKernel(space)
+    try:
+        kernel.run()                     # the image's own active process, as `oz run` does
+    except Takeover as t:
+        t.failure.kind                   # 'error', 'deadlock', 'interrupt', 'vm error', ...
+        t.process.frames()               # the failing ProcessMirror, parked as it was
+        space.install(cls, fixed_source)
+        kernel.restart(3)                # (space/debugger.py) re-enter frame 3
+        kernel.run()                     # resume: the same process goes on
+    # or with a callback, called at each takeover; the run resumes when it returns:
+    kernel.run(on_failure=lambda kernel: ...)
+
+What counts as a failure (the kinds):
+    'error'       an unhandled error reached the image's debugger entry (Squeak 2.2:
+                  `Debugger class>>openContext:label:contents:`; PharoCandle:
+                  `PCObject>>handleExceptionName:context:`, see execution.install_host_hooks).
+                  The entry is not run: its send answers nil, so `resume` is the debugger's
+                  Proceed (`error:` returns nil, a doesNotUnderstand: resends the message).
+    'vm error'    the interpreter cannot go on (a recursive doesNotUnderstand:, an invalid
+                  bytecode, primitive 114 exitToDebugger): the process stands at the send.
+    'deadlock'    no process can run and nothing (timer, signal) can wake one; the failing
+                  process is the last one that waited on a semaphore.
+    'interrupt'   the host asked (`interrupt()`, e.g. from a SIGINT handler: Ctrl-C).
+    any other stop reason the interpreter reports (e.g. a recursive error) is taken over
+    under its own name.
+
+Between takeovers the space is parked (space/control.py): the failing process keeps its
+context in its suspendedContext, exactly as in a snapshot, so mirrors, the debugger
+operations and `save` see it as it is. `resume` (run again) makes the chosen process the
+active process again (taking it out of a semaphore it waits on) and runs the image on.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+
+from ..errors import GuestError, OzError
+from ..memory.objects import SqObject
+from . import control, execution
+
+# interpreter stop reasons that end a run normally (not a takeover)
+_NORMAL = ("quit", "limit")
+
+
+class Failure:
+    """Why the host took over: `kind`, a one-line `message`, the failing `process`
+    (a ProcessMirror, or None) and its stack as 'Class>>selector' strings."""
+
+    __slots__ = ("kind", "message", "process", "stack")
+
+    def __init__(self, kind: str, message: str, process, stack):
+        self.kind, self.message, self.process, self.stack = kind, message, process, stack
+
+    def __repr__(self):
+        return "<Failure %s: %s>" % (self.kind, self.message)
+
+    def describe(self) -> str:
+        return "%s: %s" % (self.kind, self.message)
+
+
+class Takeover(OzError):
+    """Raised by EmergencyKernel.run (without a callback) when the image fails: carries the
+    Failure and the failing ProcessMirror. Run the kernel again to resume."""
+
+    def __init__(self, failure: Failure):
+        self.failure = failure
+        self.process = failure.process
+        text = "emergency takeover: " + failure.describe()
+        if failure.stack:
+            text += "\n" + "\n".join("  %d: %s" % (i, s) for i, s in enumerate(failure.stack[:20]))
+        super().__init__(text)
+
+
+class EmergencyKernel:
+    """Runs a space's own processes with the host ready to take over (see the module doc).
+    The space's error traps stay armed (they are the interpreter's host hooks)."""
+
+    def __init__(self, space):
+        self.space = space
+        self.interp = execution.interpreter_for(space)
+        self.failure = None
+        self.process = None          # the ProcessMirror the operations work on
+        self._interrupted = False
+        self._stop_run = False
+        self.image_quit = False      # the image quit during a host evaluation
+
+    # --- running --------------------------------------------------------------------
+    def interrupt(self) -> None:
+        """Take over at the next heartbeat (safe from a signal handler or another thread)."""
+        self._interrupted = True
+
+    def run(self, deadline=None, max_bytecodes=None, on_failure=None) -> str:
+        """Run (or resume) the image until it quits ('quit') or the deadline / bytecode
+        budget passes ('limit'). At a failure: with `on_failure`, call
+        `on_failure(kernel)` and resume when it returns (it may call `kernel.stop()` to
+        end the run: 'stopped'); without, raise Takeover."""
+        while True:
+            reason = self._run_once(deadline, max_bytecodes)
+            if reason is not None:
+                return reason
+            if on_failure is None:
+                raise Takeover(self.failure)
+            self._stop_run = False
+            on_failure(self)
+            if self.image_quit:
+                control.park(self.space)
+                return "quit"
+            if self._stop_run:
+                return "stopped"
+
+    def stop(self) -> None:
+        """From an on_failure callback: end the run instead of resuming."""
+        self._stop_run = True
+
+    def _run_once(self, deadline, max_bytecodes):
+        """One stretch of the image's own execution: None after a takeover (self.failure
+        set, the space parked), else the normal reason it ended."""
+        space, interp = self.space, self.interp
+        self._resume_chosen_process()
+        control.unpark(space)
+        previous_poll = interp.host_poll
+        interp.host_poll = self._poll
+        interp.guest_error = None
+        vm_error = None
+        try:
+            reason = interp.run(max_bytecodes=max_bytecodes, deadline=deadline)
+        except OzError as e:          # the interpreter cannot go on (VMError)
+            if interp.ctx is not None:
+                interp.store_registers()
+            reason, vm_error = "vm error", e
+        finally:
+            interp.host_poll = previous_poll
+        if reason in _NORMAL:
+            control.park(space)
+            return reason
+        self._take_over(reason, vm_error)
+        return None
+
+    def _poll(self, interp) -> bool:
+        return self._interrupted
+
+    def _take_over(self, reason, vm_error) -> None:
+        space, interp = self.space, self.interp
+        err, interp.guest_error = interp.guest_error, None
+        running = interp.active_process() if interp.ctx is not None else None
+        proc = running
+        if reason == "stopped":
+            kind = "interrupt"
+            message = "interrupted by the host (Ctrl-C)"
+            self._interrupted = False
+        elif reason == "idle":
+            kind = "deadlock"
+            proc = self._last_waiter() or interp.active_process()
+            message = "no process can run and nothing can wake one (%s)" % (
+                "the last to wait: " + space.mirror_on(proc).state() if proc is not None else "no process")
+        elif reason == "error" and err is not None and "exitToDebugger" not in str(err):
+            kind = "error"
+            message = err.message
+        elif reason == "error":
+            kind = "vm error"
+            message = err.message if err is not None else "the guest stopped in error"
+        elif vm_error is not None:
+            kind = "vm error"
+            message = str(vm_error).splitlines()[0]
+        else:
+            kind = reason
+            message = err.message if err is not None else "the guest stopped (%s)" % reason
+        control.park(space)
+        mirror = space.mirror_on(proc) if proc is not None else None
+        self.process = mirror
+        stack = self.stack_names() if mirror is not None else []
+        self.failure = Failure(kind, message, mirror, stack)
+
+    def _last_waiter(self):
+        """The process that waited last, if it still waits on a semaphore."""
+        proc = getattr(self.interp, "last_waiter", None)
+        if proc is None or proc.__class__ is not SqObject:
+            return None
+        lst = proc.ptrs[control.MY_LIST]
+        if lst is self.interp.nil or not self.interp.is_semaphore(lst):
+            return None
+        return proc
+
+    def _resume_chosen_process(self) -> None:
+        """Before running again: the chosen process (if it can run) becomes the active
+        process; one waiting on a semaphore is taken out of it (forced past the wait)."""
+        mirror, self.process = self.process, None
+        self.failure = None
+        if mirror is not None and mirror.obj.ptrs[control.SUSPENDED_CONTEXT] is not self.interp.nil:
+            control.install_as_active_process(mirror)
+        # a process the surgeon's evaluations made runnable (a semaphore signalled) preempts
+        # an active process of a lower priority, as it would have at the signal
+        sched = self.space.scheduler()
+        active = sched.active_process()
+        ready = sched.ready_processes()
+        if ready and (active is None or (ready[0].priority() or 0) > (active.priority() or 0)):
+            control.install_as_active_process(ready[0])
+
+    # --- the surgeon's view ------------------------------------------------------------
+    def _need_process(self):
+        if self.process is None:
+            raise OzError("no process to work on (it was terminated)")
+        control.park(self.space)
+        return self.process
+
+    def select_process(self, mirror) -> None:
+        """Work on (and later resume) another process of the space."""
+        control.park(self.space)
+        if mirror.obj.ptrs[control.SUSPENDED_CONTEXT] is self.space.nil:
+            raise OzError("%s has no context (terminated?)" % mirror.describe())
+        self.process = mirror
+
+    def processes(self) -> list:
+        """Every process of the space (ProcessMirrors), the active one first, and the one
+        worked on (a deadlocked process may be reachable from nothing but its semaphore)."""
+        control.park(self.space)
+        procs = self.space.processes()
+        if self.process is not None and self.process not in procs:
+            procs.append(self.process)
+        return procs
+
+    def frames(self) -> list:
+        """ContextMirrors of the process, innermost (frame 0) first."""
+        return self._need_process().frames()
+
+    def frame(self, n: int):
+        frames = self.frames()
+        if not 0 <= n < len(frames):
+            raise OzError("no frame %d (the stack has frames 0 to %d)" % (n, len(frames) - 1))
+        return frames[n]
+
+    def stack_names(self) -> list:
+        """'Class>>selector' of each frame, innermost first (host-made methods named)."""
+        return [frame_name(self.space, f) for f in self.frames()]
+
+    # --- operations -------------------------------------------------------------------
+    def evaluate(self, source: str, frame: int = 0, timeout: float | None = 60.0):
+        """Evaluate `source` with ozvm's compiler with the receiver of frame `frame` as self;
+        answer a mirror. The failing process stays as it is (the evaluation runs in a
+        process of its own)."""
+        from ..compiler.api import compile_doit
+        ctx = self.frame(frame) if self.process is not None else None
+        receiver = ctx.receiver().obj if ctx is not None else self.space.nil
+        doit = compile_doit(self.space, source, self.space.class_of(receiver))
+        with self._host_evaluation():
+            result = execution.run_method(self.space, doit, receiver, (), timeout=timeout,
+                                          priority=control.priority_levels(self.space))
+        return self.space.mirror_on(result)
+
+    def print_string(self, mirror, timeout: float | None = 60.0) -> str:
+        """The guest's printString of an object (run in a process of its own)."""
+        with self._host_evaluation():
+            text = execution.run_send(self.space, mirror.obj, "printString", [], timeout=timeout,
+                                      priority=control.priority_levels(self.space))
+        if text.__class__ is not SqObject or text.bytes is None:
+            raise GuestError("printString did not answer a String")
+        return text.bytes.decode("latin-1")
+
+    @contextlib.contextmanager
+    def _host_evaluation(self):
+        """Around an evaluation for the surgeon: it runs at the image's top priority (the
+        image's processes do not preempt it), stops at interrupt() (GuestError 'stopped'),
+        and notes when the image quits during it (the run then ends: 'quit')."""
+        interp = self.interp
+        previous = interp.host_poll
+        self._interrupted = False
+        interp.host_poll = self._poll
+        try:
+            yield
+        except GuestError as e:
+            if getattr(e, "reason", None) == "quit":
+                self.image_quit = True
+            raise
+        finally:
+            interp.host_poll = previous
+            self._interrupted = False
+
+    def terminate(self) -> None:
+        """End the process (its contexts dead, no unwind blocks run); the image goes on
+        with its other processes at the next resume."""
+        mirror = self._need_process()
+        control.terminate(mirror)
+        self.process = None
+
+    def save(self, path: str) -> None:
+        """Save the space as it is now (the failing process parked in it), atomically; never
+        over the image the space was read from."""
+        control.park(self.space)
+        source = getattr(self.space.info, "path", None)
+        if source and os.path.exists(path) and os.path.exists(source) and os.path.samefile(source, path):
+            raise OzError("refusing to overwrite the input image %s (input files are never modified)" % path)
+        self.space.save(path)
+
+
+def frame_name(space, ctx) -> str:
+    """'Class>>selector' of a ContextMirror ('[] in ...' for a block), as guest stacks show."""
+    return control.describe_stack(space, ctx.obj, 1)[0]

@@ -1,0 +1,187 @@
+"""The emergency kernel (space/emergency.py) and `oz run IMAGE --emergency` with its
+surgeon console (tools/surgeon_console.py), on copies of the scriptable Squeak 2.2 oracle
+image (see ../shared/oracle/README.md: it evaluates oracle_in.txt beside the image and
+writes oracle_out.txt, then quits)."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from conftest import oracle_path
+from ozvm.space.emergency import EmergencyKernel, Takeover
+from ozvm.space.objectspace import ObjectSpace
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.join(os.path.dirname(HERE), "src")
+ORACLE = "squeak2.2-mini-oracle.image"
+
+# String>>withBlanksTrimmed (the oracle runner trims every line it reads) with a typo:
+# isSeparator -> isSeperator, a doesNotUnderstand: in the runner process itself
+BROKEN_TRIM = ("withBlanksTrimmed\n\t| t1 |\n\tt1 := self findFirst: [:t2 | t2 isSeperator not].\n"
+               "\tt1 = 0 ifTrue: [^ ''].\n"
+               "\t^ self copyFrom: t1 to: (self findLast: [:t2 | t2 isSeparator not])")
+
+
+def oracle_copy(tmp_path, expressions, broken=False):
+    """A copy of the oracle image in tmp_path (broken by ozvm's compiler if asked) with
+    oracle_in.txt beside it; answers its path."""
+    path = str(tmp_path / "o.image")
+    if broken:
+        space = ObjectSpace.load(oracle_path(ORACLE))
+        space.install(space.class_named("String"), BROKEN_TRIM)
+        space.save(path)
+    else:
+        shutil.copy(oracle_path(ORACLE), path)
+    (tmp_path / "oracle_in.txt").write_text("".join(e + "\n" for e in expressions))
+    return path
+
+
+def oracle_out(tmp_path) -> list:
+    """oracle_out.txt's lines without the time field of RESULT lines."""
+    out = []
+    for line in (tmp_path / "oracle_out.txt").read_text("latin-1").splitlines():
+        parts = line.split("\t")
+        out.append(tuple(parts[:3] if parts[0] == "RESULT" else parts))
+    return out
+
+
+def oz_run_emergency(tmp_path, image, script, interrupt_after=None):
+    """`oz run IMAGE --emergency` with `script` on stdin; with `interrupt_after`, SIGINT is
+    sent once that text appears on stdout. Answers (exit code, stdout, stderr)."""
+    script_file = tmp_path / "surgeon.txt"
+    script_file.write_text(script)
+    env = dict(os.environ, PYTHONPATH=SRC)
+    with open(str(script_file)) as stdin:
+        proc = subprocess.Popen([sys.executable, "-m", "ozvm.cli", "run", image, "--emergency",
+                                 "--timeout", "300"], stdin=stdin, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, cwd=str(tmp_path), env=env)
+        seen = []
+        if interrupt_after is not None:
+            while True:
+                line = proc.stdout.readline()
+                seen.append(line)
+                if interrupt_after in line or not line:
+                    break
+            proc.send_signal(signal.SIGINT)
+        try:
+            out, err = proc.communicate(timeout=300)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            pytest.fail("oz run --emergency did not end: %s%s" % ("".join(seen), out))
+    return proc.returncode, "".join(seen) + out, err
+
+
+# --- the Python API ----------------------------------------------------------------------------
+
+def test_an_error_in_the_running_image_is_taken_over_with_the_failing_process_intact(tmp_path):
+    path = oracle_copy(tmp_path, ["3 + 4"], broken=True)
+    space = ObjectSpace.load(path)
+    kernel = EmergencyKernel(space)
+    with pytest.raises(Takeover) as info:
+        kernel.run()
+    failure = info.value.failure
+    assert failure.kind == "error"
+    assert failure.message == "Message not understood: isSeperator"
+    # the image's own debugger entry (the oracle's, which would write ERROR and quit) did
+    # not run: no output file, and the runner process is the failing one, as it was
+    assert not (tmp_path / "oracle_out.txt").exists()
+    assert failure.stack[:5] == ["Object>>doesNotUnderstand:", "[] in String>>withBlanksTrimmed",
+                                 "SequenceableCollection>>findFirst:", "String>>withBlanksTrimmed",
+                                 "UndefinedObject>>DoIt"]
+    process = info.value.process
+    assert process.is_active() and process.frames()[3].receiver().as_string() == "3 + 4"
+    assert kernel.stack_names() == failure.stack
+    # evaluation in a frame: self is the frame's receiver; the process is untouched
+    assert kernel.print_string(kernel.evaluate("self size", frame=3)) == "5"
+    assert kernel.print_string(kernel.evaluate("self", frame=0)) == "$3"
+    assert kernel.stack_names() == failure.stack and process.is_active()
+    # resume without a repair is the debugger's Proceed: doesNotUnderstand: sends the
+    # message again (Message>>sentTo:), and the same process fails again on top of it
+    with pytest.raises(Takeover) as again:
+        kernel.run()
+    assert again.value.process == process
+    assert again.value.failure.stack[:2] == ["Object>>doesNotUnderstand:", "Message>>sentTo:"]
+    assert again.value.failure.stack[2:] == failure.stack
+
+
+def test_the_callback_sees_each_failure_and_can_end_the_run(tmp_path):
+    path = oracle_copy(tmp_path, ["3 + 4"], broken=True)
+    kernel = EmergencyKernel(ObjectSpace.load(path))
+    seen = []
+
+    def on_failure(k):
+        seen.append((k.failure.kind, k.process.frames()[3].method().selector()))
+        if len(seen) == 2:
+            k.stop()
+    assert kernel.run(on_failure=on_failure) == "stopped"
+    assert seen == [("error", "withBlanksTrimmed")] * 2
+
+
+# --- oz run --emergency ------------------------------------------------------------------------
+
+def test_a_deadlock_is_taken_over_and_resume_forces_the_waiter_on(tmp_path):
+    """The second expression waits on a Semaphore nobody will signal: with only the idle
+    process left, the host takes over on the waiting process; `resume` takes it past the
+    wait, its block answers 42 and the runner goes on to the end."""
+    image = oracle_copy(tmp_path, ["3 + 4", "[:s | s wait. 42] value: Semaphore new", "5 * 6"])
+    code, out, err = oz_run_emergency(tmp_path, image, "stack\nframe 0\nprocesses\nresume\n")
+    assert code == 0, out + err
+    assert "oz: emergency takeover (deadlock): no process can run" in out
+    assert "*  0: [] in UndefinedObject>>DoIt\n   1: UndefinedObject>>DoIt" in out
+    assert "temps: t1 = a Semaphore" in out           # frame 0: the block's argument
+    assert "waiting on a Semaphore" in out
+    assert oracle_out(tmp_path) == [("RESULT", "3 + 4", "7"),
+                                    ("RESULT", "[:s | s wait. 42] value: Semaphore new", "42"),
+                                    ("RESULT", "5 * 6", "30"), ("DONE",)]
+
+
+def test_ctrl_c_takes_over_a_runaway_and_the_image_goes_on_after_the_surgery(tmp_path):
+    """Ctrl-C (SIGINT) while an expression loops for ever: the host takes over on the
+    looping process; the surgeon terminates it, signals the runner's semaphore from the
+    console and resumes: the runner writes the remaining results and quits."""
+    image = oracle_copy(tmp_path, ["3 + 4",
+                                   "[Transcript show: 'spinning'; cr; endEntry. [true] whileTrue] value",
+                                   "5 * 6"])
+    script = "stack\nterminate\nprint (Smalltalk at: #OracleSem) signal\nresume\n"
+    code, out, err = oz_run_emergency(tmp_path, image, script, interrupt_after="spinning")
+    assert code == 0, out + err
+    assert "oz: emergency takeover (interrupt): interrupted by the host (Ctrl-C)" in out
+    assert "*  0: [] in UndefinedObject>>DoIt" in out
+    assert oracle_out(tmp_path) == [("RESULT", "3 + 4", "7"), ("RESULT", "5 * 6", "30"), ("DONE",)]
+
+
+def test_the_console_inspects_browses_saves_and_quits(tmp_path):
+    image = oracle_copy(tmp_path, ["3 + 4"], broken=True)
+    script = ("frame 3\nprint self , 'x'\ninspect 3 @ 4\ninspect .y\ninspect ..\n"
+              "browse String>>withBlanksTrimmed\nsave saved.image\nbogus\nprint 3 +\nquit\n")
+    code, out, err = oz_run_emergency(tmp_path, image, script)
+    assert code == 1 and "the surgeon quit" in err
+    assert "frame 3: String>>withBlanksTrimmed" in out and "receiver: '3 + 4'" in out
+    assert "'3 + 4x'" in out
+    assert "    1 x: 3\n    2 y: 4" in out          # fields by name
+    assert "\n4  (SmallInteger)" in out
+    assert "t2 isSeperator not" in out                # the decompiled source of the broken method
+    assert "unknown command 'bogus'" in out and "syntax error" in out
+    assert not (tmp_path / "oracle_out.txt").exists()
+    # the saved image holds the failing process as it was: loaded again, it is the active
+    # process, stopped in the broken method
+    saved = ObjectSpace.load(str(tmp_path / "saved.image"))
+    frames = [f.describe() for f in saved.scheduler().active_process().frames()]
+    assert frames[3].startswith("String>>withBlanksTrimmed")
+
+
+def test_without_emergency_oz_run_leaves_the_error_to_the_image(tmp_path):
+    """As a real VM: the oracle's own debugger entry writes ERROR for the runner and quits."""
+    image = oracle_copy(tmp_path, ["3 + 4"], broken=True)
+    env = dict(os.environ, PYTHONPATH=SRC)
+    done = subprocess.run([sys.executable, "-m", "ozvm.cli", "run", image, "--timeout", "300"],
+                          cwd=str(tmp_path), env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=400)
+    assert done.returncode == 0, done.stderr
+    assert oracle_out(tmp_path) == [("ERROR", "(runner)", "Message not understood: isSeperator")]
