@@ -62,7 +62,7 @@ def test_compiled_method_indexing(vm):
     assert call(vm, 68, m, 1) == (2 << 9) and call(vm, 68, m, 3) is h.true
     assert call(vm, 68, m, 4) is FAILED
     assert call(vm, 69, m, 2, 7) == 7 and m.ptrs[1] == 7
-    from ozvm.interp.contexts import decode_method
+    from ozvm.memory.contexts import decode_method
     decode_method(m, h.nil)
     assert call(vm, 69, m, 2, h.nil) is h.nil and m.cache is not None   # a literal: cache stays
     assert call(vm, 69, m, 1, (2 << 9) | 60) == (2 << 9) | 60

@@ -58,3 +58,24 @@ class GuestError(OzError):
 
 class GuestTimeout(GuestError):
     """A guest computation did not finish within the host's time or bytecode limit."""
+
+
+class VMError(OzError):
+    """The guest did something the VM cannot go on from (an invalid bytecode, a recursive
+    doesNotUnderstand:...), or a primitive raised an unexpected Python error (a bug of
+    ozvm: the message names the primitive)."""
+
+
+class GuestQuit(OzError):
+    """The guest asked to quit (primitive 113, `Smalltalk quitPrimitive`)."""
+
+    def __init__(self, message: str = "the guest quit (primitive 113)"):
+        super().__init__(message)
+
+
+class GuestExitToDebugger(OzError):
+    """The guest asked the VM to stop in a low-level debugger (primitive 114); a headless
+    VM has none, so the run ends with this error."""
+
+    def __init__(self, message: str = "the guest called exitToDebugger (primitive 114)"):
+        super().__init__(message)

@@ -24,14 +24,14 @@ import os
 import sys
 import time
 
-from ..errors import OzError
+from ..errors import GuestError, GuestExitToDebugger, GuestQuit, VMError
 from ..memory import specials as S
-from ..memory.objects import SqObject, float_of_words
-from ..prims.base import PRIMITIVES
-from .contexts import (
+from ..memory.contexts import (
     CLOSURE, HOME, MAX_SMALLINT, METHOD, MIN_SMALLINT, RECEIVER, SENDER,
     decode_method, method_of_context,
 )
+from ..memory.objects import SqObject, float_of_words
+from ..prims.base import PRIMITIVES
 from .lookup import HOOK_PRIM, MethodLookup
 from .scheduler import Scheduler
 
@@ -52,8 +52,9 @@ def resident_memory() -> int:
             return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         except Exception:       # noqa: BLE001 - no way to measure: never stop for memory
             return 0
-HOST_STOPS: tuple = ()
-# Python errors a primitive raises on unexpected arguments: the primitive fails
+# the exceptions primitives raise to end a run (prims/system.py: 113, 114)
+HOST_STOPS = (GuestQuit, GuestExitToDebugger)
+# Python errors a primitive can raise by a bug of ozvm: a VMError naming the primitive
 PRIM_BUGS = (TypeError, AttributeError, IndexError, ValueError, KeyError, ZeroDivisionError,
              OverflowError, UnicodeError)
 
@@ -82,30 +83,13 @@ def load_primitives() -> list:
     return failed
 
 
-def _host_stops() -> tuple:
-    """The exceptions primitives raise to end a run (prims/system.py)."""
-    try:
-        from ..prims.system import GuestExitToDebugger, GuestQuit
-    except Exception:       # noqa: BLE001 - without them nothing raises them
-        return ()
-    return (GuestQuit, GuestExitToDebugger)
-
-
-class VMError(OzError):
-    """The guest did something the VM cannot go on from (an invalid bytecode,
-    a recursive doesNotUnderstand:...)."""
-
-
 class Interpreter(MethodLookup, Scheduler):
     """Runs the processes of one heap."""
 
     def __init__(self, heap):
         load_primitives()
-        global HOST_STOPS
-        HOST_STOPS = _host_stops()
         self.guest_error = None
         self.transcript_line_open = False
-        self.primitive_errors: dict = {}     # primitive index -> Python errors turned into failures
         self.memory_limit = DEFAULT_MEMORY_LIMIT   # bytes of the whole process; None: no limit
         self._beats = 0
         self.free_contexts_small: list = []
@@ -268,9 +252,8 @@ class Interpreter(MethodLookup, Scheduler):
                     # written before the primitive was called
                     if self.ctx is not None:
                         self.store_registers()
-                    if type(e).__name__ == "GuestQuit":
+                    if isinstance(e, GuestQuit):
                         return "quit"
-                    from ..errors import GuestError
                     self.guest_error = GuestError(str(e))
                     return "error"
         finally:
@@ -306,7 +289,6 @@ class Interpreter(MethodLookup, Scheduler):
         if self._beats % MEMORY_CHECK_EVERY == 0 and self.memory_limit:
             used = resident_memory()
             if used > self.memory_limit:
-                from ..errors import GuestError
                 err = GuestError("out of memory: the VM uses %d MB, more than its limit of %d MB "
                                  "(a runaway recursion?)" % (used >> 20, self.memory_limit >> 20))
                 err.context = self.ctx
@@ -1137,17 +1119,20 @@ class Interpreter(MethodLookup, Scheduler):
         return self.heap.new_float(x / y)
 
     def primitive_crashed(self, prim, error, ctx, stack, sp) -> bool:
-        """A primitive raised a Python error on arguments it did not expect: like the C
-        VM's primitives, it fails (the method's Smalltalk code runs). Reported once per
-        primitive on stderr when OZ_DEBUG is set; counted in self.primitive_errors."""
-        if self.ctx is not ctx or self.stack is not stack:
-            raise error         # it had already switched contexts: not a plain failure
-        self.sp = sp
-        count = self.primitive_errors.get(prim, 0)
-        self.primitive_errors[prim] = count + 1
-        if not count and os.environ.get("OZ_DEBUG"):
-            sys.stderr.write("ozvm: primitive %s failed with %s: %s\n" % (prim, type(error).__name__, error))
-        return False
+        """A primitive raised an unexpected Python error: a bug of ozvm, never a
+        primitive failure (primitives check their arguments and fail exactly where the
+        C VM does). Raises a VMError naming the primitive; the Python error is its cause."""
+        name = prim_name = getattr(PRIMITIVES.get(prim), "__name__", "?")
+        if prim == 117:        # name the named primitive the method calls
+            meth = self.new_method
+            try:
+                desc = meth.ptrs[1].ptrs
+                prim_name = "%s %s>>%s" % (name, desc[0].bytes.decode("latin-1"),
+                                           desc[1].bytes.decode("latin-1"))
+            except (AttributeError, IndexError, TypeError):
+                pass
+        raise VMError("primitive %s (%s) raised %s: %s" % (prim, prim_name, type(error).__name__,
+                                                           error)) from error
 
     def activate(self, entry, argc: int) -> None:
         """A new MethodContext for `entry`'s method with the receiver and arguments on

@@ -10,7 +10,7 @@ them to the slow path.
 from __future__ import annotations
 
 from ..memory.objects import SqObject
-from .contexts import MDICT_ARRAY, MDICT_SELECTOR0, decode_method
+from ..memory.contexts import MDICT_ARRAY, MDICT_SELECTOR0, decode_method
 
 HOOK_PRIM = -1
 

@@ -13,7 +13,7 @@ import time
 
 from ..memory import specials as S
 from ..memory.objects import SqObject
-from .contexts import (
+from ..memory.contexts import (
     ACTIVE_PROCESS, EXCESS_SIGNALS, FIRST_LINK, LAST_LINK, MY_LIST, NEXT_LINK, PRIORITY,
     PROCESS_LISTS, SUSPENDED_CONTEXT, VALUE,
 )

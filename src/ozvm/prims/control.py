@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 from ..memory import specials as S
+from ..memory.contexts import decode_method
 from ..memory.objects import SqObject
 from .base import NAMED, PRIMITIVES, raw_primitive
 
@@ -201,7 +202,6 @@ def prim_execute_method(interp, argc):
         rcvr = stack[sp - 2]
     if meth.__class__ is not SqObject or meth.fmt != 12 or not _is_array(interp, args):
         return False
-    from ..interp.contexts import decode_method
     entry = decode_method(meth, interp.nil)
     n = len(args.ptrs)
     if entry[6] != n:

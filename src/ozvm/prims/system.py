@@ -20,7 +20,7 @@ import time
 import weakref
 
 from .. import __version__
-from ..errors import OzError
+from ..errors import GuestExitToDebugger, GuestQuit
 from ..memory import specials as S
 from ..memory.objects import SqObject, format_compact_index, format_inst_size, format_inst_spec
 from .base import PrimitiveFailed, primitive, raw_primitive
@@ -31,21 +31,6 @@ from .values import (
 
 # Seconds from 1 January 1901 (Squeak's epoch) to 1 January 1970 (Unix's).
 SQUEAK_EPOCH_OFFSET = 2177452800
-
-
-class GuestQuit(OzError):
-    """The guest asked to quit (primitive 113, `Smalltalk quitPrimitive`)."""
-
-    def __init__(self, message: str = "the guest quit (primitive 113)"):
-        super().__init__(message)
-
-
-class GuestExitToDebugger(OzError):
-    """The guest asked the VM to stop in a low-level debugger (primitive 114); a headless
-    VM has none, so the run ends with this error."""
-
-    def __init__(self, message: str = "the guest called exitToDebugger (primitive 114)"):
-        super().__init__(message)
 
 
 @raw_primitive(113)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 
 from ..errors import GuestError, GuestTimeout, OzError
-from ..interp.contexts import decode_method, method_of_context
+from ..memory.contexts import decode_method, method_of_context
 from ..interp.interpreter import Interpreter
 from ..memory import specials as S
 from ..memory.objects import SqObject, make_method_header

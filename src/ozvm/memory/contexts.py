@@ -15,7 +15,7 @@ index into the method's bytes and sp the list index of the top of the stack
 """
 from __future__ import annotations
 
-from ..memory.objects import (
+from .objects import (
     FMT_METHOD, SqObject, method_large_frame, method_num_args, method_num_temps, method_primitive,
 )
 
