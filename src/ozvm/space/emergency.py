@@ -87,6 +87,22 @@ class EmergencyKernel:
         self._interrupted = False
         self._stop_run = False
         self.image_quit = False      # the image quit during a host evaluation
+        self._last_entry = None      # (entry method, argc, receiver and args, context) of the last trap
+        self._failed_entry = None    # the same for the failure being handled
+        self._pass = None            # an entry to run at the next resume (pass)
+        for meth in list(getattr(self.interp, "error_traps", ())):
+            original = self.interp.hooks.get(meth)
+            if original is not None:
+                self.interp.add_hook(meth, self._recording(original))
+
+    def _recording(self, trap):
+        """The error trap, remembering the debugger entry's receiver and arguments first
+        (pass can then send them to the image's own entry)."""
+        def hook(interp, argc, meth):
+            sp = interp.sp
+            self._last_entry = (meth, argc, list(interp.stack[sp - argc:sp + 1]), interp.ctx)
+            return trap(interp, argc, meth)
+        return hook
 
     # --- running --------------------------------------------------------------------
     def interrupt(self) -> None:
@@ -122,6 +138,9 @@ class EmergencyKernel:
         space, interp = self.space, self.interp
         self._resume_chosen_process()
         control.unpark(space)
+        if self._pass is not None:
+            self._run_image_entry(self._pass)
+            self._pass = None
         previous_poll = interp.host_poll
         interp.host_poll = self._poll
         interp.guest_error = None
@@ -169,6 +188,8 @@ class EmergencyKernel:
         else:
             kind = reason
             message = err.message if err is not None else "the guest stopped (%s)" % reason
+        self._failed_entry = self._last_entry if kind == "error" else None
+        self._last_entry = None
         control.park(space)
         mirror = space.mirror_on(proc) if proc is not None else None
         self.process = mirror
@@ -278,6 +299,32 @@ class EmergencyKernel:
         finally:
             interp.host_poll = previous
             self._interrupted = False
+
+    def pass_to_image(self) -> None:
+        """At the next resume, let the image's own error handling run for this error (its
+        debugger entry, with the receiver and arguments it was sent), as without the
+        emergency kernel."""
+        entry = self._failed_entry
+        mirror = self._need_process()
+        if entry is None:
+            raise OzError("no error to pass on (the failure is a %s)" % self.failure.kind
+                          if self.failure is not None else "no error to pass on")
+        if mirror.obj.ptrs[control.SUSPENDED_CONTEXT] is not entry[3]:
+            raise OzError("the process is no longer where the error stopped it (restarted?)")
+        self._pass = entry
+
+    def _run_image_entry(self, entry) -> None:
+        """Send the recorded debugger entry again in the resumed process, without the trap:
+        the send's answer (nil) is taken back, the entry's activation made."""
+        meth, argc, values, ctx = entry
+        interp = self.interp
+        if interp.ctx is not ctx:
+            return
+        from ..interp.contexts import decode_method
+        interp.pop(1)
+        for v in values:
+            interp.push(v)
+        interp.activate(decode_method(meth, interp.nil), argc)
 
     def terminate(self) -> None:
         """End the process (its contexts dead, no unwind blocks run); the image goes on

@@ -30,6 +30,8 @@ HELP = """commands (N: a frame number from `stack`; EXPR: Smalltalk, compiled by
   step                      run the process to the next send or return in its top frame
   over                      run the top frame's next send to completion
   processes                 every process of the image; `process N` works on process N
+  pass                      let the image's own error handling run for this error (its
+                            debugger entry), then resume
   terminate                 end the failing process (the image goes on with its others)
   resume                    let the process (and the image) go on
   save OUT                  save the image as it is now (atomically)
@@ -267,6 +269,10 @@ class Console:
         self.say("terminated; `resume` lets the image go on with its other processes")
 
     def cmd_resume(self, rest):
+        return "resume"
+
+    def cmd_pass(self, rest):
+        self.kernel.pass_to_image()
         return "resume"
 
     def cmd_save(self, rest):
