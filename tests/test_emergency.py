@@ -185,3 +185,39 @@ def test_without_emergency_oz_run_leaves_the_error_to_the_image(tmp_path):
                           text=True, timeout=400)
     assert done.returncode == 0, done.stderr
     assert oracle_out(tmp_path) == [("ERROR", "(runner)", "Message not understood: isSeperator")]
+
+
+# --- PharoCandle (closures; its error entry point is PCObject>>handleExceptionName:context:) ---
+
+def _pharocandle_with_log(tmp_path, source):
+    from conftest import image_path
+    space = ObjectSpace.load(image_path("pharocandle.image"))
+    space.install(space.class_named("PCSystem").cls, source)      # PCSystem start logs first
+    path = str(tmp_path / "pc.image")
+    space.save(path)
+    return ObjectSpace.load(path)
+
+
+def test_pharocandle_error_entry_point_is_taken_over(tmp_path):
+    space = _pharocandle_with_log(tmp_path, "log: aString\n\tself append: aString toFiel: 'log.txt'")
+    kernel = EmergencyKernel(space)
+    with pytest.raises(Takeover) as info:
+        kernel.run()
+    assert info.value.failure.kind == "error"
+    assert info.value.failure.message == "Message not understood: append:toFiel:"
+    assert info.value.failure.stack == ["PCObject>>doesNotUnderstand:", "PCSystem class>>log:",
+                                        "PCSystem class>>start",
+                                        "[] in PCProcessorScheduler>>installStartProcess"]
+    assert kernel.frame(1).args()[0].as_string() == "Welcome to Pharo Candle edition!"
+    assert not (tmp_path / "log.txt").exists()
+
+
+def test_exit_to_debugger_is_taken_over_as_a_vm_error(tmp_path):
+    """Primitive 114 (exitToDebugger), which a headless VM cannot honour."""
+    space = _pharocandle_with_log(tmp_path, "log: aString\n\tPCSystem exitToDebugger")
+    kernel = EmergencyKernel(space)
+    with pytest.raises(Takeover) as info:
+        kernel.run()
+    assert info.value.failure.kind == "vm error"
+    assert "exitToDebugger" in info.value.failure.message
+    assert info.value.failure.stack[:2] == ["PCSystem class>>log:", "PCSystem class>>start"]

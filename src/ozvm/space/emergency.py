@@ -144,6 +144,7 @@ class EmergencyKernel:
         previous_poll = interp.host_poll
         interp.host_poll = self._poll
         interp.guest_error = None
+        self._last_entry = None
         vm_error = None
         try:
             reason = interp.run(max_bytecodes=max_bytecodes, deadline=deadline)
@@ -176,8 +177,8 @@ class EmergencyKernel:
             proc = self._last_waiter() or interp.active_process()
             message = "no process can run and nothing can wake one (%s)" % (
                 "the last to wait: " + space.mirror_on(proc).state() if proc is not None else "no process")
-        elif reason == "error" and err is not None and "exitToDebugger" not in str(err):
-            kind = "error"
+        elif reason == "error" and err is not None and self._last_entry is not None:
+            kind = "error"          # a trap on the debugger entry fired
             message = err.message
         elif reason == "error":
             kind = "vm error"
@@ -320,7 +321,7 @@ class EmergencyKernel:
         interp = self.interp
         if interp.ctx is not ctx:
             return
-        from ..interp.contexts import decode_method
+        from ..memory.contexts import decode_method
         interp.pop(1)
         for v in values:
             interp.push(v)
