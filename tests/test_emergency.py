@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from conftest import oracle_path
+from ozvm.errors import OzError
 from ozvm.space.emergency import EmergencyKernel, Takeover
 from ozvm.space.objectspace import ObjectSpace
 
@@ -221,3 +222,30 @@ def test_exit_to_debugger_is_taken_over_as_a_vm_error(tmp_path):
     assert info.value.failure.kind == "vm error"
     assert "exitToDebugger" in info.value.failure.message
     assert info.value.failure.stack[:2] == ["PCSystem class>>log:", "PCSystem class>>start"]
+    with pytest.raises(OzError):
+        kernel.pass_to_image()          # not an error trapped at the image's entry: nothing to pass
+
+
+def test_an_error_inside_the_images_own_error_handling_is_a_recursive_error(tmp_path):
+    """`pass` lets the image's debugger entry run; broken, it fails in turn: the host takes
+    over again, naming the entry's frame."""
+    space = ObjectSpace.load(oracle_path(ORACLE))
+    space.install(space.class_named("Debugger").cls,
+                  "openContext: aContext label: aString contents: contentsString\n"
+                  "\t^ FileStream fileNamd: 'oracle_out.txt'")
+    space.save(str(tmp_path / "o.image"))
+    (tmp_path / "oracle_in.txt").write_text("3 foo\n")
+    kernel = EmergencyKernel(ObjectSpace.load(str(tmp_path / "o.image")))
+    with pytest.raises(Takeover) as first:
+        kernel.run()
+    assert first.value.failure.kind == "error"
+    assert first.value.failure.message == "Message not understood: foo"
+    kernel.pass_to_image()
+    with pytest.raises(Takeover) as second:
+        kernel.run()
+    failure = second.value.failure
+    assert failure.kind == "recursive error"
+    assert failure.message.startswith("Message not understood: fileNamd: (inside the image's error "
+                                      "handling: frame 1, Debugger class>>openContext:label:contents:)")
+    assert failure.stack[:4] == ["Object>>doesNotUnderstand:", "Debugger class>>openContext:label:contents:",
+                                 "Object>>doesNotUnderstand:", "UndefinedObject>>DoIt"]

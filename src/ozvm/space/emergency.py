@@ -90,10 +90,17 @@ class EmergencyKernel:
         self._last_entry = None      # (entry method, argc, receiver and args, context) of the last trap
         self._failed_entry = None    # the same for the failure being handled
         self._pass = None            # an entry to run at the next resume (pass)
-        for meth in list(getattr(self.interp, "error_traps", ())):
-            original = self.interp.hooks.get(meth)
-            if original is not None:
-                self.interp.add_hook(meth, self._recording(original))
+        self._armed = None           # the entry methods trapped (re-armed when replaced)
+        self._arm()
+
+    def _arm(self) -> None:
+        """Trap the image's debugger entries as they are now (a surgeon may have filed in
+        a new version since the last run)."""
+        current = [m for m, _, _ in execution.error_entries(self.space)]
+        if self._armed is None or len(current) != len(self._armed) or \
+                any(a is not b for a, b in zip(current, self._armed)):
+            execution.install_error_traps(self.space, self.interp, wrap=self._recording)
+            self._armed = current
 
     def _recording(self, trap):
         """The error trap, remembering the debugger entry's receiver and arguments first
@@ -136,6 +143,7 @@ class EmergencyKernel:
         """One stretch of the image's own execution: None after a takeover (self.failure
         set, the space parked), else the normal reason it ended."""
         space, interp = self.space, self.interp
+        self._arm()
         self._resume_chosen_process()
         control.unpark(space)
         if self._pass is not None:
@@ -195,6 +203,14 @@ class EmergencyKernel:
         mirror = space.mirror_on(proc) if proc is not None else None
         self.process = mirror
         stack = self.stack_names() if mirror is not None else []
+        if kind == "error":
+            # an error while the image's own debugger entry runs (after pass): recursive
+            traps = self.interp.error_traps
+            inside = [i for i, f in enumerate(mirror.frames())
+                      if f.method() is not None and any(f.method().obj is t for t in traps)]
+            if inside:
+                kind = "recursive error"
+                message += " (inside the image's error handling: frame %d, %s)" % (inside[0], stack[inside[0]])
         self.failure = Failure(kind, message, mirror, stack)
 
     def _last_waiter(self):

@@ -144,28 +144,57 @@ def _find_method(space, class_name: str, selector: str):
 
 def install_host_hooks(space, interp) -> None:
     """Trap the guest's error reporting and Transcript output."""
-    def debugger_hook_at(interp, argc, label_at, context_at):
+    interp.error_traps = []
+    install_error_traps(space, interp)
+    install_transcript_hook(space, interp)
+    install_console_hook(space, interp)
+
+
+# The guest's debugger entries: (class, selector, index of the label argument, of the context
+# argument). Squeak 2.2: Debugger class>>openContext: aContext label: aString contents: text.
+# PharoCandle: PCObject>>error: and doesNotUnderstand: call the process's errorHandler if any
+# (ifError:), else handleExceptionName: label context: aContext.
+ERROR_ENTRIES = (("Debugger class", "openContext:label:contents:", 2, 1),
+                 ("PCObject", "handleExceptionName:context:", 1, 2))
+
+
+def _debugger_trap(space, label_at, context_at):
+    def trap(interp, argc, meth):
         stack, sp = interp.stack, interp.sp
         ctx, label = stack[sp - argc + context_at], stack[sp - argc + label_at]
         interp.guest_error = GuestError(_text(label), stack_of(space, ctx))
         interp.pop_push(argc + 1, interp.nil)
         interp.request_stop("error")
         return True
+    return trap
 
+
+def error_entries(space) -> list:
+    """[(method, label index, context index)] of the debugger entries the image has now."""
+    found = []
+    for class_name, selector, label_at, context_at in ERROR_ENTRIES:
+        meth = _find_method(space, class_name, selector)
+        if meth is not None:
+            found.append((meth, label_at, context_at))
+    return found
+
+
+def install_error_traps(space, interp, wrap=None) -> None:
+    """Trap the debugger entries as the image has them now (an entry replaced since the
+    last call is trapped in its new version): the error stops the run ('error') with
+    interp.guest_error set and the entry's send answering nil. `wrap(trap)`, if given,
+    makes the hook from each trap."""
+    found = error_entries(space)
+    old = getattr(interp, "error_traps", [])
+    if wrap is None and len(old) == len(found) and all(a is b[0] for a, b in zip(old, found)):
+        return
+    for meth in old:
+        interp.remove_hook(meth)
     interp.error_traps = []
-    # Squeak 2.2: Debugger class>>openContext: aContext label: aString contents: text
-    meth = _find_method(space, "Debugger class", "openContext:label:contents:")
-    if meth is not None:
-        interp.add_hook(meth, lambda interp, argc, meth: debugger_hook_at(interp, argc, 2, 1))
+    for meth, label_at, context_at in found:
+        trap = _debugger_trap(space, label_at, context_at)
+        interp.add_hook(meth, trap if wrap is None else wrap(trap))
         interp.error_traps.append(meth)
-    # PharoCandle: PCObject>>error: and doesNotUnderstand: call the process's
-    # errorHandler if any (ifError:), else handleExceptionName: label context: aContext
-    meth = _find_method(space, "PCObject", "handleExceptionName:context:")
-    if meth is not None:
-        interp.add_hook(meth, lambda interp, argc, meth: debugger_hook_at(interp, argc, 1, 2))
-        interp.error_traps.append(meth)
-    install_transcript_hook(space, interp)
-    install_console_hook(space, interp)
 
 
 def let_guest_handle_errors(space) -> None:
