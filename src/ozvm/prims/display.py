@@ -1,16 +1,12 @@
-"""Display and input primitives for a headless VM: input (90-95, 107-109), copyBits (96),
-cursor and display (101, 102, 106, 122, 126, 127, 231, 233).
+"""Display and input primitives for a headless VM: input (90-95, 107-109), cursor and
+display (101, 102, 106, 122, 126, 127, 231, 233); copyBits (96) is in bitblt.py.
 
 Like squeak-vm with -vm-display-null: nothing is drawn, the screen size is the window size
 saved in the image header, the mouse rests at 0@0 with no buttons pressed, and no key or
-event ever arrives. copyBits (96) answers the receiver without drawing: drawing is a later
-issue; `copy_bits_count(heap)` tells how many times the image asked for it. Character
-scanning (103), the line-drawing loop (104) and warpBits (147) fail, so the image's own
-Smalltalk code runs.
+event ever arrives. copyBits (96) draws into Forms (bitblt.py). Character scanning (103),
+the line-drawing loop (104) and warpBits (147) fail, so the image's own Smalltalk code runs.
 """
 from __future__ import annotations
-
-import weakref
 
 from ..memory import specials as S
 from ..memory.objects import FMT_VAR, SqObject
@@ -76,21 +72,6 @@ def keyboard_peek(interp, rcvr):
 
 
 # --- drawing ---------------------------------------------------------------------------------------
-
-_copy_bits: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def copy_bits_count(heap) -> int:
-    """How many times the image called copyBits (96) without anything being drawn."""
-    return _copy_bits.get(heap, 0)
-
-
-@primitive(96)
-def copy_bits(interp, rcvr, *args):
-    heap = interp.heap
-    _copy_bits[heap] = _copy_bits.get(heap, 0) + 1
-    return rcvr
-
 
 register_failing(103, 104, 147)
 

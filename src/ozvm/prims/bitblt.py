@@ -1,0 +1,1381 @@
+"""BitBlt: copyBits (primitive 96 and BitBltPlugin>>primitiveCopyBits), as the C VM has it.
+
+The semantics are those of VMMaker's BitBltSimulation, which the C VM (squeak-vm) is
+generated from: the fields of a BitBlt (destForm sourceForm halftoneForm combinationRule
+destX destY width height sourceX sourceY clipX clipY clipWidth clipHeight colorMap) are
+loaded and checked (the primitive fails on a bad one, so the image's fallback runs), the
+rectangle is clipped to the clip rectangle, the destination and the source, and the copy
+loop combines source, halftone and destination words with one of the combination rules.
+Forms hold pixels of 1, 2, 4, 8, 16 or 32 bits packed in 32-bit words, the leftmost pixel in
+the most significant bits (a negative depth: in the least significant bits); rows start on
+word boundaries.
+
+Three loops, as in the C VM: `_copy_loop` (source and destination of the same depth and
+pixel order, no color map), `_copy_loop_no_source` (fills with the halftone), and
+`_copy_loop_pix_map` (depth changes and color maps, a pixel at a time). Rule 34 from a
+32-bit source into another form of 8, 16 or 32 bits takes the C VM's dedicated loops (they
+skip fully transparent pixels and dither to 16 bits). The rules operate on whole words; at
+the rectangle's edges the result is merged through masks, so rules that count (22 and 32
+answer a count, 23 and 33 tally into the color map) see what the C VM sees.
+
+`_copy_loop` processes the common case of the boolean rules 0-15 a row at a time on
+Python integers holding the whole row (`_rows_bitwise`), which gives the same bits as the
+word loop (tests compare the two).
+"""
+from __future__ import annotations
+
+import struct
+
+from ..memory import specials as S
+from ..memory.objects import FMT_BYTES, FMT_WORDS, SqObject
+from .base import named_primitive, raw_primitive
+from .values import positive32_object
+
+ALL_ONES = 0xFFFFFFFF
+PIXEL_DEPTHS = (1, 2, 4, 8, 16, 32)
+# the C VM's maskTable: all ones for 1, 2, 4, 5, 8, 16 and 32 bits, zero elsewhere
+MASK_TABLE = [(1 << n) - 1 if n in (1, 2, 4, 5, 8, 16, 32) else 0 for n in range(33)]
+
+# color map flags
+CM_PRESENT = 1
+CM_FIXED = 2
+CM_INDEXED = 4
+CM_NEW_STYLE = 8
+
+# BitBlt fields
+DEST_FORM, SOURCE_FORM, HALFTONE_FORM, RULE = 0, 1, 2, 3
+DEST_X, DEST_Y, WIDTH, HEIGHT, SOURCE_X, SOURCE_Y = 4, 5, 6, 7, 8, 9
+CLIP_X, CLIP_Y, CLIP_WIDTH, CLIP_HEIGHT, COLOR_MAP = 10, 11, 12, 13, 14
+# Form fields
+BITS, FORM_WIDTH, FORM_HEIGHT, FORM_DEPTH = 0, 1, 2, 3
+
+_U32 = struct.Struct(">I")
+
+
+def _shift(value, amount):
+    """Shift a 32-bit word left (amount > 0) or right (amount < 0), keeping 32 bits."""
+    if amount < 0:
+        return 0 if amount < -31 else value >> -amount
+    return 0 if amount > 31 else (value << amount) & ALL_ONES
+
+
+# --- dithering (32 -> 16 bits) and the default 8-bit palette ---------------------------------
+
+DITHER_MATRIX = (0, 8, 2, 10, 12, 4, 14, 6, 3, 11, 1, 9, 15, 7, 13, 5)
+_DITHER_THRESHOLDS = (0, 2, 4, 6, 8, 12, 14, 16)
+
+
+def _dither_component(pv, threshold_value):
+    value = pv >> 3
+    return value + 1 if threshold_value < _DITHER_THRESHOLDS[pv & 7] else value
+
+
+# dither8[(t << 8) + b]: the 5-bit value for the 8-bit component b at dither threshold t
+DITHER8 = [_dither_component(b, t) for t in range(16) for b in range(256)]
+
+
+def _dither_32_to_16(word, threshold):
+    base = threshold << 8
+    return ((DITHER8[base + ((word >> 16) & 255)] << 10) + (DITHER8[base + ((word >> 8) & 255)] << 5)
+            + DITHER8[base + (word & 255)])
+
+
+def _default_8_to_32():
+    """Squeak's standard 8-bit palette as 32-bit pixels (Color colorMapIfNeededFrom: 8 to: 32):
+    transparent, black (as 1, so it is not transparent), white, 50% gray, the primaries and
+    secondaries, the 31 grays of a 32-level gray scale (in 10-bit components, then 8 bits),
+    and the 6x6x6 color cube (index 40 + 36 r + 6 b + g)."""
+    def gray(i):
+        v = int(i * 1023 / 32 + 0.5) >> 2
+        return 0xFF000000 | (v << 16) | (v << 8) | v
+    table = [0, 0xFF000001, 0xFFFFFFFF, gray(16), 0xFFFF0000, 0xFF00FF00, 0xFF0000FF,
+             0xFF00FFFF, 0xFFFFFF00, 0xFFFF00FF]
+    table += [gray(i) for i in (4, 8, 12, 20, 24, 28)]
+    table += [gray(i) for i in range(1, 32) if i % 4]
+    for r in range(6):
+        for b in range(6):
+            for g in range(6):
+                pixel = 0xFF000000 | (r * 0x33 << 16) | (g * 0x33 << 8) | (b * 0x33)
+                table.append(0xFF000001 if pixel == 0xFF000000 else pixel)
+    return table
+
+
+DEFAULT_8_TO_32 = _default_8_to_32()
+
+
+# --- partitioned arithmetic on packed pixels and color components ----------------------------
+
+def _partitioned_and(word1, word2, nbits, nparts):
+    mask = MASK_TABLE[nbits]
+    result = 0
+    for _ in range(nparts):
+        if word1 & mask == mask:
+            result |= word2 & mask
+        mask = (mask << nbits) & ALL_ONES
+    return result
+
+
+def _partitioned_add(word1, word2, nbits, nparts):
+    """word1 + word2 per partition, saturating at the partition's all-ones."""
+    mask = MASK_TABLE[nbits]
+    result = 0
+    for _ in range(nparts):
+        masked1 = word1 & mask
+        total = (masked1 + (word2 & mask)) & ALL_ONES
+        result |= total if total <= mask and total >= masked1 else mask
+        mask = (mask << nbits) & ALL_ONES
+    return result
+
+
+def _partitioned_max(word1, word2, nbits, nparts):
+    mask = MASK_TABLE[nbits]
+    result = 0
+    for _ in range(nparts):
+        result |= max(word2 & mask, word1 & mask)
+        mask = (mask << nbits) & ALL_ONES
+    return result
+
+
+def _partitioned_min(word1, word2, nbits, nparts):
+    mask = MASK_TABLE[nbits]
+    result = 0
+    for _ in range(nparts):
+        result |= min(word2 & mask, word1 & mask)
+        mask = (mask << nbits) & ALL_ONES
+    return result
+
+
+def _partitioned_mul(word1, word2, nbits, nparts):
+    smask = MASK_TABLE[nbits]
+    dmask = smask << nbits
+    result = ((((word1 & smask) + 1) * ((word2 & smask) + 1) - 1) & dmask) >> nbits
+    for part in range(1, min(nparts, 4)):
+        product = (((((word1 >> (part * nbits)) & smask) + 1)
+                    * (((word2 >> (part * nbits)) & smask) + 1) - 1) & dmask)
+        result |= (product << ((part - 1) * nbits)) & ALL_ONES
+    return result
+
+
+def _partitioned_sub(word1, word2, nbits, nparts):
+    """|word1 - word2| per partition."""
+    mask = MASK_TABLE[nbits]
+    result = 0
+    for _ in range(nparts):
+        p1 = word1 & mask
+        p2 = word2 & mask
+        result |= (p2 - p1) if p1 < p2 else (p1 - p2)
+        mask = (mask << nbits) & ALL_ONES
+    return result
+
+
+def _rgb_map(pixel, bits_in, bits_out):
+    """A pixel of `bits_in` bits per color component as `bits_out` bits per component
+    (zero fill when expanding; truncation when reducing, never making a non-zero pixel 0)."""
+    d = bits_out - bits_in
+    if d > 0:
+        mask = ((1 << bits_in) - 1) << d
+        src = pixel << d
+        dest = src & mask
+        mask <<= bits_out
+        src <<= d
+        return (dest + (src & mask) + ((src << d) & (mask << bits_out))) & ALL_ONES
+    if d == 0:
+        if bits_in == 5:
+            return pixel & 0x7FFF
+        if bits_in == 8:
+            return pixel & 0xFFFFFF
+        return pixel
+    if pixel == 0:
+        return 0
+    d = bits_in - bits_out
+    mask = (1 << bits_out) - 1
+    src = pixel >> d
+    dest = src & mask
+    mask <<= bits_out
+    src >>= d
+    dest = dest + (src & mask) + ((src >> d) & (mask << bits_out))
+    return dest or 1
+
+
+def _alpha_blend(s, d):
+    """Rule 24: alpha * source + (1 - alpha) * dest per color component (alpha from the
+    source; each divided by 255 rounding up), and the alphas composited."""
+    alpha = s >> 24
+    if alpha == 0:
+        return d
+    if alpha == 255:
+        return s
+    un = 255 - alpha
+    result = 0
+    for shift in (0, 8, 16):
+        blend = ((((s >> shift) & 255) * alpha + ((d >> shift) & 255) * un + 254) // 255) & 255
+        result |= blend << shift
+    blend = ((alpha * 255 + ((d >> 24) & 255) * un + 254) // 255) & 255
+    return result | (blend << 24)
+
+
+def _alpha_blend_scaled(s, d):
+    """Rules 34-36: source (premultiplied) + (1 - alpha) * dest, saturating."""
+    un = 255 - (s >> 24)
+    rb = ((((d & 0xFF00FF) * un) >> 8) & 0xFF00FF) + (s & 0xFF00FF)
+    ag = (((((d >> 8) & 0xFF00FF) * un) >> 8) & 0xFF00FF) + ((s >> 8) & 0xFF00FF)
+    rb = (rb & 0xFF00FF) | ((((rb & 0x1000100) * 255) >> 8) & ALL_ONES)
+    ag = (((ag & 0xFF00FF) << 8) | ((ag & 0x1000100) * 255)) & ALL_ONES
+    return ag | rb
+
+
+class BitBltFailed(Exception):
+    """The BitBlt's fields are not acceptable: the primitive fails."""
+
+
+class BitBlt:
+    """One copyBits operation: the BitBlt's fields loaded and checked, then the copy."""
+
+    def __init__(self, interp, bb):
+        self.interp = interp
+        self.heap = interp.heap
+        self.nil = interp.heap.nil
+        self.float_class = interp.heap.specials.ptrs[S.CLASS_FLOAT]
+        self.bb = bb
+        # the count of rules 22 and 32 lives on in the C VM's plugin between calls: a copy
+        # clipped to nothing answers the previous one
+        self.bit_count = getattr(interp, "bitblt_bit_count", 0)
+        self.source_alpha = 0
+        self._load()
+
+    # --- loading (loadBitBltFrom:) ---------------------------------------------------
+    def _int_field(self, obj, index):
+        value = obj.ptrs[index]
+        if value.__class__ is not int:
+            raise BitBltFailed()
+        return value
+
+    def _int_or_float(self, obj, index, default=None):
+        """A SmallInteger, or a Float truncated; nil gives `default` (when given)."""
+        value = obj.ptrs[index]
+        if value.__class__ is int:
+            return value
+        if value is self.nil and default is not None:
+            return default
+        if value.__class__ is SqObject and value.cls is self.float_class:
+            f = self.heap.float_value(value)
+            if not -2147483648.0 <= f <= 2147483647.0:
+                raise BitBltFailed()
+            return int(f)
+        raise BitBltFailed()
+
+    def _load_form(self, form, int_or_float):
+        """(words, bits object, width, height, depth, msb, pixels per word, pitch in words)."""
+        if form.__class__ is not SqObject or form.ptrs is None or form.fmt > 4 or len(form.ptrs) < 4:
+            raise BitBltFailed()
+        bits = form.ptrs[BITS]
+        if int_or_float:
+            width = self._int_or_float(form, FORM_WIDTH)
+            height = self._int_or_float(form, FORM_HEIGHT)
+        else:
+            width = self._int_field(form, FORM_WIDTH)
+            height = self._int_field(form, FORM_HEIGHT)
+        if width < 0 or height < 0:
+            raise BitBltFailed()
+        depth = self._int_field(form, FORM_DEPTH)
+        msb = depth > 0
+        depth = abs(depth)
+        if depth not in PIXEL_DEPTHS:
+            raise BitBltFailed()
+        ppw = 32 // depth
+        pitch = (width + ppw - 1) // ppw
+        if bits.__class__ is not SqObject:
+            raise BitBltFailed()            # no OS surfaces in this VM
+        if bits.fmt == FMT_WORDS:
+            words = bits.words
+            if len(words) != pitch * height:
+                raise BitBltFailed()
+        elif bits.fmt == FMT_BYTES:
+            if len(bits.bytes) != pitch * height * 4:
+                raise BitBltFailed()
+            words = list(struct.unpack("<%dI" % (pitch * height), bytes(bits.bytes)))
+        else:
+            raise BitBltFailed()
+        return words, bits, width, height, depth, msb, ppw, pitch
+
+    def _ignored(self, form) -> bool:
+        return form is self.nil or self.rule in (0, 5, 10, 15)
+
+    def _load(self):
+        bb = self.bb
+        if bb.__class__ is not SqObject or bb.ptrs is None or len(bb.ptrs) < 15:
+            raise BitBltFailed()
+        rule = self._int_field(bb, RULE)
+        if rule < 0 or rule > 41 or rule in (16, 17):
+            raise BitBltFailed()
+        self.rule = rule
+        self.source_form = bb.ptrs[SOURCE_FORM]
+        self.no_source = self._ignored(self.source_form)
+        self.halftone_form = bb.ptrs[HALFTONE_FORM]
+        self.no_halftone = self._ignored(self.halftone_form)
+        self.dest_form = bb.ptrs[DEST_FORM]
+        (self.dest_bits, self.dest_bits_obj, self.dest_width, self.dest_height, self.dest_depth,
+         self.dest_msb, self.dest_ppw, self.dest_pitch) = self._load_form(self.dest_form, False)
+        self.dest_x = self._int_or_float(bb, DEST_X, 0)
+        self.dest_y = self._int_or_float(bb, DEST_Y, 0)
+        self.width = self._int_or_float(bb, WIDTH, self.dest_width)
+        self.height = self._int_or_float(bb, HEIGHT, self.dest_height)
+        self.cm_flags = 0
+        self.cm_table = None
+        self.cm_mask = 0
+        self.cm_bits_per_color = 0
+        self.cm_shifts = self.cm_masks = None
+        if self.no_source:
+            self.source_x = self.source_y = 0
+            self.source_bits = None
+            self.source_depth = self.source_ppw = self.source_pitch = 0
+            self.source_msb = self.dest_msb
+            self.source_width = self.source_height = 0
+        else:
+            (self.source_bits, self.source_bits_obj, self.source_width, self.source_height,
+             self.source_depth, self.source_msb, self.source_ppw,
+             self.source_pitch) = self._load_form(self.source_form, True)
+            self._load_color_map()
+            if not self.cm_flags & CM_NEW_STYLE:
+                self._setup_color_masks()
+            self.source_x = self._int_or_float(bb, SOURCE_X, 0)
+            self.source_y = self._int_or_float(bb, SOURCE_Y, 0)
+        self._load_halftone()
+        clip_x = self._int_or_float(bb, CLIP_X, 0)
+        clip_y = self._int_or_float(bb, CLIP_Y, 0)
+        clip_w = self._int_or_float(bb, CLIP_WIDTH, self.dest_width)
+        clip_h = self._int_or_float(bb, CLIP_HEIGHT, self.dest_height)
+        if clip_x < 0:
+            clip_w += clip_x
+            clip_x = 0
+        if clip_y < 0:
+            clip_h += clip_y
+            clip_y = 0
+        if clip_x + clip_w > self.dest_width:
+            clip_w = self.dest_width - clip_x
+        if clip_y + clip_h > self.dest_height:
+            clip_h = self.dest_height - clip_y
+        self.clip_x, self.clip_y, self.clip_width, self.clip_height = clip_x, clip_y, clip_w, clip_h
+
+    def _load_color_map(self):
+        cm = self.bb.ptrs[COLOR_MAP]
+        if cm is self.nil:
+            return
+        self.cm_flags = CM_PRESENT
+        old_style = False
+        if cm.__class__ is SqObject and cm.fmt == FMT_WORDS:
+            table = cm.words
+            old_style = True
+        else:
+            if cm.__class__ is not SqObject or cm.ptrs is None or cm.fmt > 4 or len(cm.ptrs) < 3:
+                raise BitBltFailed()
+            self.cm_shifts = self._shift_or_mask(cm.ptrs[0], signed=True)
+            self.cm_masks = self._shift_or_mask(cm.ptrs[1], signed=False)
+            table = cm.ptrs[2]
+            if table is self.nil:
+                table = None
+            elif table.__class__ is SqObject and table.fmt == FMT_WORDS:
+                table = table.words
+            else:
+                raise BitBltFailed()
+            self.cm_flags |= CM_NEW_STYLE
+        size = 0 if table is None else len(table)
+        if size & (size - 1):
+            raise BitBltFailed()
+        self.cm_mask = size - 1 if size else 0
+        self.cm_bits_per_color = {512: 3, 4096: 4, 32768: 5}.get(size, 0)
+        if size:
+            self.cm_table = table
+            self.cm_flags |= CM_INDEXED
+        if old_style:
+            self._setup_color_masks()
+        if self._identity_map():
+            self.cm_shifts = self.cm_masks = None
+        else:
+            self.cm_flags |= CM_FIXED
+
+    def _shift_or_mask(self, obj, signed):
+        if obj is self.nil:
+            return None
+        if obj.__class__ is not SqObject or obj.fmt != FMT_WORDS or len(obj.words) != 4:
+            raise BitBltFailed()
+        if signed:
+            return [w - (1 << 32) if w & 0x80000000 else w for w in obj.words]
+        return list(obj.words)
+
+    def _identity_map(self) -> bool:
+        shifts, masks = self.cm_shifts, self.cm_masks
+        if not shifts or not masks:
+            return True
+        return (shifts == [0, 0, 0, 0]
+                and masks == [0xFF0000, 0xFF00, 0xFF, 0xFF000000])
+
+    def _setup_color_masks(self):
+        if self.source_depth <= 8:
+            return
+        bits = 5 if self.source_depth == 16 else 8
+        if self.cm_bits_per_color == 0:
+            if self.dest_depth <= 8:
+                return
+            target = 5 if self.dest_depth == 16 else 8
+        else:
+            target = self.cm_bits_per_color
+        delta = target - bits
+        if delta == 0:
+            return
+        if delta <= 0:
+            mask = (1 << target) - 1
+            masks = [_shift(mask, bits * 2 - delta), _shift(mask, bits - delta), _shift(mask, -delta), 0]
+        else:
+            mask = (1 << bits) - 1
+            masks = [mask << (bits * 2), mask << bits, mask, 0]
+        self.cm_shifts = [delta * 3, delta * 2, delta, 0]
+        self.cm_masks = masks
+        self.cm_flags |= CM_PRESENT | CM_FIXED
+
+    def _load_halftone(self):
+        self.halftone = None
+        self.halftone_height = 0
+        if self.no_halftone:
+            return
+        form = self.halftone_form
+        if form.__class__ is SqObject and form.ptrs is not None and form.fmt <= 4 and len(form.ptrs) >= 4:
+            bits = form.ptrs[BITS]
+            self.halftone_height = self._int_field(form, FORM_HEIGHT)
+            if bits.__class__ is not SqObject or bits.fmt != FMT_WORDS:
+                self.no_halftone = True
+                return
+            self.halftone = bits.words
+        else:
+            if form.__class__ is not SqObject or form.fmt != FMT_WORDS:
+                raise BitBltFailed()
+            self.halftone = form.words
+            self.halftone_height = len(form.words)
+        if self.halftone_height <= 0 or not self.halftone:
+            raise BitBltFailed()       # the C VM would divide by zero / read outside
+
+    def halftone_at(self, y):
+        return self.halftone[y % self.halftone_height]
+
+    # --- clipping ------------------------------------------------------------------
+    def clip_range(self):
+        if self.dest_x >= self.clip_x:
+            sx, dx, w = self.source_x, self.dest_x, self.width
+        else:
+            sx = self.source_x + (self.clip_x - self.dest_x)
+            w = self.width - (self.clip_x - self.dest_x)
+            dx = self.clip_x
+        if dx + w > self.clip_x + self.clip_width:
+            w -= (dx + w) - (self.clip_x + self.clip_width)
+        if self.dest_y >= self.clip_y:
+            sy, dy, h = self.source_y, self.dest_y, self.height
+        else:
+            sy = self.source_y + self.clip_y - self.dest_y
+            h = self.height - (self.clip_y - self.dest_y)
+            dy = self.clip_y
+        if dy + h > self.clip_y + self.clip_height:
+            h -= (dy + h) - (self.clip_y + self.clip_height)
+        if not self.no_source:
+            if sx < 0:
+                dx -= sx
+                w += sx
+                sx = 0
+            if sx + w > self.source_width:
+                w -= (sx + w) - self.source_width
+            if sy < 0:
+                dy -= sy
+                h += sy
+                sy = 0
+            if sy + h > self.source_height:
+                h -= (sy + h) - self.source_height
+        self.sx, self.sy, self.dx, self.dy, self.bbW, self.bbH = sx, sy, dx, dy, w, h
+
+    # --- copyBits --------------------------------------------------------------------
+    def copy_bits(self, argc=0, args=()):
+        """Clip and copy; answers the affected rectangle (l, t, r, b) or None."""
+        self.clip_range()
+        if self.bbW <= 0 or self.bbH <= 0:
+            return None
+        rule = self.rule
+        if rule in (30, 31):
+            if argc != 1 or args[0].__class__ is not int or not 0 <= args[0] <= 255:
+                raise BitBltFailed()
+            self.source_alpha = args[0]
+        if rule == 41:
+            self._rule41_args(argc, args)
+        if self._try_quickly():
+            return self.dx, self.dy, self.dx + self.bbW, self.dy + self.bbH
+        self.bit_count = 0
+        self.merge = self._merge_function()
+        self._dest_mask_and_pointer_init()
+        if self.no_source:
+            self._copy_loop_no_source()
+        else:
+            self._check_source_overlap()
+            # the C VM's loops may read a word past the source's last row (its bits are
+            # then masked off): two zero words stand for that memory while they run
+            src = self.source_bits
+            src.extend((0, 0))
+            try:
+                if (self.source_depth != self.dest_depth or self.cm_flags != 0
+                        or self.source_msb != self.dest_msb):
+                    self._copy_loop_pix_map()
+                else:
+                    self._source_skew_and_pointer_init()
+                    self._copy_loop()
+            finally:
+                del src[-2:]
+        self._store_bytes_back()
+        if self.h_dir > 0:
+            left, right = self.dx, self.dx + self.bbW
+        else:
+            left, right = self.dx - self.bbW + 1, self.dx + 1
+        if self.v_dir > 0:
+            top, bottom = self.dy, self.dy + self.bbH
+        else:
+            top, bottom = self.dy - self.bbH + 1, self.dy + 1
+        return left, top, right, bottom
+
+    def _store_bytes_back(self):
+        if self.dest_bits_obj.fmt == FMT_BYTES:
+            self.dest_bits_obj.bytes[:] = struct.pack("<%dI" % len(self.dest_bits), *self.dest_bits)
+
+    def _rule41_args(self, argc, args):
+        self.component_alpha = 255
+        self.component_color = 0xFFFFFF
+        self.gamma = self.ungamma = None
+        if argc >= 2:
+            alpha, color = args[argc - 2], args[argc - 1]
+            if alpha.__class__ is not int or color.__class__ is not int:
+                raise BitBltFailed()
+            self.component_alpha, self.component_color = alpha, color
+            if argc == 4:
+                for name, table in (("gamma", args[0]), ("ungamma", args[1])):
+                    if table.__class__ is SqObject and table.fmt == FMT_BYTES:
+                        setattr(self, name, table.bytes)
+        elif argc == 1:
+            if args[0].__class__ is not int:
+                raise BitBltFailed()
+            self.component_color = args[0]
+        else:
+            raise BitBltFailed()
+        raise BitBltFailed()            # rule 41 (component alpha) is not implemented
+
+    # --- masks and pointers -------------------------------------------------------------
+    def _dest_mask_and_pointer_init(self):
+        ppw = self.dest_ppw
+        depth = self.dest_depth
+        start_bits = ppw - (self.dx & (ppw - 1))
+        end_bits = ((self.dx + self.bbW - 1) & (ppw - 1)) + 1
+        if self.dest_msb:
+            mask1 = ALL_ONES >> (32 - start_bits * depth)
+            mask2 = (ALL_ONES << (32 - end_bits * depth)) & ALL_ONES
+        else:
+            mask1 = (ALL_ONES << (32 - start_bits * depth)) & ALL_ONES
+            mask2 = ALL_ONES >> (32 - end_bits * depth)
+        if self.bbW < start_bits:
+            mask1 &= mask2
+            mask2 = 0
+            self.n_words = 1
+        else:
+            self.n_words = (self.bbW - start_bits + ppw - 1) // ppw + 1
+        self.mask1, self.mask2 = mask1, mask2
+        self.h_dir = self.v_dir = 1
+        self.dest_index = self.dy * self.dest_pitch + self.dx // ppw
+        self.dest_delta = self.dest_pitch - self.n_words
+
+    def _check_source_overlap(self):
+        if self.source_form is self.dest_form and self.dy >= self.sy:
+            if self.dy > self.sy:
+                self.v_dir = -1
+                self.sy += self.bbH - 1
+                self.dy += self.bbH - 1
+            elif self.dx > self.sx:
+                self.h_dir = -1
+                self.sx += self.bbW - 1
+                self.dx += self.bbW - 1
+                if self.n_words > 1:
+                    self.mask1, self.mask2 = self.mask2, self.mask1
+            self.dest_index = self.dy * self.dest_pitch + self.dx // self.dest_ppw
+            self.dest_delta = self.dest_pitch * self.v_dir - self.n_words * self.h_dir
+
+    def _source_skew_and_pointer_init(self):
+        ppw1 = self.dest_ppw - 1
+        sx_low = self.sx & ppw1
+        dx_low = self.dx & ppw1
+        if self.h_dir > 0:
+            d_wid = min(self.bbW, self.dest_ppw - dx_low)
+            preload = sx_low + d_wid > ppw1
+        else:
+            d_wid = min(self.bbW, dx_low + 1)
+            preload = sx_low - d_wid + 1 < 0
+        if self.source_msb:
+            skew = (sx_low - dx_low) * self.dest_depth
+        else:
+            skew = (dx_low - sx_low) * self.dest_depth
+        if preload:
+            skew = skew + 32 if skew < 0 else skew - 32
+        self.preload = preload
+        self.skew = skew
+        self.source_index = self.sy * self.source_pitch + self.sx // (32 // self.source_depth)
+        self.source_delta = self.source_pitch * self.v_dir - self.n_words * self.h_dir
+        if preload:
+            self.source_delta -= self.h_dir
+
+    # --- the copy loops ---------------------------------------------------------------------
+    def _copy_loop(self):
+        if self.rule <= 15 and (self._rows_of_words() or self._rows_bitwise()):
+            return
+        merge = self.merge
+        src = self.source_bits
+        dst = self.dest_bits
+        h_inc = self.h_dir
+        skew = self.skew
+        if skew == -32:
+            skew = unskew = skew_mask = 0
+        elif skew < 0:
+            unskew = skew + 32
+            skew_mask = (ALL_ONES << -skew) & ALL_ONES
+        elif skew == 0:
+            unskew = 0
+            skew_mask = ALL_ONES
+        else:
+            unskew = skew - 32
+            skew_mask = ALL_ONES >> skew
+        not_skew_mask = ~skew_mask & ALL_ONES
+        if self.no_halftone:
+            halftone = ALL_ONES
+            ht_height = 0
+        else:
+            halftone = self.halftone_at(0)
+            ht_height = self.halftone_height
+        si = self.source_index
+        di = self.dest_index
+        n_words = self.n_words
+        mask1, mask2 = self.mask1, self.mask2
+        y = self.dy
+        rule = self.rule
+        for _ in range(self.bbH):
+            if ht_height > 1:
+                halftone = self.halftone_at(y)
+                y += self.v_dir
+            if self.preload:
+                prev = src[si]
+                si += h_inc
+            else:
+                prev = 0
+            self.dest_mask = mask1
+            this = src[si]
+            si += h_inc
+            skewed = _shift(prev & not_skew_mask, unskew) | _shift(this & skew_mask, skew)
+            prev = this
+            dw = dst[di]
+            merged = merge(skewed & halftone, dw)
+            dst[di] = (mask1 & merged) | (dw & ~mask1 & ALL_ONES)
+            di += h_inc
+            self.dest_mask = ALL_ONES
+            if rule == 3 and skew == 0 and halftone == ALL_ONES:
+                if h_inc == -1:
+                    for _w in range(n_words - 2):
+                        dst[di] = src[si]
+                        si += h_inc
+                        di += h_inc
+                else:
+                    for _w in range(n_words - 2):
+                        dst[di] = prev
+                        di += h_inc
+                        prev = src[si]
+                        si += h_inc
+            else:
+                for _w in range(n_words - 2):
+                    this = src[si]
+                    si += h_inc
+                    skewed = _shift(prev & not_skew_mask, unskew) | _shift(this & skew_mask, skew)
+                    prev = this
+                    dst[di] = merge(skewed & halftone, dst[di]) & ALL_ONES
+                    di += h_inc
+            if n_words > 1:
+                self.dest_mask = mask2
+                this = src[si]
+                si += h_inc
+                skewed = _shift(prev & not_skew_mask, unskew) | _shift(this & skew_mask, skew)
+                dw = dst[di]
+                merged = merge(skewed & halftone, dw)
+                dst[di] = (mask2 & merged) | (dw & ~mask2 & ALL_ONES)
+                di += h_inc
+            si += self.source_delta
+            di += self.dest_delta
+
+    def _copy_loop_no_source(self):
+        merge = self.merge
+        dst = self.dest_bits
+        di = self.dest_index
+        n_words = self.n_words
+        mask1, mask2 = self.mask1, self.mask2
+        for i in range(self.bbH):
+            halftone = ALL_ONES if self.no_halftone else self.halftone_at(self.dy + i)
+            self.dest_mask = mask1
+            dw = dst[di]
+            dst[di] = (mask1 & merge(halftone, dw)) | (dw & ~mask1 & ALL_ONES)
+            di += 1
+            self.dest_mask = ALL_ONES
+            middle = n_words - 2
+            if middle > 0:
+                if self.rule == 3:
+                    dst[di:di + middle] = [halftone] * middle
+                elif self.rule in _NO_MASK_RULES:
+                    dst[di:di + middle] = [merge(halftone, w) & ALL_ONES for w in dst[di:di + middle]]
+                else:
+                    for _w in range(middle):
+                        dst[di] = merge(halftone, dst[di]) & ALL_ONES
+                        di += 1
+                    di -= middle
+                di += middle
+            if n_words > 1:
+                self.dest_mask = mask2
+                dw = dst[di]
+                dst[di] = (mask2 & merge(halftone, dw)) | (dw & ~mask2 & ALL_ONES)
+                di += 1
+            di += self.dest_delta
+
+    def _copy_loop_pix_map(self):
+        merge = self.merge
+        src = self.source_bits
+        dst = self.dest_bits
+        s_depth, d_depth = self.source_depth, self.dest_depth
+        s_ppw, d_ppw = 32 // s_depth, self.dest_ppw
+        s_mask, d_mask = MASK_TABLE[s_depth], MASK_TABLE[d_depth]
+        flags = self.cm_flags & ~CM_NEW_STYLE
+        map_pixel = self._pixel_mapper(flags)
+        sx, bbW = self.sx, self.bbW
+        si = self.sy * self.source_pitch + sx // s_ppw
+        src_start_bits = s_ppw - (sx & (s_ppw - 1))
+        n_source_incs = 0 if bbW < src_start_bits else (bbW - src_start_bits) // s_ppw + 1
+        source_delta = self.source_pitch - n_source_incs
+        start_bits = d_ppw - (self.dx & (d_ppw - 1))
+        end_bits = ((self.dx + bbW - 1) & (d_ppw - 1)) + 1
+        if bbW < start_bits:
+            start_bits = bbW
+        src_shift0 = (sx & (s_ppw - 1)) * s_depth
+        dst_shift0 = (self.dx & (d_ppw - 1)) * d_depth
+        src_inc, dst_inc, dst_left = s_depth, d_depth, 0
+        if self.source_msb:
+            src_shift0 = 32 - s_depth - src_shift0
+            src_inc = -src_inc
+        if self.dest_msb:
+            dst_shift0 = 32 - d_depth - dst_shift0
+            dst_inc = -dst_inc
+            dst_left = 32 - d_depth
+        di = self.dest_index
+        n_words = self.n_words
+        for i in range(self.bbH):
+            halftone = ALL_ONES if self.no_halftone else self.halftone_at(self.dy + i)
+            src_shift = src_shift0
+            dst_shift = dst_shift0
+            dest_mask = self.mask1
+            n_pix = start_bits
+            words = n_words
+            while True:
+                # pick n_pix source pixels, map them and place them in a destination word
+                source_word = src[si]
+                word = 0
+                for _p in range(n_pix):
+                    pix = (source_word >> src_shift) & s_mask
+                    word |= (map_pixel(pix) & d_mask) << dst_shift
+                    dst_shift += dst_inc
+                    src_shift += src_inc
+                    if src_shift & ~31:
+                        src_shift += 32 if self.source_msb else -32
+                        si += 1
+                        source_word = src[si]
+                word &= ALL_ONES
+                dst_shift = dst_left
+                self.dest_mask = dest_mask
+                if dest_mask == ALL_ONES:
+                    dst[di] = merge(word & halftone, dst[di]) & ALL_ONES
+                else:
+                    dw = dst[di]
+                    merged = merge(word & halftone, dw & dest_mask)
+                    dst[di] = (dest_mask & merged) | (dw & ~dest_mask & ALL_ONES)
+                di += 1
+                words -= 1
+                if words == 0:
+                    break
+                if words == 1:
+                    dest_mask = self.mask2
+                    n_pix = end_bits
+                else:
+                    dest_mask = ALL_ONES
+                    n_pix = d_ppw
+            si += source_delta
+            di += self.dest_delta
+
+    def _pixel_mapper(self, flags):
+        if not flags & CM_PRESENT:
+            return lambda p: p
+        table, cm_mask = self.cm_table, self.cm_mask
+        if flags == CM_PRESENT | CM_INDEXED:
+            return lambda p: table[p & cm_mask]
+        shifts, masks = self.cm_shifts, self.cm_masks
+
+        def mapped(p):
+            pv = p
+            if flags & CM_FIXED:
+                pv = (_shift(p & masks[0], shifts[0]) | _shift(p & masks[1], shifts[1])
+                      | _shift(p & masks[2], shifts[2]) | _shift(p & masks[3], shifts[3]))
+                if pv == 0 and p != 0:
+                    pv = 1
+            if flags & CM_INDEXED:
+                pv = table[pv & cm_mask]
+            return pv
+        return mapped
+
+    # --- the boolean rules a row at a time ------------------------------------------------------
+    def _rows_of_words(self) -> bool:
+        """32-bit pixels: a pixel is a word, so a row is a slice of words (read whole before
+        it is written, rows in the loop's vertical order). False when it does not apply."""
+        if self.dest_depth != 32:
+            return False
+        bbW = self.bbW
+        dx = self.dx - (bbW - 1 if self.h_dir < 0 else 0)
+        sx = self.sx - (bbW - 1 if self.h_dir < 0 else 0)
+        src, dst = self.source_bits, self.dest_bits
+        s_pitch, d_pitch, v_dir = self.source_pitch, self.dest_pitch, self.v_dir
+        op = _ROWS_OF_WORDS[self.rule]
+        copy = self.rule == 3
+        for i in range(self.bbH):
+            dy = self.dy + i * v_dir
+            sb = (self.sy + i * v_dir) * s_pitch + sx
+            db = dy * d_pitch + dx
+            if self.no_halftone:
+                if copy:
+                    dst[db:db + bbW] = src[sb:sb + bbW]
+                    continue
+                ht = ALL_ONES
+            else:
+                ht = self.halftone_at(dy)
+            dst[db:db + bbW] = op(src[sb:sb + bbW], dst[db:db + bbW], ht)
+        return True
+
+    def _rows_bitwise(self) -> bool:
+        """Rules 0-15 with equal depths and pixel orders: each row of the rectangle is
+        taken as one integer (source row read before the destination row is written, rows
+        in the loop's vertical order), combined with Python's bitwise operators, and written
+        back through the edge masks. Answers False when it does not apply."""
+        if not self.source_msb:
+            return False
+        depth = self.dest_depth
+        d_pitch, s_pitch = self.dest_pitch, self.source_pitch
+        bbW, bbH = self.bbW, self.bbH
+        nbits = bbW * depth
+        full = (1 << nbits) - 1
+        src, dst = self.source_bits, self.dest_bits
+        # the loop's starting corner: undo the overlap adjustments
+        dx = self.dx - (bbW - 1 if self.h_dir < 0 else 0)
+        sx = self.sx - (bbW - 1 if self.h_dir < 0 else 0)
+        dy0 = self.dy
+        sy0 = self.sy
+        op = _ROW_OPS[self.rule]
+        s_first = (sx * depth) >> 5
+        s_last = ((sx + bbW) * depth - 1) >> 5
+        s_skip = (sx * depth) & 31
+        s_words = s_last - s_first + 1
+        d_first = (dx * depth) >> 5
+        d_last = ((dx + bbW) * depth - 1) >> 5
+        d_skip = (dx * depth) & 31
+        d_words = d_last - d_first + 1
+        s_tail = s_words * 32 - s_skip - nbits
+        d_tail = d_words * 32 - d_skip - nbits
+        keep = ((1 << (d_words * 32)) - 1) ^ (full << d_tail)
+        s_fmt = struct.Struct(">%dI" % s_words)
+        d_fmt = struct.Struct(">%dI" % d_words)
+        from_bytes = int.from_bytes
+        v_dir = self.v_dir
+        halftone_rows = None
+        if not self.no_halftone:
+            ht = self.halftone
+            hh = self.halftone_height
+            reps = (nbits + 31 + 32) // 32 + 1
+            halftone_rows = {}
+        for i in range(bbH):
+            sy = sy0 + i * v_dir
+            dy = dy0 + i * v_dir
+            sb = sy * s_pitch + s_first
+            sword = from_bytes(s_fmt.pack(*src[sb:sb + s_words]), "big")
+            s = (sword >> s_tail) & full
+            if halftone_rows is not None:
+                hw = ht[dy % hh]
+                row = halftone_rows.get(hw)
+                if row is None:
+                    # the halftone word repeats on destination word boundaries
+                    rep = from_bytes(_U32.pack(hw) * reps, "big")
+                    row = halftone_rows[hw] = rep
+                # align: destination bit k of the row is bit (d_skip + k) of its words
+                h = (row >> ((reps * 32) - d_skip - nbits)) & full
+                s &= h
+            db = dy * d_pitch + d_first
+            dword = from_bytes(d_fmt.pack(*dst[db:db + d_words]), "big")
+            d = (dword >> d_tail) & full
+            r = op(s, d, full)
+            dword = (dword & keep) | (r << d_tail)
+            dst[db:db + d_words] = d_fmt.unpack(dword.to_bytes(d_words * 4, "big"))
+        return True
+
+    # --- rule 34 from 32 bits into another form (the C VM's dedicated loops) -----------------
+    def _try_quickly(self) -> bool:
+        if self.no_source or self.rule != 34 or self.source_depth != 32:
+            return False
+        if self.source_form is self.dest_form or self.dest_depth < 8:
+            return False
+        if self.dest_depth == 8 and not self.cm_flags & CM_PRESENT:
+            return False
+        {32: self._alpha_source_blend_32, 16: self._alpha_source_blend_16,
+         8: self._alpha_source_blend_8}[self.dest_depth]()
+        self._store_bytes_back()
+        return True
+
+    def _alpha_source_blend_32(self):
+        src, dst = self.source_bits, self.dest_bits
+        for row in range(self.bbH):
+            si = (self.sy + row) * self.source_pitch + self.sx
+            di = (self.dy + row) * self.dest_pitch + self.dx
+            for k in range(self.bbW):
+                s = src[si + k]
+                alpha = s >> 24
+                if alpha == 255:
+                    dst[di + k] = s
+                elif alpha:
+                    dst[di + k] = _alpha_blend_scaled(s, dst[di + k])
+
+    def _alpha_source_blend_16(self):
+        src, dst = self.source_bits, self.dest_bits
+        msb = self.dest_msb
+        shift0 = (self.dx & 1) * 16
+        if msb:
+            shift0 = 16 - shift0
+        mask1 = (0xFFFF << (16 - shift0)) & ALL_ONES
+        for row in range(self.bbH):
+            dst_y = self.dy + row
+            si = (self.sy + row) * self.source_pitch + self.sx
+            di = dst_y * self.dest_pitch + (self.dx >> 1)
+            dither_base = (dst_y & 3) * 4
+            dither_index = (self.sx & 3) - 1
+            keep = mask1
+            shift = 16 if keep == 0xFFFF else 0
+            for _k in range(self.bbW):
+                dither_index = (dither_index + 1) & 3
+                threshold = DITHER_MATRIX[dither_base + dither_index]
+                s = src[si]
+                alpha = s >> 24
+                if alpha == 255 or alpha:
+                    if alpha != 255:
+                        dw = (dst[di] & ~keep & ALL_ONES) >> shift
+                        dw = ((dw & 0x7C00) << 9) | ((dw & 0x3E0) << 6) | ((dw & 0x1F) << 3) | 0xFF000000
+                        s = _alpha_blend_scaled(s, dw)
+                    s = _dither_32_to_16(s, threshold)
+                    s = (1 << shift) if s == 0 else (s << shift)
+                    dst[di] = (dst[di] & keep) | s
+                si += 1
+                if msb:
+                    if shift == 0:
+                        di += 1
+                elif shift != 0:
+                    di += 1
+                shift ^= 16
+                keep = ~keep & ALL_ONES
+
+    def _alpha_source_blend_8(self):
+        src, dst = self.source_bits, self.dest_bits
+        table = DEFAULT_8_TO_32
+        map_pixel = self._pixel_mapper(self.cm_flags & ~CM_NEW_STYLE)
+        msb = self.dest_msb
+        shift0 = (self.dx & 3) * 8
+        if msb:
+            shift0 = 24 - shift0
+        mask0 = ALL_ONES ^ (255 << shift0)
+        adjust = 0 if self.dx & 1 == 0 else 0x1F1F1F1F
+        if self.dy & 1 == 0:
+            adjust ^= 0x1F1F1F1F
+        for row in range(self.bbH):
+            adjust ^= 0x1F1F1F1F
+            si = (self.sy + row) * self.source_pitch + self.sx
+            di = (self.dy + row) * self.dest_pitch + (self.dx >> 2)
+            shift = shift0
+            keep = mask0
+            for _k in range(self.bbW):
+                s = ((src[si] & ~adjust & ALL_ONES) + adjust) & ALL_ONES
+                alpha = s >> 24
+                if alpha > 31:
+                    # shift reaches 32 for LSB forms (the C VM tests 32, not 24, there);
+                    # the x86 shift instructions then shift by 0
+                    if alpha < 224:
+                        dw = table[((dst[di] & ~keep & ALL_ONES) >> (shift & 31)) & 255]
+                        s = _alpha_blend_scaled(s, dw)
+                    s = map_pixel(s)
+                    dst[di] = (dst[di] & keep) | ((s << (shift & 31)) & ALL_ONES)
+                si += 1
+                if msb:
+                    if shift == 0:
+                        di += 1
+                        shift = 24
+                        keep = 0xFFFFFF
+                    else:
+                        shift -= 8
+                        keep = (keep >> 8) | 0xFF000000
+                elif shift == 32:
+                    di += 1
+                    shift = 0
+                    keep = 0xFFFFFF00
+                else:
+                    shift += 8
+                    keep = ((keep << 8) | 255) & ALL_ONES
+                adjust ^= 0x1F1F1F1F
+
+    # --- the combination rules ------------------------------------------------------------
+    def _merge_function(self):
+        rule = self.rule
+        if rule <= 15:
+            return _WORD_OPS[rule]
+        return getattr(self, _RULE_METHODS[rule])
+
+    def _rgb_add(self, s, d):
+        return self._rgb_partitioned(_partitioned_add, s, d)
+
+    def _rgb_partitioned(self, fn, s, d):
+        depth = self.dest_depth
+        if depth < 16:
+            return fn(s, d, depth, self.dest_ppw)
+        if depth == 16:
+            return (fn(s, d, 5, 3) + (fn(s >> 16, d >> 16, 5, 3) << 16)) & ALL_ONES
+        return fn(s, d, 8, 4)
+
+    def _rgb_sub(self, s, d):
+        return self._rgb_partitioned(_partitioned_sub, s, d)
+
+    def _rgb_max(self, s, d):
+        return self._rgb_partitioned(_partitioned_max, s, d)
+
+    def _rgb_min(self, s, d):
+        return self._rgb_partitioned(_partitioned_min, s, d)
+
+    def _rgb_min_invert(self, s, d):
+        return self._rgb_partitioned(_partitioned_min, ~s & ALL_ONES, d)
+
+    def _rgb_mul(self, s, d):
+        return self._rgb_partitioned(_partitioned_mul, s, d)
+
+    def _add_word(self, s, d):
+        return (s + d) & ALL_ONES
+
+    def _sub_word(self, s, d):
+        return (s - d) & ALL_ONES
+
+    def _old_rgb_diff(self, s, d):
+        depth = self.dest_depth
+        if depth < 16:
+            diff = s ^ d
+            pix = MASK_TABLE[depth]
+            while diff:
+                if diff & pix:
+                    self.bit_count += 1
+                diff >>= depth
+            return d
+        if depth == 16:
+            for a, b in ((s, d), (s >> 16, d >> 16)):
+                diff = _partitioned_sub(a, b, 5, 3)
+                self.bit_count += (diff & 31) + ((diff >> 5) & 31) + ((diff >> 10) & 31)
+        else:
+            diff = _partitioned_sub(s, d, 8, 3)
+            self.bit_count += (diff & 255) + ((diff >> 8) & 255) + ((diff >> 16) & 255)
+        return d
+
+    def _old_tally(self, s, d):
+        if self.cm_flags & (CM_PRESENT | CM_INDEXED) != CM_PRESENT | CM_INDEXED:
+            return d
+        depth = self.dest_depth
+        table, mask = self.cm_table, self.cm_mask
+        if depth < 16:
+            pix = MASK_TABLE[depth] & mask
+            shifted = d
+            for _ in range(self.dest_ppw):
+                i = shifted & pix
+                table[i & mask] = (table[i & mask] + 1) & ALL_ONES
+                shifted >>= depth
+            return d
+        if depth == 16:
+            indexes = (_rgb_map(d & 0xFFFF, 5, self.cm_bits_per_color),
+                       _rgb_map(d >> 16, 5, self.cm_bits_per_color))
+        else:
+            indexes = (_rgb_map(d, 8, self.cm_bits_per_color),)
+        for i in indexes:
+            table[i & mask] = (table[i & mask] + 1) & ALL_ONES
+        return d
+
+    def _alpha_blend_rule(self, s, d):
+        return _alpha_blend(s, d)
+
+    def _pix_paint(self, s, d):
+        if s == 0:
+            return d
+        return s | _partitioned_and(~s & ALL_ONES, d, self.dest_depth, self.dest_ppw)
+
+    def _pix_mask(self, s, d):
+        return _partitioned_and(~s & ALL_ONES, d, self.dest_depth, self.dest_ppw)
+
+    def _alpha_blend_const(self, s, d, paint=False):
+        depth = self.dest_depth
+        if depth < 16:
+            return d
+        alpha = self.source_alpha
+        un = 255 - alpha
+        if self.dest_ppw == 1:
+            if paint and s == 0:
+                return d
+            result = 0
+            for shift in (0, 8, 16, 24):
+                blend = ((((s >> shift) & 255) * alpha + ((d >> shift) & 255) * un + 254) // 255) & 255
+                result |= blend << shift
+            return result
+        pix = MASK_TABLE[depth]
+        result = d
+        mask_shifted, d_shifted, s_shifted = self.dest_mask, d, s
+        for j in range(self.dest_ppw):
+            s_pix = s_shifted & pix
+            if mask_shifted & pix and not (paint and s_pix == 0):
+                d_pix = d_shifted & pix
+                blended = 0
+                for c in range(3):
+                    sh = c * 5
+                    v = ((((s_pix >> sh) & 31) * alpha + ((d_pix >> sh) & 31) * un + 254) // 255) & 31
+                    blended |= v << sh
+                result = (result & ~(pix << (j * 16)) & ALL_ONES) | (blended << (j * 16))
+            mask_shifted >>= depth
+            s_shifted >>= depth
+            d_shifted >>= depth
+        return result
+
+    def _alpha_paint_const(self, s, d):
+        if s == 0:
+            return d
+        return self._alpha_blend_const(s, d, True)
+
+    def _rgb_diff(self, s, d):
+        depth = self.dest_depth
+        pix = MASK_TABLE[depth]
+        bits, rgb = (5, 31) if depth == 16 else (8, 255)
+        mask_shifted, d_shifted, s_shifted = self.dest_mask, d, s
+        for _ in range(self.dest_ppw):
+            if 0 < (mask_shifted & pix) < 0x80000000:   # a signed comparison in the C VM
+                dv = d_shifted & pix
+                sv = s_shifted & pix
+                if depth < 16:
+                    diff = 0 if sv == dv else 1
+                else:
+                    diff = _partitioned_sub(sv, dv, bits, 3)
+                    diff = (diff & rgb) + ((diff >> bits) & rgb) + ((diff >> (2 * bits)) & rgb)
+                self.bit_count += diff
+            mask_shifted >>= depth
+            s_shifted >>= depth
+            d_shifted >>= depth
+        return d
+
+    def _tally(self, s, d):
+        if self.cm_flags & (CM_PRESENT | CM_INDEXED) != CM_PRESENT | CM_INDEXED:
+            return d
+        depth = self.dest_depth
+        pix = MASK_TABLE[depth]
+        table, mask = self.cm_table, self.cm_mask
+        mask_shifted, d_shifted = self.dest_mask, d
+        for _ in range(self.dest_ppw):
+            if mask_shifted & pix:
+                v = d_shifted & pix
+                if depth < 16:
+                    i = v
+                elif depth == 16:
+                    i = _rgb_map(v, 5, self.cm_bits_per_color)
+                else:
+                    i = _rgb_map(v, 8, self.cm_bits_per_color)
+                table[i & mask] = (table[i & mask] + 1) & ALL_ONES
+            mask_shifted >>= depth
+            d_shifted >>= depth
+        return d
+
+    def _alpha_blend_scaled_rule(self, s, d):
+        return _alpha_blend_scaled(s, d)
+
+    def _pix_swap(self, s, d):
+        depth, ppw = self.dest_depth, self.dest_ppw
+        if ppw == 1:
+            return d
+        low = (1 << depth) - 1
+        high = low << ((ppw - 1) * depth)
+        shift = 32 - depth
+        result = ((d & low) << shift) | ((d & high) >> shift)
+        for _ in range(2, (ppw >> 1) + 1):
+            low <<= depth
+            high >>= depth
+            shift -= depth * 2
+            result |= ((d & low) << shift) | ((d & high) >> shift)
+        return result & ALL_ONES
+
+    def _pix_clear(self, s, d):
+        depth = self.dest_depth
+        if depth == 32:
+            return 0 if s == d else d
+        mask = MASK_TABLE[depth]
+        result = 0
+        for _ in range(self.dest_ppw):
+            pv = d & mask
+            if s & mask == pv:
+                pv = 0
+            result |= pv
+            mask = (mask << depth) & ALL_ONES
+        return result
+
+    def _fix_alpha(self, s, d):
+        if self.dest_depth != 32 or d == 0 or d & 0xFF000000:
+            return d
+        return d | (s & 0xFF000000)
+
+
+_WORD_OPS = (
+    lambda s, d: 0,
+    lambda s, d: s & d,
+    lambda s, d: s & ~d & ALL_ONES,
+    lambda s, d: s,
+    lambda s, d: ~s & d & ALL_ONES,
+    lambda s, d: d,
+    lambda s, d: s ^ d,
+    lambda s, d: s | d,
+    lambda s, d: ~s & ~d & ALL_ONES,
+    lambda s, d: ~s & ALL_ONES ^ d,
+    lambda s, d: ~d & ALL_ONES,
+    lambda s, d: (s | ~d) & ALL_ONES,
+    lambda s, d: ~s & ALL_ONES,
+    lambda s, d: (~s | d) & ALL_ONES,
+    lambda s, d: (~s | ~d) & ALL_ONES,
+    lambda s, d: d,
+)
+
+# the same rules on rows of words: f(source words, destination words, halftone word) -> words
+_ROW_EXPRESSIONS = ("0", "s & d", "s & ~d & M", "s", "~s & d & M", "d", "s ^ d", "s | d",
+                    "~s & ~d & M", "~s & M ^ d", "~d & M", "(s | ~d) & M", "~s & M",
+                    "(~s | d) & M", "(~s | ~d) & M", "d")
+_ROWS_OF_WORDS = tuple(
+    eval("lambda S, D, h: [%s for s, d in zip([w & h for w in S], D)]" % e, {"M": ALL_ONES})
+    for e in _ROW_EXPRESSIONS)
+
+# the same rules on rows of `full`'s width (full = all ones of that width)
+_ROW_OPS = (
+    lambda s, d, f: 0,
+    lambda s, d, f: s & d,
+    lambda s, d, f: s & (d ^ f),
+    lambda s, d, f: s,
+    lambda s, d, f: (s ^ f) & d,
+    lambda s, d, f: d,
+    lambda s, d, f: s ^ d,
+    lambda s, d, f: s | d,
+    lambda s, d, f: (s ^ f) & (d ^ f),
+    lambda s, d, f: (s ^ f) ^ d,
+    lambda s, d, f: d ^ f,
+    lambda s, d, f: s | (d ^ f),
+    lambda s, d, f: s ^ f,
+    lambda s, d, f: (s ^ f) | d,
+    lambda s, d, f: (s ^ f) | (d ^ f),
+    lambda s, d, f: d,
+)
+
+# rules whose result does not depend on the merge's destination mask (all but the counting,
+# tallying and constant-alpha ones, which read it)
+_NO_MASK_RULES = frozenset(r for r in range(42) if r not in (22, 23, 30, 31, 32, 33))
+
+_RULE_METHODS = {
+    18: "_add_word", 19: "_sub_word", 20: "_rgb_add", 21: "_rgb_sub", 22: "_old_rgb_diff",
+    23: "_old_tally", 24: "_alpha_blend_rule", 25: "_pix_paint", 26: "_pix_mask",
+    27: "_rgb_max", 28: "_rgb_min", 29: "_rgb_min_invert", 30: "_alpha_blend_const",
+    31: "_alpha_paint_const", 32: "_rgb_diff", 33: "_tally", 34: "_alpha_blend_scaled_rule",
+    35: "_alpha_blend_scaled_rule", 36: "_alpha_blend_scaled_rule", 37: "_rgb_mul",
+    38: "_pix_swap", 39: "_pix_clear", 40: "_fix_alpha",
+}
+
+
+# --- the primitives ---------------------------------------------------------------------------
+
+def copy_bits(interp, argc):
+    """Primitive 96 / BitBltPlugin>>primitiveCopyBits: the receiver is the BitBlt; rules
+    30 and 31 take the source alpha as an argument. Answers the receiver, or the count for
+    rules 22 and 32."""
+    stack, sp = interp.stack, interp.sp
+    rcvr = stack[sp - argc]
+    args = stack[sp - argc + 1:sp + 1]
+    try:
+        blt = BitBlt(interp, rcvr)
+        affected = blt.copy_bits(argc, args)
+    except BitBltFailed:
+        return False
+    interp.bitblt_bit_count = blt.bit_count
+    if affected is not None:
+        _show(interp, blt.dest_form, affected)
+    if blt.rule in (22, 32):
+        interp.pop_push(argc + 1, blt.bit_count)
+    else:
+        interp.pop_push(argc + 1, rcvr)
+    return True
+
+
+def _show(interp, form, rect):
+    """Note the damaged rectangle when the destination is the display (the screen layer
+    reads it)."""
+    note = getattr(interp, "display_damaged", None)
+    if note is not None:
+        note(form, rect)
+
+
+raw_primitive(96)(copy_bits)
+named_primitive("BitBltPlugin", "primitiveCopyBits", raw=True)(copy_bits)
+
+
+def pixel_value_at(interp, argc):
+    """Form>>pixelValueAt: (BitBltPlugin>>primitivePixelValueAt): the pixel at x@y (MSB
+    forms), 0 outside the form."""
+    if argc != 2:
+        return False
+    stack, sp = interp.stack, interp.sp
+    rcvr, x, y = stack[sp - 2], stack[sp - 1], stack[sp]
+    if x.__class__ is not int or y.__class__ is not int:
+        return False
+    if x < 0 or y < 0:
+        interp.pop_push(3, 0)
+        return True
+    if rcvr.__class__ is not SqObject or rcvr.ptrs is None or rcvr.fmt > 4 or len(rcvr.ptrs) < 4:
+        return False
+    bits = rcvr.ptrs[BITS]
+    width, height, depth = rcvr.ptrs[FORM_WIDTH], rcvr.ptrs[FORM_HEIGHT], rcvr.ptrs[FORM_DEPTH]
+    if bits.__class__ is not SqObject or bits.fmt not in (FMT_WORDS, FMT_BYTES):
+        return False
+    if width.__class__ is not int or height.__class__ is not int or depth.__class__ is not int:
+        return False
+    if x >= width or y >= height:
+        interp.pop_push(3, 0)
+        return True
+    if depth not in PIXEL_DEPTHS:
+        return False
+    ppw = 32 // depth
+    stride = (width + ppw - 1) // ppw
+    index = y * stride + x // ppw
+    if bits.fmt == FMT_WORDS:
+        if len(bits.words) != stride * height:
+            return False
+        word = bits.words[index]
+    else:
+        if len(bits.bytes) != stride * height * 4:
+            return False
+        word = struct.unpack_from("<I", bits.bytes, index * 4)[0]
+    pixel = (word >> (32 - ((x & (ppw - 1)) + 1) * depth)) & MASK_TABLE[depth]
+    interp.pop_push(3, positive32_object(interp.heap, pixel))
+    return True
+
+
+named_primitive("BitBltPlugin", "primitivePixelValueAt", raw=True)(pixel_value_at)
+
+

@@ -1,0 +1,201 @@
+"""The BitBlt differential suite: copyBits cases, each run by squeak-vm in a scriptable copy
+of Scratch 1.4 (tests/scratch_oracle.py) and by ozvm's primitive on the same Forms.
+
+Each case is one Smalltalk expression that builds a destination Form (and a source, a
+halftone, a color map) with deterministic contents, fills a BitBlt's fields with
+`instVarAt:put:` (so that bad values reach the primitive as they are), runs `copyBits`
+(`copyBitsTranslucent:` for rules 30 and 31) and answers
+`Array with: <what copyBits answered, or #self> with: <digest of the destination bits>`
+(and the color map's digest for the tally rules). A primitive failure ends in the image's
+fallback (`Bad BitBlt arg`), an ERROR line on both VMs.
+
+    python tests/bitblt_cases.py --regenerate     squeak-vm's answers -> tests/data/bitblt_expected.txt
+"""
+from __future__ import annotations
+
+import os
+import random
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EXPECTED = os.path.join(HERE, "data", "bitblt_expected.txt")
+DEPTHS = (1, 2, 4, 8, 16, 32)
+RULES = [r for r in range(41) if r not in (16, 17)]
+MULT = 2654435761
+PRIME = 4294967291
+
+
+def fill_value(i: int, seed: int) -> int:
+    """The word at 1-based index i of a Form filled with `seed`."""
+    return (i * MULT + seed) % 4294967296
+
+
+def digest(words) -> int:
+    acc = 7
+    for w in words:
+        acc = (acc * 1000003 + w) % PRIME
+    return acc
+
+
+def _form(rng, depth=None, max_words=80):
+    depth = depth or rng.choice(DEPTHS)
+    ppw = 32 // depth
+    w = rng.randint(1, min(70, ppw * 6))
+    h = rng.randint(1, 9)
+    while ((w + ppw - 1) // ppw) * h > max_words and h > 1:
+        h -= 1
+    return {"w": w, "h": h, "depth": depth, "seed": rng.randrange(1 << 32)}
+
+
+def make_cases(n: int = 400, seed: int = 20261207) -> list:
+    rng = random.Random(seed)
+    cases = []
+    for k in range(n):
+        rule = RULES[k % len(RULES)] if k < 3 * len(RULES) else rng.choice(RULES)
+        dest = _form(rng)
+        kind = rng.random()
+        if kind < 0.12:
+            source = None
+        elif kind < 0.25:
+            source = "same"
+        elif kind < 0.6:
+            source = _form(rng, dest["depth"])
+        else:
+            source = _form(rng)
+        sw = dest["w"] if source in (None, "same") else source["w"]
+        sh = dest["h"] if source in (None, "same") else source["h"]
+        f = {
+            "rule": rule,
+            "destX": rng.randint(-5, dest["w"]), "destY": rng.randint(-3, dest["h"]),
+            "width": rng.randint(0, max(sw, dest["w"]) + 4), "height": rng.randint(0, max(sh, dest["h"]) + 2),
+            "sourceX": rng.randint(-4, sw), "sourceY": rng.randint(-2, sh),
+            "clipX": rng.randint(-3, dest["w"] // 2), "clipY": rng.randint(-2, dest["h"] // 2),
+            "clipWidth": rng.randint(0, dest["w"] + 6), "clipHeight": rng.randint(0, dest["h"] + 3),
+        }
+        if rng.random() < 0.15:
+            f["clipX"], f["clipY"], f["clipWidth"], f["clipHeight"] = None, None, None, None
+        if rng.random() < 0.05:
+            f[rng.choice(["destX", "width", "sourceY", "clipWidth"])] = rng.choice(["2.7", "-1.5", "(Fraction numerator: 3 denominator: 2)", "'x'"])
+        halftone = None
+        if rng.random() < 0.25:
+            words = [rng.randrange(1 << 32) for _ in range(rng.choice((1, 1, 2, 3, 5)))]
+            halftone = ("form" if rng.random() < 0.4 else "bitmap", words)
+        cmap = None
+        s_depth = (dest if source in (None, "same") else source)["depth"]
+        if source is not None and rng.random() < 0.35:
+            if s_depth <= 8:
+                size = 1 << s_depth
+            else:
+                size = rng.choice((512, 4096, 32768)) if rng.random() < 0.7 else 0
+            if size and rng.random() < 0.7:
+                cmap = ("bitmap", size, rng.randrange(1 << 32))
+            else:
+                masks = [rng.choice((0xFF0000, 0x7C00, 0xF800, 0xFF)), rng.choice((0xFF00, 0x3E0, 0x7E0)),
+                         rng.choice((0xFF, 0x1F)), rng.choice((0, 0xFF000000))]
+                shifts = [rng.choice((-9, -6, -3, 0, 3, 6, 9)) for _ in range(4)]
+                cmap = ("new", shifts, masks, size, rng.randrange(1 << 32))
+        alpha = rng.randint(0, 255) if rule in (30, 31) else None
+        cases.append({"dest": dest, "source": source, "fields": f, "halftone": halftone,
+                      "cmap": cmap, "alpha": alpha})
+    return cases
+
+
+def _st_form(name, form):
+    return ("%s := Form extent: %d@%d depth: %d. 1 to: %s bits size do: [:i | %s bits at: i put: "
+            "i * %d + %d \\\\ 4294967296]. " % (name, form["w"], form["h"], form["depth"], name, name,
+                                              MULT, form["seed"]))
+
+
+def _st_bitmap(words):
+    return "((Bitmap new: %d) %s yourself)" % (
+        len(words), " ".join("at: %d put: %d;" % (i + 1, w) for i, w in enumerate(words)))
+
+
+def _st_table(size, seed):
+    return ("c := Bitmap new: %d. 1 to: %d do: [:i | c at: i put: i * %d + %d \\\\ 4294967296]. "
+            % (size, size, MULT, seed))
+
+
+def _st_cmap(cmap):
+    """(statements that prepare it, the expression of the color map)."""
+    if cmap is None:
+        return "", "nil"
+    if cmap[0] == "bitmap":
+        _, size, seed = cmap
+        return _st_table(size, seed), "c"
+    _, shifts, masks, size, seed = cmap
+    prep = _st_table(size, seed) if size else "c := nil. "
+    return prep, "(Array with: %s with: %s with: c)" % (
+        _st_bitmap([s % (1 << 32) for s in shifts]), _st_bitmap(masks))
+
+
+FIELD_ORDER = ("destX", "destY", "width", "height", "sourceX", "sourceY",
+               "clipX", "clipY", "clipWidth", "clipHeight")
+
+
+def expression(case) -> str:
+    parts = ["| d s b r c h | ", _st_form("d", case["dest"])]
+    if case["source"] == "same":
+        parts.append("s := d. ")
+    elif case["source"] is None:
+        parts.append("s := nil. ")
+    else:
+        parts.append(_st_form("s", case["source"]))
+    ht = case["halftone"]
+    if ht is None:
+        parts.append("h := nil. ")
+    elif ht[0] == "bitmap":
+        parts.append("h := %s. " % _st_bitmap(ht[1]))
+    else:
+        parts.append("h := Form extent: 32@%d depth: 1. h bits: %s. " % (len(ht[1]), _st_bitmap(ht[1])))
+    prep, cm = _st_cmap(case["cmap"])
+    parts.append(prep)
+    parts.append("b := BitBlt new. b instVarAt: 1 put: d; instVarAt: 2 put: s; instVarAt: 3 put: h; "
+                 "instVarAt: 4 put: %d" % case["fields"]["rule"])
+    for i, name in enumerate(FIELD_ORDER):
+        v = case["fields"][name]
+        parts.append("; instVarAt: %d put: %s" % (i + 5, "nil" if v is None else v))
+    parts.append("; instVarAt: 15 put: %s. " % cm)
+    if case["alpha"] is not None:
+        parts.append("r := b copyBitsTranslucent: %d. " % case["alpha"])
+    else:
+        parts.append("r := b copyBits. ")
+    dig = "(d bits inject: 7 into: [:a :w | a * 1000003 + w \\\\ %d])" % PRIME
+    tail = ("Array with: (r == b ifTrue: [#self] ifFalse: [r]) with: %s" % dig)
+    if case["fields"]["rule"] in (23, 33) and case["cmap"] is not None:
+        tail += " with: ((b instVarAt: 15) isNil ifTrue: [0] ifFalse: [((b instVarAt: 15) isKindOf: Bitmap) ifTrue: [(b instVarAt: 15) inject: 7 into: [:a :w | a * 1000003 + w \\\\ %d]] ifFalse: [0]])" % PRIME
+    parts.append(tail)
+    return "".join(parts)
+
+
+def regenerate() -> int:
+    sys.path.insert(0, HERE)
+    sys.path.insert(0, os.path.join(HERE, "..", "src"))
+    import tempfile
+    import shutil
+    import scratch_oracle
+    cases = make_cases()
+    exprs = [expression(c) for c in cases]
+    folder = tempfile.mkdtemp(prefix="bitblt-oracle-")
+    try:
+        image = os.path.join(folder, scratch_oracle.IMAGE_NAME)
+        scratch_oracle.build(scratch_oracle.SCRATCH_IMAGE, image)
+        lines = scratch_oracle.run_squeak(folder, image, exprs, 600)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    if not lines or lines[-1] != "DONE" or len(lines) != len(exprs) + 1:
+        sys.stderr.write("squeak-vm did not answer every case (%d lines)\n" % len(lines))
+        return 1
+    with open(EXPECTED, "w", encoding="latin-1", newline="\n") as f:
+        f.write("# squeak-vm 4.10 answers for tests/bitblt_cases.py (python tests/bitblt_cases.py --regenerate)\n")
+        for line in lines[:-1]:
+            kind, _expr, rest = line.split("\t", 2)
+            f.write("%s\t%s\n" % (kind, rest))
+    return 0
+
+
+if __name__ == "__main__":
+    if "--regenerate" in sys.argv:
+        sys.exit(regenerate())
+    for c in make_cases()[:5]:
+        print(expression(c))
