@@ -1,13 +1,14 @@
 """A tiny stand-in for the interpreter, enough to call primitives in tests.
 
 It has what the primitives may use (heap, stack, sp, pop_push, class_of,
-flush_method_cache, flush_method_cache_after_become, image_path) and nothing else.
+flush_method_cache, flush_method_cache_after_become, image_path, files) and nothing else.
 """
 from __future__ import annotations
 
 from conftest import load_heap
 from ozvm.memory import specials as S
 from ozvm.prims import base
+from ozvm.prims.files import FileTable
 
 _heaps: dict = {}
 
@@ -25,6 +26,7 @@ class FakeInterp:
         self.stack = [heap.nil] * 40
         self.sp = 9
         self.image_path = image_path
+        self.files = FileTable(image_path)
         self.flushes = 0
 
     def pop_push(self, n, value):

@@ -44,7 +44,7 @@ def s(vm, text):
 def test_write_read_position_size(fs, tmp_path):
     vm = fs.vm
     h = vm.heap
-    before = open_file_count()
+    before = open_file_count(vm)
     f = fs("open", h.nil, s(vm, "log.txt"), h.true)
     assert f.cls is h.special(S.CLASS_BYTE_ARRAY) and len(f.bytes) == 8
     assert fs("size", h.nil, f) == 0 and fs("atEnd", h.nil, f) is h.true
@@ -60,7 +60,7 @@ def test_write_read_position_size(fs, tmp_path):
     assert fs("close", h.nil, f) is h.nil
     assert fs("close", h.nil, f) is FAILED                      # closed handles are invalid
     assert fs("size", h.nil, f) is FAILED
-    assert open_file_count() == before
+    assert open_file_count(vm) == before
     assert (tmp_path / "log.txt").read_bytes() == b"Hello!"
     # reopening read-write keeps the contents; read-only refuses writes
     f = fs("open", h.nil, s(vm, "log.txt"), h.true)

@@ -74,8 +74,13 @@ class GuestSpace(ObjectSpace):
         return sandbox.copy_space(self, GuestSpace)
 
     def discard(self) -> None:
+        """Take the space out of its VM; its files are closed (an overlay's own temporary
+        folder is removed)."""
         if self.vm is not None:
             self.vm.remove(self)
+        interp = getattr(self, "_interpreter", None)
+        if interp is not None:
+            interp.files.close()
 
     def __repr__(self):
         return "<GuestSpace %s>" % (self.name or self.info.path or id(self))
@@ -176,7 +181,21 @@ class VM:
     # --- isolation -----------------------------------------------------------------
     def check_isolation(self) -> None:
         """Walk every space's object graph (active contexts included): no object may be
-        reached from two spaces. Raises OzError naming the first shared object."""
+        reached from two spaces; and no per-space host state (interpreter, file table,
+        open file descriptor, overlay folder) may belong to two spaces. Raises OzError
+        naming the first shared object or resource."""
+        holder = {}
+        for s in self.spaces:
+            interp = getattr(s, "_interpreter", None)
+            if interp is None:
+                continue
+            keys = [("interpreter", id(interp)), ("file table", id(interp.files)),
+                    ("file session", interp.files.session)]
+            for key in keys + interp.files.resources():
+                other = holder.setdefault(key, s)
+                if other is not s:
+                    raise OzError("a %s (%s) belongs to two spaces: %r and %r"
+                                  % (key[0], key[1], other, s))
         owner = {}
         for s in self.spaces:
             control.park(s)

@@ -32,6 +32,7 @@ from ..memory.contexts import (
 )
 from ..memory.objects import SqObject, float_of_words
 from ..prims.base import PRIMITIVES
+from ..prims.files import FileTable
 from .lookup import HOOK_PRIM, MethodLookup
 from .scheduler import Scheduler
 
@@ -100,6 +101,7 @@ class Interpreter(MethodLookup, Scheduler):
         self.false = heap.false
         info = heap.info
         self.image_path = getattr(info, "path", None)     # primitive 121 (imageName)
+        self.files = FileTable(self.image_path)   # this space's files and their policy
         self.has_closures = bool(info is not None and info.has_closures)
         self.cached_selectors: list = []  # selectors whose cache slot holds entries
         self.hooks: dict = {}          # method -> f(interp, argc, method) -> bool (handled)

@@ -1,11 +1,15 @@
 """File primitives: Squeak 2.2's numbered ones (150-163, images without closures only; the
 numbers mean other things later) and the FilePlugin named ones, one implementation.
 
-A file handle is a guest ByteArray of 8 bytes: the VM session (4 bytes) and an index into
-the host table of open files (4 bytes), both little-endian. A handle of another session
-(e.g. saved in an image and read back) or of a closed file is invalid: the primitive fails.
-Paths are guest Strings used as they are (bytes), relative paths against the process's
-current directory.
+Each space has its own FileTable (`interp.files`): its open files, its directory walk, its
+file policy (file_policy.py: host, deny, read-only, allow-list, overlay) and the log of
+what the policy refused. A file handle is a guest ByteArray of 8 bytes: the table's session
+(4 bytes) and an index into the table's open files (4 bytes), both little-endian. A handle
+of another space or session (e.g. saved in an image and read back) or of a closed file is
+invalid: the primitive fails. Paths are guest Strings used as they are (bytes), relative
+paths against the process's current directory. An operation the policy refuses fails the
+primitive as one the host refuses does (the guest sees its ordinary error); the images of
+the VM's spaces are never written, deleted or renamed, under any policy.
 
 Behaviour follows the C VM's Unix file support (sqUnixFile.c / sqFilePluginBasicPrims.c):
 - open: read-only, or read-write creating the file when missing and never truncating;
@@ -22,19 +26,24 @@ from __future__ import annotations
 
 import os
 import stat as statmod
+import itertools
 import struct
 import time
+from collections import namedtuple
 
+from ..errors import OzError
 from ..memory import specials as S
 from ..memory.objects import FMT_BYTES, FMT_WORDS, SqObject
 from .base import PrimitiveFailed, named_primitive, raw_primitive, simple_primitive
+from .file_policy import Denied, DenyPolicy, FilePolicy, real_entry, real_path, within
 from .values import (
     boolean, boolean_value, bytes_value, character, integer_object, int_value, small_value,
 )
 
-SESSION = int.from_bytes(os.urandom(4), "little") or 1
 _HANDLE = struct.Struct("<II")
 SQUEAK_EPOCH_OFFSET = 2177452800
+DENIALS_KEPT = 1000
+_sessions = itertools.count(int.from_bytes(os.urandom(4), "little"))   # one per table
 
 
 class OpenFile:
@@ -46,31 +55,228 @@ class OpenFile:
         self.path = path
 
 
-_open_files: dict = {}
-_next_index = [1]
+class DeniedOperation(namedtuple("DeniedOperation", "operation path reason")):
+    """One file operation a space's policy refused (FileTable.denied)."""
+
+    def __str__(self):
+        return "%s %s: %s" % (self.operation, self.path, self.reason)
 
 
-def open_file_count() -> int:
-    return len(_open_files)
+class FileTable:
+    """One space's files: its open files (handles carry this table's own session, so a
+    handle of another space, or of an earlier run, is invalid), its directory walk, the
+    images it must never write (`protect`), its policy (file_policy.py) and the log of
+    what the policy refused (`denied`, the latest DENIALS_KEPT; `denied_count` in all).
+    The interpreter of each space has its own (`interp.files`)."""
+
+    def __init__(self, image_path=None):
+        self.session = (next(_sessions) & 0xFFFFFFFF) or 1
+        self.open_files: dict = {}
+        self.next_index = 1
+        self.stdio: dict = {}               # host fd (0, 1, 2) -> index in open_files
+        self.listing = (None, None)         # (directory, names) of the current lookup walk
+        self.protected_paths: set = set()   # resolved paths of image files, never written
+        self.protected_ids: set = set()     # their (device, inode): hard links too
+        self.more_protected = None          # f() -> paths of the other spaces' images
+        self.denied: list = []
+        self.denied_count = 0
+        self._policy = FilePolicy.host()
+        if image_path:
+            self.protect(image_path)
+
+    # --- policy --------------------------------------------------------------------
+    @property
+    def policy(self) -> FilePolicy:
+        return self._policy
+
+    @policy.setter
+    def policy(self, policy) -> None:
+        """A new policy closes the files opened under the old one (their handles fail)."""
+        if not isinstance(policy, FilePolicy):
+            raise OzError("a file policy is made by FilePolicy.host(), .deny(), .read_only(), "
+                          ".allow([...]) or .overlay(folder), not %r" % (policy,))
+        if policy is self._policy:
+            return
+        policy.bind(self)
+        self.close_all()
+        old, self._policy = self._policy, policy
+        old.release()
+
+    def close_all(self) -> None:
+        """Close every file of the space (not the host's standard streams)."""
+        stdio = set(self.stdio.values())
+        for index, f in list(self.open_files.items()):
+            if index not in stdio:
+                try:
+                    os.close(f.fd)
+                except OSError:
+                    pass
+        self.open_files.clear()
+        self.stdio.clear()
+        self.listing = (None, None)
+
+    def close(self) -> None:
+        """The space is gone: close its files and let its policy go (an overlay's own
+        temporary folder is removed)."""
+        self.close_all()
+        self._policy.release()
+        self._policy = DenyPolicy()
+
+    # --- protection ------------------------------------------------------------------
+    def protect(self, path) -> None:
+        """The file at `path` (an image) is never written, deleted or renamed by guest code."""
+        real = real_path(os.path.abspath(os.fsencode(path)))
+        self.protected_paths.add(real)
+        try:
+            st = os.stat(real)
+            self.protected_ids.add((st.st_dev, st.st_ino))
+        except OSError:
+            pass
+
+    def _is_protected(self, path: bytes, tree: bool = False) -> bool:
+        """Whether the entry at `path` is (or, with tree, holds) a protected image."""
+        paths = set(self.protected_paths)
+        if self.more_protected is not None:
+            for other in self.more_protected():
+                paths.add(real_path(os.path.abspath(os.fsencode(other))))
+        ids = set(self.protected_ids)
+        for p in paths:
+            try:
+                st = os.stat(p)
+                ids.add((st.st_dev, st.st_ino))
+            except OSError:
+                pass
+        for real in {real_path(path), real_entry(path)}:
+            if real in paths or (tree and any(within(p, (real,)) for p in paths)):
+                return True
+            try:
+                st = os.stat(real)
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) in ids:
+                return True
+        return False
+
+    # --- doing an operation under the policy ---------------------------------------------
+    def _deny(self, operation: str, path: bytes, reason: str):
+        self.denied_count += 1
+        self.denied.append(DeniedOperation(operation, os.fsdecode(path), reason))
+        if len(self.denied) > DENIALS_KEPT:
+            del self.denied[:len(self.denied) - DENIALS_KEPT]
+        raise PrimitiveFailed()
+
+    def _do(self, operation: str, path: bytes, fn, *args, writes=(), tree=False):
+        """fn(*args) under the policy; a refusal is logged, and it or a host error fails
+        the primitive. `writes`: the paths written (checked against the protected images)."""
+        try:
+            for target in writes:
+                if self._is_protected(target, tree):
+                    self._deny(operation, target, "an image file of this VM (never written)")
+            return fn(*args)
+        except Denied as e:
+            self._deny(operation, path, e.reason)
+        except (OSError, ValueError):        # ValueError: a NUL byte inside the path
+            raise PrimitiveFailed()
+
+    def full_path(self, guest_path: bytes) -> bytes:
+        if b"\0" in guest_path:
+            raise PrimitiveFailed()
+        return os.path.join(os.getcwdb(), guest_path)
+
+    def open(self, guest_path: bytes, write: bool) -> int:
+        """Open a file; answer its index in this table."""
+        path = self.full_path(guest_path)
+        fd = self._do("open for writing" if write else "open", path, self._policy.open,
+                      path, write, writes=(path,) if write else ())
+        return self._add(OpenFile(fd, write, path))
+
+    def _add(self, f) -> int:
+        index = self.next_index
+        self.next_index += 1
+        self.open_files[index] = f
+        return index
+
+    def delete(self, guest_path: bytes) -> None:
+        path = self.full_path(guest_path)
+        self._do("delete", path, self._policy.delete, path, writes=(path,))
+
+    def rename(self, guest_old: bytes, guest_new: bytes) -> None:
+        old, new = self.full_path(guest_old), self.full_path(guest_new)
+        self._do("rename to %s" % os.fsdecode(new), old, self._policy.rename, old, new,
+                 writes=(old, new), tree=True)
+
+    def mkdir(self, guest_path: bytes) -> None:
+        path = self.full_path(guest_path)
+        self._do("create folder", path, self._policy.mkdir, path)
+
+    def rmdir(self, guest_path: bytes) -> None:
+        path = self.full_path(guest_path)
+        self._do("delete folder", path, self._policy.rmdir, path, writes=(path,))
+
+    def entry(self, guest_path: bytes, index: int):
+        """(name, stat or None) of the index-th entry (1-based) of a directory, None past
+        the last; the names are listed again when a walk starts (index 1)."""
+        path = self.full_path(guest_path)
+        directory, names = self.listing
+        if index == 1 or directory != path or names is None:
+            names = self._do("list", path, self._policy.listdir, path)
+            self.listing = (path, names)
+        if not 1 <= index <= len(names):
+            return None
+        name = names[index - 1]
+        return name, self._do("list", path, self._policy.stat, os.path.join(path, name))
+
+    def reach(self, operation: str, guest_path: bytes, write: bool) -> None:
+        """Fail unless the policy lets the guest reach the path (for reading or writing)."""
+        path = self.full_path(guest_path)
+        self._do(operation, path, self._policy.reach, path, write,
+                 writes=(path,) if write else ())
+
+    def stdio_indexes(self) -> list:
+        if not self._policy.stdio:
+            self._deny("standard streams", b"<stdio>", "no file access (%s)" % self._policy.name)
+        indexes = []
+        for fd in (0, 1, 2):
+            index = self.stdio.get(fd)
+            if index not in self.open_files:
+                index = self._add(OpenFile(fd, fd != 0, b"<stdio>"))
+                self.stdio[fd] = index
+            indexes.append(index)
+        return indexes
+
+    def resources(self) -> list:
+        """The host resources of this space, for check_isolation: its open file
+        descriptors (not the standard streams) and what its policy holds."""
+        stdio = set(self.stdio.values())
+        out = [("file descriptor", f.fd) for i, f in self.open_files.items() if i not in stdio]
+        return out + self._policy.resources()
+
+
+def open_file_count(interp) -> int:
+    return len(interp.files.open_files)
 
 
 def _path(obj) -> bytes:
     return bytes_value(obj)
 
 
-def _handle_object(heap, index):
+def _handle_object(interp, index):
+    heap = interp.heap
     return SqObject(heap.specials.ptrs[S.CLASS_BYTE_ARRAY], FMT_BYTES, heap.new_hash(),
-                    bytes=bytearray(_HANDLE.pack(SESSION, index)))
+                    bytes=bytearray(_HANDLE.pack(interp.files.session, index)))
 
 
-def _file(handle) -> OpenFile:
+def _handle_index(interp, handle) -> int:
     if handle.__class__ is not SqObject or handle.fmt != FMT_BYTES or len(handle.bytes) != 8:
         raise PrimitiveFailed()
     session, index = _HANDLE.unpack(bytes(handle.bytes))
-    f = _open_files.get(index)
-    if session != SESSION or f is None:
+    if session != interp.files.session or index not in interp.files.open_files:
         raise PrimitiveFailed()
-    return f
+    return index
+
+
+def _file(interp, handle) -> OpenFile:
+    return interp.files.open_files[_handle_index(interp, handle)]
 
 
 def _nonnegative(heap, obj) -> int:
@@ -83,25 +289,15 @@ def _nonnegative(heap, obj) -> int:
 # --- operations on open files ----------------------------------------------------------------------
 
 def file_open(interp, rcvr, name, writable):
-    path = _path(name)
     write = boolean_value(interp.heap, writable)
-    try:
-        if os.path.isdir(path):
-            raise PrimitiveFailed()
-        fd = os.open(path, (os.O_RDWR | os.O_CREAT) if write else os.O_RDONLY, 0o666)
-    except OSError:
-        raise PrimitiveFailed()
-    index = _next_index[0]
-    _next_index[0] += 1
-    _open_files[index] = OpenFile(fd, write, path)
-    return _handle_object(interp.heap, index)
+    return _handle_object(interp, interp.files.open(_path(name), write))
 
 
 def file_close(interp, rcvr, handle):
-    f = _file(handle)
-    session, index = _HANDLE.unpack(bytes(handle.bytes))
-    del _open_files[index]
-    if index in _stdio.values():
+    files = interp.files
+    index = _handle_index(interp, handle)
+    f = files.open_files.pop(index)
+    if index in files.stdio.values():
         return rcvr                 # the host's standard streams stay open
     try:
         os.close(f.fd)
@@ -110,25 +306,13 @@ def file_close(interp, rcvr, handle):
     return rcvr
 
 
-_stdio: dict = {}                   # host fd (0, 1, 2) -> index in _open_files
-
-
 def file_stdio_handles(interp, rcvr):
     """An Array of handles on the host's standard input, output and error."""
-    handles = []
-    for fd in (0, 1, 2):
-        index = _stdio.get(fd)
-        if index not in _open_files:
-            index = _next_index[0]
-            _next_index[0] += 1
-            _open_files[index] = OpenFile(fd, fd != 0, b"<stdio>")
-            _stdio[fd] = index
-        handles.append(_handle_object(interp.heap, index))
-    return interp.heap.new_array(handles)
+    return interp.heap.new_array([_handle_object(interp, i) for i in interp.files.stdio_indexes()])
 
 
 def file_at_end(interp, rcvr, handle):
-    f = _file(handle)
+    f = _file(interp, handle)
     try:
         pos = os.lseek(f.fd, 0, os.SEEK_CUR)
         size = os.fstat(f.fd).st_size
@@ -138,7 +322,7 @@ def file_at_end(interp, rcvr, handle):
 
 
 def file_get_position(interp, rcvr, handle):
-    f = _file(handle)
+    f = _file(interp, handle)
     try:
         return integer_object(interp.heap, os.lseek(f.fd, 0, os.SEEK_CUR))
     except OSError:
@@ -146,7 +330,7 @@ def file_get_position(interp, rcvr, handle):
 
 
 def file_set_position(interp, rcvr, handle, position):
-    f = _file(handle)
+    f = _file(interp, handle)
     pos = _nonnegative(interp.heap, position)
     try:
         os.lseek(f.fd, pos, os.SEEK_SET)
@@ -156,7 +340,7 @@ def file_set_position(interp, rcvr, handle, position):
 
 
 def file_size(interp, rcvr, handle):
-    f = _file(handle)
+    f = _file(interp, handle)
     try:
         return integer_object(interp.heap, os.fstat(f.fd).st_size)
     except OSError:
@@ -174,7 +358,7 @@ def _buffer(array):
 
 
 def file_read(interp, rcvr, handle, array, start, count):
-    f = _file(handle)
+    f = _file(interp, handle)
     heap = interp.heap
     start = _nonnegative(heap, start)
     count = _nonnegative(heap, count)
@@ -203,7 +387,7 @@ def file_read(interp, rcvr, handle, array, start, count):
 
 
 def file_write(interp, rcvr, handle, array, start, count):
-    f = _file(handle)
+    f = _file(interp, handle)
     heap = interp.heap
     start = _nonnegative(heap, start)
     count = _nonnegative(heap, count)
@@ -227,7 +411,7 @@ def file_write(interp, rcvr, handle, array, start, count):
 
 
 def file_truncate(interp, rcvr, handle, size):
-    f = _file(handle)
+    f = _file(interp, handle)
     n = _nonnegative(interp.heap, size)
     if not f.writable:
         raise PrimitiveFailed()
@@ -242,44 +426,29 @@ def file_truncate(interp, rcvr, handle, size):
 
 
 def file_flush(interp, rcvr, handle):
-    _file(handle)              # writes are not buffered by the VM
+    _file(interp, handle)              # writes are not buffered by the VM
     return rcvr
 
 
 # --- operations on names ---------------------------------------------------------------------------------
 
 def file_delete(interp, rcvr, name):
-    path = _path(name)
-    try:
-        if os.path.isdir(path):
-            raise PrimitiveFailed()
-        os.remove(path)
-    except OSError:
-        raise PrimitiveFailed()
+    interp.files.delete(_path(name))
     return rcvr
 
 
 def file_rename(interp, rcvr, old, new):
-    try:
-        os.rename(_path(old), _path(new))
-    except OSError:
-        raise PrimitiveFailed()
+    interp.files.rename(_path(old), _path(new))
     return rcvr
 
 
 def directory_create(interp, rcvr, name):
-    try:
-        os.mkdir(_path(name))
-    except OSError:
-        raise PrimitiveFailed()
+    interp.files.mkdir(_path(name))
     return rcvr
 
 
 def directory_delete(interp, rcvr, name):
-    try:
-        os.rmdir(_path(name))
-    except OSError:
-        raise PrimitiveFailed()
+    interp.files.rmdir(_path(name))
     return rcvr
 
 
@@ -293,38 +462,14 @@ def squeak_time(unix_seconds: float) -> int:
     return t + time.localtime(t).tm_gmtoff + SQUEAK_EPOCH_OFFSET
 
 
-_listing = {"path": None, "names": None}
-
-
-def directory_entries(path: bytes) -> list:
-    """The names in a directory, in the order the OS lists them (cached for index walks)."""
-    if _listing["path"] != path or _listing["names"] is None:
-        _listing["names"] = os.listdir(path or b".")
-        _listing["path"] = path
-    return _listing["names"]
-
-
 def directory_lookup(interp, rcvr, name, index):
     heap = interp.heap
-    path = _path(name)
-    i = small_value(index)
-    try:
-        if i == 1:
-            _listing["names"] = None          # a new walk: list the directory again
-        names = directory_entries(path)
-    except OSError:
-        raise PrimitiveFailed()
-    if not 1 <= i <= len(names):
+    found = interp.files.entry(_path(name), small_value(index))
+    if found is None:
         return heap.nil
-    entry = names[i - 1]
-    full = os.path.join(path or b".", entry)
-    try:
-        st = os.stat(full)
-    except OSError:
-        try:
-            st = os.lstat(full)
-        except OSError:
-            return heap.nil
+    entry, st = found
+    if st is None:                  # gone since the directory was listed
+        return heap.nil
     is_dir = statmod.S_ISDIR(st.st_mode)
     return heap.new_array([
         heap.new_string(entry),
@@ -335,9 +480,26 @@ def directory_lookup(interp, rcvr, name, index):
     ])
 
 
+def _mac_code(obj) -> None:
+    if obj.__class__ is not SqObject or obj.fmt != FMT_BYTES or len(obj.bytes) != 4:
+        raise PrimitiveFailed()
+
+
 def directory_set_mac_type_and_creator(interp, rcvr, name, type_code, creator):
-    """Mac file types mean nothing on Unix: the C VM answers success."""
-    _path(name)
+    """Mac file types mean nothing on Unix: the C VM answers success (a write, for the
+    policy)."""
+    _mac_code(type_code)
+    _mac_code(creator)
+    interp.files.reach("set Mac type", _path(name), True)
+    return rcvr
+
+
+def directory_get_mac_type_and_creator(interp, rcvr, name, type_code, creator):
+    """Unix files have no Mac type and creator: the C VM answers success, the two
+    4-byte strings left as they are."""
+    _mac_code(type_code)
+    _mac_code(creator)
+    interp.files.reach("get Mac type", _path(name), False)
     return rcvr
 
 
@@ -362,6 +524,7 @@ _NAMED = [
     ("primitiveDirectoryDelimitor", directory_delimitor, 0),
     ("primitiveDirectoryLookup", directory_lookup, 2),
     ("primitiveDirectorySetMacTypeAndCreator", directory_set_mac_type_and_creator, 3),
+    ("primitiveDirectoryGetMacTypeAndCreator", directory_get_mac_type_and_creator, 3),
 ]
 
 for _name, _fn, _argc in _NAMED:

@@ -36,8 +36,22 @@ def interpreter_for(space) -> Interpreter:
         space._interpreter = interp
         space.interpreter = interp          # the compiler flushes its method cache
         interp.space = space
+        interp.files.more_protected = lambda: _vm_image_files(space)
         install_host_hooks(space, interp)
     return interp
+
+
+def _vm_image_files(space) -> list:
+    """The image files of every space in the space's VM (guest code never writes them)."""
+    vm = getattr(space, "vm", None)
+    paths = []
+    for other in getattr(vm, "spaces", ()):
+        if other.info.path:
+            paths.append(other.info.path)
+        interp = getattr(other, "_interpreter", None)
+        if interp is not None and other is not space:
+            paths.extend(interp.files.protected_paths)
+    return paths
 
 
 # --- describing guest stacks ---------------------------------------------------------------

@@ -15,6 +15,7 @@ guest objects reach the host only as mirrors (mirrors.py) or as converted litera
     scheduler(), processes()                               ProcessScheduler/Process mirrors
     describe(obj)                                          host-side printString (no guest code)
     evaluate(src), print_string(src)                       run guest code (space/execution.py)
+    file_policy, file_denials(), file_table()              the host's files (prims/file_policy.py)
 
 Several spaces may be loaded in one process: each has its own heap, and the membrane
 refuses objects and mirrors of another space (`owns`: an object belongs to the space
@@ -549,6 +550,26 @@ class ObjectSpace:
         """`(source) printString` evaluated in the guest, as a Python str."""
         from .execution import print_string
         return print_string(self, source, timeout)
+
+    # --- the host's files (prims/files.py, prims/file_policy.py) ----------------------
+    @property
+    def file_policy(self):
+        """What guest code may do to the host's files: a FilePolicy (host, deny, read_only,
+        allow, overlay); setting one closes the files the guest has open."""
+        return self.file_table().policy
+
+    @file_policy.setter
+    def file_policy(self, policy) -> None:
+        self.file_table().policy = policy
+
+    def file_denials(self) -> list:
+        """The file operations the policy refused (DeniedOperation: operation, path, reason)."""
+        return list(self.file_table().denied)
+
+    def file_table(self):
+        """The space's own FileTable (its open files, policy and denials)."""
+        from .execution import interpreter_for
+        return interpreter_for(self).files
 
     # --- compiling (compiler/api.py) ------------------------------------------------
     def compile(self, cls, source: str):

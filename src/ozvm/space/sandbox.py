@@ -5,7 +5,11 @@ object reachable from its roots into new Python objects (classes, methods, symbo
 scheduler and the suspended contexts included), and answers a new space on that graph,
 added to the same VM. No object is shared: side effects in the copy (a class removed,
 Object>>printString redefined, memory filled) leave the original untouched, and the copy
-has no image path, so nothing it does can write the original file.
+has no image path, so nothing it does can write the original file. Its files are its own:
+no file is open in it, the original's images stay protected, and its file policy is the
+original's made for a sandbox (FilePolicy.for_copy: an overlay in a fresh temporary folder
+instead of the host's files, so what the copy writes, deletes or renames never reaches
+them; deny and read-only stay as they are).
 
 A space's `memory_limit` (bytes, see control.transfer_control) stops a guest that grows
 past it with the reason 'memory' and a clear GuestError in `space.last_error`.
@@ -16,6 +20,7 @@ import copy as _copy
 
 from ..memory.heap import Heap
 from ..memory.objects import SqObject
+from ..prims.file_policy import FilePolicy
 from . import control
 
 
@@ -52,6 +57,20 @@ def copy_heap(heap) -> Heap:
     return new
 
 
+def _confine_files(space, interp, files) -> None:
+    """The copy's files: none open (the original's handles are invalid in it), the
+    original's images protected, and its policy's sandbox form (an overlay for the host's
+    files: what the copy writes never reaches them)."""
+    if interp is not None:
+        files.protected_paths |= interp.files.protected_paths
+        files.protected_ids |= interp.files.protected_ids
+        files.policy = interp.files.policy.for_copy()
+    else:
+        if space.info.path:
+            files.protect(space.info.path)
+        files.policy = FilePolicy.host().for_copy()
+
+
 def copy_space(space, space_class=None):
     """An independent copy of `space` (of `space_class`, default the space's own class),
     in the same VM as the original."""
@@ -62,6 +81,7 @@ def copy_space(space, space_class=None):
     vm = getattr(space, "vm", None)
     new = cls(heap, None)
     new._sources = space.sources.copy()     # the copy reads the original's .sources/.changes
+    _confine_files(space, interp, control.interpreter(new).files)
     if interp is not None and interp.started and interp.ctx is None:
         # the original is idle (no runnable process): so is the copy
         control._set_idle(new, control.interpreter(new))

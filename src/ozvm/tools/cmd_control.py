@@ -4,7 +4,8 @@
         load IMAGE, copy the space, evaluate EXPR (side effects allowed) in the copy only,
         then show what changed there and that the original space and file did not
         (classes removed or added, method dictionaries changed, the values of the
-        --check expressions in both, the file's digest)
+        --check expressions in both, the file's digest); the copy's files are an overlay
+        (--files: another policy), and the file operations it refused are listed
     oz bench switch [IMAGE]
         the cost of a host->guest->host round trip (a transfer of control of one
         bytecode: switch in, run, switch out), of switching between two spaces, and of
@@ -18,7 +19,7 @@ import sys
 import time
 
 from ..errors import GuestError, OzError
-from .common import bench_subcommands
+from .common import add_files_option, bench_subcommands, file_policy, report_denials
 
 DEFAULT_BENCH_IMAGE = os.path.join("..", "shared", "images", "pharocandle.image")
 
@@ -33,6 +34,7 @@ def add_commands(sub) -> None:
     p.add_argument("--timeout", type=float, default=30.0, metavar="S")
     p.add_argument("--memory-limit", type=float, default=256.0, metavar="MB",
                    help="stop the sandboxed guest past this size (default 256 MB)")
+    add_files_option(p, "overlay")
     p.set_defaults(func=cmd_sandbox)
 
     bench = bench_subcommands(sub)
@@ -91,10 +93,13 @@ def cmd_sandbox(args) -> int:
     original = vm.load(args.image)
     globals_before = _globals(original)
     methods_before = _method_table(original)
-    sandbox = original.copy()
+    sandbox = original.copy()            # its files: an overlay, unless --files says otherwise
+    if args.files != "overlay":
+        sandbox.file_policy = file_policy(args.files)
     sandbox.memory_limit = int(args.memory_limit * 1024 * 1024)
     timeout_ms = args.timeout * 1000.0
     print("sandbox: a copy of %s (%d objects)" % (args.image, sandbox.object_count()))
+    print("sandbox files: %s" % sandbox.file_policy.describe())
     print("sandbox> %s" % args.expr)
     status = 0
     try:
@@ -135,6 +140,7 @@ def cmd_sandbox(args) -> int:
     print("  no object shared between the two spaces (graph walk): yes")
     after = _digest(args.image)
     print("  image file unchanged: %s (sha256 %s)" % (_yes(after == before), after))
+    report_denials(sandbox, "sandbox", out=sys.stdout)
     sandbox.discard()
     if not (same_globals and same_methods and after == before):
         return 1

@@ -18,7 +18,7 @@ import sys
 import time
 
 from ..errors import GuestError, OzError
-from .common import bench_subcommands
+from .common import add_files_option, bench_subcommands, file_policy, report_denials
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
@@ -29,6 +29,7 @@ def add_commands(sub) -> None:
     p.add_argument("image")
     p.add_argument("expr")
     p.add_argument("--timeout", type=float, default=600.0, metavar="S")
+    add_files_option(p, "host")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("run", help="resume the image's active process headless until it quits")
@@ -38,6 +39,7 @@ def add_commands(sub) -> None:
     p.add_argument("--emergency", action="store_true",
                    help="when the image fails (unhandled error, deadlock, Ctrl-C) the host takes "
                         "over and opens the surgeon console on the failing process")
+    add_files_option(p, "host")
     p.set_defaults(func=cmd_run)
 
     bench = bench_subcommands(sub)
@@ -49,17 +51,21 @@ def add_commands(sub) -> None:
     q.set_defaults(func=cmd_bench_tiny)
 
 
-def _load(path):
+def _load(path, files=None):
+    """The image's space; `files`: a --files argument for its file policy."""
     from ..space.objectspace import ObjectSpace
     if not os.path.exists(path):
         raise OzError("no such image: %s" % path)
-    return ObjectSpace.load(path)
+    space = ObjectSpace.load(path)
+    if files is not None:
+        space.file_policy = file_policy(files)
+    return space
 
 
 def cmd_eval(args) -> int:
     from ..space import execution
     from ..space.control import Interruptible      # Ctrl-C: stop, show the culprit's stack
-    space = _load(args.image)
+    space = _load(args.image, getattr(args, "files", None))
     try:
         with Interruptible(space) as intr:
             text = execution.evaluate_and_print(space, args.expr, timeout=args.timeout)
@@ -72,12 +78,23 @@ def cmd_eval(args) -> int:
             return 130
         print("guest error: %s" % e, file=sys.stderr)
         return 1
+    finally:
+        report_denials(space, "oz eval")
+        space.file_table().close()
     return 0
 
 
 def cmd_run(args) -> int:
+    space = _load(args.image, getattr(args, "files", None))
+    try:
+        return _run(space, args)
+    finally:
+        report_denials(space, "oz run")
+        space.file_table().close()
+
+
+def _run(space, args) -> int:
     from ..space import execution
-    space = _load(args.image)
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     if getattr(args, "emergency", False):
         return _run_emergency(space, deadline, args.timeout)

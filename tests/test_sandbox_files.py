@@ -1,0 +1,204 @@
+"""Sandboxes against the host's files, with the images' own file code: Squeak 2.2 (its
+FileStream and FileDirectory on the numbered primitives 150-163), the oracle copy of it
+(the same code on the FilePlugin named primitives) and PharoCandle (PCFile). Each test
+hashes the host folder before and after: it must not change."""
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from conftest import image_path, oracle_path
+from ozvm.cli import main
+from ozvm.errors import GuestError, OzError
+from ozvm.prims.file_policy import FilePolicy
+from ozvm.vm import VM
+from test_files_policy import tree
+
+SQUEAK = ["squeak2.2-mini.image", "squeak2.2-mini-oracle.image"]
+
+
+def _image(name):
+    return oracle_path(name) if "oracle" in name else image_path(name)
+
+
+@pytest.fixture
+def host(tmp_path):
+    """A host folder with a copy of the image under test, a text file and a sub-folder."""
+    folder = tmp_path / "host"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_bytes(b"alpha")
+    (folder / "sub" / "b.txt").write_bytes(b"beta")
+    return folder
+
+
+def _load(host, name):
+    path = host / name
+    shutil.copy(_image(name), path)
+    vm = VM()
+    return vm, vm.load(str(path))
+
+
+def _value(space, source):
+    """The printString of the value of the last statement of source (after its temps)."""
+    temps = ""
+    if source.startswith("|"):
+        end = source.index("|", 1) + 1
+        temps, source = source[:end], source[end:]
+    body, _, last = source.rpartition(". ")
+    code = "%s %s%s(%s) printString" % (temps, body, ". " if body else "", last)
+    return space.to_local(space.evaluate(code, timeout_ms=30000))
+
+
+@pytest.mark.parametrize("name", SQUEAK)
+def test_oz_sandbox_cannot_overwrite_its_image(name, host, capsys):
+    path = host / name
+    shutil.copy(_image(name), path)
+    before = tree(host)
+    code = main(["sandbox", str(path), "| f | f := FileStream fileNamed: '%s'. "
+                 "f nextPutAll: 'PWNED'. f close" % path])
+    out = capsys.readouterr().out
+    assert tree(host) == before
+    assert "sandbox files: overlay in " in out
+    assert "open for writing %s: an image file of this VM (never written)" % path in out
+    assert "guest error: Message not understood: nextPutAll:" in out    # fileNamed: answered nil
+    assert code == 1
+
+
+@pytest.mark.parametrize("name", SQUEAK)
+@pytest.mark.parametrize("policy", ["host", "read-only", "allow", "overlay"])
+def test_no_policy_lets_guest_code_write_its_image(name, policy, host):
+    vm, space = _load(host, name)
+    if policy != "host":
+        space.file_policy = (FilePolicy.allow([str(host)]) if policy == "allow" else
+                             FilePolicy.read_only() if policy == "read-only" else FilePolicy.overlay())
+    before = tree(host)
+    image = host / name
+    assert _value(space, "(FileStream fileNamed: '%s') isNil" % image) == "true"
+    with pytest.raises(GuestError, match="rename"):
+        space.evaluate("(FileDirectory on: '%s') rename: '%s' toBe: 'x.image'" % (host, name),
+                       timeout_ms=30000)
+    _value(space, "(FileDirectory on: '%s') deleteFileNamed: '%s'" % (host, name))
+    assert _value(space, "(FileStream readOnlyFileNamed: '%s') size" % image) == str(image.stat().st_size)
+    assert tree(host) == before
+    assert {d.reason for d in space.file_denials()} == {"an image file of this VM (never written)"}
+    space.discard()
+
+
+@pytest.mark.parametrize("name", SQUEAK)
+def test_sandbox_sees_its_own_changes_and_the_host_folder_does_not_change(name, host):
+    vm, original = _load(host, name)
+    box = original.copy()
+    before = tree(host)
+    d = "(FileDirectory on: '%s')" % host
+    # create, write, read back
+    _value(box, "| f | f := FileStream fileNamed: '%s/new.txt'. f nextPutAll: 'hello'. f close" % host)
+    assert _value(box, "(FileStream readOnlyFileNamed: '%s/new.txt') contentsOfEntireFile" % host) == "'hello'"
+    # change a host file, delete one, rename one
+    _value(box, "| f | f := FileStream fileNamed: '%s/a.txt'. f nextPutAll: 'ALPHA'. f close" % host)
+    assert _value(box, "(FileStream readOnlyFileNamed: '%s/a.txt') contentsOfEntireFile" % host) == "'ALPHA'"
+    _value(box, "%s deleteFileNamed: 'new.txt'" % d)
+    _value(box, "(%s directoryNamed: 'sub') rename: 'b.txt' toBe: 'c.txt'" % d)
+    assert _value(box, "%s fileExists: 'new.txt'" % d) == "false"
+    assert _value(box, "(%s directoryNamed: 'sub') fileAndDirectoryNames asArray" % d) == "('c.txt' )"
+    assert _value(box, "(FileStream readOnlyFileNamed: '%s/sub/c.txt') contentsOfEntireFile" % host) == "'beta'"
+    assert _value(box, "(StandardFileStream new open: '%s/sub/b.txt' forWrite: false) isNil" % host) == "true"
+    # the host folder and the original space see none of it
+    assert tree(host) == before
+    assert _value(original, "(FileStream readOnlyFileNamed: '%s/a.txt') contentsOfEntireFile" % host) == "'alpha'"
+    assert _value(original, "(%s directoryNamed: 'sub') fileAndDirectoryNames asArray" % d) == "('b.txt' )"
+    vm.check_isolation()
+    scratch = box.file_policy.scratch
+    box.discard()
+    assert not os.path.exists(scratch)          # the overlay's temporary folder is gone
+    assert tree(host) == before
+
+
+def test_a_space_cannot_use_another_space_s_file_handle(host):
+    vm, a = _load(host, "squeak2.2-mini.image")
+    b = vm.load(str(host / "squeak2.2-mini.image"))
+    before = tree(host)
+    a.evaluate("Smalltalk at: #OzF put: (StandardFileStream new open: '%s/a.txt' forWrite: false)" % host,
+               timeout_ms=30000)
+    assert _value(a, "(Smalltalk at: #OzF) size") == "5"
+    handle = a.to_local(a.evaluate("| f | f := Smalltalk at: #OzF. "
+                                   "(f instVarAt: (f class allInstVarNames indexOf: 'fileID')) asArray",
+                                   timeout_ms=30000))
+    assert len(handle) == 8
+    steal = "StandardFileStream new primSize: ((ByteArray new: 8) %s yourself)" % " ".join(
+        "at: %d put: %d;" % (i + 1, x) for i, x in enumerate(handle))
+    with pytest.raises(GuestError, match="primitive has failed"):      # in b: primitiveFailed
+        b.evaluate(steal, timeout_ms=30000)
+    assert a.to_local(a.evaluate(steal, timeout_ms=30000)) == 5
+    # a copy of a holds the same handle object, but not the file
+    box = a.copy()
+    with pytest.raises(GuestError, match="primitive has failed"):
+        box.evaluate("(Smalltalk at: #OzF) size", timeout_ms=30000)
+    assert _value(a, "(Smalltalk at: #OzF) size") == "5"
+    vm.check_isolation()
+    assert tree(host) == before
+
+
+def test_check_isolation_sees_a_shared_file(host):
+    vm, a = _load(host, "squeak2.2-mini.image")
+    b = a.copy()
+    a.evaluate("Smalltalk at: #OzF put: (StandardFileStream new open: '%s/a.txt' forWrite: false)" % host,
+               timeout_ms=30000)
+    vm.check_isolation()
+    ta, tb = a.file_table(), b.file_table()
+    index = max(ta.open_files)
+    tb.open_files[index] = ta.open_files[index]        # as the process-global table was
+    with pytest.raises(OzError, match="file descriptor .* belongs to two spaces"):
+        vm.check_isolation()
+    del tb.open_files[index]
+    vm.check_isolation()
+
+
+def test_pharocandle_sandbox_files(host):
+    vm, original = _load(host, "pharocandle.image")
+    box = original.copy()
+    image = host / "pharocandle.image"
+    before = tree(host)
+    run = (lambda src: box.evaluate(src, timeout_ms=30000))
+    with pytest.raises(GuestError):             # the open fails: fileID is nil, the write fails
+        run("PCFile new openReadWrite: '%s'; nextPutAll: 'PWNED'; close" % image)
+    run("PCFile new openReadWrite: '%s/log.txt'; nextPutAll: 'logged'; close" % host)
+    assert box.to_local(run("| f | f := PCFile new openReadOnly: '%s/log.txt'. f size" % host)) == 6
+    assert box.to_local(run("| f | f := PCFile new openReadOnly: '%s/a.txt'. f next: 5" % host)) == "alpha"
+    assert tree(host) == before
+    assert [d.operation for d in box.file_denials()] == ["open for writing"]
+    box.file_policy = FilePolicy.deny()
+    with pytest.raises(GuestError):
+        run("(PCFile new openReadOnly: '%s/a.txt') size" % host)
+    assert [d.reason for d in box.file_denials()][-1] == "no file access (deny)"
+    vm.check_isolation()
+    box.discard()
+    assert tree(host) == before
+
+
+def test_oz_run_and_eval_take_a_file_policy(host, capsys):
+    image = host / "squeak2.2-mini.image"
+    shutil.copy(_image("squeak2.2-mini.image"), image)
+    before = tree(host)
+    assert main(["eval", str(image), "--files", "deny",
+                 "(StandardFileStream new open: '%s/a.txt' forWrite: false) isNil" % host]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == "true"
+    assert "oz eval: 1 file operation(s) denied by the policy (deny)" in captured.err
+    write = ("| f | f := FileStream fileNamed: '%s'. f nextPutAll: 'x'. f close. "
+             "(FileStream readOnlyFileNamed: '%s') size")
+    new = host / "new.txt"
+    assert main(["eval", str(image), "--files", "overlay", write % (new, new)]) == 0
+    assert capsys.readouterr().out.strip() == "1"
+    new = host / "sub" / "new.txt"
+    assert main(["eval", str(image), "--files", "allow:%s" % (host / "sub"), write % (new, new)]) == 0
+    assert (host / "sub" / "new.txt").read_bytes() == b"x"
+    (host / "sub" / "new.txt").unlink()
+    assert tree(host) == before
+    capsys.readouterr()
+    assert main(["run", str(image), "--files", "everything"]) == 1
+    assert "oz: error: --files everything: not a file policy" in capsys.readouterr().err
+    assert main(["sandbox", str(image), "3", "--files", "allow:%s" % (host / "nowhere")]) == 1
+    assert "no such folder" in capsys.readouterr().err
+    assert tree(host) == before
