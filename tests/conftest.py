@@ -11,7 +11,8 @@ IMAGES = os.environ.get("OZ_IMAGES") or os.path.join(HERE, "..", "..", "shared",
 ORACLE = os.path.join(os.path.dirname(os.path.abspath(IMAGES)), "oracle")
 
 V3_IMAGES = ["squeak2.2-mini.image", "squeak2.2-benchmark.image", "pharocandle.image"]
-ALL_IMAGES = V3_IMAGES + ["spur32-headless.image"]
+SPUR_IMAGES = ["spur32-headless.image", "pharocandle-spur64.image", "pharo8-kernel-spur64.image"]
+ALL_IMAGES = V3_IMAGES + SPUR_IMAGES
 
 
 def missing_folder(what: str, folder: str) -> None:

@@ -117,12 +117,15 @@ def test_bench_load(capsys):
 
 @pytest.mark.parametrize("argv,message", [
     (["info", "/nonexistent/x.image"], "cannot read image file"),
-    (["info", "SPUR"], "Spur format not supported yet"),
+    (["info", "PRESPUR"], "is not supported"),
     (["browse", "CANDLE", "NoSuchClass"], "no class named 'NoSuchClass'"),
     (["browse", "CANDLE", "PCObject", "noSuchSelector"], "does not understand #noSuchSelector"),
 ])
-def test_errors_are_one_line(capsys, argv, message):
-    argv = [image_path("spur32-headless.image") if a == "SPUR" else
+def test_errors_are_one_line(capsys, tmp_path, argv, message):
+    prerelease = tmp_path / "prerelease-spur.image"       # Spur 6519: recognised, refused
+    prerelease.write_bytes((6519).to_bytes(4, "little")
+                           + open(image_path("spur32-headless.image"), "rb").read()[4:])
+    argv = [str(prerelease) if a == "PRESPUR" else
             image_path("pharocandle.image") if a == "CANDLE" else a for a in argv]
     code, out, err = run(capsys, *argv)
     assert code == 1

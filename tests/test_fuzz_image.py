@@ -50,35 +50,44 @@ def load_or_format_error(data: bytes, seconds: int = 5):
 
 
 def mutate(rng: random.Random, data: bytes) -> bytes:
+    """A corrupted copy of an image file (V3, Spur 32 or Spur 64: the header size and the
+    word size are read from the file)."""
     buf = bytearray(data)
+    hdr = struct.unpack_from("<I", data, 4)[0] if len(data) >= 8 else 64
+    hdr = hdr if hdr in (64, 128) else 64
+    word = 8 if struct.unpack_from("<I", data, 0)[0] == 68021 else 4
+    pack = "<I" if word == 4 else "<Q"
     kind = rng.randrange(6)
     if kind == 0:                                   # truncation
         return bytes(buf[:rng.randrange(len(buf))])
     if kind == 1:                                   # header byte flips
         for _ in range(rng.randint(1, 3)):
-            buf[rng.randrange(64)] ^= 1 << rng.randrange(8)
+            buf[rng.randrange(hdr)] ^= 1 << rng.randrange(8)
     elif kind == 2:                                 # random header word
-        i = 4 * rng.randrange(1, 9)
+        i = 4 * rng.randrange(1, hdr // 4 - 6)
         buf[i:i + 4] = struct.pack("<I", rng.getrandbits(32))
     elif kind == 3:                                 # object memory: random words
         for _ in range(rng.randint(1, 8)):
-            i = 64 + 4 * rng.randrange((len(buf) - 64) // 4)
+            i = hdr + 4 * rng.randrange((len(buf) - hdr) // 4)
             buf[i:i + 4] = struct.pack("<I", rng.getrandbits(32))
     elif kind == 4:                                 # object memory: bit flips
         for _ in range(rng.randint(1, 16)):
-            buf[rng.randrange(64, len(buf))] ^= 1 << rng.randrange(8)
+            buf[rng.randrange(hdr, len(buf))] ^= 1 << rng.randrange(8)
     else:                                           # pointer words turned into wild pointers
         for _ in range(rng.randint(1, 4)):
-            i = 64 + 4 * rng.randrange((len(buf) - 64) // 4)
-            w = struct.unpack_from("<I", buf, i)[0]
-            if not w & 1:
-                buf[i:i + 4] = struct.pack("<I", (w + 4 * rng.randrange(1, 1 << 20)) & 0xFFFFFFFC)
+            i = hdr + word * rng.randrange((len(buf) - hdr) // word)
+            w = struct.unpack_from(pack, buf, i)[0]
+            if not w & (word - 1):
+                buf[i:i + word] = struct.pack(pack, (w + word * rng.randrange(1, 1 << 20))
+                                              & ((1 << (8 * word)) - word))
     return bytes(buf)
 
 
 @pytest.mark.parametrize("name,cases", [("pharocandle.image", CASES),
                                         ("squeak2.2-mini.image", CASES // 25),
-                                        ("squeak2.2-benchmark.image", CASES // 25)])
+                                        ("squeak2.2-benchmark.image", CASES // 25),
+                                        ("spur32-headless.image", CASES // 3),
+                                        ("pharocandle-spur64.image", CASES // 3)])
 def test_random_corruptions(name, cases):
     rng = random.Random("%s-%d" % (name, SEED))
     data = _read(name)
@@ -102,11 +111,36 @@ def test_random_corruptions(name, cases):
     assert time.time() - started < 60
 
 
-def test_truncated_everywhere_in_the_header():
-    data = _read("pharocandle.image")
-    for n in range(0, 80):
+@pytest.mark.parametrize("name", ["pharocandle.image", "spur32-headless.image", "pharocandle-spur64.image"])
+def test_truncated_everywhere_in_the_header(name):
+    data = _read(name)
+    for n in range(0, 160):
         e = load_or_format_error(data[:n])
         assert isinstance(e, ImageFormatError), n
+
+
+@pytest.mark.parametrize("name", ["spur32-headless.image", "pharocandle-spur64.image"])
+def test_spur_structural_corruptions(name):
+    """Well-formed Spur files whose kernel objects make no sense."""
+    from ozvm.image.formats import encode_image
+    rng = random.Random("structural-%s-%d" % (name, SEED))
+    data = _read(name)
+    for n in range(max(CASES // 10, 5)):
+        heap = read_image_bytes(data)
+        _structural_mutation(rng, heap)
+        try:
+            bad = encode_image(heap)
+        except Exception:           # a mutation no image file can express
+            continue
+        try:
+            result = load_or_format_error(bad)
+        except Hang:
+            pytest.fail("structural case %d of %s hangs (seed %d)" % (n, name, SEED))
+        except Exception as e:
+            raise AssertionError("structural case %d of %s (seed %d): %s: %s"
+                                 % (n, name, SEED, type(e).__name__, e))
+        if isinstance(result, ImageFormatError):
+            assert result.offset is not None, str(result)
 
 
 def test_truncated_object_memory_names_the_offset():

@@ -162,11 +162,14 @@ def test_an_idle_space_stays_idle_across_host_evaluations():
         c.discard()
 
 
-def test_an_unsupported_image_is_refused_and_the_vm_unchanged():
+def test_an_unsupported_image_is_refused_and_the_vm_unchanged(tmp_path):
     from ozvm.errors import UnsupportedImageFormat
     vm, a, b = load_two()
+    prerelease = tmp_path / "prerelease-spur.image"       # Spur 6519: recognised, refused
+    prerelease.write_bytes((6519).to_bytes(4, "little")
+                           + open(image_path("spur32-headless.image"), "rb").read()[4:])
     with pytest.raises(UnsupportedImageFormat):
-        vm.load(image_path("spur32-headless.image"))
+        vm.load(str(prerelease))
     assert vm.spaces == [a, b]
     assert a.print_string("3 + 4", timeout_ms=5000) == "7"
 

@@ -1,7 +1,8 @@
 """Recognising image files and choosing the reader for their format.
 
-Each format family has a module of its own (v3_reader/v3_writer today); a new family
-(Spur) adds a reader module and a line in `read_image`, nothing else.
+Each format family has modules of its own (v3_reader/v3_writer, spur_reader/spur_writer);
+`read_image` picks the reader by the file's version, `write_image` the writer by the heap's
+family.
 """
 from __future__ import annotations
 
@@ -49,10 +50,13 @@ def read_image_bytes(data: bytes, path: str | None = None):
     if version in V3_VERSIONS:
         from .v3_reader import read_v3
         return read_v3(data, version, little, offset, path)
+    if version in (6521, 68021):
+        from .spur_reader import read_spur
+        return read_spur(data, version, little, offset, path)
     if version in SPUR_VERSIONS:
-        raise UnsupportedImageFormat(
-            "Spur format not supported yet (image version %d, %s)" % (version, SPUR_VERSIONS[version]),
-            offset)
+        raise UnsupportedImageFormat("image version %d (%s) is not supported: only the released "
+                                     "Spur formats 6521 and 68021 are" % (version, SPUR_VERSIONS[version]),
+                                     offset)
     raise UnsupportedImageFormat("image version %d (%s) is not supported"
                                  % (version, OTHER_VERSIONS[version]), offset)
 
@@ -69,5 +73,21 @@ def read_image(path: str):
 
 def write_image(heap, path: str, little_endian: bool | None = None) -> None:
     """Write `heap` as an image of its own format family, atomically."""
+    if heap.family.is_spur:
+        from .spur_writer import write_spur
+        write_spur(heap, path, little_endian)
+        return
     from .v3_writer import write_v3
     write_v3(heap, path, little_endian)
+
+
+def encode_image(heap, little_endian: bool | None = None) -> bytes:
+    """The bytes `write_image` would write."""
+    if heap.family.is_spur:
+        from .spur_writer import encode_image as encode_spur
+        if little_endian is False:
+            from ..errors import OzError
+            raise OzError("Spur images are written little-endian only")
+        return encode_spur(heap)
+    from .v3_writer import encode_image as encode_v3
+    return encode_v3(heap, little_endian)

@@ -8,9 +8,10 @@ objects and measures its memory, and how `allInstances` and the image writer see
 from __future__ import annotations
 
 from . import specials as S
+from .families import family_of_version
 from .objects import (
-    FMT_BYTES, FMT_METHOD, FMT_VAR, FMT_WEAK, FMT_WORDS, SqObject,
-    float_of_words, format_inst_size, format_inst_spec, words_of_float,
+    FMT_BYTES, FMT_DOUBLE_WORDS, FMT_IMMEDIATE, FMT_METHOD, FMT_SHORTS, FMT_VAR, FMT_WEAK,
+    FMT_WORDS, SqObject, float_of_words, words_of_float,
 )
 
 
@@ -19,20 +20,25 @@ class ImageInfo:
 
     __slots__ = ("version", "little_endian", "file_offset", "header_size", "data_size",
                  "old_base", "specials_oop", "last_hash", "window_size", "flags",
-                 "extra_vm_memory", "header_words", "path", "oop_table")
+                 "extra_vm_memory", "header_words", "path", "oop_table", "raw_header")
 
     def __init__(self, **kw):
         for name in self.__slots__:
             setattr(self, name, kw.get(name))
 
     @property
+    def family(self):
+        """The image family (memory/families.py) of this format version."""
+        return family_of_version(self.version)
+
+    @property
     def has_closures(self) -> bool:
-        return self.version in (6504, 6505)
+        return self.version in (6504, 6505) or self.family.is_spur
 
     @property
     def native_float_words(self) -> bool:
-        """6505 stores Float words in platform order."""
-        return self.version == 6505
+        """6505 and Spur store Float words in platform order."""
+        return self.version == 6505 or self.family.is_spur
 
     def window_extent(self):
         return (self.window_size >> 16) & 0xFFFF, self.window_size & 0xFFFF
@@ -44,6 +50,7 @@ class Heap:
     def __init__(self, specials: SqObject, info: ImageInfo):
         self.specials = specials
         self.info = info
+        self.family = info.family
         self.last_hash = info.last_hash or 1
         self.extra_roots: list = []   # objects the VM keeps alive outside the specials
         self.refresh_specials()
@@ -77,20 +84,33 @@ class Heap:
 
     def instantiate(self, cls: SqObject, size: int = 0) -> SqObject:
         """A new instance of `cls` with `size` indexable fields (nil, zero bytes or words)."""
+        family = self.family
         fmt_value = cls.ptrs[2]
-        spec = format_inst_spec(fmt_value)
-        if spec <= FMT_WEAK:
-            fixed = format_inst_size(fmt_value)
-            if spec < FMT_VAR and size:
+        spec = family.class_inst_spec(fmt_value)
+        fmt = family.object_format(spec)
+        if fmt is None:
+            raise ValueError("class has an invalid instance format %d" % spec)
+        if fmt <= FMT_WEAK or fmt == 5:
+            fixed = family.class_inst_size(fmt_value)
+            if (fmt < FMT_VAR or fmt == 5) and size:
                 raise ValueError("class is not indexable")
-            return SqObject(cls, spec, self.new_hash(), ptrs=[self.nil] * (fixed + size))
-        if spec == FMT_WORDS:
-            return SqObject(cls, FMT_WORDS, self.new_hash(), words=[0] * size)
-        if 8 <= spec < 12:
+            return SqObject(cls, fmt, self.new_hash(), ptrs=[self.nil] * (fixed + size))
+        if fmt == FMT_WORDS or fmt == FMT_SHORTS or fmt == FMT_DOUBLE_WORDS:
+            return SqObject(cls, fmt, self.new_hash(), words=[0] * size)
+        if fmt == FMT_BYTES:
             return SqObject(cls, FMT_BYTES, self.new_hash(), bytes=bytearray(size))
-        if spec >= 12:
+        if fmt == FMT_METHOD:
             raise ValueError("compiled methods are made with new_method")
-        raise ValueError("class has an invalid instance format %d" % spec)
+        raise ValueError("instances of this class are immediates")
+
+    def character(self, code: int) -> SqObject:
+        """The Character with this code point: V3 keeps one per byte value in the
+        character table; others are new instances, as the V3 VM makes them."""
+        if 0 <= code < 256:
+            return self.specials.ptrs[S.CHARACTER_TABLE].ptrs[code]
+        ch = self.instantiate(self.specials.ptrs[S.CLASS_CHARACTER])
+        ch.ptrs[0] = code
+        return ch
 
     def new_method(self, cls: SqObject, header: int, literals: list, code: bytes) -> SqObject:
         return SqObject(cls, FMT_METHOD, self.new_hash(), ptrs=[header] + list(literals),
@@ -143,8 +163,9 @@ class Heap:
                 for p in reversed(ptrs):
                     if p.__class__ is SqObject and id(p) not in seen:
                         seen_add(id(p))
-                        append(p)
-                        push(p)
+                        if p.fmt != FMT_IMMEDIATE:
+                            append(p)
+                            push(p)
         return order
 
     def save_order(self) -> list:

@@ -183,12 +183,9 @@ def boolean_value(heap, obj) -> bool:
 
 
 def character(heap, code: int):
-    """The Character with this code (the character table below 256)."""
-    if 0 <= code < 256:
-        return heap.specials.ptrs[S.CHARACTER_TABLE].ptrs[code]
-    ch = heap.instantiate(heap.specials.ptrs[S.CLASS_CHARACTER])
-    ch.ptrs[0] = code
-    return ch
+    """The Character with this code (V3: the character table below 256; Spur: the
+    immediate Character)."""
+    return heap.character(code)
 
 
 def character_value(heap, obj) -> int:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from ..errors import ImageFormatError
 from ..memory import specials as S
-from ..memory.objects import SqObject, format_inst_size
+from ..memory.objects import SqObject
 
-SUPERCLASS, METHOD_DICT, FORMAT = 0, 1, 2       # fixed by the VM in every V3 image
+SUPERCLASS, METHOD_DICT, FORMAT = 0, 1, 2       # fixed by the VM in every V3 and Spur image
 
 
 def is_bytes(obj) -> bool:
@@ -111,9 +111,10 @@ class Layout:
     def _names_match(self, cls, i, nil) -> bool:
         if i >= len(cls.ptrs):
             return False
-        own = format_inst_size(cls.ptrs[FORMAT])
+        inst_size = self.heap.family.class_inst_size
+        own = inst_size(cls.ptrs[FORMAT])
         sup = cls.ptrs[SUPERCLASS]
-        added = own - (format_inst_size(sup.ptrs[FORMAT]) if sup is not nil else 0)
+        added = own - (inst_size(sup.ptrs[FORMAT]) if sup is not nil else 0)
         names = cls.ptrs[i]
         if names is nil:
             return added == 0

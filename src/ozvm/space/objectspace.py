@@ -316,12 +316,9 @@ class ObjectSpace:
                         bytes=bytearray(mag.to_bytes((mag.bit_length() + 7) // 8, "little")))
 
     def character(self, code: int) -> SqObject:
-        """The guest Character with this code (from the character table below 256)."""
-        if 0 <= code < 256:
-            return self.special(S.CHARACTER_TABLE).ptrs[code]
-        ch = self.heap.instantiate(self.special(S.CLASS_CHARACTER))
-        ch.ptrs[0] = code
-        return ch
+        """The guest Character with this code (V3: from the character table below 256;
+        Spur: the immediate Character)."""
+        return self.heap.character(code)
 
     def to_local(self, obj):
         """The host value of a guest literal (see from_local); other objects raise MembraneError.
