@@ -1,0 +1,122 @@
+"""A guest's screen as the host sees it: the Display form (the specials' `Display`) as rows
+of RGB pixels and as a PNG file.
+
+The Display is a Form (bits width height depth ...); `space.screen()` answers a Screen that
+reads it when asked (nothing is copied before). Pixels are taken as a C VM's window shows
+them: 32 bits as 0xAARRGGBB (alpha ignored), 16 bits as 5-5-5 RGB widened to 8 bits per
+color by repeating the top bits, 1 to 8 bits through Squeak's standard color table (index
+0, transparent, shows as white; index 1 is black). A negative depth is a Form whose pixels are stored in
+little-endian order within each word.
+
+`Screen.png()` answers PNG bytes (8-bit RGB, no dependency beyond zlib); `save_png(path)`
+writes them atomically.
+"""
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+
+from ..errors import OzError
+from ..memory import specials as S
+from ..memory.objects import FMT_BYTES, FMT_WORDS, SqObject
+from ..prims.bitblt import DEFAULT_8_TO_32
+
+
+def _palette():
+    table = list(DEFAULT_8_TO_32)
+    table[0] = 0xFFFFFFFF        # transparent shows as white on the screen
+    table[1] = 0xFF000000        # black (0x000001 as a 32-bit pixel, only not to be transparent)
+    return [bytes(((c >> 16) & 255, (c >> 8) & 255, c & 255)) for c in table]
+
+
+_PALETTE = _palette()
+
+
+class Screen:
+    """The Display form of a space (read when asked)."""
+
+    def __init__(self, space, form=None):
+        self.space = space
+        display = form if form is not None else space.heap.specials.ptrs[S.THE_DISPLAY]
+        if display.__class__ is not SqObject or display.ptrs is None or len(display.ptrs) < 4:
+            raise OzError("the image has no Display form (its specials' Display is %s)"
+                          % space.describe(display))
+        bits, width, height, depth = display.ptrs[:4]
+        if not all(v.__class__ is int for v in (width, height, depth)) or abs(depth) not in (1, 2, 4, 8, 16, 32):
+            raise OzError("the Display is no Form of a known depth (%r x %r x %r)" % (width, height, depth))
+        self.form = display
+        self.width, self.height, self.depth = width, height, depth
+        if bits.__class__ is not SqObject or bits.fmt not in (FMT_WORDS, FMT_BYTES):
+            raise OzError("the Display has no bits yet (%s): the image has not drawn it"
+                          % space.describe(bits))
+        self.bits = bits
+
+    def _words(self) -> list:
+        if self.bits.fmt == FMT_WORDS:
+            return self.bits.words
+        data = bytes(self.bits.bytes)
+        return list(struct.unpack("<%dI" % (len(data) // 4), data[:len(data) // 4 * 4]))
+
+    def rgb_rows(self) -> list:
+        """One `bytes` of width * 3 (R, G, B) per row, top to bottom."""
+        depth = abs(self.depth)
+        msb = self.depth > 0
+        ppw = 32 // depth
+        pitch = (self.width + ppw - 1) // ppw
+        words = self._words()
+        if len(words) < pitch * self.height:
+            raise OzError("the Display's bits are shorter than its extent (%d words for %dx%dx%d)"
+                          % (len(words), self.width, self.height, self.depth))
+        rows = []
+        for y in range(self.height):
+            row = words[y * pitch:(y + 1) * pitch]
+            if depth == 32:
+                data = struct.pack(">%dI" % len(row), *row)
+                rgb = bytearray(len(row) * 3)
+                rgb[0::3] = data[1::4]
+                rgb[1::3] = data[2::4]
+                rgb[2::3] = data[3::4]
+                rows.append(bytes(rgb))
+                continue
+            pixels = []
+            mask = (1 << depth) - 1
+            shifts = range(32 - depth, -1, -depth) if msb else range(0, 32, depth)
+            for w in row:
+                pixels.extend((w >> s) & mask for s in shifts)
+            pixels = pixels[:self.width]
+            if depth == 16:
+                out = bytearray()
+                for p in pixels:
+                    r, g, b = (p >> 10) & 31, (p >> 5) & 31, p & 31
+                    out += bytes(((r << 3) | (r >> 2), (g << 3) | (g >> 2), (b << 3) | (b >> 2)))
+                rows.append(bytes(out))
+            else:
+                rows.append(b"".join(_PALETTE[p] for p in pixels))
+        return rows
+
+    def png(self) -> bytes:
+        """The screen as a PNG file's bytes (8-bit RGB)."""
+        raw = b"".join(b"\x00" + row for row in self.rgb_rows())
+
+        def chunk(kind, data):
+            return (struct.pack(">I", len(data)) + kind + data
+                    + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        header = struct.pack(">IIBBBBB", self.width, self.height, 8, 2, 0, 0, 0)
+        return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+                + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+
+    def save_png(self, path: str) -> None:
+        """Write the PNG atomically (a temporary file beside `path`, then a rename)."""
+        folder = os.path.dirname(os.path.abspath(path))
+        if os.path.exists(path) and not os.path.isfile(path):
+            raise OzError("refusing to write a screenshot over %s: not a regular file" % path)
+        tmp = os.path.join(folder, ".%s.oz-tmp" % os.path.basename(path))
+        try:
+            with open(tmp, "wb") as f:
+                f.write(self.png())
+            os.replace(tmp, path)
+        except OSError as e:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise OzError("cannot write %s: %s" % (path, e.strerror or e)) from None

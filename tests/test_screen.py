@@ -1,0 +1,88 @@
+"""The guest's screen (space/screen.py) and `oz screenshot`: Squeak 2.2 draws its world with
+ozvm's BitBlt (2 M bytecodes of startup, counted, not timed)."""
+from __future__ import annotations
+
+import os
+import struct
+import subprocess
+import sys
+import zlib
+
+import pytest
+
+from conftest import image_path
+from ozvm.errors import OzError
+from ozvm.space.objectspace import ObjectSpace
+from ozvm.space.screen import Screen
+
+
+def read_png(path):
+    """(width, height, rows of RGB bytes) of an 8-bit RGB PNG as Screen writes it."""
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, header = 8, b"", None
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        assert struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])[0] == zlib.crc32(kind + body) & 0xFFFFFFFF
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    w, h, bits, color = header[:4]
+    assert (bits, color) == (8, 2)
+    raw = zlib.decompress(idat)
+    stride = 1 + 3 * w
+    rows = [raw[y * stride:(y + 1) * stride] for y in range(h)]
+    assert all(r[0] == 0 for r in rows)
+    return w, h, [r[1:] for r in rows]
+
+
+def test_screenshot_of_squeak22_world(tmp_path):
+    out = tmp_path / "mini.png"
+    oz = os.path.join(os.path.dirname(sys.executable), "oz")
+    r = subprocess.run([oz, "screenshot", image_path("squeak2.2-mini.image"), "-o", str(out),
+                        "--bytecodes", "2000000"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert "640x480, depth 1" in r.stderr
+    w, h, rows = read_png(str(out))
+    assert (w, h) == (640, 480)
+    pixels = b"".join(rows)
+    black = pixels.count(b"\x00\x00\x00")
+    # a drawn world: windows with frames and text, most of the screen white
+    assert 5000 < black < w * h // 3
+    assert set(pixels) == {0, 255}
+
+
+def test_screen_of_a_saved_image_and_errors(tmp_path):
+    space = ObjectSpace.load(image_path("squeak2.2-mini.image"))
+    screen = Screen(space)
+    assert (screen.width, screen.height, screen.depth) == (240, 120, 1)
+    rows = screen.rgb_rows()
+    assert len(rows) == 120 and all(len(r) == 240 * 3 for r in rows)
+    screen.save_png(str(tmp_path / "saved.png"))
+    assert read_png(str(tmp_path / "saved.png"))[:2] == (240, 120)
+    with pytest.raises(OzError, match="not a regular file"):
+        screen.save_png(str(tmp_path))
+    candle = ObjectSpace.load(image_path("pharocandle.image"))
+    with pytest.raises(OzError):
+        Screen(candle)          # PharoCandle has no Display form
+
+
+def test_depths_and_pixel_orders(tmp_path):
+    space = ObjectSpace.load(image_path("squeak2.2-mini.image"))
+    heap = space.heap
+    from ozvm.memory.objects import SqObject
+    bitmap = space.class_named("Bitmap")
+    cases = {
+        32: ([0xFF102030, 0x00FFFFFF], (b"\x10\x20\x30", b"\xff\xff\xff")),
+        16: ([(0x7C00 << 16) | 0x001F], (b"\xff\x00\x00", b"\x00\x00\xff")),
+        -16: ([(0x7C00 << 16) | 0x001F], (b"\x00\x00\xff", b"\xff\x00\x00")),
+        1: ([0x40000000], (b"\xff\xff\xff", b"\x00\x00\x00")),
+        8: ([0x02040000], (b"\xff\xff\xff", b"\xff\x00\x00")),
+    }
+    for depth, (words, expected) in cases.items():
+        bits = SqObject(bitmap, 6, 0, words=list(words))
+        form = SqObject(space.class_named("Form"), 1, 0, ptrs=[bits, 2, 1, depth, heap.nil])
+        assert Screen(space, form).rgb_rows() == [b"".join(expected)], depth
