@@ -194,13 +194,11 @@ def test_the_startup_process_runs_smalltalk_start(space):
 
 # --- the image file -------------------------------------------------------------------------------
 
-def test_build_is_deterministic_and_fast():
-    start = time.perf_counter()
+def test_build_is_deterministic():
+    # (its speed is measured by `oz bench bootstrap`; tests do not time)
     first = encode_image(bootstrap.build().heap)
-    elapsed = time.perf_counter() - start
     second = encode_image(bootstrap.build().heap)
     assert first == second
-    assert elapsed < 10.0
     heap = read_image_bytes(first)
     assert heap.info.version == 6505
     again = ObjectSpace(heap)

@@ -7,7 +7,6 @@ import os
 import random
 import signal
 import struct
-import time
 
 import pytest
 
@@ -92,7 +91,6 @@ def test_random_corruptions(name, cases):
     rng = random.Random("%s-%d" % (name, SEED))
     data = _read(name)
     outcomes = {"loaded": 0, "error": 0}
-    started = time.time()
     for n in range(cases):
         bad = mutate(rng, data)
         try:
@@ -108,7 +106,6 @@ def test_random_corruptions(name, cases):
         else:
             outcomes["loaded"] += 1
     assert outcomes["error"] > cases // 4 or cases < 20, outcomes
-    assert time.time() - started < 60
 
 
 @pytest.mark.parametrize("name", ["pharocandle.image", "spur32-headless.image", "pharocandle-spur64.image"])

@@ -17,6 +17,7 @@ process is awakened at the next transfer of control.
 """
 from __future__ import annotations
 
+import os
 import time
 
 from .errors import OzError
@@ -31,11 +32,30 @@ class GuestSpace(ObjectSpace):
     def __init__(self, heap, vm=None):
         super().__init__(heap, vm)
         self.cpu_share = None           # fraction of wall time under VM.run (None: not scheduled)
-        self.memory_limit = None        # bytes; the guest is stopped past it ('memory')
+        if vm is not None and getattr(vm, "memory_limit", None):
+            self.memory_limit = vm.memory_limit
         self.cpu_time = 0.0             # seconds spent in transfers of control
         self.last_transfer = None
         self.last_error = None
         self.name = None
+
+    # --- memory ----------------------------------------------------------------------
+    @property
+    def memory_limit(self):
+        """Bytes the space's objects may take in the host (None: no limit): past it the
+        image gets its low-space signal, then the guest is stopped ('memory'); a big
+        allocation that does not fit is refused before it is made
+        (memory/accounting.py). A VM gives each space it loads its own default."""
+        return self.heap.account.limit
+
+    @memory_limit.setter
+    def memory_limit(self, limit) -> None:
+        self.heap.account.set_limit(limit)
+
+    def memory_figures(self) -> dict:
+        """{'in_use', 'peak', 'limit', 'allocated', ...}: the space's memory as the host
+        counts it (bytes in this process; in_use measured exactly when `exact`)."""
+        return self.heap.account.figures()
 
     # --- control -------------------------------------------------------------------
     def transfer_control(self, quantum_ms=None, bytecodes=None) -> str:
@@ -86,10 +106,15 @@ class GuestSpace(ObjectSpace):
         return "<GuestSpace %s>" % (self.name or self.info.path or id(self))
 
 
-class VM:
-    """Several object spaces in one VM; one is current (installed) at a time."""
+DEFAULT_SPACE_MEMORY_LIMIT = int(os.environ.get("OZ_SPACE_MEMORY_LIMIT", 1024 ** 3))
 
-    def __init__(self):
+
+class VM:
+    """Several object spaces in one VM; one is current (installed) at a time.
+    `memory_limit`: the limit each space it loads starts with (bytes; None: none)."""
+
+    def __init__(self, memory_limit=DEFAULT_SPACE_MEMORY_LIMIT):
+        self.memory_limit = memory_limit
         self.spaces: list = []
         self.current = None
         self.switches = 0
@@ -127,55 +152,74 @@ class VM:
         self.switches += 1
 
     # --- CPU shares ----------------------------------------------------------------
-    def run(self, seconds: float, slice_ms: float = 10.0) -> dict:
-        """Give each space with a cpu_share its fraction of wall time for `seconds`
-        (round robin: the space furthest behind its share runs next, for at most
-        `slice_ms`; when every space is ahead, the host sleeps). Answers
-        {space: {'seconds', 'bytecodes', 'share', 'reasons'}}."""
+    def run(self, seconds: float = None, slice_ms: float = 10.0, bytecodes: int = None,
+            slice_bytecodes: int = 20000) -> dict:
+        """Give each space with a cpu_share its fraction of the CPU for `seconds` of wall
+        time (round robin: the space furthest behind its share runs next, for at most
+        `slice_ms`; when every space is ahead, the host sleeps).
+
+        With `bytecodes` instead: the same round robin on a clock that counts work, not
+        time: the clock advances by the bytecodes the spaces run (and, where every space
+        is ahead of its share, by the host's idle turns, as the wall clock would while
+        the host sleeps), a slice is at most `slice_bytecodes`. Its figures depend only
+        on the guests' code, never on the machine's load.
+
+        Answers {space: {'seconds', 'bytecodes', 'share', 'reasons', 'transfers'}}:
+        'share' is the space's part of the clock (wall time, or bytecodes)."""
+        if (seconds is None) == (bytecodes is None):
+            raise OzError("vm.run takes seconds or bytecodes (one of them)")
+        clock = _WallClock(slice_ms / 1000.0) if bytecodes is None else _WorkClock(slice_bytecodes)
+        return self._share_out(clock, seconds if bytecodes is None else bytecodes)
+
+    def _share_out(self, clock, length) -> dict:
         spaces = [s for s in self.spaces if getattr(s, "cpu_share", None)]
         total = sum(s.cpu_share for s in spaces)
         if total > 1.0 + 1e-9:
             raise OzError("the CPU shares add up to %.2f, more than 1" % total)
-        stats = {s: {"seconds": 0.0, "bytecodes": 0, "reasons": {}} for s in spaces}
+        stats = {s: {"seconds": 0.0, "bytecodes": 0, "reasons": {}, "transfers": 0, "used": 0.0}
+                 for s in spaces}
         resting = {}            # space -> when to try again (it had nothing to run)
-        start = time.perf_counter()
-        end = start + seconds
+        start = clock.now()
+        end = start + length
+        tolerance = clock.slice / 20.0
         while True:
-            now = time.perf_counter()
+            now = clock.now()
             if now >= end or not spaces:
                 break
             elapsed = now - start
             best, behind = None, 0.0
             for s in spaces:
-                if resting.get(s, 0.0) > now:
+                if resting.get(s, start - 1) > now:
                     continue
-                lag = s.cpu_share * elapsed - stats[s]["seconds"]
+                lag = s.cpu_share * elapsed - stats[s]["used"]
                 if best is None or lag > behind:
                     best, behind = s, lag
             if best is None:
-                time.sleep(max(0.0, min(min(resting.values()) - now, end - now)))
+                clock.sleep(max(0.0, min(min(resting.values()) - now, end - now)))
                 continue
-            if behind <= 0.0005:
+            if behind <= tolerance:
                 # everyone has had its share so far: wait until the first falls behind
-                wait = min((stats[s]["seconds"] - s.cpu_share * elapsed) / s.cpu_share
-                           for s in spaces if resting.get(s, 0.0) <= now)
-                time.sleep(max(0.0005, min(wait, end - now, slice_ms / 1000.0)))
+                wait = min((stats[s]["used"] - s.cpu_share * elapsed) / s.cpu_share
+                           for s in spaces if resting.get(s, start - 1) <= now)
+                clock.sleep(max(tolerance, min(wait, end - now, clock.slice)))
                 continue
-            quantum = min(slice_ms, behind * 1000.0 + 1.0, (end - now) * 1000.0)
+            quantum = min(clock.slice, behind + clock.slice / 10.0, end - now)
             t = time.perf_counter()
-            reason = best.transfer_control(quantum_ms=quantum)
-            used = time.perf_counter() - t
+            reason, used = clock.transfer(best, quantum)
             st = stats[best]
-            st["seconds"] += used
+            st["seconds"] += time.perf_counter() - t
+            st["used"] += used
             st["bytecodes"] += best.last_transfer.bytecodes
+            st["transfers"] += 1
             st["reasons"][reason] = st["reasons"].get(reason, 0) + 1
             if reason != "quantum":
                 # nothing to run now (idle, quit, error...): do not spin on it for a slice
-                resting[best] = time.perf_counter() + slice_ms / 1000.0
-        wall = time.perf_counter() - start
+                resting[best] = clock.now() + clock.slice
+        length = clock.now() - start
         for s in spaces:
-            stats[s]["share"] = stats[s]["seconds"] / wall if wall else 0.0
-            stats[s]["wall"] = wall
+            st = stats[s]
+            st["share"] = st.pop("used") / length if length else 0.0
+            st["wall"] = length if isinstance(clock, _WallClock) else None
         return stats
 
     # --- isolation -----------------------------------------------------------------
@@ -204,3 +248,45 @@ class VM:
                 if other is not s:
                     raise OzError("an object (%s) is reachable from two spaces: %r and %r"
                                   % (s.describe(obj), other, s))
+
+
+class _WallClock:
+    """VM.run's clock in seconds of wall time: a transfer lasts a quantum of time."""
+
+    def __init__(self, slice_seconds: float):
+        self.slice = slice_seconds
+
+    @staticmethod
+    def now() -> float:
+        return time.perf_counter()
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        time.sleep(seconds)
+
+    @staticmethod
+    def transfer(space, seconds: float):
+        t = time.perf_counter()
+        reason = space.transfer_control(quantum_ms=seconds * 1000.0)
+        return reason, time.perf_counter() - t
+
+
+class _WorkClock:
+    """VM.run's clock in bytecodes: a transfer lasts a quantum of bytecodes, and the
+    clock advances by the bytecodes run (and by the host's idle turns)."""
+
+    def __init__(self, slice_bytecodes: int):
+        self.slice = slice_bytecodes
+        self.ticks = 0
+
+    def now(self) -> int:
+        return self.ticks
+
+    def sleep(self, ticks) -> None:
+        self.ticks += max(1, int(ticks))
+
+    def transfer(self, space, ticks):
+        reason = space.transfer_control(bytecodes=max(1, int(ticks)))
+        used = space.last_transfer.bytecodes
+        self.ticks += used
+        return reason, used

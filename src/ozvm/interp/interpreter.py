@@ -26,6 +26,7 @@ import time
 
 from ..errors import GuestError, GuestExitToDebugger, GuestQuit, VMError
 from ..memory import specials as S
+from ..memory.accounting import CONTEXT_BYTES, MemoryLimitError, cost_of
 from ..memory.contexts import (
     CLOSURE, HOME, MAX_SMALLINT, METHOD, MIN_SMALLINT, RECEIVER, SENDER,
     decode_method, method_of_context,
@@ -119,6 +120,10 @@ class Interpreter(MethodLookup, Scheduler):
         self.deadline = None
         self.init_scheduler()
         self.refresh_specials()
+        account = heap.account
+        account.extra_roots = self.memory_roots
+        account.on_low_space = self.signal_low_space
+        account.on_exhausted = self.memory_exhausted
 
     def refresh_specials(self) -> None:
         """Cache the well-known classes and selectors (call after the specials change)."""
@@ -286,6 +291,9 @@ class Interpreter(MethodLookup, Scheduler):
 
     def _heartbeat(self, limit, deadline):
         """Timers, signals and the host's limits, every CHUNK bytecodes."""
+        heap = self.heap
+        if heap.allocated > heap.alarm:
+            heap.account.check()
         self.check_timers()
         self._beats += 1
         if self._beats % MEMORY_CHECK_EVERY == 0 and self.memory_limit:
@@ -332,6 +340,10 @@ class Interpreter(MethodLookup, Scheduler):
         specials = heap.specials.ptrs
         has_closures = self.has_closures
         quick_values = (None, true, false, nil, -1, 0, 1, 2)
+        # what new contexts and Points cost (memory/accounting.py): a context has 6 fixed
+        # fields and its frame
+        ctx_cost = CONTEXT_BYTES + 8 * 6
+        point_cost = cost_of(pointers=2)
         # dead MethodContexts nothing refers to any more, for reuse (the C VM recycles
         # contexts too); needs reference counts, so CPython only
         refcount = getattr(sys, "getrefcount", None) if RECYCLE_CONTEXTS else None
@@ -442,6 +454,7 @@ class Interpreter(MethodLookup, Scheduler):
                                         r = a % c
                                 elif b == 0xBB:
                                     heap.last_hash = h = (13849 + 27181 * heap.last_hash) & 0xFFFF
+                                    heap.allocated += point_cost
                                     sp -= 1
                                     stack[sp] = SqObj(point_class, 1, h & 0xFFF, [a, c])
                                     continue
@@ -578,6 +591,7 @@ class Interpreter(MethodLookup, Scheduler):
                                         p = [ctx, cp[1], i, meth, a, outer.ptrs[5], *stack[sp - argc + 1:sp + 1],
                                              *cp[3:], *home_nils(c - i)]
                                         heap.last_hash = h = (13849 + 27181 * heap.last_hash) & 0xFFFF
+                                        heap.allocated += ctx_cost + 8 * c
                                         ctx = SqObj(mctx_class, 3, h & 0xFFF, p)
                                     stack = temps = p
                                     rcvr = p[5]
@@ -598,6 +612,7 @@ class Interpreter(MethodLookup, Scheduler):
                                 home = a.ptrs[5] if a.ptrs[3].__class__ is int_ else a
                                 i = pc + off + 2
                                 heap.last_hash = h = (13849 + 27181 * heap.last_hash) & 0xFFFF
+                                heap.allocated += CONTEXT_BYTES + 8 * len(home.ptrs)
                                 sp -= 1
                                 stack[sp] = SqObj(bctx_class, 3, h & 0xFFF,
                                                   [nil, i, 0, c, i, home, *home_nils(len(home.ptrs) - 6)])
@@ -829,6 +844,7 @@ class Interpreter(MethodLookup, Scheduler):
                                 stack[2] = sp - argc - 6
                                 p = [ctx, entry[3], entry[4], meth, nil, *stack[sp - argc:sp + 1], *entry[5]]
                                 heap.last_hash = h = (13849 + 27181 * heap.last_hash) & 0xFFFF
+                                heap.allocated += ctx_cost + 8 * entry[7]
                                 ctx = SqObj(mctx_class, 3, h & 0xFFF, p)
                                 stack = temps = p
                                 rcvr = a
@@ -905,6 +921,8 @@ class Interpreter(MethodLookup, Scheduler):
                                     ok = f(self, argc)
                                 except PRIM_BUGS as e:
                                     ok = self.primitive_crashed(prim, e, ctx, stack, sp)
+                                except MemoryLimitError:
+                                    ok = self.allocation_refused(ctx, stack, sp, entry, argc)
                                 if ok:
                                     if self.ctx is not ctx:
                                         ctx = self.ctx
@@ -943,6 +961,7 @@ class Interpreter(MethodLookup, Scheduler):
                     else:
                         p = [ctx, entry[3], entry[4], meth, nil, *stack[sp - argc:sp + 1], *entry[5]]
                         heap.last_hash = h = (13849 + 27181 * heap.last_hash) & 0xFFFF
+                        heap.allocated += ctx_cost + 8 * i
                         ctx = SqObj(mctx_class, 3, h & 0xFFF, p)
                     stack = temps = p
                     rcvr = a
@@ -1077,6 +1096,8 @@ class Interpreter(MethodLookup, Scheduler):
                     ok = f(self, argc)
                 except PRIM_BUGS as e:
                     ok = self.primitive_crashed(prim, e, ctx, stack, sp)
+                except MemoryLimitError:
+                    ok = self.allocation_refused(ctx, stack, sp, entry, argc)
                 if ok:
                     return
                 self.sp = sp
@@ -1136,6 +1157,44 @@ class Interpreter(MethodLookup, Scheduler):
         raise VMError("primitive %s (%s) raised %s: %s" % (prim, prim_name, type(error).__name__,
                                                            error)) from error
 
+    def allocation_refused(self, ctx, stack, sp, entry, argc) -> bool:
+        """A primitive's allocation was refused (the space's memory limit): the primitive
+        fails, as the C VM's fail when memory is short. If the account gave the image its
+        low-space signal, the method's fallback code runs (False); if it stopped the guest,
+        the fallback is activated here and the guest stops at its first bytecode (True:
+        handled), so that its stack shows where memory ran out."""
+        if self.ctx is not ctx or self.stack is not stack:
+            raise VMError("a primitive ran out of memory after switching contexts")
+        self.sp = sp
+        if self.stop_reason != "memory":
+            return False
+        self.activate(entry, argc)
+        return True
+
+    # --- memory (the heap's account calls these) ----------------------------------------------
+    def memory_roots(self) -> list:
+        """What the space holds beyond its heap's roots: the running context."""
+        return [self.ctx] if self.ctx is not None else []
+
+    def signal_low_space(self) -> bool:
+        """The account asks for the image's low-space signal: the lowSpaceSemaphore is
+        signalled at the next heartbeat (as the C VM's checkForInterrupts does), with the
+        process that was running named in the specials. False if the image has none."""
+        sp = self.heap.specials.ptrs
+        if len(sp) <= S.THE_LOW_SPACE_SEMAPHORE or not self.is_semaphore(sp[S.THE_LOW_SPACE_SEMAPHORE]):
+            return False
+        self.low_space_pending = True
+        return True
+
+    def memory_exhausted(self, message: str) -> None:
+        """The account found the space past its limit: stop the guest ('memory')."""
+        from ..errors import GuestError
+        if self.guest_error is None:
+            err = GuestError(message)
+            err.context = self.ctx
+            self.guest_error = err
+        self.stop_reason = "memory"
+
     def activate(self, entry, argc: int) -> None:
         """A new MethodContext for `entry`'s method with the receiver and arguments on
         the stack, which become the active context."""
@@ -1149,6 +1208,7 @@ class Interpreter(MethodLookup, Scheduler):
         p += entry[5]
         if argc != entry[6]:
             p += [self.nil] * (entry[6] - argc)
+        self.heap.charge_context(len(p))
         ctx = SqObject(self.method_context_class, 3, self.heap.new_hash(), p)
         self.fetch(ctx)
 
@@ -1159,6 +1219,7 @@ class Interpreter(MethodLookup, Scheduler):
         p = [sender, entry[3], entry[4], meth, nil if closure is None else closure, receiver]
         p += list(args)
         p += [nil] * (entry[7] - len(args))
+        self.heap.charge_context(len(p))
         return SqObject(self.method_context_class, 3, self.heap.new_hash(), p)
 
     # --- returns ---------------------------------------------------------------------------
@@ -1297,6 +1358,7 @@ class Interpreter(MethodLookup, Scheduler):
         p += args
         p += copied
         p += [nil] * (info[7] - len(args) - len(copied))
+        self.heap.charge_context(len(p))
         self.fetch(SqObject(self.method_context_class, 3, self.heap.new_hash(), p))
 
     # --- host hooks ----------------------------------------------------------------------------

@@ -27,7 +27,8 @@ class Scheduler:
     def init_scheduler(self) -> None:
         self.start_time = time.monotonic()
         self.next_wakeup = 0          # millisecond clock value of the timer, 0 if none
-        self.pending_signals = []     # external semaphore indices signalled by the host
+        self.pending_signals = []
+        self.low_space_pending = False     # external semaphore indices signalled by the host
         self.interrupt_pending = False
         self.last_waiter = None       # the process that last waited on a semaphore (deadlocks)
 
@@ -181,6 +182,14 @@ class Scheduler:
         if self.next_wakeup and self.millisecond_clock() >= self.next_wakeup:
             self.next_wakeup = 0
             self.signal_special_semaphore(S.THE_TIMER_SEMAPHORE)
+        if self.low_space_pending:
+            # the heap's account asked for it (memory/accounting.py), as the C VM's
+            # checkForInterrupts after sufficientSpaceToAllocate found too little left
+            self.low_space_pending = False
+            sp = self.heap.specials.ptrs
+            if len(sp) > S.PROCESS_SIGNALING_LOW_SPACE:
+                sp[S.PROCESS_SIGNALING_LOW_SPACE] = self.active_process()
+            self.signal_special_semaphore(S.THE_LOW_SPACE_SEMAPHORE)
         if self.interrupt_pending:
             self.interrupt_pending = False
             self.signal_special_semaphore(S.THE_INTERRUPT_SEMAPHORE)

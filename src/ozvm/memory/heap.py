@@ -8,11 +8,15 @@ objects and measures its memory, and how `allInstances` and the image writer see
 from __future__ import annotations
 
 from . import specials as S
+from .accounting import BIG_OBJECT, CONTEXT_BYTES, MemoryAccount, cost_of, footprint
 from .families import family_of_version
 from .objects import (
     FMT_BYTES, FMT_DOUBLE_WORDS, FMT_IMMEDIATE, FMT_METHOD, FMT_SHORTS, FMT_VAR, FMT_WEAK,
     FMT_WORDS, SqObject, float_of_words, words_of_float,
 )
+
+
+FLOAT_BYTES = cost_of(words=2) + 64       # and its two (big) word ints
 
 
 class ImageInfo:
@@ -53,6 +57,11 @@ class Heap:
         self.family = info.family
         self.last_hash = info.last_hash or 1
         self.extra_roots: list = []   # objects the VM keeps alive outside the specials
+        # allocation counters (memory/accounting.py): bytes charged for new objects since
+        # the heap was made; when `allocated` passes `alarm`, the account checks the limit
+        self.allocated = 0
+        self.alarm = 0
+        self.account = MemoryAccount(self)
         self.refresh_specials()
 
     def refresh_specials(self) -> None:
@@ -82,8 +91,35 @@ class Heap:
         self.last_hash = h = (13849 + 27181 * self.last_hash) & 0xFFFF
         return h & 0xFFF
 
+    def charge(self, cost: int) -> None:
+        """Count `cost` bytes of a new object against the space's memory, before it is
+        made: past the alarm the account checks the limit (and may refuse it, raising
+        MemoryLimitError, when it is big)."""
+        if self.allocated + cost > self.alarm:
+            self.account.check(cost)
+        self.allocated += cost
+
+    def charge_context(self, fields: int) -> None:
+        """Count a context the interpreter makes itself (checked at its next heartbeat)."""
+        self.allocated += CONTEXT_BYTES + 8 * fields
+
+    def new_object(self, cls: SqObject, fmt: int, ptrs=None, bytes=None, words=None) -> SqObject:
+        """A new object with these (already made) fields, charged to the space."""
+        obj = SqObject(cls, fmt, self.new_hash(), ptrs=ptrs, bytes=bytes, words=words)
+        cost = footprint(obj)
+        self.charge(cost)
+        if cost >= BIG_OBJECT:
+            self.account.charge_big(obj, cost)
+        return obj
+
+    def _made(self, obj: SqObject, cost: int) -> SqObject:
+        if cost >= BIG_OBJECT:
+            self.account.charge_big(obj, cost)
+        return obj
+
     def instantiate(self, cls: SqObject, size: int = 0) -> SqObject:
-        """A new instance of `cls` with `size` indexable fields (nil, zero bytes or words)."""
+        """A new instance of `cls` with `size` indexable fields (nil, zero bytes or words),
+        checked against the space's memory limit before it is made."""
         family = self.family
         fmt_value = cls.ptrs[2]
         spec = family.class_inst_spec(fmt_value)
@@ -94,11 +130,17 @@ class Heap:
             fixed = family.class_inst_size(fmt_value)
             if (fmt < FMT_VAR or fmt == 5) and size:
                 raise ValueError("class is not indexable")
-            return SqObject(cls, fmt, self.new_hash(), ptrs=[self.nil] * (fixed + size))
+            cost = cost_of(pointers=fixed + size)
+            self.charge(cost)
+            return self._made(SqObject(cls, fmt, self.new_hash(), ptrs=[self.nil] * (fixed + size)), cost)
         if fmt == FMT_WORDS or fmt == FMT_SHORTS or fmt == FMT_DOUBLE_WORDS:
-            return SqObject(cls, fmt, self.new_hash(), words=[0] * size)
+            cost = cost_of(words=size)
+            self.charge(cost)
+            return self._made(SqObject(cls, fmt, self.new_hash(), words=[0] * size), cost)
         if fmt == FMT_BYTES:
-            return SqObject(cls, FMT_BYTES, self.new_hash(), bytes=bytearray(size))
+            cost = cost_of(nbytes=size)
+            self.charge(cost)
+            return self._made(SqObject(cls, FMT_BYTES, self.new_hash(), bytes=bytearray(size)), cost)
         if fmt == FMT_METHOD:
             raise ValueError("compiled methods are made with new_method")
         raise ValueError("instances of this class are immediates")
@@ -112,11 +154,15 @@ class Heap:
         ch.ptrs[0] = code
         return ch
 
-    def new_method(self, cls: SqObject, header: int, literals: list, code: bytes) -> SqObject:
+    def new_method(self, cls: SqObject, header: int, literals: list, code) -> SqObject:
+        """A new compiled method; `code`: its bytecodes (bytes), or how many zero bytes."""
+        size = code if code.__class__ is int else len(code)
+        self.charge(cost_of(pointers=1 + len(literals), nbytes=size))
         return SqObject(cls, FMT_METHOD, self.new_hash(), ptrs=[header] + list(literals),
                         bytes=bytearray(code))
 
     def new_float(self, value: float) -> SqObject:
+        self.charge(FLOAT_BYTES)
         return SqObject(self.specials.ptrs[S.CLASS_FLOAT], FMT_WORDS, self.new_hash(),
                         words=words_of_float(value))
 
@@ -124,13 +170,30 @@ class Heap:
         return float_of_words(obj.words)
 
     def new_string(self, text) -> SqObject:
-        data = text.encode("latin-1") if isinstance(text, str) else bytes(text)
-        return SqObject(self.specials.ptrs[S.CLASS_STRING], FMT_BYTES, self.new_hash(),
-                        bytes=bytearray(data))
+        data = text.encode("latin-1") if isinstance(text, str) else text
+        return self.new_bytes(self.specials.ptrs[S.CLASS_STRING], data)
+
+    def new_bytes(self, cls: SqObject, data) -> SqObject:
+        """A new byte object of class `cls` holding `data` (checked before it is copied)."""
+        cost = cost_of(nbytes=len(data))
+        self.charge(cost)
+        return self._made(SqObject(cls, FMT_BYTES, self.new_hash(), bytes=bytearray(data)), cost)
 
     def new_array(self, items) -> SqObject:
-        return SqObject(self.specials.ptrs[S.CLASS_ARRAY], FMT_VAR, self.new_hash(),
-                        ptrs=list(items))
+        items = list(items)
+        cost = cost_of(pointers=len(items))
+        self.charge(cost)
+        return self._made(SqObject(self.specials.ptrs[S.CLASS_ARRAY], FMT_VAR, self.new_hash(),
+                                   ptrs=items), cost)
+
+    def copy_of(self, obj: SqObject) -> SqObject:
+        """A shallow copy of `obj` with a new identity hash (checked before it is made)."""
+        cost = footprint(obj)
+        self.charge(cost)
+        return self._made(SqObject(obj.cls, obj.fmt, self.new_hash(),
+                                   ptrs=None if obj.ptrs is None else list(obj.ptrs),
+                                   bytes=None if obj.bytes is None else bytearray(obj.bytes),
+                                   words=None if obj.words is None else list(obj.words)), cost)
 
     # --- listing and measuring --------------------------------------------
     def roots(self) -> list:

@@ -55,7 +55,8 @@ FORMAT_NAMES = {
 class SqObject:
     """A guest object that is not a SmallInteger."""
 
-    __slots__ = ("cls", "hash", "fmt", "ptrs", "bytes", "words", "cache")
+    # __weakref__: the heap's memory account tracks big objects by weak reference
+    __slots__ = ("cls", "hash", "fmt", "ptrs", "bytes", "words", "cache", "__weakref__")
 
     def __init__(self, cls, fmt, hash=0, ptrs=None, bytes=None, words=None):
         self.cls = cls

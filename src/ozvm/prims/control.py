@@ -36,6 +36,7 @@ def prim_block_copy(interp, argc):
     initial = interp.pc + interp.off_of_active() + 2
     nil = interp.nil
     p = [nil, initial, 0, nargs, initial, home] + [nil] * (len(home.ptrs) - 6)
+    interp.heap.charge_context(len(p))
     block = SqObject(interp.block_context_class, 3, interp.heap.new_hash(), p)
     interp.pop_push(2, block)
     return True

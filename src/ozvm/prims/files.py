@@ -262,8 +262,7 @@ def _path(obj) -> bytes:
 
 def _handle_object(interp, index):
     heap = interp.heap
-    return SqObject(heap.specials.ptrs[S.CLASS_BYTE_ARRAY], FMT_BYTES, heap.new_hash(),
-                    bytes=bytearray(_HANDLE.pack(interp.files.session, index)))
+    return heap.new_bytes(heap.specials.ptrs[S.CLASS_BYTE_ARRAY], _HANDLE.pack(interp.files.session, index))
 
 
 def _handle_index(interp, handle) -> int:

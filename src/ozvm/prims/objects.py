@@ -367,7 +367,7 @@ def new_method(interp, cls, byte_count, header):
     if not is_class(cls) or n < 0 or n > MAX_ALLOCATION_BYTES:
         raise PrimitiveFailed()
     heap = interp.heap
-    return heap.new_method(cls, h, [heap.nil] * method_num_literals(h), bytes(n))
+    return heap.new_method(cls, h, [heap.nil] * method_num_literals(h), n)
 
 
 # --- named instance variables -------------------------------------------------------------------
@@ -634,6 +634,9 @@ def become_one_way(interp, sources, targets, copy_hash: bool) -> None:
 def array_become(interp, rcvr, arg):
     a, b = _become_arrays(rcvr, arg)
     become_two_way(a, b)
+    account = interp.heap.account
+    for x, y in zip(a, b):
+        account.swapped(x, y)       # a big body tracked for its memory moves with it
     interp.flush_method_cache_after_become(a + b)
     _walks.pop(interp.heap, None)
     return rcvr
@@ -820,10 +823,7 @@ def constant_fill(interp, rcvr, value):
 
 def shallow_copy(heap, obj):
     """A copy of `obj` with its own fields and a new identity hash."""
-    return SqObject(obj.cls, obj.fmt, heap.new_hash(),
-                    ptrs=None if obj.ptrs is None else list(obj.ptrs),
-                    bytes=None if obj.bytes is None else bytearray(obj.bytes),
-                    words=None if obj.words is None else list(obj.words))
+    return heap.copy_of(obj)
 
 
 @primitive(148, argc=0)

@@ -146,13 +146,11 @@ def low_space_semaphore(interp, rcvr, sema):
     return rcvr
 
 
-_low_space_threshold: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
 @primitive(125, argc=1)
 def signal_at_bytes_left(interp, rcvr, nbytes):
-    """Remember the low-space threshold (ozvm's memory is not bounded by it)."""
-    _low_space_threshold[interp.heap] = small_value(nbytes)
+    """The low-space threshold: the space's memory account signals the lowSpaceSemaphore
+    when fewer bytes are left below its limit (memory/accounting.py)."""
+    interp.heap.account.set_low_space_threshold(small_value(nbytes))
     return rcvr
 
 

@@ -12,7 +12,7 @@ import struct
 import weakref
 
 from ..memory import specials as S
-from ..memory.objects import FMT_BYTES, FMT_WORDS, SqObject, format_inst_size
+from ..memory.objects import FMT_BYTES, SqObject, format_inst_size
 from .base import PrimitiveFailed
 
 MIN_SMALL = -0x40000000
@@ -118,8 +118,7 @@ def large_integer(heap, value: int) -> SqObject:
         if cls is None:
             raise PrimitiveFailed()
         mag = -value
-    data = mag.to_bytes((mag.bit_length() + 7) // 8 or 1, "little")
-    return SqObject(cls, FMT_BYTES, heap.new_hash(), bytes=bytearray(data))
+    return heap.new_bytes(cls, mag.to_bytes((mag.bit_length() + 7) // 8 or 1, "little"))
 
 
 def integer_object(heap, value: int):
@@ -164,8 +163,7 @@ def float_or_small_value(heap, obj) -> float:
 
 
 def new_float(heap, value: float) -> SqObject:
-    return SqObject(heap.specials.ptrs[S.CLASS_FLOAT], FMT_WORDS, heap.new_hash(),
-                    words=list(_TWO_WORDS.unpack(_DOUBLE.pack(value))))
+    return heap.new_float(value)
 
 
 # --- booleans, characters, strings ---------------------------------------------------

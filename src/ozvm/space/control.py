@@ -16,7 +16,8 @@ started, no active context): the next transfer waits for a timer or a signal.
         'error'     an unhandled guest error (space.last_error: a GuestError with the stack);
                     the failing process is suspended, as a debugger would
         'finished'  a host process marked with stop_when_finished returned
-        'memory'    the space grew past space.memory_limit (space.last_error says by how much)
+        'memory'    the space grew past space.memory_limit (space.last_error says by how much;
+                    memory/accounting.py: the image's low-space signal comes first)
         'stopped'   the host asked (request_stop, Ctrl-C)
     create_process(space, source, priority)   a guest Process running compiled source
     install_as_active_process, suspend, resume, terminate, set_priority (ProcessMirror)
@@ -149,20 +150,10 @@ def _transfer(space, quantum_ms, bytecodes) -> str:
     start = time.perf_counter()
     deadline = None if quantum_ms is None else time.monotonic() + quantum_ms / 1000.0
     before = interp.bytecodes
-    previous_poll = interp.host_poll
-    limit = getattr(space, "memory_limit", None)
-    if limit:
-        interp.host_poll = _memory_poll(space, limit, previous_poll)
     interp.guest_error = None
     space.last_error = None
-    try:
-        with _full_collections_deferred():
-            reason = interp.run(max_bytecodes=bytecodes, deadline=deadline)
-    finally:
-        done = getattr(interp.host_poll, "done", None)
-        if done is not None:
-            done()
-        interp.host_poll = previous_poll
+    with _full_collections_deferred():
+        reason = interp.run(max_bytecodes=bytecodes, deadline=deadline)
     if reason == "limit":
         reason = "quantum"
     elif reason == "error" or reason == "memory":
@@ -234,77 +225,6 @@ def _errors(space) -> dict:
     if errs is None:
         errs = space._process_errors = {}
     return errs
-
-
-_COUNTED = ("instantiate", "new_array", "new_string", "new_float", "new_method")
-
-
-def _memory_poll(space, limit, previous):
-    """A host poll stopping the guest when the space's objects take more than `limit`
-    bytes. New objects are counted as they are made (a counting `instantiate` on the
-    space's heap while the transfer lasts); when the last exact size plus what was made
-    since passes the limit, the space is measured exactly (a graph walk, garbage not
-    counted) and the guest stopped if it is really past the limit. Walks are at least
-    limit/20 bytes of allocation apart (no walk after each object near the limit)."""
-    heap = space.heap
-    if getattr(space, "_memory_known", None) is None:
-        space._memory_known = space_size(space)
-    made = [0]
-
-    interp = interpreter(space)
-
-    def over_limit() -> bool:
-        """Measure the space exactly; past the limit, stop the guest ('memory')."""
-        made[0] = 0
-        size = space._memory_known = space_size(space)
-        if size <= limit:
-            return False
-        err = GuestError("memory limit: the space takes %d KB, more than its limit "
-                         "of %d KB; the guest was stopped" % (size >> 10, limit >> 10))
-        if interp.ctx is not None:
-            err.stack = describe_stack(space, interp.ctx, 30)
-            err.args = (str(err) + "".join("\n  " + s for s in err.stack[:20]),)
-        interp.guest_error = err
-        interp.stop_reason = "memory"      # even before an expired quantum ('limit')
-        return True
-
-    def counting(plain):
-        def make(*args):
-            obj = plain(heap, *args)
-            made[0] += 8 + 4 * obj.body_words()
-            if made[0] > max(limit - space._memory_known, limit // 20) and interp.stop_reason != "memory":
-                over_limit()        # the guest stops right after this primitive
-            return obj
-        return make
-
-    for name in _COUNTED:
-        setattr(heap, name, counting(getattr(type(heap), name)))
-
-    def poll(interp):
-        if made[0] > max(limit - space._memory_known, limit // 20) and over_limit():
-            return False
-        return previous is not None and previous(interp)
-
-    def done():
-        for name in _COUNTED:
-            heap.__dict__.pop(name, None)
-        space._memory_known += made[0]          # an upper bound until the next walk
-    poll.done = done
-    return poll
-
-
-def space_size(space) -> int:
-    """Bytes the space's objects take (V3 sizes), active contexts included."""
-    interp = getattr(space, "_interpreter", None)
-    roots = space.heap.extra_roots
-    extra = interp.ctx if interp is not None and interp.ctx is not None else None
-    if extra is not None:
-        roots.append(extra)
-    try:
-        return space.heap.memory_use()[1]
-    finally:
-        if extra is not None:
-            roots.pop()
 
 
 # --- processes made by the host ----------------------------------------------------------

@@ -306,7 +306,7 @@ def run_send(space, receiver, selector, args=(), timeout: float | None = DEFAULT
     entry = decode_method(meth, heap.nil)
     frame = [heap.nil, entry[3], len(args) + 1, meth, heap.nil, heap.nil, receiver] + args
     frame += [heap.nil] * (entry[7] - len(args) - 1)
-    base = SqObject(heap.special(S.CLASS_METHOD_CONTEXT), 3, heap.new_hash(), frame)
+    base = heap.new_object(heap.special(S.CLASS_METHOD_CONTEXT), 3, ptrs=frame)
     return run_context(space, base, timeout, max_bytecodes, priority=priority)
 
 
@@ -327,7 +327,7 @@ def run_method(space, method, receiver=None, args=(), timeout: float | None = DE
     frame = [heap.nil, decode_method(ret, heap.nil)[3], len(args) + 1, ret, heap.nil, heap.nil,
              receiver] + args
     frame += [heap.nil] * (16 - len(args) - 1)
-    base = SqObject(heap.special(S.CLASS_METHOD_CONTEXT), 3, heap.new_hash(), frame)
+    base = heap.new_object(heap.special(S.CLASS_METHOD_CONTEXT), 3, ptrs=frame)
     return run_context(space, base, timeout, max_bytecodes,
                        start=lambda interp: interp.execute(entry, len(args)), priority=priority)
 
@@ -375,7 +375,7 @@ def run_context(space, base, timeout: float | None = DEFAULT_TIMEOUT, max_byteco
         _restore(interp, proc, old_proc, old_loaded)
     if reason == "returned":
         return outcome["value"]
-    if reason == "error":
+    if reason == "error" or reason == "memory":
         err, interp.guest_error = interp.guest_error, None
         ctx = getattr(err, "context", None)
         if not err.stack and ctx is not None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from ..errors import MembraneError
 from ..image.formats import read_image, write_image
 from ..memory import specials as S
-from ..memory.objects import FMT_BYTES, FMT_METHOD, SqObject
+from ..memory.objects import FMT_METHOD, SqObject
 from .layout import METHOD_DICT, SUPERCLASS, Layout, is_bytes, text_of
 from .mirrors import ObjectMirror, describe_object
 
@@ -303,8 +303,7 @@ class ObjectSpace:
         if isinstance(value, str):
             return self.heap.new_string(value)
         if isinstance(value, (bytes, bytearray)):
-            return SqObject(self.special(S.CLASS_BYTE_ARRAY), FMT_BYTES, self.heap.new_hash(),
-                            bytes=bytearray(value))
+            return self.heap.new_bytes(self.special(S.CLASS_BYTE_ARRAY), value)
         if isinstance(value, (list, tuple)):
             return self.heap.new_array([self.from_local(v) for v in value])
         raise MembraneError("cannot convert a host %s into a guest object" % type(value).__name__)
@@ -312,8 +311,7 @@ class ObjectSpace:
     def _large_integer(self, value: int) -> SqObject:
         cls = self.special(S.CLASS_LARGE_POSITIVE_INTEGER) if value > 0 else self.large_negative_integer_class()
         mag = abs(value)
-        return SqObject(cls, FMT_BYTES, self.heap.new_hash(),
-                        bytes=bytearray(mag.to_bytes((mag.bit_length() + 7) // 8, "little")))
+        return self.heap.new_bytes(cls, mag.to_bytes((mag.bit_length() + 7) // 8, "little"))
 
     def character(self, code: int) -> SqObject:
         """The guest Character with this code (V3: from the character table below 256;

@@ -17,7 +17,7 @@ where the guest's `intern:` would have put it:
 from __future__ import annotations
 
 from ..memory import specials as S
-from ..memory.objects import FMT_BYTES, SqObject
+from ..memory.objects import SqObject
 from .layout import is_bytes, text_of
 
 _SPECIAL_CHARS = "+/\\*~<>=@%|&?!"
@@ -115,14 +115,13 @@ class Squeak22SymbolTable:
 
     def add(self, name: str) -> SqObject:
         space = self.space
-        sym = SqObject(space.symbol_class(), FMT_BYTES, space.heap.new_hash(),
-                       bytes=bytearray(name.encode("latin-1")))
+        sym = space.heap.new_bytes(space.symbol_class(), name.encode("latin-1"))
         holder, index = self.bucket_of(name)
         bucket = holder.ptrs[index]
         if len(name) == 1 and ord(name) < 128:
             holder.ptrs[index] = sym
             return sym
-        grown = SqObject(bucket.cls, bucket.fmt, space.heap.new_hash(), ptrs=list(bucket.ptrs) + [sym])
+        grown = space.heap.new_object(bucket.cls, bucket.fmt, ptrs=list(bucket.ptrs) + [sym])
         holder.ptrs[index] = grown
         return sym
 
@@ -135,8 +134,7 @@ class RootedSymbols:
 
     def add(self, name: str) -> SqObject:
         space = self.space
-        sym = SqObject(space.symbol_class(), FMT_BYTES, space.heap.new_hash(),
-                       bytes=bytearray(name.encode("latin-1")))
+        sym = space.heap.new_bytes(space.symbol_class(), name.encode("latin-1"))
         space.heap.extra_roots.append(sym)
         return sym
 
@@ -186,13 +184,12 @@ class KernelSymbolTable:
     def add(self, name: str) -> SqObject:
         space = self.space
         nil = space.heap.nil
-        sym = SqObject(space.symbol_class(), FMT_BYTES, space.heap.new_hash(),
-                       bytes=bytearray(name.encode("latin-1")))
+        sym = space.heap.new_bytes(space.symbol_class(), name.encode("latin-1"))
         table = self._table()
         table.ptrs[self._slot(table, name)] = sym
         symbols = [s for s in table.ptrs if s is not nil]
         if len(symbols) * 4 > len(table.ptrs) * 3:
-            grown = SqObject(table.cls, table.fmt, space.heap.new_hash(), ptrs=[nil] * (2 * len(table.ptrs)))
+            grown = space.heap.new_object(table.cls, table.fmt, ptrs=[nil] * (2 * len(table.ptrs)))
             for s in symbols:
                 grown.ptrs[self._slot(grown, text_of(s))] = s
             self.pool.association_at("SymbolTable").ptrs[1] = grown

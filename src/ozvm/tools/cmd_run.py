@@ -119,7 +119,7 @@ def _run(space, args) -> int:
     if reason == "limit":
         print("oz run: stopped after %gs (the guest had not quit)" % args.timeout, file=sys.stderr)
         return 2
-    if reason == "error":
+    if reason == "error" or reason == "memory":
         print("oz run: guest error: %s" % interp.guest_error, file=sys.stderr)
         return 1
     print("oz run: the guest stopped (%s)" % reason, file=sys.stderr)

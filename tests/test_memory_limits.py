@@ -1,0 +1,154 @@
+"""Memory accounting of a space (memory/accounting.py): every allocation path counts, a
+big allocation past the limit is refused before the host makes it, the image gets its
+low-space signal (the lowSpaceSemaphore both shared V3 images register) before the guest
+is stopped, the host never grows past the limit by much. Counts and limits are asserted,
+and the host's resident memory, never time."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import image_path
+from ozvm.interp.interpreter import resident_memory
+from ozvm.memory.accounting import MemoryLimitError
+from ozvm.vm import VM
+
+MINI = "squeak2.2-mini.image"
+CANDLE = "pharocandle.image"
+MB = 1 << 20
+
+
+def _guest(name, limit):
+    vm = VM(memory_limit=limit)
+    space = vm.load(image_path(name))
+    return vm, space
+
+
+def _names(name, source):
+    """PharoCandle's classes are named PC..."""
+    if name == CANDLE:
+        for cls in ("OrderedCollection", "Array", "String"):
+            source = source.replace(cls, "PC" + cls)
+    return source
+
+
+def _run_until_stopped(space, proc, bytecodes=200000, turns=200):
+    """Transfer control in bytecode quanta until the guest is stopped; answer the
+    reasons seen."""
+    reasons = []
+    for _ in range(turns):
+        reason = space.transfer_control(bytecodes=bytecodes)
+        reasons.append(reason)
+        if reason != "quantum":
+            break
+    return reasons
+
+
+@pytest.mark.parametrize("name", [MINI, CANDLE])
+def test_a_huge_allocation_past_the_limit_is_refused_before_it_is_made(name):
+    vm, space = _guest(name, 16 * MB)
+    rss = resident_memory()
+    proc = space.create_process(_names(name, "[true] whileTrue: [String new: 20000000]"), priority=80)
+    reasons = _run_until_stopped(space, proc)
+    assert reasons[-1] == "memory", reasons
+    err = space.last_error
+    assert err.message.startswith("memory limit:") and "16384 KB" in err.message
+    # the stack shows where: the primitive's fallback code, called from the do-it
+    assert any("basicNew:" in s or "new:" in s for s in err.stack[:3]), err.stack
+    assert "UndefinedObject>>DoIt (host process)" in err.stack
+    figures = space.memory_figures()
+    assert figures["peak"] <= 16 * MB and figures["stops"] >= 1
+    # never made: the host did not grow by the 20 MB (nor by a single copy of it)
+    assert resident_memory() - rss < 15 * MB
+    proc.terminate()
+    space.memory_limit = None
+    assert space.print_string("3 + 4", timeout_ms=20000) == "7"
+
+
+@pytest.mark.parametrize("name", [MINI, CANDLE])
+def test_an_allocation_bomb_is_stopped_and_the_host_stays_bounded(name):
+    limit = 64 * MB
+    vm, space = _guest(name, limit)
+    rss = resident_memory()
+    source = _names(name, "| oc | oc := OrderedCollection new. [true] whileTrue: [oc add: (Array new: 1000000)]")
+    proc = space.create_process(source, priority=80)
+    reasons = _run_until_stopped(space, proc)
+    assert reasons[-1] == "memory", reasons
+    figures = space.memory_figures()
+    assert figures["peak"] <= limit and figures["stops"] >= 1
+    # the image was given its low-space signal first
+    assert figures["low_space_signals"] >= 1
+    assert resident_memory() - rss < limit + 300 * MB
+    # the culprit is suspended with its stack, the space goes on once it is terminated
+    assert not proc.is_active()
+    proc.terminate()
+    assert space.print_string("3 + 4", timeout_ms=20000) == "7"
+
+
+@pytest.mark.parametrize("name", [MINI, CANDLE])
+def test_deep_recursion_counts_against_the_limit(name):
+    vm, space = _guest(name, 48 * MB)
+    base = space.memory_figures()["in_use"]
+    space.install(space.class_named("Object") or space.class_named("PCObject"),
+                  "ozDeep: n\n\t^ (self ozDeep: n + 1) + 1")
+    proc = space.create_process("nil ozDeep: 0", priority=80)
+    reasons = _run_until_stopped(space, proc)
+    assert reasons[-1] == "memory", reasons
+    # small objects (contexts) are checked every limit/32 bytes of allocation and at
+    # each heartbeat: past the limit by less than a sixteenth of it
+    assert space.memory_figures()["peak"] <= 48 * MB * 17 // 16
+    assert len(proc.frames()) > (48 * MB - base) // 1000     # contexts were what it held
+    proc.terminate()
+
+
+def test_big_garbage_is_refunded_without_measuring():
+    """Big objects made and dropped are refunded when Python frees them: a loop making
+    garbage far past the limit in total is never stopped, and needs few measures."""
+    vm, space = _guest(MINI, 32 * MB)
+    result = space.evaluate("| n | n := 0. 1 to: 200 do: [:i | n := n + (String new: 1000000) size]. n",
+                            timeout_ms=60000)
+    assert space.to_local(result) == 200 * 1000000
+    figures = space.memory_figures()
+    assert figures["allocated"] > 200 * 1000000 and figures["peak"] <= 32 * MB
+    assert figures["stops"] == 0 and figures["measures"] <= 3
+
+
+def test_host_side_allocations_past_the_limit_are_a_clear_error():
+    vm, space = _guest(CANDLE, 8 * MB)
+    with pytest.raises(MemoryLimitError, match="memory limit"):
+        space.mirror_on(b"x" * (20 * MB))
+    assert space.mirror_on(b"small").to_local() == b"small"
+
+
+def test_every_allocation_path_is_charged():
+    """Objects made by primitives, the compiler, copies, contexts, floats and large
+    integers all count (heap.allocated grows by at least what they hold)."""
+    vm, space = _guest(MINI, None)
+    heap = space.heap
+    cases = {
+        "(Array new: 100000) size": 100000 * 8,
+        "(String new: 300000) size": 300000,
+        "((String new: 200000) copy) size": 2 * 200000,
+        "(1 to: 2000) inject: 0 into: [:a :b | a + (b * 1.5) truncated]": 2000 * 100,
+        "(2 raisedTo: 20000) highBit": 20000 // 8,
+        "(Array new: 1000) collect: [:x | Object new]; size": 1000 * 88,
+    }
+    for source, at_least in cases.items():
+        before = heap.allocated
+        space.evaluate(source, timeout_ms=60000)
+        assert heap.allocated - before >= at_least, source
+
+
+def test_the_vm_default_limit_and_copies():
+    vm = VM(memory_limit=96 * MB)
+    space = vm.load(image_path(CANDLE))
+    assert space.memory_limit == 96 * MB
+    box = space.copy()
+    assert box.memory_limit == 96 * MB
+    box.memory_limit = None
+    assert box.memory_limit is None and space.memory_limit == 96 * MB
+    figures = space.memory_figures()
+    assert set(figures) >= {"in_use", "peak", "limit", "allocated"}
+    assert 0 < figures["in_use"] <= figures["peak"] or figures["peak"] == 0
+    with pytest.raises(Exception, match="positive number of bytes"):
+        space.memory_limit = -1
+    assert VM(memory_limit=None).load(image_path(CANDLE)).memory_limit is None
