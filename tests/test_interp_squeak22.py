@@ -147,13 +147,14 @@ def test_runaway_recursion_stops_at_the_memory_limit(space):
     from ozvm.interp.interpreter import resident_memory
     install(space, space.class_named("Object"), "ozRecurse\n\t^self ozRecurse + 1")
     interp = X.interpreter_for(space)
-    saved = interp.memory_limit
+    saved = interp.memory_limit, interp.max_stack_depth
     interp.memory_limit = resident_memory() + 100 * 2 ** 20
+    interp.max_stack_depth = None           # the memory limit, not the depth limit, stops it
     try:
         with pytest.raises(GuestError) as info:
             X.run_send(space, 3, "ozRecurse", timeout=120)
     finally:
-        interp.memory_limit = saved
+        interp.memory_limit, interp.max_stack_depth = saved
     assert info.value.message.startswith("out of memory")
     assert info.value.stack[:2] == ["Object>>ozRecurse", "Object>>ozRecurse"]
     assert ps(space, "3 + 4") == "7"

@@ -79,3 +79,16 @@ class GuestExitToDebugger(OzError):
 
     def __init__(self, message: str = "the guest called exitToDebugger (primitive 114)"):
         super().__init__(message)
+
+
+class GuestRecursionError(GuestError):
+    """A guest process stopped by the host because its errors recurse: `kind` is 'nested'
+    (an error raised while the guest handles an error), 'repeated' (the same unhandled
+    error signalled again and again) or 'depth' (its stack grew past the interpreter's
+    max_stack_depth). `process` is a ProcessMirror on the stopped process (suspended, its
+    stack kept as it was) when the space knows it, else None."""
+
+    def __init__(self, message: str, stack=None, kind: str = "nested", process=None):
+        super().__init__(message, stack)
+        self.kind = kind
+        self.process = process

@@ -25,14 +25,17 @@ def _underscore_assigns(space) -> bool:
     return space.info.version == 6502
 
 
-def generate(space, cls, source: str, doit: bool = False):
-    """Parse and generate; answer (header, literals as (kind, key, value), bytecodes, selector)."""
+def generate(space, cls, source: str, doit: bool = False, bindings=None):
+    """Parse and generate; answer (header, literals as (kind, key, value), bytecodes, selector).
+    `bindings`: {name: guest Association} of extra variables in scope (before globals)."""
     if doit:
         tree = parse_doit(source, _underscore_assigns(space))
         tree.selector = "DoIt"
     else:
         tree = parse_method(source, _underscore_assigns(space))
     gen = CodeGenerator(space, cls, source)
+    if bindings:
+        gen.bindings = dict(bindings)
     header, literals, code = gen.generate(tree, doit=doit)
     return header, literals, code, tree.selector
 
@@ -55,12 +58,13 @@ def compile_method(space, cls, source: str):
     return _make_method(space, header, literals, code)
 
 
-def compile_doit(space, source: str, receiver_class=None):
+def compile_doit(space, source: str, receiver_class=None, bindings=None):
     """A method #DoIt (in `receiver_class`, default nil's class) answering the value of the
-    last statement of `source`."""
+    last statement of `source`. `bindings` ({name: guest Association}) are variables in
+    scope, read and written through their Associations (a debugger's frame variables)."""
     if receiver_class is None:
         receiver_class = space.class_of(space.nil)
-    header, literals, code, _sel = generate(space, receiver_class, source, doit=True)
+    header, literals, code, _sel = generate(space, receiver_class, source, doit=True, bindings=bindings)
     return _make_method(space, header, literals, code)
 
 

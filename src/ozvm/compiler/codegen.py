@@ -130,6 +130,7 @@ class CodeGenerator:
         self.decl = 0
         self.all_temps22 = {}
         self.error_temp = None
+        self.bindings = {}          # name -> guest Association: extra variables (doits in a frame)
 
     def error(self, pos, message):
         return error_at(self.source, pos, message)
@@ -276,6 +277,8 @@ class CodeGenerator:
         var.binding = Binding("global", assoc=assoc, name=name)
 
     def _lookup_global(self, name):
+        if name in self.bindings:
+            return self.bindings[name]
         layout = self.layout
         nil = self.space.nil
         cls = self.cls

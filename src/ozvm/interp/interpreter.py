@@ -41,6 +41,7 @@ CHUNK = 4000        # bytecodes between two heartbeats
 RECYCLE_CONTEXTS = os.environ.get("OZ_NO_RECYCLE") is None
 MEMORY_CHECK_EVERY = 64     # heartbeats between two looks at the process's memory
 DEFAULT_MEMORY_LIMIT = int(os.environ.get("OZ_MEMORY_LIMIT", 2 * 1024 ** 3))
+DEFAULT_MAX_STACK_DEPTH = int(os.environ.get("OZ_MAX_STACK_DEPTH", 100000))
 
 
 def resident_memory() -> int:
@@ -108,6 +109,12 @@ class Interpreter(MethodLookup, Scheduler):
         self.hooks: dict = {}          # method -> f(interp, argc, method) -> bool (handled)
         self.base_contexts: dict = {}  # context -> f(interp, value) when it returns to nil
         self.host_poll = None          # f(interp) -> bool: stop the interpreter ('stopped')
+        # context -> its pc: a return into such a context (its pc set to nil meanwhile, so
+        # the hot loop's fast return leaves it to do_return) stops the run ('frame')
+        self.return_traps: dict = {}
+        self.exact = False             # run(exact=True): stop after exactly max_bytecodes
+        self.max_stack_depth = DEFAULT_MAX_STACK_DEPTH   # contexts; None: no limit
+        self.recursion_watch = None    # f(interp) at heartbeats (space/debugger.py)
         self.ctx = None
         self.stack = None
         self.sp = self.pc = 0
@@ -230,17 +237,21 @@ class Interpreter(MethodLookup, Scheduler):
             raise VMError("the image's active process has no suspended context")
         self.fetch(ctx)
 
-    def run(self, max_bytecodes=None, deadline=None) -> str:
+    def run(self, max_bytecodes=None, deadline=None, exact=False) -> str:
         """Interpret until the guest quits ('quit'), the bytecode budget or the deadline
         (a time.monotonic() value) is reached ('limit'), nothing can run any more
         ('idle'), or host code asked to stop ('stopped', or whatever reason it gave
         to request_stop). The guest's state is left consistent: calling run again
-        continues exactly where it stopped."""
+        continues exactly where it stopped.
+
+        `exact`: stop after exactly `max_bytecodes` bytecodes (a debugger's step), not at
+        the next send or backward jump, and without firing timers or host polls on the way."""
         self.refresh_specials()         # the guest may have changed its special objects
         if not self.started:
             self.start()
         self.stop_reason = None
         self.deadline = deadline
+        self.exact = exact
         limit = None if max_bytecodes is None else self.bytecodes + max_bytecodes
         try:
             while True:
@@ -265,6 +276,7 @@ class Interpreter(MethodLookup, Scheduler):
                     return "error"
         finally:
             self.deadline = None
+            self.exact = False
 
     def _idle_until_runnable(self, deadline):
         """No process is active: wait for the timer or a signal to make one runnable."""
@@ -291,10 +303,18 @@ class Interpreter(MethodLookup, Scheduler):
 
     def _heartbeat(self, limit, deadline):
         """Timers, signals and the host's limits, every CHUNK bytecodes."""
+        if self.exact:
+            if limit is not None and self.bytecodes >= limit:
+                self.request_stop("limit")
+            return
         heap = self.heap
         if heap.allocated > heap.alarm:
             heap.account.check()
         self.check_timers()
+        if self.max_stack_depth is not None and self.ctx is not None:
+            self._check_stack_depth()
+        if self.recursion_watch is not None:
+            self.recursion_watch(self)
         self._beats += 1
         if self._beats % MEMORY_CHECK_EVERY == 0 and self.memory_limit:
             used = resident_memory()
@@ -310,6 +330,27 @@ class Interpreter(MethodLookup, Scheduler):
             self.request_stop("limit")
         if self.host_poll is not None and self.host_poll(self):
             self.request_stop("stopped")
+
+    def _check_stack_depth(self) -> None:
+        """Stop the run ('error') when the active process's stack is deeper than
+        max_stack_depth contexts (a runaway recursion), before it eats the memory."""
+        nil = self.nil
+        limit = self.max_stack_depth
+        depth = 0
+        c = self.ctx
+        while c is not nil and c.__class__ is SqObject:
+            depth += 1
+            if depth > limit:
+                from ..errors import GuestRecursionError
+                err = GuestRecursionError(
+                    "recursion too deep: the stack of the active process passed %d contexts" % limit,
+                    kind="depth")
+                err.context = self.ctx
+                err.process_object = self.active_process()
+                self.guest_error = err
+                self.request_stop("error")
+                return
+            c = c.ptrs[0]
 
     # --- the hot loop ---------------------------------------------------------------------
     def _loop(self, limit, deadline) -> str:
@@ -994,7 +1035,8 @@ class Interpreter(MethodLookup, Scheduler):
                 # like the C VM, switch processes (or stop) only where a send or a backward
                 # jump comes next: code without sends between them stays atomic
                 b = code[pc]
-                if not (b >= 0xD0 or 0x83 <= b <= 0x86 or 0xA0 <= b <= 0xA3 or b == 0xC9 or b == 0xCA):
+                if not (b >= 0xD0 or 0x83 <= b <= 0x86 or 0xA0 <= b <= 0xA3 or b == 0xC9 or b == 0xCA
+                        or self.exact):
                     self.bytecodes += chunk
                     to_switch_point = True
                     continue
@@ -1248,6 +1290,7 @@ class Interpreter(MethodLookup, Scheduler):
         home = ctx if block_return else self.home_context(ctx)
         target = home.ptrs[SENDER]
         base = None
+        trapped = None
         if target is nil:
             if home in self.base_contexts:
                 base = home             # returning to the host
@@ -1255,8 +1298,11 @@ class Interpreter(MethodLookup, Scheduler):
                 self.cannot_return(value)
                 return
         elif target.ptrs[1] is nil:
-            self.cannot_return(value)
-            return
+            if target not in self.return_traps:
+                self.cannot_return(value)
+                return
+            # a debugger's trap (space/debugger.py): control comes back to `target`
+            trapped = target.ptrs[1] = self.return_traps.pop(target)
         stop = target if base is None else base
         unwinding = self.about_to_return is not nil
         c = ctx
@@ -1267,6 +1313,9 @@ class Interpreter(MethodLookup, Scheduler):
                     self.cannot_return(value)
                     return
                 if unwinding and self.is_unwind_marked(c):
+                    if trapped is not None:     # not back yet: the guest unwinds first
+                        self.return_traps[target] = trapped
+                        target.ptrs[1] = nil
                     self.store_registers()
                     self.push(ctx)
                     self.push(value)
@@ -1285,6 +1334,8 @@ class Interpreter(MethodLookup, Scheduler):
             return
         self.fetch(target)
         self.push(value)
+        if trapped is not None:
+            self.request_stop("frame")
 
     def cannot_return(self, value) -> None:
         self.store_registers()

@@ -190,6 +190,60 @@ class ContextMirror(_NamedFieldsMirror):
             ctx = ctx.sender()
         return out
 
+    # --- debugger operations (space/debugger.py; the process is found from the frame) ------
+    def process(self):
+        """The ProcessMirror whose stack holds this frame, or None."""
+        from . import debugger
+        return debugger.process_of(self)
+
+    def _debugged(self, process):
+        p = process or self.process()
+        if p is None:
+            raise MembraneError("%s is not a frame of any process" % self.describe())
+        return p
+
+    def step_into(self, process=None):
+        """Execute this frame's next send, stop in what it activates (debugger.step_into)."""
+        from . import debugger
+        return debugger.step_into(self._debugged(process), self)
+
+    def step_over(self, process=None):
+        """Execute this frame's next send until it returns here (debugger.step_over)."""
+        from . import debugger
+        return debugger.step_over(self._debugged(process), self)
+
+    def step_through(self, process=None):
+        """step_over, stopping in a block of this frame when it runs (debugger.step_through)."""
+        from . import debugger
+        return debugger.step_through(self._debugged(process), self)
+
+    def run_to_end(self, process=None):
+        """Run until this frame returns; answer its sender (debugger.run_to_end)."""
+        from . import debugger
+        return debugger.run_to_end(self._debugged(process), self)
+
+    def restart(self, process=None):
+        """Re-enter this frame from its start with the method now installed (debugger.restart)."""
+        from . import debugger
+        return debugger.restart(self._debugged(process), self)
+
+    def return_value(self, value, process=None):
+        """Return `value` from this frame, unwinding (debugger.return_value); answer the sender."""
+        from . import debugger
+        return debugger.return_value(self._debugged(process), self, value)
+
+    def evaluate(self, source: str, process=None):
+        """Evaluate `source` with this frame's receiver, arguments and temps in scope; answer a
+        mirror on the result (debugger.evaluate_in)."""
+        from . import debugger
+        return debugger.evaluate_in(process or self.process(), self, source)
+
+    def variables(self) -> list:
+        """[(name, mirror)] of the arguments and temps this frame sees (debugger.frame_variables)."""
+        from . import debugger
+        return [(name, self.space.mirror_on(holder.obj.ptrs[holder.fixed() + i]))
+                for name, holder, i in debugger.frame_variables(self)]
+
     def describe(self) -> str:
         """'Class>>selector' (with '[] in' for blocks), receiver class and pc."""
         m = self.method()
@@ -269,7 +323,13 @@ class ProcessMirror(_NamedFieldsMirror):
         from . import control
         control.resume(self)
 
-    def terminate(self) -> None:
+    def terminate(self, unwind: bool = False) -> None:
+        """End the process. `unwind`: as the debugger's terminate, run the guest's own
+        Process>>terminate first (its unwind blocks); else the host only makes it dead."""
+        if unwind:
+            from . import debugger
+            debugger.terminate(self)
+            return
         from . import control
         control.terminate(self)
 
@@ -285,6 +345,50 @@ class ProcessMirror(_NamedFieldsMirror):
     def stack(self, limit: int = 50) -> list:
         from . import control
         return control.process_stack(self, limit)
+
+    # --- debugger operations (space/debugger.py) ------------------------------------------
+    def top_frame(self):
+        """The frame (ContextMirror) the process is suspended in; debugging suspends it."""
+        from . import debugger
+        return debugger.top_frame(self)
+
+    def step_into(self, frame=None):
+        from . import debugger
+        return debugger.step_into(self, frame)
+
+    def step_over(self, frame=None):
+        from . import debugger
+        return debugger.step_over(self, frame)
+
+    def step_through(self, frame=None):
+        from . import debugger
+        return debugger.step_through(self, frame)
+
+    def run_to_end(self, frame=None):
+        from . import debugger
+        return debugger.run_to_end(self, frame)
+
+    def restart(self, frame=None):
+        from . import debugger
+        return debugger.restart(self, frame if frame is not None else self.top_frame())
+
+    def return_value(self, frame, value):
+        from . import debugger
+        return debugger.return_value(self, frame, value)
+
+    def evaluate_in(self, frame, source: str):
+        from . import debugger
+        return debugger.evaluate_in(self, frame, source)
+
+    def proceed(self) -> None:
+        """Resume the process where it is suspended (debugger.proceed)."""
+        from . import debugger
+        debugger.proceed(self)
+
+    def error(self):
+        """The GuestError that stopped this process (trapped by the host), or None."""
+        from . import control
+        return control.process_error(self)
 
 
 class ProcessSchedulerMirror(_NamedFieldsMirror):
