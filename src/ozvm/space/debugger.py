@@ -56,7 +56,7 @@ process suspended where it got to.
 from __future__ import annotations
 
 from ..errors import GuestError, GuestTimeout
-from ..interp.contexts import decode_method, method_of_context
+from ..memory.contexts import decode_method, method_of_context
 from ..memory.objects import SqObject
 from . import control
 from .control import ControlError
