@@ -1,4 +1,4 @@
-"""The BitBlt differential suite: copyBits cases, each run by squeak-vm in a scriptable copy
+"""The BitBlt differential suite: copyBits and warpBits (WarpBlt) cases, each run by squeak-vm in a scriptable copy
 of Scratch 1.4 (tests/scratch_oracle.py) and by ozvm's primitive on the same Forms.
 
 Each case is one Smalltalk expression that builds a destination Form (and a source, a
@@ -7,7 +7,8 @@ halftone, a color map) with deterministic contents, fills a BitBlt's fields with
 (`copyBitsTranslucent:` for rules 30 and 31) and answers
 `Array with: <what copyBits answered, or #self> with: <digest of the destination bits>`
 (and the color map's digest for the tally rules). A primitive failure ends in the image's
-fallback (`Bad BitBlt arg`), an ERROR line on both VMs.
+fallback (`Bad BitBlt arg`), an ERROR line on both VMs. WarpBlt cases set the quadrilateral
+(p1x..p4z) the same way and run `warpBitsSmoothing:sourceMap:`.
 
     python tests/bitblt_cases.py --regenerate     squeak-vm's answers -> tests/data/bitblt_expected.txt
 """
@@ -23,6 +24,9 @@ DEPTHS = (1, 2, 4, 8, 16, 32)
 RULES = [r for r in range(41) if r not in (16, 17)]
 MULT = 2654435761
 PRIME = 4294967291
+
+
+WARP_RULES = (3, 3, 25, 34, 24, 7, 20, 1)
 
 
 def fill_value(i: int, seed: int) -> int:
@@ -100,6 +104,49 @@ def make_cases(n: int = 400, seed: int = 20261207) -> list:
     return cases
 
 
+def make_warp_cases(n: int = 80, seed: int = 147) -> list:
+    """WarpBlt cases: a source quadrilateral (14-bit fixed point corners p1 top left, p2
+    bottom left, p3 bottom right, p4 top right, a few outside the source) drawn into a
+    destination rectangle, with smoothing 1-3 (sourceMap for indexed sources)."""
+    rng = random.Random(seed)
+    cases = []
+    for k in range(n):
+        dest = _form(rng)
+        source = _form(rng)
+        smoothing = rng.choice((1, 1, 1, 2, 3))
+        rule = WARP_RULES[k % len(WARP_RULES)]
+        sw, sh = source["w"], source["h"]
+
+        def corner(x, y):
+            return [int((x + rng.uniform(-0.6, 0.6)) * 16384), int((y + rng.uniform(-0.6, 0.6)) * 16384)]
+        quad = corner(0, 0) + corner(0, sh) + corner(sw, sh) + corner(sw, 0)
+        if rng.random() < 0.3:
+            quad = [v + rng.randint(-3, 3) * 16384 for v in quad]
+        f = {"rule": rule,
+             "destX": rng.randint(-3, dest["w"] - 1), "destY": rng.randint(-2, dest["h"] - 1),
+             "width": rng.randint(1, dest["w"] + 3), "height": rng.randint(1, dest["h"] + 2),
+             "sourceX": 0, "sourceY": 0,
+             "clipX": rng.randint(-2, dest["w"] // 2), "clipY": rng.randint(-2, dest["h"] // 2),
+             "clipWidth": rng.randint(1, dest["w"] + 4), "clipHeight": rng.randint(1, dest["h"] + 3)}
+        cmap = None
+        if dest["depth"] <= 8 or (source["depth"] <= 8 and rng.random() < 0.5):
+            if source["depth"] <= 8 and smoothing == 1:
+                cmap = ("bitmap", 1 << source["depth"], rng.randrange(1 << 32))
+            else:
+                cmap = ("bitmap", rng.choice((512, 4096, 32768)), rng.randrange(1 << 32))
+        source_map = None
+        if source["depth"] < 16:
+            source_map = ("bitmap", 1 << source["depth"], rng.randrange(1 << 32))
+        cases.append({"dest": dest, "source": source, "fields": f, "halftone": None, "cmap": cmap,
+                      "alpha": None, "warp": {"quad": quad, "smoothing": smoothing,
+                                             "source_map": source_map}})
+    return cases
+
+
+def all_cases() -> list:
+    return make_cases() + make_warp_cases()
+
+
 def _st_form(name, form):
     return ("%s := Form extent: %d@%d depth: %d. 1 to: %s bits size do: [:i | %s bits at: i put: "
             "i * %d + %d \\\\ 4294967296]. " % (name, form["w"], form["h"], form["depth"], name, name,
@@ -134,7 +181,7 @@ FIELD_ORDER = ("destX", "destY", "width", "height", "sourceX", "sourceY",
 
 
 def expression(case) -> str:
-    parts = ["| d s b r c h | ", _st_form("d", case["dest"])]
+    parts = ["| d s b r c h m | ", _st_form("d", case["dest"])]
     if case["source"] == "same":
         parts.append("s := d. ")
     elif case["source"] is None:
@@ -150,13 +197,27 @@ def expression(case) -> str:
         parts.append("h := Form extent: 32@%d depth: 1. h bits: %s. " % (len(ht[1]), _st_bitmap(ht[1])))
     prep, cm = _st_cmap(case["cmap"])
     parts.append(prep)
-    parts.append("b := BitBlt new. b instVarAt: 1 put: d; instVarAt: 2 put: s; instVarAt: 3 put: h; "
+    parts.append("b := %s new. b instVarAt: 1 put: d;" % ("WarpBlt" if case.get("warp") else "BitBlt"))
+    parts.append(" instVarAt: 2 put: s; instVarAt: 3 put: h; "
                  "instVarAt: 4 put: %d" % case["fields"]["rule"])
     for i, name in enumerate(FIELD_ORDER):
         v = case["fields"][name]
         parts.append("; instVarAt: %d put: %s" % (i + 5, "nil" if v is None else v))
-    parts.append("; instVarAt: 15 put: %s. " % cm)
-    if case["alpha"] is not None:
+    parts.append("; instVarAt: 15 put: %s" % cm)
+    warp = case.get("warp")
+    if warp:
+        for i, v in enumerate(warp["quad"]):          # p1x p1y, p2x p2y, p3x p3y, p4x p4y (z: 0)
+            parts.append("; instVarAt: %d put: %d" % (16 + i + i // 2, v))
+        for i in (18, 21, 24, 27):
+            parts.append("; instVarAt: %d put: 0" % i)
+    parts.append(". ")
+    if warp:
+        sm = warp["source_map"]
+        parts.append("m := %s. " % ("nil" if sm is None else
+                                    "Bitmap new: %d. 1 to: %d do: [:i | m at: i put: i * %d + %d \\\\ 4294967296]. m"
+                                    % (sm[1], sm[1], MULT, sm[2])))
+        parts.append("r := b warpBitsSmoothing: %d sourceMap: m. " % warp["smoothing"])
+    elif case["alpha"] is not None:
         parts.append("r := b copyBitsTranslucent: %d. " % case["alpha"])
     else:
         parts.append("r := b copyBits. ")
@@ -174,7 +235,7 @@ def regenerate() -> int:
     import tempfile
     import shutil
     import scratch_oracle
-    cases = make_cases()
+    cases = all_cases()
     exprs = [expression(c) for c in cases]
     folder = tempfile.mkdtemp(prefix="bitblt-oracle-")
     try:
@@ -197,5 +258,5 @@ def regenerate() -> int:
 if __name__ == "__main__":
     if "--regenerate" in sys.argv:
         sys.exit(regenerate())
-    for c in make_cases()[:5]:
+    for c in make_warp_cases()[:3]:
         print(expression(c))

@@ -1,4 +1,4 @@
-"""copyBits against squeak-vm: the cases of tests/bitblt_cases.py (every rule, depth pairs,
+"""copyBits and warpBits against squeak-vm: the cases of tests/bitblt_cases.py (every rule, depth pairs,
 clipping, overlapping copies within one Form, halftones, old- and new-style color maps,
 bad fields), squeak-vm's answers in tests/data/bitblt_expected.txt, ozvm's primitive run on
 the same Forms built in Scratch 1.4's heap. And the row-at-a-time path of the boolean
@@ -44,6 +44,7 @@ class Builder:
         self.form = space.class_named("Form")
         self.bitmap = space.class_named("Bitmap")
         self.bitblt = space.class_named("BitBlt")
+        self.warpblt = space.class_named("WarpBlt")
 
     def bitmap_of(self, words):
         bm = self.heap.instantiate(self.bitmap, len(words))
@@ -96,18 +97,28 @@ class Builder:
         else:
             half = self.heap.instantiate(self.form)
             half.ptrs[0:4] = [self.bitmap_of(ht[1]), 32, len(ht[1]), 1]
-        b = self.heap.instantiate(self.bitblt)
+        warp = case.get("warp")
+        b = self.heap.instantiate(self.warpblt if warp else self.bitblt)
         fields = [dest, src, half, case["fields"]["rule"]]
         fields += [self.value(case["fields"][name]) for name in C.FIELD_ORDER]
         fields.append(self.cmap_of(case["cmap"]))
-        b.ptrs[:15] = fields
+        if warp:
+            q = warp["quad"]
+            fields += [q[0], q[1], 0, q[2], q[3], 0, q[4], q[5], 0, q[6], q[7], 0]
+        b.ptrs[:len(fields)] = fields
         return b, dest
 
 
 def run_case(builder, case, interp):
     b, dest = builder.bitblt_of(case)
-    args = () if case["alpha"] is None else (case["alpha"],)
-    r = call(interp, ("BitBltPlugin", "primitiveCopyBits"), b, *args)
+    warp = case.get("warp")
+    if warp:
+        sm = warp["source_map"]
+        source_map = builder.heap.nil if sm is None else builder.filled(sm[1], sm[2])
+        r = call(interp, ("BitBltPlugin", "primitiveWarpBits"), b, warp["smoothing"], source_map)
+    else:
+        args = () if case["alpha"] is None else (case["alpha"],)
+        r = call(interp, ("BitBltPlugin", "primitiveCopyBits"), b, *args)
     if r is FAILED:
         return "ERROR"
     parts = ["#self" if r is b else str(r), str(C.digest(dest.ptrs[0].words))]
@@ -119,7 +130,7 @@ def run_case(builder, case, interp):
 
 def test_copy_bits_answers_as_squeak_vm(scratch):
     expected = expected_answers()
-    cases = C.make_cases()
+    cases = C.all_cases()
     assert len(expected) == len(cases)
     builder = Builder(scratch)
     interp = FakeInterp(builder.heap)        # one, as the cases run in one image on squeak-vm
@@ -128,7 +139,7 @@ def test_copy_bits_answers_as_squeak_vm(scratch):
         got = run_case(builder, case, interp)
         want = "ERROR" if kind == "ERROR" else answer
         if got != want:
-            wrong.append((i, case["fields"]["rule"], case["dest"]["depth"],
+            wrong.append((i, "warp" if case.get("warp") else "copy", case["fields"]["rule"], case["dest"]["depth"],
                           case["source"] if not isinstance(case["source"], dict) else case["source"]["depth"],
                           got, want))
     assert not wrong, "%d of %d cases differ: %s" % (len(wrong), len(cases), wrong[:10])

@@ -29,7 +29,6 @@ import struct
 from ..memory import specials as S
 from ..memory.objects import FMT_BYTES, FMT_WORDS, SqObject
 from .base import named_primitive, raw_primitive
-from .values import positive32_object
 
 ALL_ONES = 0xFFFFFFFF
 PIXEL_DEPTHS = (1, 2, 4, 8, 16, 32)
@@ -48,8 +47,27 @@ DEST_X, DEST_Y, WIDTH, HEIGHT, SOURCE_X, SOURCE_Y = 4, 5, 6, 7, 8, 9
 CLIP_X, CLIP_Y, CLIP_WIDTH, CLIP_HEIGHT, COLOR_MAP = 10, 11, 12, 13, 14
 # Form fields
 BITS, FORM_WIDTH, FORM_HEIGHT, FORM_DEPTH = 0, 1, 2, 3
+# WarpBlt: p1x p1y p1z p2x p2y p2z p3x p3y p3z p4x p4y p4z after BitBlt's fields
+WARP_BASE = 15
+BINARY_POINT = 14          # warp coordinates are fixed point with 14 fraction bits
+FIXED_1 = 1 << BINARY_POINT
 
 _U32 = struct.Struct(">I")
+
+
+def _c_div(a, b):
+    """C's integer division (truncates toward zero)."""
+    q = abs(a) // abs(b)
+    return q if (a < 0) == (b < 0) else -q
+
+
+def _warp_delta(x1, x2, n):
+    """WarpBlt's fixed-point step from x1 to x2 in n steps (deltaFrom:to:nSteps:)."""
+    if x2 > x1:
+        return (x2 - x1 + FIXED_1) // (n + 1) + 1
+    if x2 == x1:
+        return 0
+    return -((x1 - x2 + FIXED_1) // (n + 1) + 1)
 
 
 def _shift(value, amount):
@@ -420,6 +438,10 @@ class BitBlt:
             target = 5 if self.dest_depth == 16 else 8
         else:
             target = self.cm_bits_per_color
+        self._setup_color_masks_from_to(bits, target)
+
+    def _setup_color_masks_from_to(self, bits, target):
+        """Shifts and masks that turn `bits` bits per color component into `target` bits."""
         delta = target - bits
         if delta == 0:
             return
@@ -921,6 +943,199 @@ class BitBlt:
             dst[db:db + d_words] = d_fmt.unpack(dword.to_bytes(d_words * 4, "big"))
         return True
 
+    # --- warpBits (WarpBlt): the source traversed along a quadrilateral ---------------------
+    def warp_bits(self, argc=0, args=()):
+        """WarpBlt's copy: for each destination row, a line of the source from the p1-p2 edge
+        to the p4-p3 edge (14-bit fixed point), optionally averaging n x n sub-pixels
+        (`smoothing`, with `sourceMap` giving the RGB of indexed source pixels)."""
+        no_source = self.no_source
+        self.no_source = True          # clipped to the destination only
+        self.clip_range()
+        self.no_source = no_source
+        if no_source or self.bbW <= 0 or self.bbH <= 0:
+            return None
+        bb = self.bb
+        if len(bb.ptrs) < WARP_BASE + 12:
+            raise BitBltFailed()
+        self.merge = self._merge_function()
+        self._dest_mask_and_pointer_init()
+        n_steps = max(self.height - 1, 1)
+
+        def edge(start, stop):
+            a = self._int_or_float(bb, WARP_BASE + start)
+            b = self._int_or_float(bb, WARP_BASE + stop)
+            delta = _warp_delta(a, b, n_steps)
+            return (b - n_steps * delta if delta < 0 else a), delta
+        p_ax, d12x = edge(0, 3)
+        p_ay, d12y = edge(1, 4)
+        p_bx, d43x = edge(9, 6)
+        p_by, d43y = edge(10, 7)
+        if argc == 2:
+            smoothing, source_map = args
+            if smoothing.__class__ is not int:
+                raise BitBltFailed()
+            if source_map is self.nil:
+                if self.source_depth < 16:
+                    raise BitBltFailed()
+                source_map = None
+            else:
+                if (source_map.__class__ is not SqObject or source_map.fmt != FMT_WORDS
+                        or len(source_map.words) < (1 << self.source_depth)):
+                    raise BitBltFailed()
+                source_map = source_map.words
+        else:
+            smoothing, source_map = 1, None
+        n_steps = max(self.width - 1, 1)
+        ppw, depth = self.dest_ppw, self.dest_depth
+        start_bits = min(ppw - (self.dx & (ppw - 1)), self.bbW)
+        end_bits = ((self.dx + self.bbW - 1) & (ppw - 1)) + 1
+        if self.dest_y < self.clip_y:
+            skip = self.clip_y - self.dest_y
+            p_ax += skip * d12x
+            p_ay += skip * d12y
+            p_bx += skip * d43x
+            p_by += skip * d43y
+        if smoothing > 1 and not self.cm_flags & CM_NEW_STYLE:
+            if self.cm_table is None:
+                if depth == 16:
+                    self._setup_color_masks_from_to(8, 5)
+            else:
+                self._setup_color_masks_from_to(8, self.cm_bits_per_color)
+        flags = self.cm_flags & ~CM_NEW_STYLE
+        map_pixel = self._pixel_mapper(flags)
+        pick = self._warp_picker()
+        if self.dest_msb:
+            dst_inc, dst_left = -depth, 32 - depth
+        else:
+            dst_inc, dst_left = depth, 0
+        d_mask = MASK_TABLE[depth]
+        dst = self.dest_bits
+        di = self.dest_index
+        for i in range(self.bbH):
+            x_delta = _warp_delta(p_ax, p_bx, n_steps)
+            sx = p_ax if x_delta >= 0 else p_bx - n_steps * x_delta
+            y_delta = _warp_delta(p_ay, p_by, n_steps)
+            sy = p_ay if y_delta >= 0 else p_by - n_steps * y_delta
+            if self.dest_msb:
+                dst_shift = 32 - ((self.dx & (ppw - 1)) + 1) * depth
+            else:
+                dst_shift = (self.dx & (ppw - 1)) * depth
+            if self.dest_x < self.clip_x:
+                sx += (self.clip_x - self.dest_x) * x_delta
+                sy += (self.clip_x - self.dest_x) * y_delta
+            halftone = ALL_ONES if self.no_halftone else self.halftone_at(self.dy + i)
+            dest_mask = self.mask1
+            n_pix = start_bits
+            words = self.n_words
+            while True:
+                if smoothing == 1:
+                    word = 0
+                    for _p in range(n_pix):
+                        word |= (map_pixel(pick(sx, sy)) & d_mask) << dst_shift
+                        dst_shift += dst_inc
+                        sx += x_delta
+                        sy += y_delta
+                else:
+                    word, sx, sy = self._warp_smooth(n_pix, sx, sy, x_delta, y_delta, d12x, d12y,
+                                                     source_map, smoothing, dst_shift, dst_inc, pick)
+                word &= ALL_ONES
+                dst_shift = dst_left
+                self.dest_mask = dest_mask
+                if dest_mask == ALL_ONES:
+                    dst[di] = self.merge(word & halftone, dst[di]) & ALL_ONES
+                else:
+                    dw = dst[di]
+                    merged = self.merge(word & halftone, dw & dest_mask)
+                    dst[di] = (dest_mask & merged) | (dw & ~dest_mask & ALL_ONES)
+                di += 1
+                words -= 1
+                if words == 0:
+                    break
+                if words == 1:
+                    dest_mask, n_pix = self.mask2, end_bits
+                else:
+                    dest_mask, n_pix = ALL_ONES, ppw
+            p_ax += d12x
+            p_ay += d12y
+            p_bx += d43x
+            p_by += d43y
+            di += self.dest_delta
+        self._store_bytes_back()
+        return self.dx, self.dy, self.dx + self.bbW, self.dy + self.bbH
+
+    def _warp_picker(self):
+        """pick(x, y) -> the source pixel at 14-bit fixed-point x, y (0 outside)."""
+        src = self.source_bits
+        depth = self.source_depth
+        shift = {1: 0, 2: 1, 4: 2, 8: 3, 16: 4, 32: 5}[depth]
+        align_shift = 5 - shift
+        align_mask = (1 << align_shift) - 1
+        if self.source_msb:
+            shifts = [32 - ((i + 1) << shift) for i in range(align_mask + 1)]
+        else:
+            shifts = [i << shift for i in range(align_mask + 1)]
+        mask = MASK_TABLE[depth]
+        width, height, pitch = self.source_width, self.source_height, self.source_pitch
+
+        def pick(xx, yy):
+            if xx < 0 or yy < 0:
+                return 0
+            x = xx >> BINARY_POINT
+            y = yy >> BINARY_POINT
+            if x >= width or y >= height:
+                return 0
+            return (src[y * pitch + (x >> align_shift)] >> shifts[x & align_mask]) & mask
+        return pick
+
+    def _warp_smooth(self, n_pixels, sx, sy, xdh, ydh, xdv, ydv, source_map, n, dst_shift,
+                     dst_inc, pick):
+        """n x n sub-pixels averaged per destination pixel (WarpBlt smoothing)."""
+        d_mask = MASK_TABLE[self.dest_depth]
+        if n == 2:
+            xdh2, ydh2, xdv2, ydv2 = xdh >> 1, ydh >> 1, xdv >> 1, ydv >> 1
+        else:
+            xdh2, ydh2, xdv2, ydv2 = (_c_div(v, n) for v in (xdh, ydh, xdv, ydv))
+        paint = self.rule == 25
+        word = 0
+        for _i in range(n_pixels):
+            x, y = sx, sy
+            a = r = g = b = 0
+            count = 0
+            for _j in range(n):
+                xx, yy = x, y
+                for _k in range(n):
+                    rgb = pick(xx, yy)
+                    if not (paint and rgb == 0):
+                        count += 1
+                        if self.source_depth < 16:
+                            rgb = source_map[rgb]
+                        elif self.source_depth == 16:
+                            rgb = ((rgb & 31) << 3) | ((rgb & 992) << 6) | ((rgb & 31744) << 9)
+                        b += rgb & 255
+                        g += (rgb >> 8) & 255
+                        r += (rgb >> 16) & 255
+                        a += rgb >> 24
+                    xx += xdh2
+                    yy += ydh2
+                x += xdv2
+                y += ydv2
+            if count == 0 or (paint and count < (n * n) >> 1):
+                rgb = 0
+            else:
+                if count == 4:
+                    r, g, b, a = r >> 2, g >> 2, b >> 2, a >> 2
+                else:
+                    r, g, b, a = r // count, g // count, b // count, a // count
+                rgb = ((a << 24) + (r << 16) + (g << 8) + b) & ALL_ONES
+                if rgb == 0 and r + g + b + a > 0:
+                    rgb = 1
+                rgb = self._pixel_mapper(self.cm_flags)(rgb)
+            word |= (rgb & d_mask) << dst_shift
+            dst_shift += dst_inc
+            sx += xdh
+            sy += ydh
+        return word, sx, sy
+
     # --- rule 34 from 32 bits into another form (the C VM's dedicated loops) -----------------
     def _try_quickly(self) -> bool:
         if self.no_source or self.rule != 34 or self.source_depth != 32:
@@ -1335,47 +1550,21 @@ raw_primitive(96)(copy_bits)
 named_primitive("BitBltPlugin", "primitiveCopyBits", raw=True)(copy_bits)
 
 
-def pixel_value_at(interp, argc):
-    """Form>>pixelValueAt: (BitBltPlugin>>primitivePixelValueAt): the pixel at x@y (MSB
-    forms), 0 outside the form."""
-    if argc != 2:
-        return False
+def warp_bits(interp, argc):
+    """WarpBlt>>warpBits / warpBitsSmoothing:sourceMap: (BitBltPlugin>>primitiveWarpBits)."""
     stack, sp = interp.stack, interp.sp
-    rcvr, x, y = stack[sp - 2], stack[sp - 1], stack[sp]
-    if x.__class__ is not int or y.__class__ is not int:
+    rcvr = stack[sp - argc]
+    args = stack[sp - argc + 1:sp + 1]
+    try:
+        blt = BitBlt(interp, rcvr)
+        affected = blt.warp_bits(argc, args)
+    except BitBltFailed:
         return False
-    if x < 0 or y < 0:
-        interp.pop_push(3, 0)
-        return True
-    if rcvr.__class__ is not SqObject or rcvr.ptrs is None or rcvr.fmt > 4 or len(rcvr.ptrs) < 4:
-        return False
-    bits = rcvr.ptrs[BITS]
-    width, height, depth = rcvr.ptrs[FORM_WIDTH], rcvr.ptrs[FORM_HEIGHT], rcvr.ptrs[FORM_DEPTH]
-    if bits.__class__ is not SqObject or bits.fmt not in (FMT_WORDS, FMT_BYTES):
-        return False
-    if width.__class__ is not int or height.__class__ is not int or depth.__class__ is not int:
-        return False
-    if x >= width or y >= height:
-        interp.pop_push(3, 0)
-        return True
-    if depth not in PIXEL_DEPTHS:
-        return False
-    ppw = 32 // depth
-    stride = (width + ppw - 1) // ppw
-    index = y * stride + x // ppw
-    if bits.fmt == FMT_WORDS:
-        if len(bits.words) != stride * height:
-            return False
-        word = bits.words[index]
-    else:
-        if len(bits.bytes) != stride * height * 4:
-            return False
-        word = struct.unpack_from("<I", bits.bytes, index * 4)[0]
-    pixel = (word >> (32 - ((x & (ppw - 1)) + 1) * depth)) & MASK_TABLE[depth]
-    interp.pop_push(3, positive32_object(interp.heap, pixel))
+    if affected is not None:
+        _show(interp, blt.dest_form, affected)
+    interp.pop_push(argc + 1, rcvr)
     return True
 
 
-named_primitive("BitBltPlugin", "primitivePixelValueAt", raw=True)(pixel_value_at)
-
-
+raw_primitive(147)(warp_bits)
+named_primitive("BitBltPlugin", "primitiveWarpBits", raw=True)(warp_bits)

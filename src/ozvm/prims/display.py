@@ -3,8 +3,8 @@ display (101, 102, 106, 122, 126, 127, 231, 233); copyBits (96) is in bitblt.py.
 
 Like squeak-vm with -vm-display-null: nothing is drawn, the screen size is the window size
 saved in the image header, the mouse rests at 0@0 with no buttons pressed, and no key or
-event ever arrives. copyBits (96) draws into Forms (bitblt.py). Character scanning (103),
-the line-drawing loop (104) and warpBits (147) fail, so the image's own Smalltalk code runs.
+event ever arrives. copyBits (96) and warpBits (147) draw into Forms (bitblt.py). Character
+scanning (103) and the line-drawing loop (104) fail, so the image's own Smalltalk code runs.
 """
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def keyboard_peek(interp, rcvr):
 
 # --- drawing ---------------------------------------------------------------------------------------
 
-register_failing(103, 104, 147)
+register_failing(103, 104)
 
 
 # --- cursor and display ---------------------------------------------------------------------------------
