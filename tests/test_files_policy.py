@@ -280,3 +280,41 @@ def test_handles_belong_to_one_space(tmp_path, monkeypatch):
     assert b("read", handle, b.h.new_string("....."), 1, 5) is FAILED
     assert a("size", fa) == 5 and b("size", fb) == 5
     assert a.files.session != b.files.session
+
+
+def test_snapshots_never_overwrite_an_image_and_obey_the_policy(guest, tmp_path):
+    from ozvm.prims.base import PrimitiveFailed
+    folder = tmp_path / "host"
+    files = guest.files
+    image = str(folder / "mini.image")
+    assert files.save_image(image, b"SNAP") == str(folder / "mini-snapshot.image")
+    assert (folder / "mini.image").read_bytes() == b"IMAGE"
+    assert (folder / "mini-snapshot.image").read_bytes() == b"SNAP"
+    files.protect(folder / "mini-snapshot.image")           # e.g. loaded as another space
+    assert files.save_image(image, b"SNAP2") == str(folder / "mini-snapshot-2.image")
+    assert files.save_image(str(folder / "other.image"), b"X") == str(folder / "other.image")
+    before = tree(folder)
+    for policy in (FilePolicy.deny(), FilePolicy.read_only()):
+        files.policy = policy
+        with pytest.raises(PrimitiveFailed):
+            files.save_image(image, b"SNAP3")
+        assert files.denied[-1].operation == "snapshot"
+    files.policy = FilePolicy.overlay(str(tmp_path / "scratch"))
+    assert files.save_image(image, b"SNAP3") == str(folder / "mini-snapshot-2.image")
+    assert guest.read("mini-snapshot-2.image") == b"SNAP3"
+    assert tree(folder) == before
+    assert not [name for name in os.listdir(folder) if name.endswith(".tmp")]
+
+
+def test_a_vm_gives_each_space_it_loads_a_policy_of_its_own(tmp_path):
+    from conftest import image_path
+    from ozvm.vm import VM
+    vm = VM(file_policy=FilePolicy.overlay)
+    a = vm.load(image_path("pharocandle.image"))
+    b = vm.load(image_path("pharocandle.image"))
+    assert a.file_policy.name == b.file_policy.name == "overlay"
+    assert a.file_policy.scratch != b.file_policy.scratch
+    vm.check_isolation()
+    assert VM().load(image_path("pharocandle.image")).file_policy.name == "host"
+    for s in (a, b):
+        s.discard()

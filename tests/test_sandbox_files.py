@@ -202,3 +202,59 @@ def test_oz_run_and_eval_take_a_file_policy(host, capsys):
     assert main(["sandbox", str(image), "3", "--files", "allow:%s" % (host / "nowhere")]) == 1
     assert "no such folder" in capsys.readouterr().err
     assert tree(host) == before
+
+
+def _oracle_lines(path):
+    """oracle_out.txt without the milliseconds column."""
+    with open(path, encoding="latin-1") as f:
+        return [tuple(line.split("\t")[:3]) for line in f.read().splitlines()]
+
+
+def _squeak(folder):
+    import subprocess
+    from conftest import squeak_vm
+    subprocess.run([squeak_vm(), "-vm-display-null", "-vm-sound-null", str(folder / "oracle.image")],
+                   cwd=str(folder), stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+
+
+def test_a_snapshot_goes_to_a_new_file_and_resumes_as_squeak_vm_s_own(tmp_path, monkeypatch):
+    """Primitive 97 under `oz run`: the input image is never overwritten, the snapshot is
+    written beside it and answers false, as on squeak-vm; resumed (on squeak-vm or on
+    ozvm) it answers true in the process that took it, as squeak-vm's own snapshot does."""
+    script = "Smalltalk at: #OzMark put: 42\nSmalltalk snapshotPrimitive\n3 + 4\n"
+    runs = {}
+    for vm in ("ozvm", "squeak-vm"):
+        folder = tmp_path / vm
+        folder.mkdir()
+        shutil.copy(oracle_path("squeak2.2-mini-oracle.image"), folder / "oracle.image")
+        (folder / "oracle_in.txt").write_text(script)
+        runs[vm] = folder
+    before = tree(runs["ozvm"])
+    monkeypatch.chdir(runs["ozvm"])
+    assert main(["run", str(runs["ozvm"] / "oracle.image"), "--timeout", "120"]) == 0
+    _squeak(runs["squeak-vm"])
+    expected = [("RESULT", "Smalltalk at: #OzMark put: 42", "42"),
+                ("RESULT", "Smalltalk snapshotPrimitive", "false"),
+                ("RESULT", "3 + 4", "7"), ("DONE",)]
+    assert _oracle_lines(runs["squeak-vm"] / "oracle_out.txt") == expected
+    assert _oracle_lines(runs["ozvm"] / "oracle_out.txt") == expected
+    after = tree(runs["ozvm"])
+    assert after["oracle.image"] == before["oracle.image"]          # the input image: unchanged
+    assert set(after) == set(before) | {"oracle_out.txt", "oracle-snapshot.image"}
+    # resume each snapshot: it appends to the oracle_out.txt of the folder it was taken in
+    again = [("RESULT", "Smalltalk snapshotPrimitive", "true"),     # the input stream opened
+             ("ERROR", "Smalltalk snapshotPrimitive", "a primitive has failed")]   # before is gone
+    for vm, snapshot in (("squeak-vm", runs["squeak-vm"] / "oracle.image"),
+                         ("ozvm", runs["ozvm"] / "oracle-snapshot.image")):
+        for runner in ("squeak-vm", "ozvm"):
+            folder = tmp_path / ("resume-%s-on-%s" % (vm, runner))
+            folder.mkdir()
+            shutil.copy(snapshot, folder / "oracle.image")
+            out = runs[vm] / "oracle_out.txt"
+            seen = len(_oracle_lines(out))
+            if runner == "squeak-vm":
+                _squeak(folder)
+            else:
+                monkeypatch.chdir(folder)
+                assert main(["run", str(folder / "oracle.image"), "--timeout", "120"]) == 0
+            assert _oracle_lines(out)[seen:] == again, (vm, runner)

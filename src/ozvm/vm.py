@@ -7,6 +7,7 @@ primitiveLoadImage), one of them running at a time.
     a.transfer_control(quantum_ms=20)         # -> 'quantum' / 'idle' / 'quit' / 'error' ...
     a.cpu_share = 0.3; b.cpu_share = 0.5
     vm.run(seconds=5)                         # round robin giving each busy space its share
+    VM(file_policy=FilePolicy.deny)           # each loaded space's file policy (default: host)
 
 Each space has its own heap (special objects array, nil/true/false, scheduler, symbol
 table), its own interpreter, and its own method cache (kept in its own selectors). The
@@ -111,13 +112,16 @@ DEFAULT_SPACE_MEMORY_LIMIT = int(os.environ.get("OZ_SPACE_MEMORY_LIMIT", 1024 **
 
 class VM:
     """Several object spaces in one VM; one is current (installed) at a time.
-    `memory_limit`: the limit each space it loads starts with (bytes; None: none)."""
+    `memory_limit`: the limit each space it loads starts with (bytes; None: none).
+    `file_policy`: makes the file policy of each space it loads (prims/file_policy.py;
+    None: the host's files as a real VM has them, the VM's images protected)."""
 
-    def __init__(self, memory_limit=DEFAULT_SPACE_MEMORY_LIMIT):
+    def __init__(self, memory_limit=DEFAULT_SPACE_MEMORY_LIMIT, file_policy=None):
         self.memory_limit = memory_limit
         self.spaces: list = []
         self.current = None
         self.switches = 0
+        self.file_policy = file_policy
 
     def load(self, path: str) -> GuestSpace:
         """Load an image as a new space (the file is only read)."""
@@ -125,6 +129,8 @@ class VM:
         space = GuestSpace(read_image(path), self)
         space.name = path
         self.spaces.append(space)
+        if self.file_policy is not None:
+            space.file_policy = self.file_policy()
         return space
 
     def add(self, space) -> None:

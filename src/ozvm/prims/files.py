@@ -226,6 +226,32 @@ class FileTable:
         name = names[index - 1]
         return name, self._do("list", path, self._policy.stat, os.path.join(path, name))
 
+    def save_image(self, path: str, data: bytes) -> str:
+        """Write an image file (primitive 97) through the policy, atomically (a temporary
+        file beside it, then a rename); never over an image of the VM's spaces: then to
+        NAME-snapshot.image (NAME-snapshot-2.image...) beside it. Answer the path written."""
+        full = self.full_path(os.fsencode(path))
+        stem = full[:-6] if full.endswith(b".image") else full
+        target, n = full, 1
+        while self._is_protected(target):
+            target = stem + (b"-snapshot.image" if n == 1 else b"-snapshot-%d.image" % n)
+            n += 1
+        tmp = target + b".snapshot.tmp"
+        fd = self._do("snapshot", target, self._policy.open, tmp, True, writes=(tmp,))
+        try:
+            os.ftruncate(fd, 0)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        except OSError:
+            self._do("snapshot", tmp, self._policy.delete, tmp)
+            raise PrimitiveFailed()
+        finally:
+            os.close(fd)
+        self._do("snapshot", target, self._policy.rename, tmp, target, writes=(target,))
+        return os.fsdecode(target)
+
     def reach(self, operation: str, guest_path: bytes, write: bool) -> None:
         """Fail unless the policy lets the guest reach the path (for reading or writing)."""
         path = self.full_path(guest_path)
