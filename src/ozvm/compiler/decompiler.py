@@ -46,8 +46,7 @@ import re
 
 from ..errors import OzError
 from ..memory import specials as S
-from ..memory.objects import (SqObject, float_of_words, method_num_args, method_num_temps,
-                              method_primitive)
+from ..memory.objects import SqObject, float_of_words
 from .disassembler import SPECIAL_SELECTORS, decode
 
 NIL_FORMS = {"ifTrue:": "ifNil:", "ifFalse:": "ifNotNil:", "ifTrue:ifFalse:": "ifNil:ifNotNil:",
@@ -123,7 +122,7 @@ def literal_source(space, obj, binding: bool = False, in_array: bool = False) ->
         return string_source(_text(obj))
     if cls is sp[S.CLASS_CHARACTER]:
         return "$" + chr(obj.ptrs[0])
-    if cls is sp[S.CLASS_FLOAT]:
+    if cls is sp[S.CLASS_FLOAT] or (obj.fmt == 7 and obj.words is not None):     # 7: SmallFloat64
         return float_source(float_of_words(obj.words))
     if cls is sp[S.CLASS_LARGE_POSITIVE_INTEGER]:
         return str(int.from_bytes(obj.bytes, "little"))
@@ -358,9 +357,10 @@ class MethodDecompiler:
         self.selector = selector
         header = method.ptrs[0]
         self.lits = method.ptrs[1:]
-        self.nargs = method_num_args(header)
-        self.ntemps = method_num_temps(header)
-        self.prim = method_primitive(header)
+        family = space.heap.family
+        self.nargs = family.method_num_args(header)
+        self.ntemps = family.method_num_temps(header)
+        self.prim = family.method_primitive(method)
         self.specials = special_selectors(space)
         self.inst_names = space.layout.all_inst_var_names(cls) if cls is not None else []
         self.closures = space.info.has_closures
@@ -442,12 +442,14 @@ class MethodDecompiler:
             stmts = []
             first = 0
             self.error_temp = None
-            ins0 = self.instrs[0]
+            if self.instrs[0].op == "callPrimitive" and len(self.instrs) > 1:
+                first = 1       # Spur: the primitive's number is in this first bytecode
+            ins0 = self.instrs[first]
             if prim and ins0.op == "storeTemp" and ins0.arg == self.ntemps - 1 >= self.nargs:
                 # `<primitive: n error: code>`: the VM pushes the failure code, stored here
                 self.error_temp = self.temp(ins0.arg)
                 self.hidden.add(id(self.error_temp))
-                first = 1
+                first += 1
             self.seq(first, len(self.instrs), stack, stmts)
             if stack:
                 raise DecompileError("values left on the stack at the end of the method")

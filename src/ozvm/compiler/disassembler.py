@@ -303,9 +303,8 @@ def format_lines(code, literals, describe, instructions=None, pc_base: int = Non
 def disassemble(space, method) -> list:
     """`format_lines` of a guest CompiledMethod, its literals printed as source (decoded
     strictly, following the control flow to the last return; none for a quick method)."""
-    from ..memory.objects import method_primitive
     from .decompiler import literal_source, special_selectors
-    if 256 <= method_primitive(method.ptrs[0]) <= 519:
+    if 256 <= space.heap.family.method_primitive(method) <= 519 and not space.heap.family.is_spur:
         return []           # a quick method: the primitive number says it all, no bytecodes
 
     def describe(obj, variable=False):

@@ -98,6 +98,7 @@ class Interpreter(MethodLookup, Scheduler):
         self.free_contexts_small: list = []
         self.free_contexts_large: list = []
         self.heap = heap
+        self.word_size = heap.family.word_size     # bytes per literal slot in a method
         self.nil = heap.nil
         self.true = heap.true
         self.false = heap.false
@@ -167,7 +168,7 @@ class Interpreter(MethodLookup, Scheduler):
         else:
             self.temps = p
             self.receiver = p[RECEIVER]
-        info = decode_method(meth, self.nil)
+        info = decode_method(meth, self.heap)
         self.code = info[2]
         self.lits = meth.ptrs
         self.off = info[3]
@@ -183,7 +184,7 @@ class Interpreter(MethodLookup, Scheduler):
         if ctx is None:
             return
         p = ctx.ptrs
-        p[1] = self.pc + 4 * len(method_of_context(ctx).ptrs) + 1
+        p[1] = self.pc + self.word_size * len(method_of_context(ctx).ptrs) + 1
         p[2] = self.sp - 5
 
     def current_method(self):
@@ -595,7 +596,7 @@ class Interpreter(MethodLookup, Scheduler):
                                         meth = temps[3]
                                         info = meth.cache
                                         if info is None or info[0] is not meth:
-                                            info = decode_method(meth, nil)
+                                            info = decode_method(meth, heap)
                                         code = info[2]
                                         off = info[3]
                                         lits = meth.ptrs
@@ -609,7 +610,7 @@ class Interpreter(MethodLookup, Scheduler):
                                     meth = outer.ptrs[3]
                                     info = meth.cache
                                     if info is None or info[0] is not meth:
-                                        info = decode_method(meth, nil)
+                                        info = decode_method(meth, heap)
                                     stack[1] = pc + off
                                     stack[2] = sp - argc - 6
                                     i = argc + len(cp) - 3
@@ -718,7 +719,7 @@ class Interpreter(MethodLookup, Scheduler):
                             rcvr = stack[5]
                         info = meth.cache
                         if info is None or info[0] is not meth:
-                            info = decode_method(meth, nil)
+                            info = decode_method(meth, heap)
                         code = info[2]
                         off = info[3]
                         lits = meth.ptrs
@@ -1117,7 +1118,7 @@ class Interpreter(MethodLookup, Scheduler):
             hook = self.hooks.get(meth)
             if hook is not None and hook(self, argc, meth):
                 return
-            entry = decode_method(meth, self.nil)
+            entry = decode_method(meth, self.heap)
             prim = entry[1]
         if prim:
             if 255 < prim < 520:
@@ -1256,7 +1257,7 @@ class Interpreter(MethodLookup, Scheduler):
 
     def new_context(self, sender, meth, receiver, args, closure=None):
         """A suspended MethodContext that will run `meth` from its first bytecode."""
-        entry = decode_method(meth, self.nil)
+        entry = decode_method(meth, self.heap)
         nil = self.nil
         p = [sender, entry[3], entry[4], meth, nil if closure is None else closure, receiver]
         p += list(args)
@@ -1279,7 +1280,7 @@ class Interpreter(MethodLookup, Scheduler):
     def is_unwind_marked(self, ctx) -> bool:
         meth = ctx.ptrs[METHOD]
         return (meth.__class__ is SqObject and meth.fmt == 12
-                and decode_method(meth, self.nil)[1] == 198)
+                and decode_method(meth, self.heap)[1] == 198)
 
     def do_return(self, value, block_return: bool) -> None:
         """Return `value` from the active context: to its caller for a block return,
@@ -1394,14 +1395,14 @@ class Interpreter(MethodLookup, Scheduler):
         self.pc = pc
 
     def off_of_active(self) -> int:
-        return 4 * len(method_of_context(self.ctx).ptrs) + 1
+        return self.word_size * len(method_of_context(self.ctx).ptrs) + 1
 
     def activate_closure(self, clo, argc: int, args) -> None:
         """Run closure `clo` with `args`; the receiver and `argc` stack slots are popped."""
         nil = self.nil
         outer = clo.ptrs[0]
         meth = outer.ptrs[METHOD]
-        info = decode_method(meth, nil)
+        info = decode_method(meth, self.heap)
         copied = clo.ptrs[3:]
         self.sp -= argc + 1
         self.store_registers()

@@ -16,7 +16,7 @@ HOOK_PRIM = -1
 
 
 class MethodLookup:
-    """Mixin: needs self.nil, self.cached_selectors, self.hooks."""
+    """Mixin: needs self.nil, self.heap, self.cached_selectors, self.hooks."""
 
     def lookup(self, cls, selector):
         """The method (or non-method object) found for `selector` from `cls` up the
@@ -79,7 +79,7 @@ class MethodLookup:
             return None
         if meth is None or meth.__class__ is not SqObject or meth.fmt != 12:
             return None
-        entry = decode_method(meth, self.nil)
+        entry = decode_method(meth, self.heap)
         if meth in self.hooks:
             entry = (meth, HOOK_PRIM) + entry[2:]
         if d is None:

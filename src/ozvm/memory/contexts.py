@@ -1,4 +1,6 @@
-"""V3 contexts, compiled-method decoding and the kernel field indices the VM fixes.
+"""Contexts, compiled-method decoding and the kernel field indices the VM fixes (the same
+in V3 and Spur images; what differs, the method header and word size, comes from the
+heap's family).
 
 A context is a real guest object (class MethodContext or, in pre-closure images,
 BlockContext) whose fields are
@@ -8,16 +10,15 @@ BlockContext) whose fields are
     5 receiver (BlockContext: home)   6... arguments, temporaries, then the stack
 
 pc is the 1-based byte index of the next bytecode counted from the start of the
-method object, so the first bytecode is at 4 * (numLiterals + 1) + 1; stackp is the
-number of used slots after the 6 fixed fields. Inside the interpreter, pc is a 0-based
-index into the method's bytes and sp the list index of the top of the stack
-(sp = stackp + 5), so stored pc = pc + offset with offset = 4 * len(method.ptrs) + 1.
+method object, so the first bytecode is at W * (numLiterals + 1) + 1 (W: the word size,
+4 in V3 and Spur 32, 8 in Spur 64); stackp is the number of used slots after the 6 fixed
+fields. Inside the interpreter, pc is a 0-based index into the method's bytes and sp the
+list index of the top of the stack (sp = stackp + 5), so stored pc = pc + offset with
+offset = W * len(method.ptrs) + 1.
 """
 from __future__ import annotations
 
-from .objects import (
-    FMT_METHOD, SqObject, method_large_frame, method_num_args, method_num_temps, method_primitive,
-)
+from .objects import FMT_METHOD, SqObject
 
 # Context fields
 SENDER, PC, STACKP, METHOD, CLOSURE, RECEIVER, TEMP0 = 0, 1, 2, 3, 4, 5, 6
@@ -40,8 +41,8 @@ MIN_SMALLINT = -0x40000000
 MAX_SMALLINT = 0x3FFFFFFF
 
 
-def decode_method(meth: SqObject, nil) -> tuple:
-    """The interpreter's view of a compiled method, cached in `meth.cache`:
+def decode_method(meth: SqObject, heap) -> tuple:
+    """The interpreter's view of a compiled method of `heap`, cached in `meth.cache`:
 
     (method, primitive, bytes, pc offset, numTemps, nil filler, numArgs, frame size)
 
@@ -49,15 +50,16 @@ def decode_method(meth: SqObject, nil) -> tuple:
     info = meth.cache
     if info is not None and info[0] is meth:
         return info
+    family = heap.family
     header = meth.ptrs[0]
-    nargs = method_num_args(header)
-    ntemps = method_num_temps(header)
-    size = LARGE_FRAME if method_large_frame(header) else SMALL_FRAME
+    nargs = family.method_num_args(header)
+    ntemps = family.method_num_temps(header)
+    size = LARGE_FRAME if family.method_large_frame(header) else SMALL_FRAME
     if ntemps + 4 > size:       # the C VM trusts the compiler; be safe
         size = max(LARGE_FRAME, ntemps + 16)
-    prim = method_primitive(header)
-    info = (meth, prim, meth.bytes, 4 * len(meth.ptrs) + 1, ntemps,
-            [nil] * (size - nargs), nargs, size)
+    prim = family.method_primitive(meth)
+    info = (meth, prim, meth.bytes, family.pc_offset(meth), ntemps,
+            [heap.nil] * (size - nargs), nargs, size)
     meth.cache = info
     return info
 
@@ -81,6 +83,3 @@ def home_of_context(ctx: SqObject) -> SqObject:
         return ctx.ptrs[HOME]
     return ctx
 
-
-def pc_offset(meth: SqObject) -> int:
-    return 4 * len(meth.ptrs) + 1

@@ -203,7 +203,7 @@ def prim_execute_method(interp, argc):
         rcvr = stack[sp - 2]
     if meth.__class__ is not SqObject or meth.fmt != 12 or not _is_array(interp, args):
         return False
-    entry = decode_method(meth, interp.nil)
+    entry = decode_method(meth, interp.heap)
     n = len(args.ptrs)
     if entry[6] != n:
         return False

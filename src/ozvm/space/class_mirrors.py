@@ -10,8 +10,8 @@ from __future__ import annotations
 from ..compiler.disassembler import decode_tolerant, format_lines
 from ..errors import MembraneError
 from ..memory.objects import (
-    FMT_METHOD, FORMAT_NAMES, SqObject, format_compact_index, format_inst_size, format_inst_spec,
-    method_large_frame, method_num_args, method_num_literals, method_num_temps, method_primitive,
+    FMT_BYTES, FMT_DOUBLE_WORDS, FMT_EPHEMERON, FMT_FIXED_VAR, FMT_METHOD, FMT_SHORTS, FMT_VAR,
+    FMT_WEAK, FMT_WORDS, FORMAT_NAMES, SqObject,
 )
 from .layout import FORMAT, METHOD_DICT, SUPERCLASS, is_bytes, text_of
 from .mirrors import ObjectMirror, fixed_fields
@@ -73,36 +73,51 @@ class ClassMirror(ObjectMirror):
         return value
 
     def inst_spec(self) -> int:
-        """`instSpec`: 0 empty, 1 fixed, 2 indexable, 3 fixed+indexable, 4 weak, 6 words,
-        8-11 bytes, 12-15 compiled method."""
-        return format_inst_spec(self.format())
+        """`instSpec` as the image's family stores it. V3: 0 empty, 1 fixed, 2 indexable,
+        3 fixed+indexable, 4 weak, 6 words, 8-11 bytes, 12-15 compiled method. Spur: 0-4
+        as V3, 5 ephemeron, 7 immediate, 9 64-bit, 10-11 32-bit, 12-15 16-bit, 16-23
+        bytes, 24-31 compiled method."""
+        return self.space.heap.family.class_inst_spec(self.format())
 
     def inst_size(self) -> int:
         """`instSize`: number of named instance variables of instances."""
-        return format_inst_size(self.format())
+        return self.space.heap.family.class_inst_size(self.format())
 
     def compact_class_index(self) -> int:
-        return format_compact_index(self.format())
+        """V3's compact class index (0 for none, and always in Spur images)."""
+        return self.space.heap.family.class_compact_index(self.format())
+
+    def instance_format(self):
+        """The storage format of instances (objects.FMT_*), or None if invalid."""
+        return self.space.heap.family.object_format(self.inst_spec())
 
     def is_variable(self) -> bool:
-        return self.inst_spec() >= 2
+        fmt = self.instance_format()
+        return fmt is not None and fmt >= FMT_VAR and fmt != FMT_EPHEMERON and fmt != 7
 
     def format_description(self) -> str:
         spec = self.inst_spec()
-        norm = spec if spec < 8 else (8 if spec < 12 else FMT_METHOD)
-        return FORMAT_NAMES.get(norm, "format %d" % spec)
+        return FORMAT_NAMES.get(self.instance_format(), "format %d" % spec)
 
     def definition_kind(self) -> str:
         """The class-definition message: subclass:, variableSubclass:, ..."""
-        spec = self.inst_spec()
-        if spec in (2, 3):
+        fmt = self.instance_format()
+        if fmt in (FMT_VAR, FMT_FIXED_VAR):
             return "variableSubclass:"
-        if spec == 4:
+        if fmt == FMT_WEAK:
             return "weakSubclass:"
-        if spec == 6:
+        if fmt == FMT_EPHEMERON:
+            return "ephemeronSubclass:"
+        if fmt == FMT_WORDS:
             return "variableWordSubclass:"
-        if 8 <= spec < 12:
+        if fmt == FMT_DOUBLE_WORDS:
+            return "variableDoubleWordSubclass:"
+        if fmt == FMT_SHORTS:
+            return "variableDoubleByteSubclass:"
+        if fmt == FMT_BYTES:
             return "variableByteSubclass:"
+        if fmt == 7:
+            return "immediateSubclass:"
         return "subclass:"
 
     # --- sides ---------------------------------------------------------------
@@ -322,7 +337,7 @@ class MethodDictionaryMirror(_HashedCollectionMirror):
         ok = o.__class__ is SqObject and o.ptrs is not None and fmt.__class__ is int
         if ok:
             i = self.space.layout.field_index(o.cls, "array")
-            fixed = format_inst_size(fmt)
+            fixed = self.space.heap.family.class_inst_size(fmt)
             arr = o.ptrs[i] if i is not None and i < len(o.ptrs) else None
             ok = (arr.__class__ is SqObject and arr.ptrs is not None and arr.fmt != FMT_METHOD
                   and fixed <= len(o.ptrs) and len(arr.ptrs) == len(o.ptrs) - fixed)
@@ -435,25 +450,37 @@ class MethodMirror(ObjectMirror):
     def header(self) -> int:
         return self.obj.ptrs[0]
 
+    def _family(self):
+        return self.space.heap.family
+
+    def _literal_bytes(self) -> int:
+        """Bytes the header and literal frame count for in pcs (word size per slot)."""
+        return self._family().word_size * len(self.obj.ptrs)
+
     def num_args(self) -> int:
-        return method_num_args(self.header())
+        return self._family().method_num_args(self.header())
 
     def num_temps(self) -> int:
         """`numTemps`: arguments included."""
-        return method_num_temps(self.header())
+        return self._family().method_num_temps(self.header())
 
     def num_literals(self) -> int:
-        return method_num_literals(self.header())
+        return self._family().method_num_literals(self.header())
 
     def large_frame(self) -> bool:
-        return method_large_frame(self.header())
+        return self._family().method_large_frame(self.header())
 
     def frame_size(self) -> int:
         return 56 if self.large_frame() else 16
 
     def primitive(self) -> int:
-        """`primitive`: the primitive index (0 for none)."""
-        return method_primitive(self.header())
+        """`primitive`: the primitive index (0 for none; in Spur images read from the
+        callPrimitive bytecode)."""
+        return self._family().method_primitive(self.obj)
+
+    def uses_alternate_bytecodes(self) -> bool:
+        """Whether the header selects the alternate bytecode set (Sista V1 in Spur)."""
+        return self._family().method_alternate_bytecodes(self.header())
 
     def literal_objects(self) -> list:
         return list(self.obj.ptrs[1:])
@@ -470,10 +497,10 @@ class MethodMirror(ObjectMirror):
         return self.space.mirror_on(self.obj.ptrs[index])
 
     # --- indexing as Smalltalk's `at:` on a CompiledMethod: byte i of the whole object,
-    # the header and literal frame counting as the first 4 * (numLiterals + 1) bytes ------
+    # the header and literal frame counting as the first W * (numLiterals + 1) bytes ------
     def variable_size(self) -> int:
         """`basicSize`: header and literal frame bytes plus the bytecodes and trailer."""
-        return 4 * len(self.obj.ptrs) + len(self.obj.bytes)
+        return self._literal_bytes() + len(self.obj.bytes)
 
     def _byte_index(self, index):
         first = self.initial_pc()
@@ -496,7 +523,7 @@ class MethodMirror(ObjectMirror):
 
     def initial_pc(self) -> int:
         """`initialPC`: pc of the first bytecode (1-based, counting the literal frame)."""
-        return 4 * len(self.obj.ptrs) + 1
+        return self._literal_bytes() + 1
 
     def end_pc(self) -> int:
         """`endPC`: pc of the last bytecode, excluding the source trailer (as the image's
@@ -504,7 +531,7 @@ class MethodMirror(ObjectMirror):
         many bytes of encoded temp names plus the flag, 252-255 a 4-byte source pointer)."""
         code = self.obj.bytes
         n = len(code)
-        base = 4 * len(self.obj.ptrs)
+        base = self._literal_bytes()
         if n == 0:
             return base
         flag = code[-1]
@@ -519,10 +546,10 @@ class MethodMirror(ObjectMirror):
 
     def bytecodes(self) -> bytes:
         """The bytecodes, without the trailer."""
-        return bytes(self.obj.bytes[:self.end_pc() - 4 * len(self.obj.ptrs)])
+        return bytes(self.obj.bytes[:self.end_pc() - self._literal_bytes()])
 
     def trailer(self) -> bytes:
-        return bytes(self.obj.bytes[self.end_pc() - 4 * len(self.obj.ptrs):])
+        return bytes(self.obj.bytes[self.end_pc() - self._literal_bytes():])
 
     def owner(self):
         """(ClassMirror, selector) of the class whose method dictionary holds this method,

@@ -341,7 +341,7 @@ class EmergencyKernel:
         interp.pop(1)
         for v in values:
             interp.push(v)
-        interp.activate(decode_method(meth, interp.nil), argc)
+        interp.activate(decode_method(meth, interp.heap), argc)
 
     def terminate(self) -> None:
         """End the process (its contexts dead, no unwind blocks run); the image goes on

@@ -303,7 +303,7 @@ def run_send(space, receiver, selector, args=(), timeout: float | None = DEFAULT
     receiver = _guest_value(space, receiver)
     args = [_guest_value(space, a) for a in args]
     meth = _send_method(space, selector, len(args))
-    entry = decode_method(meth, heap.nil)
+    entry = decode_method(meth, heap)
     frame = [heap.nil, entry[3], len(args) + 1, meth, heap.nil, heap.nil, receiver] + args
     frame += [heap.nil] * (entry[7] - len(args) - 1)
     base = heap.new_object(heap.special(S.CLASS_METHOD_CONTEXT), 3, ptrs=frame)
@@ -317,14 +317,14 @@ def run_method(space, method, receiver=None, args=(), timeout: float | None = DE
     heap = space.heap
     receiver = _guest_value(space, receiver)
     args = [_guest_value(space, a) for a in args]
-    entry = decode_method(method, heap.nil)
+    entry = decode_method(method, heap)
     if entry[6] != len(args):
         raise OzError("the method takes %d arguments, not %d" % (entry[6], len(args)))
     # a base context that answers the top of its stack, holding receiver and arguments:
     # the method is executed from there, exactly as after a send
     ret = _host_method(space, heap.new_method(heap.special(S.CLASS_COMPILED_METHOD),
                                               make_method_header(0, 0, 0), [], bytes([0x7C])))
-    frame = [heap.nil, decode_method(ret, heap.nil)[3], len(args) + 1, ret, heap.nil, heap.nil,
+    frame = [heap.nil, decode_method(ret, heap)[3], len(args) + 1, ret, heap.nil, heap.nil,
              receiver] + args
     frame += [heap.nil] * (16 - len(args) - 1)
     base = heap.new_object(heap.special(S.CLASS_METHOD_CONTEXT), 3, ptrs=frame)

@@ -99,33 +99,57 @@ class Layout:
 
     def _find_inst_vars_index(self, nil) -> int:
         """The field of a class holding its instance variable names: the one that, for
-        Metaclass and for its superclass, holds exactly as many names as each adds."""
+        Metaclass and for its superclass, holds exactly as many names as each adds.
+        Either an array of names (Squeak, PharoCandle), or (Pharo 7 and later) a class
+        layout whose slot scope (its field 1) lists the slots the class adds after the
+        parent scope, each slot with its name in field 0."""
         meta = self.metaclass
         sup = meta.ptrs[SUPERCLASS]
-        for i in range(3, len(meta.ptrs)):
-            if all(self._names_match(c, i, nil) for c in (meta, sup)):
-                return i
+        self.names_in_slots = False
+        for slots in (False, True):
+            for i in range(3, len(meta.ptrs)):
+                if all(self._names_match(c, i, nil, slots) for c in (meta, sup)):
+                    self.names_in_slots = slots
+                    return i
         self._fail("cannot find where classes keep their instance variable names "
                    "(expected a field of Metaclass holding its names)", meta)
 
-    def _names_match(self, cls, i, nil) -> bool:
+    def _names_match(self, cls, i, nil, slots) -> bool:
         if i >= len(cls.ptrs):
             return False
         inst_size = self.heap.family.class_inst_size
         own = inst_size(cls.ptrs[FORMAT])
         sup = cls.ptrs[SUPERCLASS]
         added = own - (inst_size(sup.ptrs[FORMAT]) if sup is not nil else 0)
-        names = cls.ptrs[i]
+        names = self._slot_names(cls.ptrs[i]) if slots else cls.ptrs[i]
         if names is nil:
             return added == 0
         return (names.__class__ is SqObject and names.ptrs is not None and len(names.ptrs) == added
-                and added > 0 and all(is_bytes(n) for n in names.ptrs))
+                and added > 0 and all(is_bytes(n) for n in names.ptrs)) if not slots else \
+            (names is not None and len(names) == added and added > 0)
+
+    @staticmethod
+    def _slot_names(layout):
+        """The names of the slots a class layout's scope adds (None if it is no layout)."""
+        if layout.__class__ is not SqObject or layout.ptrs is None or len(layout.ptrs) < 2:
+            return None
+        scope = layout.ptrs[1]
+        if scope.__class__ is not SqObject or scope.ptrs is None or not scope.ptrs:
+            return None
+        names = []
+        for slot in scope.ptrs[1:]:
+            if slot.__class__ is not SqObject or not slot.ptrs or not is_bytes(slot.ptrs[0]):
+                return None
+            names.append(slot.ptrs[0])
+        return names
 
     def inst_var_names(self, cls) -> list:
         """The instance variable names `cls` adds ([] where it keeps none)."""
         ptrs = cls.ptrs
         if ptrs is None or len(ptrs) <= self.class_inst_vars:
             return []    # e.g. PharoCandle's metaclasses have no instVarNames slot
+        if self.names_in_slots:
+            return [text_of(n) for n in self._slot_names(ptrs[self.class_inst_vars]) or ()]
         names = ptrs[self.class_inst_vars]
         if names.__class__ is not SqObject or names is self.heap.nil or names.ptrs is None:
             return []

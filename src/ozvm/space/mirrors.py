@@ -29,8 +29,7 @@ from __future__ import annotations
 from ..errors import MembraneError
 from ..memory import specials as S
 from ..memory.objects import (
-    FMT_BYTES, FMT_METHOD, FMT_VAR, FMT_WEAK, FMT_WORDS, FORMAT_NAMES, SqObject,
-    format_inst_size, format_inst_spec,
+    FMT_METHOD, FMT_VAR, FMT_WEAK, FMT_WORDS, FORMAT_NAMES, SqObject,
 )
 from .layout import FORMAT, text_of
 
@@ -49,7 +48,7 @@ def fixed_fields(space, obj) -> int:
     checked against the object."""
     if obj.fmt < FMT_VAR:
         return len(obj.ptrs)
-    n = format_inst_size(class_format(space, obj.cls))
+    n = space.heap.family.class_inst_size(class_format(space, obj.cls))
     if not 0 <= n <= len(obj.ptrs):
         raise MembraneError("malformed object %s: its class says %d named fields, it has %d fields"
                             % (space.describe(obj), n, len(obj.ptrs)))
@@ -136,17 +135,14 @@ class ObjectMirror:
         if not self.space.layout.is_class(new):
             raise MembraneError("set_class: %s is not a class" % self.space.describe(new))
         fmt_value = class_format(self.space, new)
-        spec = format_inst_spec(fmt_value)
-        if spec >= 12:
-            spec = FMT_METHOD
-        elif spec >= 8:
-            spec = FMT_BYTES
+        family = self.space.heap.family
+        spec = family.object_format(family.class_inst_spec(fmt_value))
         if spec != o.fmt and not (spec <= 1 and o.fmt <= 1):
             raise MembraneError("set_class: %s has format %s, instances of %s have %s" % (
                 self.describe(), FORMAT_NAMES.get(o.fmt, o.fmt),
                 self.space.layout.class_name_of(new), FORMAT_NAMES.get(spec, spec)))
         if o.fmt <= FMT_WEAK:
-            fixed = format_inst_size(fmt_value)
+            fixed = family.class_inst_size(fmt_value)
             if fixed != self.fixed_size():
                 raise MembraneError("set_class: %s has %d named fields, instances of %s have %d"
                                     % (self.describe(), self.fixed_size(),
@@ -328,7 +324,7 @@ def describe_object(space, obj, depth: int = 0) -> str:
             if len(text) > 60:
                 text = text[:57] + "..."
             return "'" + text.replace("'", "''") + "'"
-        if cls is sp[S.CLASS_FLOAT] and obj.words is not None and len(obj.words) == 2:
+        if (cls is sp[S.CLASS_FLOAT] or obj.fmt == 7) and obj.words is not None and len(obj.words) == 2:
             return repr(heap.float_value(obj))
         if cls is sp[S.CLASS_LARGE_POSITIVE_INTEGER] and obj.bytes is not None:
             return str(int.from_bytes(obj.bytes, "little"))

@@ -184,15 +184,23 @@ class ObjectSpace:
 
     # --- globals -----------------------------------------------------------
     def globals_dictionary(self):
-        """`Smalltalk` (a SystemDictionary), or None for images without one (PharoCandle)."""
+        """`Smalltalk` (a SystemDictionary), or None for images without one (PharoCandle).
+        Where the special object is a SmalltalkImage (Squeak 4 and later, the Spur images),
+        the dictionary in its `globals`."""
         d = self.special(S.SMALLTALK_DICTIONARY)
-        return None if d is self.nil else d
+        if d is self.nil:
+            return None
+        i = self.layout.field_index(d.cls, "globals")
+        if i is not None and i < len(d.ptrs) and d.ptrs[i].__class__ is SqObject:
+            d = d.ptrs[i]
+        return d
 
     def global_association(self, name: str):
         """The association that binds global `name` (as compiled methods refer to it), or None."""
         d = self.globals_dictionary()
         if d is not None:
-            for assoc in d.ptrs[1].ptrs:
+            i = self.layout.field_index(d.cls, "array")
+            for assoc in d.ptrs[1 if i is None else i].ptrs:
                 if assoc is not self.nil and is_bytes(assoc.ptrs[0]) and text_of(assoc.ptrs[0]) == name:
                     return assoc
             return None

@@ -301,8 +301,7 @@ def cmd_save(args) -> int:
 
 
 def cmd_bench_load(args) -> int:
-    from ..image.formats import read_image
-    from ..image.v3_writer import encode_image
+    from ..image.formats import encode_image, read_image
     from ..space.objectspace import ObjectSpace
     with open(args.image, "rb") as f:
         size = len(f.read())
