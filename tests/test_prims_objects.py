@@ -63,10 +63,10 @@ def test_compiled_method_indexing(vm):
     assert call(vm, 68, m, 4) is FAILED
     assert call(vm, 69, m, 2, 7) == 7 and m.ptrs[1] == 7
     from ozvm.memory.contexts import decode_method
-    decode_method(m, h.nil)
+    decode_method(m, h)
     assert call(vm, 69, m, 2, h.nil) is h.nil and m.cache is not None   # a literal: cache stays
     assert call(vm, 69, m, 1, (2 << 9) | 60) == (2 << 9) | 60
-    assert decode_method(m, h.nil)[1] == 60                            # the new header is seen
+    assert decode_method(m, h)[1] == 60                            # the new header is seen
     made = call(vm, 79, cls(vm, S.CLASS_COMPILED_METHOD), 5, (3 << 9) | 1)
     assert made.fmt == 12 and made.ptrs == [(3 << 9) | 1, h.nil, h.nil, h.nil] and made.bytes == bytes(5)
 
