@@ -239,7 +239,7 @@ def _is_alive(ctx) -> bool:
 
 def _next_bytecode(space, ctx):
     meth = method_of_context(ctx)
-    info = decode_method(meth, space.nil)
+    info = decode_method(meth, space.heap)
     code = info[2]
     i = ctx.ptrs[PC] - info[3]
     if not 0 <= i < len(code):
@@ -445,7 +445,7 @@ def _return_from(process, ctx, value, budget: int):
     if sender is nil or not _is_alive(sender):
         raise DebugError("the frame has no sender to return to")
     meth = _lookup(space, ctx.cls, "return:")
-    if meth is not None and decode_method(meth, nil)[6] == 1:
+    if meth is not None and decode_method(meth, space.heap)[6] == 1:
         interp = control.interpreter(space)
         top = _top(process)
         process.obj.ptrs[SUSPENDED_CONTEXT] = interp.new_context(top, meth, ctx, [value])
@@ -494,7 +494,7 @@ def installed_method(space, ctx):
         found = _lookup(space, start, selector)
     if found is None and start is not cls:
         found = _lookup(space, cls, selector)
-    if found is None or decode_method(found, space.nil)[6] != decode_method(old, space.nil)[6]:
+    if found is None or decode_method(found, space.heap)[6] != decode_method(old, space.heap)[6]:
         return old
     return found
 
@@ -505,7 +505,7 @@ def _selector_sent(space, ctx):
     if sender is space.nil or not _is_alive(sender):
         return None
     meth = method_of_context(sender)
-    info = decode_method(meth, space.nil)
+    info = decode_method(meth, space.heap)
     code, i = info[2], sender.ptrs[PC] - info[3]
     lits = meth.ptrs
     candidates = []
@@ -562,7 +562,7 @@ def restart(process, frame, budget: int = STEP_BUDGET):
         p[STACKP] = nargs + len(copied)
     else:
         meth = installed_method(space, ctx)
-        info = decode_method(meth, nil)
+        info = decode_method(meth, space.heap)
         nargs = info[6]
         need = 6 + info[7]
         if len(p) < need:
