@@ -150,12 +150,12 @@ def _md_grow(space, md, keys_at, new_size) -> None:
 
 def _classify(space, cls, selector, category) -> None:
     """Record the method's category in the class organization, when the image has one
-    (a ClassOrganizer: categoryArray, categoryStops, elementArray)."""
+    (a ClassOrganizer: categoryArray, categoryStops, elementArray); a metaclass has its own
+    (ClassDescription's `organization`)."""
     layout = space.layout
-    target = cls.ptrs[layout.meta_this_class] if layout.is_metaclass(cls) else cls
-    if layout.class_organization is None:
+    if layout.class_organization is None or layout.class_organization >= len(cls.ptrs):
         return
-    org = target.ptrs[layout.class_organization]
+    org = cls.ptrs[layout.class_organization]
     if org is space.nil or org.__class__ is int or org.ptrs is None:
         return
     names = layout.all_inst_var_names(org.cls)

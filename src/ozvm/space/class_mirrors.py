@@ -147,6 +147,12 @@ class ClassMirror(ObjectMirror):
         md = self.method_dictionary()
         return sorted(md.selectors()) if md is not None else []
 
+    def method_categories(self) -> list:
+        """[(category, [selectors])] of this class's methods (its organization; selectors it
+        does not list under 'as yet unclassified')."""
+        from .browsing import method_categories
+        return method_categories(self.space, self.obj)
+
     def includes_selector(self, selector: str) -> bool:
         md = self.method_dictionary()
         return md is not None and md.includes(selector)

@@ -576,16 +576,19 @@ class ObjectSpace:
 
     # --- compiling (compiler/api.py) ------------------------------------------------
     def compile(self, cls, source: str):
-        """A new CompiledMethod for `source` in class `cls` (ozvm's compiler; not installed)."""
+        """A new CompiledMethod for `source` in class `cls` (ozvm's compiler; not installed).
+        `cls`: a ClassMirror, a guest class or a class name ('Foo class' for the class side)."""
         from ..compiler.api import compile_method
-        return compile_method(self, cls, source)
+        return compile_method(self, self.as_class(cls), source)
 
     def install(self, cls, source: str, category=None, log_source=None):
-        """Compile `source` into `cls`'s method dictionary; answer the method. Its source is
-        logged as the image's own compiler logs it (a chunk for the .changes written beside
-        the image at save, and a source pointer in the method's trailer) when `log_source`,
-        by default when the image keeps source pointers (`keeps_source_pointers`)."""
+        """Compile `source` into `cls`'s method dictionary (`cls` as for compile); answer
+        the method. Its source is logged as the image's own compiler logs it (a chunk for
+        the .changes written beside the image at save, and a source pointer in the method's
+        trailer) when `log_source`, by default when the image keeps source pointers
+        (`keeps_source_pointers`)."""
         from ..compiler.api import install
+        cls = self.as_class(cls)
         method = install(self, cls, source, category)
         if log_source is None:
             log_source = self.keeps_source_pointers()
@@ -593,10 +596,48 @@ class ObjectSpace:
             import time
             t = time.localtime()
             stamp = "ozvm %d/%d/%d %02d:%02d" % (t.tm_mon, t.tm_mday, t.tm_year, t.tm_hour, t.tm_min)
-            self.sources.log_method(method, self.layout.class_name_of(getattr(cls, "obj", cls)),
+            self.sources.log_method(method, self.layout.class_name_of(cls),
                                     category or "as yet unclassified", source, stamp)
         return method
 
+    def as_class(self, cls) -> SqObject:
+        """The guest class or metaclass named by `cls`: a ClassMirror of this space, a guest
+        class, or a name ('Foo class' for the metaclass); MembraneError otherwise."""
+        if isinstance(cls, str):
+            found = self.class_named(cls)
+            if found is None:
+                raise MembraneError("no class named %r in this space" % cls)
+            return found
+        obj = self.guest_value(cls)
+        if not self.layout.is_class(obj):
+            raise MembraneError("%s is not a class" % self.describe(obj))
+        return obj
+
+    # --- browsing (space/browsing.py) ----------------------------------------------
+    def implementors(self, selector: str) -> list:
+        """MethodRefs ('Foo>>bar', .mirror()) of the methods with this selector."""
+        from .browsing import implementors
+        return implementors(self, selector)
+
+    def senders(self, selector: str) -> list:
+        """MethodRefs of the methods sending `selector` (literal or special send bytecode)."""
+        from .browsing import senders
+        return senders(self, selector)
+
+    def references_to(self, name: str) -> list:
+        """MethodRefs of the methods referring to the global or class variable `name`."""
+        from .browsing import references_to
+        return references_to(self, name)
+
+    def hierarchy(self, cls) -> list:
+        """[(depth, ClassMirror)]: superclasses from the root, `cls`, then its subclasses."""
+        from .browsing import hierarchy
+        return hierarchy(self, self.as_class(cls))
+
+    def method_categories(self, cls) -> list:
+        """[(category, [selectors])] of the methods `cls` defines (class organization)."""
+        from .browsing import method_categories
+        return method_categories(self, self.as_class(cls))
 
 class MemoryUse:
     """A space's memory use: `objects` (count), `bytes` (as in a V3 image), and

@@ -23,11 +23,20 @@ def add_commands(sub) -> None:
     p.add_argument("pattern", nargs="?")
     p.set_defaults(func=cmd_classes)
 
-    p = sub.add_parser("browse", help="a class's definition and selectors, or one method")
+    p = sub.add_parser("browse", help="a class's definition and selectors, or one method; "
+                                      "senders, implementors, references, hierarchy, categories")
     p.add_argument("image")
-    p.add_argument("cls", metavar="CLASS", help="a class name ('Foo class' for the class side; "
-                                                "'Foo>>bar' names a method)")
+    p.add_argument("cls", metavar="CLASS", nargs="?", help="a class name ('Foo class' for the class "
+                                                           "side; 'Foo>>bar' names a method)")
     p.add_argument("selector", nargs="?")
+    q = p.add_mutually_exclusive_group()
+    q.add_argument("--senders", metavar="SEL", help="the methods sending SEL")
+    q.add_argument("--implementors", metavar="SEL", help="the methods with selector SEL")
+    q.add_argument("--refs", metavar="NAME", help="the methods referring to the global or class "
+                                                  "variable NAME (a class, Transcript, ...)")
+    q.add_argument("--hierarchy", metavar="CLASS", help="superclasses and subclasses of CLASS")
+    q.add_argument("--categories", metavar="CLASS", help="the method categories of CLASS and "
+                                                         "their selectors")
     p.set_defaults(func=cmd_browse)
 
     p = sub.add_parser("processes", help="every process with its stack as snapshotted")
@@ -178,6 +187,11 @@ def _find_class(space, name):
 
 def cmd_browse(args) -> int:
     space = load(args.image)
+    for query in ("senders", "implementors", "refs", "hierarchy", "categories"):
+        if getattr(args, query, None) is not None:
+            return browse_query(space, query, getattr(args, query))
+    if args.cls is None:
+        raise OzError("name a class (or Class>>selector), or a query such as --senders SEL")
     if ">>" in args.cls and not args.selector:          # 'Foo class>>bar' names a method too
         args.cls, args.selector = args.cls.split(">>", 1)
     cls = _find_class(space, args.cls.strip())
@@ -206,6 +220,33 @@ def cmd_browse(args) -> int:
         print()
         print("%s: %d selectors" % (side.name(), len(sels)))
         emit(_columns(sels))
+    return 0
+
+
+def browse_query(space, query, arg) -> int:
+    """`oz browse IMAGE --senders/--implementors SEL, --refs NAME, --hierarchy/--categories CLASS`."""
+    if query in ("senders", "implementors", "refs"):
+        find = {"senders": space.senders, "implementors": space.implementors,
+                "refs": space.references_to}[query]
+        refs = find(arg)
+        for ref in refs:
+            print(ref)
+        what = {"senders": "senders of #%s", "implementors": "implementors of #%s",
+                "refs": "references to %s"}[query] % arg
+        print("%d %s" % (len(refs), what))
+        return 0
+    cls = _find_class(space, arg.strip())
+    if query == "hierarchy":
+        for depth, c in space.hierarchy(cls):
+            mark = " *" if c == cls else ""
+            print("%s%s%s" % ("    " * depth, c.name(), mark))
+        return 0
+    cats = cls.method_categories()
+    for cat, sels in cats:
+        print("%s (%d)" % (cat, len(sels)))
+        emit(_columns(sels))
+    if not cats:
+        print("%s defines no methods" % cls.name())
     return 0
 
 
