@@ -291,7 +291,7 @@ class CodeGenerator:
                     return a
             if layout.class_shared_pools is not None and layout.class_shared_pools < len(cls.ptrs):
                 pools = cls.ptrs[layout.class_shared_pools]
-                for pool in _collection_items(self.space, pools):
+                for pool in collection_items(self.space, pools):
                     a = _dict_lookup(self.space, pool, name)
                     if a is not None:
                         return a
@@ -1313,7 +1313,9 @@ def _dict_lookup(space, d, name):
     return None
 
 
-def _collection_items(space, coll):
+def collection_items(space, coll):
+    """The elements of a guest Array or OrderedCollection (a class's sharedPools), nils
+    left out of an Array."""
     nil = space.nil
     if coll is None or coll is nil or coll.__class__ is int or coll.ptrs is None:
         return []

@@ -202,9 +202,9 @@ class ClassMirror(ObjectMirror):
         ptrs = self.obj.ptrs
         if i is None or i >= len(ptrs) or ptrs[i] is self.space.heap.nil:
             return []
-        pools = ptrs[i]
+        from ..compiler.codegen import collection_items
         names = []
-        for p in pools.ptrs or []:
+        for p in collection_items(self.space, ptrs[i]):
             owner = self.space.global_name_of(p)
             names.append(owner or self.space.describe(p))
         return names

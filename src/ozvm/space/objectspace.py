@@ -52,6 +52,7 @@ class ObjectSpace:
         self._method_owners = None
         self._mirror_kinds: dict = {}
         self._symbol_table = False      # not looked for yet
+        self._category_index = None
         self._sources = None
         self._source_pointers = None
 
@@ -152,6 +153,7 @@ class ObjectSpace:
         self._method_owners = None
         self._mirror_kinds = {}
         self._symbol_table = False
+        self._category_index = None
 
     def classes(self) -> list:
         """Every class (not metaclass) of the space, sorted by name."""
@@ -207,7 +209,9 @@ class ObjectSpace:
         return self._bindings().get(name)
 
     def _bindings(self) -> dict:
-        """For images without a globals dictionary: the bindings compiled methods hold."""
+        """For images without a globals dictionary: the bindings compiled methods hold, and
+        those the host made for classes it defined (extra roots of the heap,
+        class_definition.py)."""
         if self._binding_index is None:
             symbol_cls = self.symbol_class()
             index = {}
@@ -217,6 +221,11 @@ class ObjectSpace:
                         if (lit.__class__ is SqObject and lit.ptrs is not None and len(lit.ptrs) == 2
                                 and lit.ptrs[0].__class__ is SqObject and lit.ptrs[0].cls is symbol_cls):
                             index.setdefault(text_of(lit.ptrs[0]), lit)
+            for lit in self.heap.extra_roots:
+                if (lit.__class__ is SqObject and lit.ptrs is not None and len(lit.ptrs) == 2
+                        and lit.fmt != 12 and lit.ptrs[0].__class__ is SqObject
+                        and lit.ptrs[0].cls is symbol_cls):
+                    index.setdefault(text_of(lit.ptrs[0]), lit)
             self._binding_index = index
         return self._binding_index
 
@@ -525,22 +534,31 @@ class ObjectSpace:
     def system_category_of(self, class_name: str):
         """The category of a class in the image's `SystemOrganization` (a SystemOrganizer
         with categoryArray / categoryStops / elementArray), or None."""
+        if self._category_index is None:
+            self._category_index = self._system_categories()
+        return self._category_index.get(class_name)
+
+    def _system_categories(self) -> dict:
         org = self.global_named("SystemOrganization")
         if org is None or org.__class__ is not SqObject or org.ptrs is None:
-            return None
+            return {}
         names = self.layout.all_inst_var_names(org.cls)
         try:
             cats = org.ptrs[names.index("categoryArray")].ptrs
             stops = org.ptrs[names.index("categoryStops")].ptrs
             elements = org.ptrs[names.index("elementArray")].ptrs
         except (ValueError, AttributeError, TypeError):
-            return None
-        for k, e in enumerate(elements):
-            if is_bytes(e) and text_of(e) == class_name:
-                for c, stop in enumerate(stops):
-                    if stop.__class__ is int and k < stop:
-                        return text_of(cats[c]) if is_bytes(cats[c]) else None
-        return None
+            return {}
+        index = {}
+        start = 0
+        for cat, stop in zip(cats, stops):
+            if stop.__class__ is not int:
+                break
+            for e in elements[start:stop]:
+                if is_bytes(e) and is_bytes(cat):
+                    index.setdefault(text_of(e), text_of(cat))
+            start = max(start, stop)
+        return index
 
 
     # --- running guest code (space/execution.py; added by the interpreter work) ----
@@ -612,6 +630,26 @@ class ObjectSpace:
         if not self.layout.is_class(obj):
             raise MembraneError("%s is not a class" % self.describe(obj))
         return obj
+
+    # --- surgery: diff, file out, file in (diff.py, fileout.py, filein.py) ---------
+    def diff(self, other):
+        """What differs from this space to `other`, class by class and method by method
+        (a SpaceDiff: `entries`, `lines(source=True)`; empty when they are equal)."""
+        from .diff import diff_spaces
+        return diff_spaces(self, other)
+
+    def fileout(self, what: str) -> str:
+        """Chunk-format source of a class ('Foo'), a method ('Foo>>bar', 'Foo class>>bar')
+        or a class category, as the image's fileOut writes it (CR line ends)."""
+        from .fileout import fileout
+        return fileout(self, what)
+
+    def filein(self, paths, texts=None):
+        """File chunk-format files in (class definitions, methodsFor: sections, do-its), all
+        or nothing: a FileInResult, or FileInError naming file:line:column with the space
+        left as it was. `texts`: {name: text} to read instead of files."""
+        from .filein import filein
+        return filein(self, paths, texts)
 
     # --- browsing (space/browsing.py) ----------------------------------------------
     def implementors(self, selector: str) -> list:
