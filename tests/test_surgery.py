@@ -244,3 +244,16 @@ def test_diff_of_scratch_and_a_changed_copy(tmp_path):
     b = ObjectSpace.load(path)
     b.install("SequenceableCollection", "do: aBlock\n\t^ self")
     assert [str(e) for e in a.diff(b).entries] == ["~ SequenceableCollection>>do:"]
+
+
+def test_fileout_doubles_bangs_and_filein_reads_them_back():
+    """PCSystem class>>start logs 'Welcome to Pharo Candle edition!': the `!` is doubled in
+    the chunk and read back as one; the method compiled from it has the same content."""
+    healthy = ObjectSpace.load(image_path("pharocandle.image"))
+    text = healthy.fileout("PCSystem class>>start")
+    assert "'Welcome to Pharo Candle edition!!'" in text
+    copy = ObjectSpace.load(image_path("pharocandle.image"))
+    copy.install("PCSystem class", "start ^ nil")
+    assert [str(e) for e in healthy.diff(copy).entries] == ["~ PCSystem class>>start"]
+    copy.filein(["start.st"], {"start.st": text})
+    assert not healthy.diff(copy)
