@@ -28,6 +28,19 @@ class MembraneError(OzError):
     an object of one space into another, a wrong kind of mirror)."""
 
 
+class MirrorIndexError(MembraneError, IndexError):
+    """An index outside an object's fields, literals or bytes (1-based as in Smalltalk);
+    also an IndexError, as for a Python sequence."""
+
+
+class MirrorKeyError(MembraneError, KeyError):
+    """A name an object or class does not have (an instance or class variable); also a
+    KeyError, as for a Python mapping."""
+
+    def __str__(self):
+        return str(self.args[0]) if self.args else ""
+
+
 class CompileError(OzError):
     """Smalltalk source the compiler cannot accept; names the line and column (1-based)
     and what was expected there."""

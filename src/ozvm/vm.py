@@ -22,8 +22,41 @@ import os
 import time
 
 from .errors import OzError
+from .memory.objects import FMT_METHOD, SqObject
 from .space import control, sandbox
 from .space.objectspace import ObjectSpace
+
+
+def host_value_in(obj, lo: int, hi: int) -> str | None:
+    """Where `obj` (a guest object) holds something that is not a guest value (a SqObject
+    or an exact int of the SmallInteger range lo..hi; a method's header an exact int; bytes
+    a bytearray; words exact unsigned ints), described; None when it holds none."""
+    if obj.cls.__class__ is not SqObject:
+        return "its class (a host %s)" % type(obj.cls).__name__
+    ptrs = obj.ptrs
+    if ptrs is not None:
+        if ptrs.__class__ is not list:
+            return "its fields (a host %s)" % type(ptrs).__name__
+        first = 1 if obj.fmt == FMT_METHOD else 0
+        if first and ptrs and ptrs[0].__class__ is not int:
+            return "its method header (a host %s)" % type(ptrs[0]).__name__
+        for i in range(first, len(ptrs)):
+            v = ptrs[i]
+            if v.__class__ is SqObject:
+                continue
+            if v.__class__ is int and lo <= v <= hi:
+                continue
+            return "field %d (a host %s)" % (i + 1, type(v).__name__)
+    if obj.bytes is not None and obj.bytes.__class__ is not bytearray:
+        return "its bytes (a host %s)" % type(obj.bytes).__name__
+    words = obj.words
+    if words is not None:
+        if words.__class__ is not list and words.__class__.__name__ != "array":
+            return "its words (a host %s)" % type(words).__name__
+        for i, w in enumerate(words):
+            if w.__class__ is not int or not 0 <= w < 1 << 64:
+                return "word %d (a host %s)" % (i + 1, type(w).__name__)
+    return None
 
 
 class GuestSpace(ObjectSpace):
@@ -249,11 +282,16 @@ class VM:
         owner = {}
         for s in self.spaces:
             control.park(s)
+            lo, hi = s.heap.family.small_int_min, s.heap.family.small_int_max
             for obj in s.heap.all_objects():
                 other = owner.setdefault(id(obj), s)
                 if other is not s:
                     raise OzError("an object (%s) is reachable from two spaces: %r and %r"
                                   % (s.describe(obj), other, s))
+                slot = host_value_in(obj, lo, hi)
+                if slot is not None:
+                    raise OzError("a host value is stored in a guest object of %r: %s of %s"
+                                  % (s, slot, s.describe(obj)))
 
 
 class _WallClock:

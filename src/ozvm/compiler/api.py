@@ -17,6 +17,7 @@ from ..memory import specials as S
 from .codegen import CodeGenerator
 from .literals import materialize
 from .parser import parse_doit, parse_method
+from .scanner import error_at
 
 TRAILER = b"\x00\x00\x00\x00"
 
@@ -25,19 +26,42 @@ def _underscore_assigns(space) -> bool:
     return space.info.version == 6502
 
 
-def generate(space, cls, source: str, doit: bool = False, bindings=None):
+def generate(space, cls, source: str, doit: bool = False, bindings=None, quick: bool = True):
     """Parse and generate; answer (header, literals as (kind, key, value), bytecodes, selector).
-    `bindings`: {name: guest Association} of extra variables in scope (before globals)."""
-    if doit:
-        tree = parse_doit(source, _underscore_assigns(space))
-        tree.selector = "DoIt"
-    else:
-        tree = parse_method(source, _underscore_assigns(space))
-    gen = CodeGenerator(space, cls, source)
-    if bindings:
-        gen.bindings = dict(bindings)
-    header, literals, code = gen.generate(tree, doit=doit)
+    `bindings`: {name: guest Association} of extra variables in scope (before globals).
+    Any source gives an answer or a CompileError: a character without a byte code (the
+    images' Strings and Symbols are bytes) at its line and column, nesting deeper than
+    the compiler's recursion allows as a CompileError too. `quick`=False: a method that
+    only answers self, nil, true, false, a small constant or a field gets bytecodes doing
+    so instead of a quick-return primitive (for a context run from its first bytecode)."""
+    check_source(source)
+    try:
+        if doit:
+            tree = parse_doit(source, _underscore_assigns(space))
+            tree.selector = "DoIt"
+        else:
+            tree = parse_method(source, _underscore_assigns(space))
+        gen = CodeGenerator(space, cls, source)
+        gen.allow_quick = quick
+        if bindings:
+            gen.bindings = dict(bindings)
+        header, literals, code = gen.generate(tree, doit=doit)
+    except RecursionError:
+        raise CompileError("the source is nested too deeply for the compiler") from None
     return header, literals, code, tree.selector
+
+
+def check_source(source) -> None:
+    """CompileError unless `source` is a str of characters with byte codes (0-255)."""
+    if source.__class__ is not str:
+        raise CompileError("source must be a str, not %s" % type(source).__name__)
+    try:
+        source.encode("latin-1")
+    except UnicodeEncodeError as e:
+        ch = source[e.start]
+        raise error_at(source, e.start, "the character %r (U+%04X) has no code 0-255: this "
+                                        "image's Strings and Symbols hold bytes only"
+                       % (ch, ord(ch))) from None
 
 
 def _make_method(space, header, literals, code):
@@ -58,13 +82,15 @@ def compile_method(space, cls, source: str):
     return _make_method(space, header, literals, code)
 
 
-def compile_doit(space, source: str, receiver_class=None, bindings=None):
+def compile_doit(space, source: str, receiver_class=None, bindings=None, quick: bool = True):
     """A method #DoIt (in `receiver_class`, default nil's class) answering the value of the
     last statement of `source`. `bindings` ({name: guest Association}) are variables in
-    scope, read and written through their Associations (a debugger's frame variables)."""
+    scope, read and written through their Associations (a debugger's frame variables);
+    `quick`: see generate."""
     if receiver_class is None:
         receiver_class = space.class_of(space.nil)
-    header, literals, code, _sel = generate(space, receiver_class, source, doit=True, bindings=bindings)
+    header, literals, code, _sel = generate(space, receiver_class, source, doit=True,
+                                            bindings=bindings, quick=quick)
     return _make_method(space, header, literals, code)
 
 

@@ -127,6 +127,7 @@ class CodeGenerator:
         self.supered = False
         self.optimized = []         # closures: selectors of inlined sends, first use order
         self.order = 0
+        self.allow_quick = True     # False: `^nil`-like methods get real bytecodes too
         self.decl = 0
         self.all_temps22 = {}
         self.error_temp = None
@@ -929,6 +930,9 @@ class CodeGenerator:
         size = len(body.code)
         if size > 65535:
             raise CompileError("block body too long")
+        if len(inner.copied) > 15:
+            raise self.error(block.pos, "a block refers to %d variables of its outer scopes, at most "
+                                        "15 (4 bits in bytecode 143)" % len(inner.copied))
         e.pop(len(inner.copied))
         e.push()
         e.add(143, (len(inner.copied) << 4) | len(block.args), size >> 8, size & 255)
@@ -1134,6 +1138,8 @@ class CodeGenerator:
         if prim is not None:
             if prim.selector in ("primitive:", "primitive:error:") and prim.args[0].__class__ is int:
                 primitive = prim.args[0]
+                if not 0 < primitive <= 1023:       # 10 bits of the method header
+                    raise self.error(prim.pos, "a primitive number is 1..1023, not %d" % primitive)
             else:
                 if not self.closures:
                     raise self.error(prim.pos, "Squeak 2.2 has no named primitives")
@@ -1141,7 +1147,7 @@ class CodeGenerator:
                 module = prim.args[1] if len(prim.args) > 1 else None
                 self.lit_value((Symbol(module) if module is not None else None,
                                 Symbol(prim.args[0]), 0, 0))
-        quick = self._quick(method, body) if primitive == 0 else None
+        quick = self._quick(method, body) if primitive == 0 and self.allow_quick else None
         e = Emitter(0)
         if quick is not None:
             primitive = quick

@@ -6,6 +6,8 @@ from .literals import ByteArrayLit, Symbol
 from .scanner import Scanner, error_at
 
 PSEUDO = ("self", "super", "true", "false", "nil", "thisContext")
+MAX_ARGS = 15         # a method's or block's arguments: 4 bits in a method header and in 143
+MAX_SEND_ARGS = 31    # a send's arguments: 5 bits in bytecode 132 (the image compilers' limits)
 
 
 class Parser:
@@ -55,6 +57,9 @@ class Parser:
             selector = "".join(parts)
         else:
             raise self.error("message pattern")
+        if len(args) > MAX_ARGS:
+            raise error_at(self.source, t.pos, "a method takes at most %d arguments, not %d"
+                           % (MAX_ARGS, len(args)))
         return self._method_rest(selector, args)
 
     def parse_doit(self) -> A.MethodNode:
@@ -209,6 +214,9 @@ class Parser:
                     b = self.advance()
                     arg = A.Send(arg, b.value, [self._unary_chain()], b.pos)
                 args.append(arg)
+            if len(args) > MAX_SEND_ARGS:
+                raise error_at(self.source, pos, "a message takes at most %d arguments, not %d"
+                               % (MAX_SEND_ARGS, len(args)))
             expr = A.Send(expr, "".join(parts), args, pos)
             first = False
         if cascade and first:
@@ -261,6 +269,9 @@ class Parser:
         while self.at("colon"):
             self.advance()
             args.append(self._arg_decl())
+        if len(args) > MAX_ARGS:
+            raise error_at(self.source, start.pos, "a block takes at most %d arguments, not %d"
+                           % (MAX_ARGS, len(args)))
         if args:
             if self.at("binary", "|"):
                 self.advance()

@@ -34,6 +34,11 @@ class Token:
         return "Token(%s, %r, %d)" % (self.kind, self.value, self.pos)
 
 
+def is_digit(c: str) -> bool:
+    """An ASCII decimal digit (str.isdigit also answers true for '²' and other scripts')."""
+    return len(c) == 1 and "0" <= c <= "9"
+
+
 def line_col(source: str, pos: int):
     """1-based line and column of offset `pos`."""
     line = source.count("\n", 0, pos) + 1
@@ -103,7 +108,7 @@ class Scanner:
             if self._peek(j) == ":" and self._peek(j + 1) != "=":
                 return Token("keyword", src[i:j + 1], i, j + 1)
             return Token("name", src[i:j], i, j)
-        if c.isdigit():
+        if is_digit(c):
             value, j = self._number(i)
             return Token("literal", value, i, j)
         if c == "$":
@@ -128,12 +133,12 @@ class Scanner:
         if c in simple:
             return Token(simple[c], c, i, i + 1)
         if c in BINARY_CHARS:
-            if c == "-" and self._peek(i + 1).isdigit() and not _ends_operand(prev):
+            if c == "-" and is_digit(self._peek(i + 1)) and not _ends_operand(prev):
                 value, j = self._number(i + 1)
                 return Token("literal", -value, i, j)
             j = i + 1
             while j < self.n and src[j] in BINARY_CHARS and not (
-                    src[j] == "-" and self._peek(j + 1).isdigit()):
+                    src[j] == "-" and is_digit(self._peek(j + 1))):
                 j += 1
             return Token("binary", src[i:j], i, j)
         raise self.error(i, "unexpected character %r" % c)
@@ -195,7 +200,7 @@ class Scanner:
         value = 0
         while j < self.n:
             c = src[j]
-            if c.isdigit():
+            if is_digit(c):
                 d = ord(c) - 48
             elif "A" <= c <= "Z":
                 d = ord(c) - 55
@@ -236,8 +241,8 @@ class Scanner:
             result = Fraction(value) + Fraction(frac, radix ** frac_digits)
             is_float = True
             j = k
-        if self._peek(j) == "e" and (self._peek(j + 1).isdigit() or
-                                     (self._peek(j + 1) == "-" and self._peek(j + 2).isdigit())):
+        if self._peek(j) == "e" and (is_digit(self._peek(j + 1)) or
+                                     (self._peek(j + 1) == "-" and is_digit(self._peek(j + 2)))):
             k = j + 1
             sign = 1
             if src[k] == "-":
@@ -271,7 +276,7 @@ class Scanner:
 
     @staticmethod
     def _digit_value(c):
-        if c.isdigit():
+        if is_digit(c):
             return ord(c) - 48
         if "A" <= c <= "Z":
             return ord(c) - 55

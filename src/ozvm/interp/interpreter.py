@@ -275,9 +275,21 @@ class Interpreter(MethodLookup, Scheduler):
                         return "quit"
                     self.guest_error = GuestError(str(e))
                     return "error"
+        except PRIM_BUGS + (RecursionError,) as e:
+            # malformed guest code or objects (e.g. bytes written through a mirror) that
+            # the C VM would run into undefined behaviour with: the run cannot go on
+            raise VMError("the interpreter cannot go on (%s: %s) in %s: a malformed method, "
+                          "context or object" % (type(e).__name__, e, self._where())) from e
         finally:
             self.deadline = None
             self.exact = False
+
+    def _where(self) -> str:
+        """The method and pc the interpreter was at, for a VMError (never raises)."""
+        try:
+            return "the method with hash %d, near pc %d" % (method_of_context(self.ctx).hash, self.pc)
+        except Exception:       # noqa: BLE001 - only for a message
+            return "an unknown method"
 
     def _idle_until_runnable(self, deadline):
         """No process is active: wait for the timer or a signal to make one runnable."""

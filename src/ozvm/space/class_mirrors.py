@@ -8,7 +8,7 @@ constants, so Squeak 2.2 and PharoCandle both work.
 from __future__ import annotations
 
 from ..compiler.disassembler import decode_tolerant, format_lines
-from ..errors import MembraneError
+from ..errors import MembraneError, MirrorIndexError, MirrorKeyError
 from ..memory.objects import (
     FMT_BYTES, FMT_DOUBLE_WORDS, FMT_EPHEMERON, FMT_FIXED_VAR, FMT_METHOD, FMT_SHORTS, FMT_VAR,
     FMT_WEAK, FMT_WORDS, FORMAT_NAMES, SqObject,
@@ -309,13 +309,13 @@ class ClassPoolMirror(_HashedCollectionMirror):
     def at(self, name: str):
         a = self.association_at(name)
         if a is None:
-            raise KeyError("no class variable %r" % name)
+            raise MirrorKeyError("no class variable %r" % name)
         return self.space.mirror_on(a.ptrs[1])
 
     def at_put(self, name: str, value) -> None:
         a = self.association_at(name)
         if a is None:
-            raise KeyError("no class variable %r (adding one needs the guest's hashing)" % name)
+            raise MirrorKeyError("no class variable %r (adding one needs the guest's hashing)" % name)
         a.ptrs[1] = self.space.guest_value(value)
 
     def items(self) -> list:
@@ -499,7 +499,7 @@ class MethodMirror(ObjectMirror):
     def literal_at(self, index: int):
         """`literalAt:` (1-based)."""
         if not 1 <= index < len(self.obj.ptrs):
-            raise IndexError("literal %d outside 1..%d" % (index, len(self.obj.ptrs) - 1))
+            raise MirrorIndexError("literal %d outside 1..%d" % (index, len(self.obj.ptrs) - 1))
         return self.space.mirror_on(self.obj.ptrs[index])
 
     # --- indexing as Smalltalk's `at:` on a CompiledMethod: byte i of the whole object,
@@ -511,7 +511,7 @@ class MethodMirror(ObjectMirror):
     def _byte_index(self, index):
         first = self.initial_pc()
         if index.__class__ is not int or not first <= index <= self.variable_size():
-            raise IndexError("byte index %r outside %d..%d of %s (the literal frame is read with "
+            raise MirrorIndexError("byte index %r outside %d..%d of %s (the literal frame is read with "
                              "literal_at)" % (index, first, self.variable_size(), self.describe()))
         return index - first
 

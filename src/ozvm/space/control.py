@@ -255,7 +255,7 @@ def create_process(space, source: str, priority: int = None, start: bool = True,
         active = interp.active_process()
         priority = active.ptrs[PRIORITY] if active.ptrs[PRIORITY].__class__ is int else 4
     priority = _clamp_priority(space, priority)
-    doit = compile_doit(space, source)
+    doit = compile_doit(space, source, quick=False)    # run as a context: no quick return
     names = getattr(space, "_host_methods", None)
     if names is None:
         names = space._host_methods = {}

@@ -421,6 +421,8 @@ def _restore(interp, proc, old_proc, old_loaded) -> None:
 def evaluate(space, source: str, timeout: float | None = DEFAULT_TIMEOUT):
     """Compile and run `source` with the guest's own compiler (`Compiler evaluate:`), or
     with ozvm's compiler in images without one (PharoCandle); answers the guest result."""
+    from ..compiler.api import check_source
+    check_source(source)    # a CompileError for what no image compiler can read
     compiler = space.global_named("Compiler") if space.globals_dictionary() is not None else None
     if compiler is None:
         # no compiler in the guest (PharoCandle): ozvm's compiler makes the DoIt
@@ -441,6 +443,8 @@ def evaluate_and_print(space, source: str, timeout: float | None = DEFAULT_TIMEO
 
 def print_string(space, source: str, timeout: float | None = DEFAULT_TIMEOUT) -> str:
     """`(source) printString` evaluated in the guest, as a Python str."""
+    from ..compiler.api import check_source
+    check_source(source)
     result = evaluate(space, "(" + source + ") printString", timeout)
     if result.__class__ is not SqObject or result.bytes is None:
         raise GuestError("printString did not answer a String")

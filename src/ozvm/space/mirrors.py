@@ -26,7 +26,9 @@ int); two mirrors are equal when they mirror the same object of the same space.
 """
 from __future__ import annotations
 
-from ..errors import MembraneError
+import math
+
+from ..errors import MembraneError, MirrorIndexError, MirrorKeyError
 from ..memory import specials as S
 from ..memory.objects import (
     FMT_METHOD, FMT_VAR, FMT_WEAK, FMT_WORDS, FORMAT_NAMES, SqObject,
@@ -55,6 +57,15 @@ def fixed_fields(space, obj) -> int:
     return n
 
 
+def what_value(value) -> str:
+    """How a refused value is named in a MembraneError (no host code of it runs)."""
+    if value.__class__ is SqObject:
+        return "an object of another space"
+    if value.__class__ is int:
+        return "%d (not a SmallInteger)" % value if value.bit_length() < 64 else "a host int"
+    return "a host %s" % type(value).__name__
+
+
 SMALLINT_MIN = -0x40000000
 SMALLINT_MAX = 0x3FFFFFFF
 
@@ -71,6 +82,11 @@ class ObjectMirror:
     __slots__ = ("space", "obj")
 
     def __init__(self, space, obj):
+        # unforgeable: only an object of this space's heap (or a SmallInteger) is mirrored
+        owns = getattr(space, "owns", None)
+        if owns is None or not owns(obj):
+            raise MembraneError("a mirror is made only on an object of its space, not on %s"
+                                % what_value(obj))
         self.space = space
         self.obj = obj
 
@@ -185,16 +201,16 @@ class ObjectMirror:
     def inst_var_at(self, index: int):
         """`instVarAt:` (1-based) a mirror on named field `index`."""
         o = self._heap_object("read fields of")
-        if not 1 <= index <= self.fixed_size():
-            raise IndexError("instVarAt: %d outside 1..%d of %s" % (index, self.fixed_size(), self.describe()))
+        if index.__class__ is not int or not 1 <= index <= self.fixed_size():
+            raise MirrorIndexError("instVarAt: %r outside 1..%d of %s" % (index, self.fixed_size(), self.describe()))
         return self.space.mirror_on(o.ptrs[index - 1])
 
     def inst_var_at_put(self, index: int, value) -> None:
         """`instVarAt:put:` (1-based); `value` a mirror or guest object of this space or a
         host literal."""
         o = self._heap_object("write fields of")
-        if not 1 <= index <= self.fixed_size():
-            raise IndexError("instVarAt: %d outside 1..%d of %s" % (index, self.fixed_size(), self.describe()))
+        if index.__class__ is not int or not 1 <= index <= self.fixed_size():
+            raise MirrorIndexError("instVarAt: %r outside 1..%d of %s" % (index, self.fixed_size(), self.describe()))
         o.ptrs[index - 1] = self.space.guest_value(value)
 
     def inst_var_names(self) -> list:
@@ -205,20 +221,20 @@ class ObjectMirror:
         """A mirror on the named field called `name` (KeyError if the class has none)."""
         names = self.inst_var_names()
         if name not in names:
-            raise KeyError("%s has no instance variable %r" % (self.describe(), name))
+            raise MirrorKeyError("%s has no instance variable %r" % (self.describe(), name))
         return self.inst_var_at(names.index(name) + 1)
 
     def inst_var_named_put(self, name: str, value) -> None:
         names = self.inst_var_names()
         if name not in names:
-            raise KeyError("%s has no instance variable %r" % (self.describe(), name))
+            raise MirrorKeyError("%s has no instance variable %r" % (self.describe(), name))
         self.inst_var_at_put(names.index(name) + 1, value)
 
     # --- indexable fields --------------------------------------------------------
     def _check_index(self, index):
         n = self.variable_size()
         if index.__class__ is not int or not 1 <= index <= n:
-            raise IndexError("index %r outside 1..%d of %s" % (index, n, self.describe()))
+            raise MirrorIndexError("index %r outside 1..%d of %s" % (index, n, self.describe()))
 
     def at(self, index: int):
         """`at:` / `basicAt:` (1-based): a mirror for pointer objects, an int for bytes and
@@ -293,6 +309,19 @@ class WordObjectMirror(ObjectMirror):
         return self.space.heap.float_value(self.obj)
 
 
+def _integer_text(n: int) -> str:
+    """Decimal digits of `n`; for a huge integer (decimal conversion is quadratic, and
+    Python refuses it past 4300 digits) an approximation and its size in bits instead."""
+    if n.bit_length() <= 12000:
+        return str(n)
+    m = abs(n)
+    shift = m.bit_length() - 64
+    total = math.log10(m >> shift) + shift * math.log10(2)
+    exponent = int(math.floor(total))
+    return "%s%.6fe+%d (%d bits)" % ("-" if n < 0 else "", 10 ** (total - exponent), exponent,
+                                     m.bit_length())
+
+
 def describe_object(space, obj, depth: int = 0) -> str:
     """A host-side printString of a guest object: literals as Smalltalk prints them,
     classes by name, other objects as 'a Foo'."""
@@ -327,9 +356,9 @@ def describe_object(space, obj, depth: int = 0) -> str:
         if (cls is sp[S.CLASS_FLOAT] or obj.fmt == 7) and obj.words is not None and len(obj.words) == 2:
             return repr(heap.float_value(obj))
         if cls is sp[S.CLASS_LARGE_POSITIVE_INTEGER] and obj.bytes is not None:
-            return str(int.from_bytes(obj.bytes, "little"))
+            return _integer_text(int.from_bytes(obj.bytes, "little"))
         if cls is space.large_negative_integer_class() and obj.bytes is not None:
-            return str(-int.from_bytes(obj.bytes, "little"))
+            return _integer_text(-int.from_bytes(obj.bytes, "little"))
         if obj.fmt == FMT_METHOD:
             owner = space.method_owner(obj)
             if owner is not None:

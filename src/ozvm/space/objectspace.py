@@ -23,12 +23,12 @@ whose Metaclass its class chain reaches).
 """
 from __future__ import annotations
 
-from ..errors import MembraneError
+from ..errors import MembraneError, MirrorIndexError
 from ..image.formats import read_image, write_image
 from ..memory import specials as S
 from ..memory.objects import FMT_METHOD, SqObject
 from .layout import METHOD_DICT, SUPERCLASS, Layout, is_bytes, text_of
-from .mirrors import ObjectMirror, describe_object
+from .mirrors import ObjectMirror, describe_object, what_value
 
 
 class Symbol(str):
@@ -37,6 +37,28 @@ class Symbol(str):
 
 class Char(str):
     """A host-side marker for a Smalltalk Character (a one-character string)."""
+
+
+MAX_NESTING = 100      # host lists nested deeper than this do not cross the membrane
+
+
+def _base_name(value) -> str:
+    for base in (bool, int, float, str, bytes, bytearray, list, tuple):
+        if isinstance(value, base):
+            return base.__name__
+    return type(value).__name__
+
+
+def guest_text(text: str) -> str:
+    """`text` if every character has a byte code (0-255), as the images' byte Strings
+    need; else MembraneError naming the first character that has none."""
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError as e:
+        ch = text[e.start]
+        raise MembraneError("the character %r (U+%04X) at index %d has no code 0-255: this "
+                            "image's Strings hold bytes only" % (ch, ord(ch), e.start + 1)) from None
+    return text
 
 
 class ObjectSpace:
@@ -180,7 +202,7 @@ class ObjectSpace:
         """The class at 1-based `index` of the compact classes array, or None."""
         table = self.special(S.COMPACT_CLASSES).ptrs
         if not 1 <= index <= len(table):
-            raise IndexError("compact class index %d outside 1..%d" % (index, len(table)))
+            raise MirrorIndexError("compact class index %d outside 1..%d" % (index, len(table)))
         c = table[index - 1]
         return None if c is self.nil else c
 
@@ -289,41 +311,62 @@ class ObjectSpace:
         return self._symbol_table
 
     # --- literal conversion (seed: fromLocal: / toLocal:) ----------------------
-    def from_local(self, value):
-        """A guest object for a host literal: int, float, bool, None, str, Symbol, Char,
-        bytes, list/tuple of those. Guest objects (SqObject) pass through; mirrors give
-        their object if they belong to this space."""
-        if value.__class__ is SqObject:
+    def from_local(self, value, _depth: int = 0, _open=None):
+        """A guest object for a host literal: exactly an int, float, bool, None, str,
+        Symbol, Char, bytes, bytearray, or a list/tuple of those (nested at most
+        MAX_NESTING deep, without cycles). Guest objects (SqObject) of this space pass
+        through; mirrors give their object if they belong to this space.
+
+        Only these exact classes cross: a subclass (an IntEnum member, a str subclass...)
+        is refused with MembraneError rather than converted, because its own methods
+        (__int__, __index__, __str__...) are host code the membrane will not run; pass
+        int(x) or str(x). A str crosses as a String of bytes 0-255 (the images' Strings
+        are byte strings): another character is refused, named in the MembraneError."""
+        kind = value.__class__
+        if kind is SqObject:
             return self._owned(value)
-        if isinstance(value, ObjectMirror):
-            if value.space is not self:
-                raise MembraneError("a mirror of another space cannot cross into this one")
-            return value.obj
+        if kind is int:
+            if -0x40000000 <= value < 0x40000000:
+                return value
+            return self._large_integer(value)
         if value is None:
             return self.nil
         if value is True:
             return self.true
         if value is False:
             return self.false
-        if isinstance(value, int):
-            if -0x40000000 <= value < 0x40000000:
-                return value
-            return self._large_integer(value)
-        if isinstance(value, float):
+        if kind is float:
             return self.heap.new_float(value)
-        if isinstance(value, Symbol):
-            return self.intern_symbol(str(value))
-        if isinstance(value, Char):
+        if kind is str:
+            return self.heap.new_string(guest_text(value))
+        if kind is Symbol:
+            return self.intern_symbol(guest_text(str.__str__(value)))
+        if kind is Char:
             if len(value) != 1:
-                raise MembraneError("a Char holds one character, not %r" % str(value))
+                raise MembraneError("a Char holds one character, not %r" % str.__str__(value))
             return self.character(ord(value))
-        if isinstance(value, str):
-            return self.heap.new_string(value)
-        if isinstance(value, (bytes, bytearray)):
+        if kind is bytes or kind is bytearray:
             return self.heap.new_bytes(self.special(S.CLASS_BYTE_ARRAY), value)
-        if isinstance(value, (list, tuple)):
-            return self.heap.new_array([self.from_local(v) for v in value])
-        raise MembraneError("cannot convert a host %s into a guest object" % type(value).__name__)
+        if kind is list or kind is tuple:
+            if _depth >= MAX_NESTING:
+                raise MembraneError("a host list nested deeper than %d cannot cross" % MAX_NESTING)
+            if _open is None:
+                _open = set()
+            if id(value) in _open:
+                raise MembraneError("a cyclic host list (it contains itself) cannot cross")
+            _open.add(id(value))
+            items = [self.from_local(v, _depth + 1, _open) for v in value]
+            _open.discard(id(value))
+            return self.heap.new_array(items)
+        if isinstance(value, ObjectMirror):
+            if value.space is not self:
+                raise MembraneError("a mirror of another space cannot cross into this one")
+            return self._owned(value.obj)
+        if isinstance(value, (int, float, str, bytes, bytearray, list, tuple)):
+            raise MembraneError("a host %s (a subclass of %s) cannot cross: only exact %s "
+                                "values do (convert it first)"
+                                % (kind.__name__, _base_name(value), _base_name(value)))
+        raise MembraneError("cannot convert a host %s into a guest object" % kind.__name__)
 
     def _large_integer(self, value: int) -> SqObject:
         cls = self.special(S.CLASS_LARGE_POSITIVE_INTEGER) if value > 0 else self.large_negative_integer_class()
@@ -402,7 +445,7 @@ class ObjectSpace:
 
     def _owned(self, obj):
         if not self.owns(obj):
-            raise MembraneError("%r is not an object of this space" % (obj,))
+            raise MembraneError("%s is not an object of this space" % what_value(obj))
         return obj
 
     def guest_value(self, value):
