@@ -16,8 +16,8 @@ def test_squeak22_guest_finds_a_host_interned_symbol():
     assert space.print_string(probe, timeout=120) == "false"
     sym = space.from_local(Symbol("ozvmHostMade:"))
     assert space.print_string(probe, timeout=120) == "true"
-    assert space.evaluate("('ozvmHost', 'Made:') asSymbol", timeout=120) is sym
-    assert space.evaluate("#ozvmHostMade:", timeout=120) is sym
+    assert space.evaluate("('ozvmHost', 'Made:') asSymbol", timeout=120).obj is sym
+    assert space.evaluate("#ozvmHostMade:", timeout=120).obj is sym
 
 
 def test_pharocandle_guest_lists_a_host_interned_symbol():

@@ -54,7 +54,7 @@ def test_commit_keeps_the_changes_and_nesting(tmp_path):
     methods = space.mirror_on(cls)
     assert methods.compiled_method_at("ozKept") is not None
     assert methods.compiled_method_at("ozDropped") is None
-    assert space.evaluate("3 ozKept", timeout_ms=20000) == 1
+    assert space.evaluate("3 ozKept", timeout_ms=20000).to_local() == 1
 
 
 def test_rollback_undoes_logged_source(tmp_path):

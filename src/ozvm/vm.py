@@ -109,11 +109,12 @@ class GuestSpace(ObjectSpace):
     def evaluate(self, source: str, timeout: float | None = 600.0, timeout_ms=None):
         """Without timeout_ms: the guest's own compiler in a set-aside process (as
         ObjectSpace.evaluate). With timeout_ms: a guest process made by the host, run in
-        quanta, terminated when the time is up (control.evaluate)."""
+        quanta, terminated when the time is up (control.evaluate). Answers a mirror on the
+        result."""
         if timeout_ms is None:
             control.park(self)
             return super().evaluate(source, timeout)
-        return control.evaluate(self, source, timeout_ms=timeout_ms)
+        return self.mirror_on(control.evaluate(self, source, timeout_ms=timeout_ms))
 
     def print_string(self, source: str, timeout: float | None = 600.0, timeout_ms=None) -> str:
         if timeout_ms is None:

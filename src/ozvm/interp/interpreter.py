@@ -41,7 +41,8 @@ CHUNK = 4000        # bytecodes between two heartbeats
 RECYCLE_CONTEXTS = os.environ.get("OZ_NO_RECYCLE") is None
 MEMORY_CHECK_EVERY = 64     # heartbeats between two looks at the process's memory
 DEFAULT_MEMORY_LIMIT = int(os.environ.get("OZ_MEMORY_LIMIT", 2 * 1024 ** 3))
-DEFAULT_MAX_STACK_DEPTH = int(os.environ.get("OZ_MAX_STACK_DEPTH", 100000))
+DEFAULT_MAX_STACK_DEPTH = int(os.environ.get("OZ_MAX_STACK_DEPTH", 1000000))
+DEPTH_WALK = 10000      # a deep stack is measured at every (depth // DEPTH_WALK + 1)th heartbeat
 
 
 def resident_memory() -> int:
@@ -114,7 +115,9 @@ class Interpreter(MethodLookup, Scheduler):
         # the hot loop's fast return leaves it to do_return) stops the run ('frame')
         self.return_traps: dict = {}
         self.exact = False             # run(exact=True): stop after exactly max_bytecodes
+        self.running = False           # inside run() (host code called from a hook sees it)
         self.max_stack_depth = DEFAULT_MAX_STACK_DEPTH   # contexts; None: no limit
+        self._depth_skip = 0           # heartbeats until the stack depth is measured again
         self.recursion_watch = None    # f(interp) at heartbeats (space/debugger.py)
         self.ctx = None
         self.stack = None
@@ -253,6 +256,7 @@ class Interpreter(MethodLookup, Scheduler):
         self.stop_reason = None
         self.deadline = deadline
         self.exact = exact
+        self.running = True
         limit = None if max_bytecodes is None else self.bytecodes + max_bytecodes
         try:
             while True:
@@ -283,6 +287,7 @@ class Interpreter(MethodLookup, Scheduler):
         finally:
             self.deadline = None
             self.exact = False
+            self.running = False
 
     def _where(self) -> str:
         """The method and pc the interpreter was at, for a VMError (never raises)."""
@@ -325,7 +330,9 @@ class Interpreter(MethodLookup, Scheduler):
             heap.account.check()
         self.check_timers()
         if self.max_stack_depth is not None and self.ctx is not None:
-            self._check_stack_depth()
+            self._depth_skip -= 1
+            if self._depth_skip <= 0:
+                self._check_stack_depth()
         if self.recursion_watch is not None:
             self.recursion_watch(self)
         self._beats += 1
@@ -346,20 +353,24 @@ class Interpreter(MethodLookup, Scheduler):
 
     def _check_stack_depth(self) -> None:
         """Stop the run ('error') when the active process's stack is deeper than
-        max_stack_depth contexts (a runaway recursion), before it eats the memory."""
+        max_stack_depth contexts (a runaway recursion), before it eats the memory. A deep
+        stack is measured less often (the cost per heartbeat stays about DEPTH_WALK frames;
+        the limit may be passed by a fraction of the depth before it is seen)."""
         nil = self.nil
         limit = self.max_stack_depth
         depth = 0
         c = self.ctx
+        self._depth_skip = 1
         while c is not nil and c.__class__ is SqObject:
             depth += 1
+            if depth % DEPTH_WALK == 0:
+                self._depth_skip += 1
             if depth > limit:
                 from ..errors import GuestRecursionError
                 err = GuestRecursionError(
                     "recursion too deep: the stack of the active process passed %d contexts" % limit,
                     kind="depth")
                 err.context = self.ctx
-                err.process_object = self.active_process()
                 self.guest_error = err
                 self.request_stop("error")
                 return

@@ -34,7 +34,7 @@ import gc
 import signal
 import time
 
-from ..errors import GuestError, GuestTimeout, OzError
+from ..errors import GuestError, GuestRecursionError, GuestTimeout, OzError
 from ..memory import specials as S
 from ..memory.objects import SqObject, make_method_header
 from . import execution
@@ -202,6 +202,8 @@ def _after_error(space, interp, reason: str) -> str:
     if interp.ctx is not None:
         proc = interp.active_process()
         _errors(space)[id(proc)] = (proc, err)
+        if isinstance(err, GuestRecursionError) and err.process is None:
+            err.process = space.mirror_on(proc)
         interp.store_registers()
         hosted = any(p is proc for _, p in _hosted(space).values())
         if hosted or any(s.endswith(">>?") for s in err.stack):

@@ -162,6 +162,8 @@ def install_host_hooks(space, interp) -> None:
     install_error_traps(space, interp)
     install_transcript_hook(space, interp)
     install_console_hook(space, interp)
+    from . import recursion
+    recursion.watch(space, interp)
 
 
 # The guest's debugger entries: (class, selector, index of the label argument, of the context
@@ -218,6 +220,8 @@ def let_guest_handle_errors(space) -> None:
     for meth in interp.error_traps:
         interp.remove_hook(meth)
     interp.error_traps = []
+    from . import recursion
+    recursion.watch(space, interp, guest_handles=True)   # the guest's own handling may recurse
 
 
 def install_transcript_hook(space, interp) -> None:
@@ -449,3 +453,32 @@ def print_string(space, source: str, timeout: float | None = DEFAULT_TIMEOUT) ->
     if result.__class__ is not SqObject or result.bytes is None:
         raise GuestError("printString did not answer a String")
     return result.bytes.decode("latin-1")
+
+
+REPR_BYTECODES = 20000      # what a mirror's repr may spend on the guest's printString
+
+
+def safe_print_string(space, obj, max_bytecodes: int = REPR_BYTECODES, limit: int = 80):
+    """The guest's own printString of `obj` for a readable repr, or None when it cannot be
+    had cheaply and safely: it is sent to a shallow copy (printing that changes the object's
+    own fields changes the copy), within `max_bytecodes`, with Transcript output dropped;
+    never while the space runs (from a hook) or is in a transfer of control. Errors,
+    timeouts and answers that are not Strings give None. At most `limit` characters."""
+    if obj.__class__ is not SqObject or getattr(space, "_in_transfer", False):
+        return None
+    interp = interpreter_for(space)
+    if interp.running:
+        return None
+    copy = space.heap.copy_of(obj)
+    out = interp.transcript_out
+    interp.transcript_out = lambda text: None
+    try:
+        text = run_send(space, copy, "printString", [], timeout=None, max_bytecodes=max_bytecodes)
+    except OzError:
+        return None
+    finally:
+        interp.transcript_out = out
+    if text.__class__ is not SqObject or text.bytes is None or text.ptrs is not None:
+        return None
+    s = text.bytes.decode("latin-1")
+    return s if len(s) <= limit else s[:limit - 3] + "..."

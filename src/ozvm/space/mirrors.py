@@ -105,7 +105,23 @@ class ObjectMirror:
         return hash(self.obj) if self.obj.__class__ is int else id(self.obj)
 
     def __repr__(self):
-        return "<%s on %s>" % (type(self).__name__, self.space.describe(self.obj))
+        return "<%s %s>" % (type(self).__name__, self.readable())
+
+    def __str__(self):
+        return self.readable()
+
+    def readable(self) -> str:
+        """What a debugger shows for the object: literals, classes and methods as the host
+        describes them; other objects by the guest's own printString when cheap and safe
+        (execution.safe_print_string: bounded, on a copy), else 'a ClassName'."""
+        text = self.space.describe(self.obj)
+        if self.obj.__class__ is SqObject and (text.startswith("a ") or text.startswith("an ")) \
+                and type(self) in (ObjectMirror, ByteObjectMirror, WordObjectMirror):
+            from .execution import safe_print_string
+            printed = safe_print_string(self.space, self.obj)
+            if printed:
+                return printed
+        return text
 
     def describe(self) -> str:
         """A short printString-like description, computed on the host side (no guest

@@ -462,7 +462,10 @@ class ObjectSpace:
 
     def describe(self, obj) -> str:
         """A short host-side printString of a guest object (literals, class names, 'a Foo'),
-        computed without running guest code (compare `print_string`, which evaluates)."""
+        computed without running guest code (compare `print_string`, which evaluates).
+        Takes a guest object or a mirror of this space."""
+        if isinstance(obj, ObjectMirror) and obj.space is self:
+            obj = obj.obj
         return describe_object(self, obj)
 
     # --- listing and measuring ---------------------------------------------------
@@ -606,9 +609,10 @@ class ObjectSpace:
 
     # --- running guest code (space/execution.py; added by the interpreter work) ----
     def evaluate(self, source: str, timeout: float | None = 600.0):
-        """Compile and run `source` with the guest's own compiler; the guest result."""
+        """Compile and run `source` with the guest's own compiler (ozvm's where the image has
+        none); a mirror on the result (`.to_local()` for a literal's host value)."""
         from .execution import evaluate
-        return evaluate(self, source, timeout)
+        return self.mirror_on(evaluate(self, source, timeout))
 
     def print_string(self, source: str, timeout: float | None = 600.0) -> str:
         """`(source) printString` evaluated in the guest, as a Python str."""

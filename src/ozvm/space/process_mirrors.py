@@ -244,6 +244,22 @@ class ContextMirror(_NamedFieldsMirror):
         return [(name, self.space.mirror_on(holder.obj.ptrs[holder.fixed() + i]))
                 for name, holder, i in debugger.frame_variables(self)]
 
+    def where(self) -> str:
+        """'Class>>selector' of the method the frame runs ('[] in ...' for a block; the
+        host's own do-its named as such)."""
+        from .control import describe_stack
+        stack = describe_stack(self.space, self.obj, 1)
+        return stack[0] if stack else "?"
+
+    def readable(self) -> str:
+        """'String>>withBlanksTrimmed pc 12' (pc 'dead' once returned)."""
+        try:
+            where = self.where()
+        except Exception:       # noqa: BLE001 - a malformed frame still has a repr
+            where = "(malformed frame)"
+        pc = self.pc()
+        return "%s pc %s" % (where, "dead" if pc is None else pc)
+
     def describe(self) -> str:
         """'Class>>selector' (with '[] in' for blocks), receiver class and pc."""
         m = self.method()
@@ -297,6 +313,24 @@ class ProcessMirror(_NamedFieldsMirror):
 
     def is_active(self) -> bool:
         return self.space.scheduler().active_process() == self
+
+    def readable(self) -> str:
+        """"'name' suspended, priority 4, in String>>withBlanksTrimmed pc 12" (read as the
+        process is: nothing is parked or suspended to make it)."""
+        try:
+            state = self.state()
+            ctx = self.suspended_context()
+            if ctx is None and state == "active":
+                top = "running"
+            elif isinstance(ctx, ContextMirror):
+                top = "in " + ctx.readable()
+            else:
+                top = "no frames"
+            name = self.name()
+            return "%s%s, priority %s, %s" % ("'%s' " % name if name else "", state,
+                                              self.priority(), top)
+        except Exception:       # noqa: BLE001 - a malformed process still has a repr
+            return self.space.describe(self.obj)
 
     def state(self) -> str:
         """'active', 'ready', 'waiting on a Semaphore', 'suspended' (in no list)."""
