@@ -116,10 +116,12 @@ def process_of(frame):
 def _take(process, check=True):
     """Take the process off the scheduler for debugging (its context saved, in no list)."""
     space = process.space
+    interp = control.interpreter(space)
+    if getattr(space, "_in_transfer", False) or interp.running:
+        raise DebugError("the space is running (a debugger operation from inside a run)")
     control.park(space)
     if check and not _is_alive(process.obj.ptrs[SUSPENDED_CONTEXT]):
         raise DebugError("the process has no frame to run (terminated or finished)")
-    interp = control.interpreter(space)
     if (control._is_active(interp, process.obj) and control._active_is_live(space, interp)) \
             or process.obj.ptrs[MY_LIST] is not space.nil:
         control.suspend(process)
