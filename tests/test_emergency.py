@@ -101,7 +101,7 @@ def test_an_error_in_the_running_image_is_taken_over_with_the_failing_process_in
     # evaluation in a frame: self is the frame's receiver; the process is untouched
     assert kernel.print_string(kernel.evaluate("self size", frame=3)) == "5"
     assert kernel.print_string(kernel.evaluate("self", frame=0)) == "$3"
-    assert kernel.stack_names() == failure.stack and process.is_active()
+    assert kernel.stack_names() == failure.stack
     # resume without a repair is the debugger's Proceed: doesNotUnderstand: sends the
     # message again (Message>>sentTo:), and the same process fails again on top of it
     with pytest.raises(Takeover) as again:
@@ -109,6 +109,46 @@ def test_an_error_in_the_running_image_is_taken_over_with_the_failing_process_in
     assert again.value.process == process
     assert again.value.failure.stack[:2] == ["Object>>doesNotUnderstand:", "Message>>sentTo:"]
     assert again.value.failure.stack[2:] == failure.stack
+
+
+def run_oracle(image, expressions_file) -> list:
+    """squeak-vm's oracle_out.txt lines for an image (run-oracle), without the timings."""
+    done = subprocess.run([oracle_path("run-oracle"), str(image), str(expressions_file), "60"],
+                          capture_output=True, text=True, timeout=120)
+    out = []
+    for line in done.stdout.splitlines():
+        parts = line.split("\t")
+        out.append(tuple(parts[:3] if parts[0] == "RESULT" else parts))
+    return out
+
+
+def healthy_source(selector: str, class_name: str = "String") -> str:
+    """The healthy oracle image's method, as ozvm's decompiler gives it."""
+    from ozvm.compiler.decompiler import decompile
+    space = ObjectSpace.load(oracle_path(ORACLE))
+    cls = space.mirror_on(space.class_named(class_name))
+    return decompile(space, cls.compiled_method_at(selector).obj, cls.obj, selector)
+
+
+def test_repaired_through_the_api_the_runner_writes_what_squeak_vm_writes(tmp_path):
+    """Take over the broken runner, install the healthy method, restart the failing frame
+    (by its name: the frame still runs the broken method), resume: oracle_out.txt is what
+    squeak-vm writes for the healthy image."""
+    exprs = ["3 + 4", "   100 factorial printString size   ", "'  hello world  ' withBlanksTrimmed"]
+    (tmp_path / "e.txt").write_text("".join(e + "\n" for e in exprs))
+    healthy = run_oracle(oracle_path(ORACLE), tmp_path / "e.txt")
+    assert healthy[-1] == ("DONE",) and len(healthy) == 4
+    path = oracle_copy(tmp_path, exprs, broken=True)
+    space = ObjectSpace.load(path)
+    kernel = EmergencyKernel(space)
+    with pytest.raises(Takeover):
+        kernel.run()
+    space.install(space.class_named("String"), healthy_source("withBlanksTrimmed"))
+    assert kernel.find_frame("String>>withBlanksTrimmed") == 3
+    kernel.restart("String>>withBlanksTrimmed")
+    assert kernel.stack_names()[:2] == ["String>>withBlanksTrimmed", "UndefinedObject>>DoIt"]
+    assert kernel.run() == "quit"
+    assert oracle_out(tmp_path) == healthy
 
 
 def test_the_callback_sees_each_failure_and_can_end_the_run(tmp_path):
@@ -159,12 +199,16 @@ def test_ctrl_c_takes_over_a_runaway_and_the_image_goes_on_after_the_surgery(tmp
 
 def test_the_console_inspects_browses_saves_and_quits(tmp_path):
     image = oracle_copy(tmp_path, ["3 + 4"], broken=True)
-    script = ("frame 3\nprint self , 'x'\ninspect 3 @ 4\ninspect .y\ninspect ..\n"
-              "browse String>>withBlanksTrimmed\nsave saved.image\nbogus\nprint 3 +\nquit\n")
+    script = ("frame 3\nprint self , 'x'\nprint t2\ninspect 3 @ 4\ninspect .y\ninspect ..\n"
+              "browse String>>withBlanksTrimmed\nsave saved.image\nbogus\nprint 3 +\n"
+              "return 3 'abc'\nstep\nquit\n")
     code, out, err = oz_run_emergency(tmp_path, image, script)
     assert code == 1 and "the surgeon quit" in err
     assert "frame 3: String>>withBlanksTrimmed" in out and "receiver: '3 + 4'" in out
     assert "'3 + 4x'" in out
+    assert "temps: t1 = nil, t2 = $3" in out and "surgeon> print t2\n$3\n" in out
+    assert "frame 3 returned 'abc'\nnow at pc" in out and "*  0: UndefinedObject>>DoIt" in out
+    assert "surgeon> step\nnow at pc" in out
     assert "    1 x: 3\n    2 y: 4" in out          # fields by name
     assert "\n4  (SmallInteger)" in out
     assert "t2 isSeperator not" in out                # the decompiled source of the broken method
@@ -249,3 +293,65 @@ def test_an_error_inside_the_images_own_error_handling_is_a_recursive_error(tmp_
                                       "handling: frame 1, Debugger class>>openContext:label:contents:)")
     assert failure.stack[:4] == ["Object>>doesNotUnderstand:", "Debugger class>>openContext:label:contents:",
                                  "Object>>doesNotUnderstand:", "UndefinedObject>>DoIt"]
+
+
+def test_on_a_terminal_the_console_prompts_and_edits_lines_with_readline(tmp_path):
+    """stdin a terminal (a pseudo-terminal here): a `surgeon> ` prompt with readline's line
+    editing; `quit` leaves."""
+    import pty
+    import select
+    image = oracle_copy(tmp_path, ["3 + 4"], broken=True)
+    master, slave = pty.openpty()
+    env = dict(os.environ, PYTHONPATH=SRC, TERM="dumb")
+    proc = subprocess.Popen([sys.executable, "-m", "ozvm.cli", "run", image, "--emergency"],
+                            stdin=slave, stdout=slave, stderr=subprocess.PIPE, cwd=str(tmp_path), env=env)
+    os.close(slave)
+    seen = []
+
+    def read_until(text, start=0):
+        """Read until `text` appears after offset `start`; answer the offset after it."""
+        while text not in "".join(seen)[start:]:
+            ready, _, _ = select.select([master], [], [], 120)
+            assert ready, "no output; got: %s" % "".join(seen)
+            try:
+                seen.append(os.read(master, 4096).decode("latin-1"))
+            except OSError:
+                break
+        out = "".join(seen)
+        return out.index(text, start) + len(text)
+    try:
+        read_until("surgeon> ")
+        os.write(master, b"rame 3\x01f\r")     # readline: Ctrl-A goes to the start of the line
+        read_until("surgeon> ", read_until("receiver: '3 + 4'"))   # at the prompt again
+        os.write(master, b"quit\r")
+        assert proc.wait(timeout=120) == 1
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    out = "".join(seen)
+    assert "emergency takeover (error): Message not understood: isSeperator" in out
+
+
+def test_a_runaway_recursion_is_taken_over_at_the_stack_depth_limit(tmp_path):
+    space = ObjectSpace.load(oracle_path(ORACLE))
+    space.install(space.class_named("Object"), "ozDeeper: n\n\t^ (self ozDeeper: n + 1) + 1")
+    space.save(str(tmp_path / "o.image"))
+    (tmp_path / "oracle_in.txt").write_text("3 + 4\n3 ozDeeper: 0\n5 * 6\n")
+    kernel = EmergencyKernel(ObjectSpace.load(str(tmp_path / "o.image")))
+    kernel.interp.max_stack_depth = 3000
+    with pytest.raises(Takeover) as info:
+        kernel.run()
+    failure = info.value.failure
+    assert failure.kind == "recursive error" and "recursion too deep" in failure.message
+    frames = kernel.frames()
+    assert len(frames) > 3000 and len(failure.stack) == 200
+    assert failure.stack[:2] == ["Object>>ozDeeper:", "Object>>ozDeeper:"]
+    # the surgeon returns 42 from the outermost ozDeeper: frame (its argument is 0), which
+    # answers the expression, and the runner goes on
+    outer = max(i for i, f in enumerate(frames) if kernel.frame_name(f) == "Object>>ozDeeper:")
+    assert frames[outer].args()[0].obj == 0
+    kernel.return_value(outer, 42)
+    assert kernel.run() == "quit"
+    assert oracle_out(tmp_path) == [("RESULT", "3 + 4", "7"), ("RESULT", "3 ozDeeper: 0", "42"),
+                                    ("RESULT", "5 * 6", "30"), ("DONE",)]

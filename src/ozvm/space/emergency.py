@@ -38,9 +38,11 @@ from __future__ import annotations
 import contextlib
 import os
 
-from ..errors import GuestError, OzError
+from ..errors import GuestError, GuestRecursionError, OzError
 from ..memory.objects import SqObject
 from . import control, execution
+
+STACK_KEPT = 200        # frames named in a Failure (a runaway recursion has 100000)
 
 # interpreter stop reasons that end a run normally (not a takeover)
 _NORMAL = ("quit", "limit")
@@ -91,6 +93,7 @@ class EmergencyKernel:
         self._failed_entry = None    # the same for the failure being handled
         self._pass = None            # an entry to run at the next resume (pass)
         self._armed = None           # the entry methods trapped (re-armed when replaced)
+        self._names = {}             # id(context) -> (context, 'Class>>selector') as first seen
         self._arm()
 
     def _arm(self) -> None:
@@ -185,6 +188,9 @@ class EmergencyKernel:
             proc = self._last_waiter() or interp.active_process()
             message = "no process can run and nothing can wake one (%s)" % (
                 "the last to wait: " + space.mirror_on(proc).state() if proc is not None else "no process")
+        elif reason == "error" and isinstance(err, GuestRecursionError):
+            kind = "recursive error"    # the interpreter's stack depth limit (runaway recursion)
+            message = err.message
         elif reason == "error" and err is not None and self._last_entry is not None:
             kind = "error"          # a trap on the debugger entry fired
             message = err.message
@@ -202,7 +208,8 @@ class EmergencyKernel:
         control.park(space)
         mirror = space.mirror_on(proc) if proc is not None else None
         self.process = mirror
-        stack = self.stack_names() if mirror is not None else []
+        self._names = {}
+        stack = self.stack_names(STACK_KEPT) if mirror is not None else []
         if kind == "error":
             # an error while the image's own debugger entry runs (after pass): recursive
             traps = self.interp.error_traps
@@ -271,23 +278,38 @@ class EmergencyKernel:
             raise OzError("no frame %d (the stack has frames 0 to %d)" % (n, len(frames) - 1))
         return frames[n]
 
-    def stack_names(self) -> list:
-        """'Class>>selector' of each frame, innermost first (host-made methods named)."""
-        return [frame_name(self.space, f) for f in self.frames()]
+    def stack_names(self, limit: int | None = None) -> list:
+        """'Class>>selector' of each frame (at most `limit`), innermost first (host-made
+        methods named)."""
+        frames = self.frames()
+        return [self.frame_name(f) for f in (frames if limit is None else frames[:limit])]
+
+    def frame_name(self, ctx) -> str:
+        """'Class>>selector' of a frame; a frame whose method was replaced since (a file-in)
+        keeps the name it had when the kernel first saw it."""
+        name = frame_name(self.space, ctx)
+        known = self._names.get(id(ctx.obj))
+        if name.endswith(">>?") and known is not None and known[0] is ctx.obj:
+            return known[1]
+        self._names[id(ctx.obj)] = (ctx.obj, name)
+        return name
 
     # --- operations -------------------------------------------------------------------
-    def evaluate(self, source: str, frame: int = 0, timeout: float | None = 60.0):
-        """Evaluate `source` with ozvm's compiler with the receiver of frame `frame` as self;
-        answer a mirror. The failing process stays as it is (the evaluation runs in a
-        process of its own)."""
-        from ..compiler.api import compile_doit
-        ctx = self.frame(frame) if self.process is not None else None
-        receiver = ctx.receiver().obj if ctx is not None else self.space.nil
-        doit = compile_doit(self.space, source, self.space.class_of(receiver))
+    def evaluate(self, source: str, frame=0, timeout: float | None = 60.0):
+        """Evaluate `source` in the scope of a frame of the process (a number or a
+        ContextMirror: self is its receiver; its arguments, temporaries and the receiver's
+        instance variables are in scope; see debugger.evaluate_in); answer a mirror. The
+        evaluation runs in a process of its own; the failing process stays as it is.
+        Without a process (terminated), `source` is evaluated with nil as self."""
+        from . import debugger
         with self._host_evaluation():
-            result = execution.run_method(self.space, doit, receiver, (), timeout=timeout,
-                                          priority=control.priority_levels(self.space))
-        return self.space.mirror_on(result)
+            if self.process is None:
+                from ..compiler.api import compile_doit
+                doit = compile_doit(self.space, source)
+                return self.space.mirror_on(execution.run_method(
+                    self.space, doit, self.space.nil, (), timeout=timeout,
+                    priority=control.priority_levels(self.space)))
+            return debugger.evaluate_in(self.process, self._frame(frame), source, timeout=timeout)
 
     def print_string(self, mirror, timeout: float | None = 60.0) -> str:
         """The guest's printString of an object (run in a process of its own)."""
@@ -343,17 +365,74 @@ class EmergencyKernel:
             interp.push(v)
         interp.activate(decode_method(meth, interp.heap), argc)
 
+    # --- debugger operations (space/debugger.py) on the process worked on -------------------
+    def _frame(self, frame):
+        """A ContextMirror of the process: `frame` a number (0 = top), a ContextMirror, or
+        'Class>>selector' (the innermost frame running that method)."""
+        if isinstance(frame, int):
+            return self.frame(frame)
+        if isinstance(frame, str):
+            return self.frame(self.find_frame(frame))
+        return frame
+
+    def find_frame(self, name: str) -> int:
+        """The number of the innermost frame running the method `name` ('Class>>selector',
+        'Class class>>selector'): a method frame, not a block in it."""
+        name = name.strip()
+        frames = self.frames()
+        for i, ctx in enumerate(frames):
+            if self.frame_name(ctx) == name:
+                return i
+        cls, _, selector = name.partition(">>")
+        for i, ctx in enumerate(frames):         # a frame whose method was replaced since
+            m = ctx.method()
+            if m is not None and m.selector() == selector and not ctx.is_block_context() \
+                    and ctx.closure() is None:
+                owner = m.method_class()
+                if owner is not None and owner.name() == cls.strip():
+                    return i
+        raise OzError("no frame runs %s" % name)
+
+    def restart(self, frame=0):
+        """Re-enter a frame from its start with the method now installed for its class and
+        selector, the frames above it discarded (their unwind blocks run where the image
+        has them); answers its ContextMirror. `resume` then runs it."""
+        from . import debugger
+        return debugger.restart(self._need_process(), self._frame(frame))
+
+    def return_value(self, frame, value):
+        """Return `value` (a mirror, guest object or host literal) from a frame to its
+        sender; answers the sender's ContextMirror."""
+        from . import debugger
+        return debugger.return_value(self._need_process(), self._frame(frame), value)
+
+    def step(self):
+        """Step into: execute the top frame's next send and stop at the first send or
+        return of the new frame; answers the top ContextMirror."""
+        from . import debugger
+        return debugger.step_into(self._need_process())
+
+    def over(self):
+        """Step over: run the top frame's next send to completion; answers the top frame."""
+        from . import debugger
+        return debugger.step_over(self._need_process())
+
     def terminate(self) -> None:
-        """End the process (its contexts dead, no unwind blocks run); the image goes on
-        with its other processes at the next resume."""
-        mirror = self._need_process()
-        control.terminate(mirror)
+        """End the process (its unwind blocks run where the image has them); the image goes
+        on with its other processes at the next resume."""
+        from . import debugger
+        debugger.terminate(self._need_process())
         self.process = None
 
     def save(self, path: str) -> None:
-        """Save the space as it is now (the failing process parked in it), atomically; never
-        over the image the space was read from."""
+        """Save the space as it is now, atomically, the process worked on as its active
+        process (started, the saved image goes on with it); never over the image the space
+        was read from."""
         control.park(self.space)
+        if self.process is not None and self.process.obj.ptrs[control.SUSPENDED_CONTEXT] is not self.space.nil:
+            # the process worked on is the active process of the saved image (as at a
+            # snapshot): started, the image goes on with it, as `resume` would
+            control.install_as_active_process(self.process)
         source = getattr(self.space.info, "path", None)
         if source and os.path.exists(path) and os.path.exists(source) and os.path.samefile(source, path):
             raise OzError("refusing to overwrite the input image %s (input files are never modified)" % path)

@@ -12,18 +12,15 @@ import signal
 import sys
 
 from ..errors import CompileError, GuestError, OzError
-from ..space.emergency import EmergencyKernel, frame_name
+from ..space.emergency import EmergencyKernel
 
 HELP = """commands (N: a frame number from `stack`; EXPR: Smalltalk, compiled by ozvm):
-  stack                     the failing process's frames, `N: Class>>selector`
+  stack [N]                 the failing process's frames, `N: Class>>selector` (the first N, 50)
   frame N                   select frame N; show its receiver, args, temps and stack
   print EXPR                evaluate EXPR in the selected frame (self is its receiver); print it
   inspect EXPR              the fields of the value by name; `inspect .N` or `inspect .name`
                             drills into a field of the last inspected object, `inspect ..` back
   browse Class>>selector    the method (decompiled source, bytecodes); `browse Class` the class
-  senders SEL               the methods that send SEL
-  implementors SEL          the classes that implement SEL
-  filein FILE               file in chunk-format code (class definitions, methods, do-its)
   restart [N | Class>>sel]  restart a frame (default: the selected one) with its method as now
                             installed; the frames above it are discarded
   return N EXPR             return the value of EXPR from frame N
@@ -147,9 +144,9 @@ class Console:
         shown = frames if limit is None else frames[:limit]
         for i, ctx in enumerate(shown):
             mark = "*" if i == self.frame_index else " "
-            self.say("%s%3d: %s" % (mark, i, frame_name(self.space, ctx)))
+            self.say("%s%3d: %s" % (mark, i, self.kernel.frame_name(ctx)))
         if len(shown) < len(frames):
-            self.say("      ... %d more (stack)" % (len(frames) - len(shown)))
+            self.say("      ... %d more (stack %d shows more)" % (len(frames) - len(shown), 2 * len(shown)))
 
     def _frame_number(self, text: str) -> int:
         try:
@@ -165,28 +162,37 @@ class Console:
             return "%s  (its printString failed: %s)" % (mirror.describe(), str(e).splitlines()[0])
 
     def _evaluate(self, source: str):
-        if not source:
+        return self._evaluate_in(source, self.frame_index)
+
+    def _evaluate_in(self, source: str, frame: int):
+        if not source.strip():
             raise OzError("an expression is needed")
-        return self.kernel.evaluate(source, self.frame_index if self.kernel.process is not None else 0)
+        return self.kernel.evaluate(source, frame if self.kernel.process is not None else 0)
 
     # --- commands -----------------------------------------------------------------------
     def cmd_help(self, rest):
         self.say(HELP)
 
     def cmd_stack(self, rest):
-        self._show_stack()
+        self._show_stack(limit=int(rest) if rest.isdigit() else 50)
 
     def cmd_frame(self, rest):
+        from ..space.debugger import frame_variables
         n = self._frame_number(rest or str(self.frame_index))
         ctx = self.kernel.frame(n)
         self.frame_index = n
-        self.say("frame %d: %s  (pc %s)" % (n, frame_name(self.space, ctx), ctx.pc()))
+        self.say("frame %d: %s  (pc %s)" % (n, self.kernel.frame_name(ctx), ctx.pc()))
         self.say("  receiver: %s" % _short(ctx.receiver().describe()))
-        args, temps, stack = ctx.args(), ctx.temps(), ctx.stack_values()
-        for label, prefix, values in (("args", "arg", args), ("temps", "t", temps)):
+        variables = [(name, self.space.mirror_on(holder.obj.ptrs[holder.fixed() + i]))
+                     for name, holder, i in frame_variables(ctx)]
+        is_arg = (lambda name: name.startswith("arg") or "Arg" in name)    # as frame_variables names them
+        args = [(name, v) for name, v in variables if is_arg(name)]
+        temps = [(name, v) for name, v in variables if not is_arg(name)]
+        for label, values in (("args", args), ("temps", temps)):
             if values:
-                self.say("  %s: %s" % (label, ", ".join("%s%d = %s" % (prefix, i + 1, _short(v.describe(), 40))
-                                                        for i, v in enumerate(values))))
+                self.say("  %s: %s" % (label, ", ".join("%s = %s" % (name, _short(v.describe(), 40))
+                                                        for name, v in values)))
+        stack = ctx.stack_values()
         if stack:
             self.say("  stack: %s" % ", ".join(_short(v.describe(), 40) for v in stack))
 
@@ -244,13 +250,57 @@ class Console:
         cls = cmd_inspect._find_class(self.space, cname.strip())
         cmd_inspect.browse_method(self.space, cls, sel.strip())
 
+    # --- the debugger's operations on the process ------------------------------------------
+    def _after_move(self) -> None:
+        """Show where the process stands after a debugger operation."""
+        self.frame_index = 0
+        frames = self.kernel.frames()
+        if frames:
+            self.say("now at pc %s of %s" % (frames[0].pc(), self.kernel.frame_name(frames[0])))
+        self._show_stack(limit=6)
+
+    def _guarded(self, operation):
+        """Run a debugger operation; a guest error on the way stops the process there."""
+        try:
+            return operation()
+        except GuestError as e:
+            if self.kernel.image_quit:
+                raise
+            self.say("guest error: %s (the process stopped there)" % e.message)
+            self._after_move()
+            return None
+
+    def cmd_restart(self, rest):
+        target = rest or self.frame_index
+        if isinstance(target, str) and target.isdigit():
+            target = int(target)
+        if self._guarded(lambda: self.kernel.restart(target)) is not None:
+            self.say("restarted; `resume` runs it")
+            self._after_move()
+
+    def cmd_return(self, rest):
+        n, _, expr = rest.partition(" ")
+        n = self._frame_number(n)
+        value = self._evaluate_in(expr, n)
+        if self._guarded(lambda: self.kernel.return_value(n, value)) is not None:
+            self.say("frame %d returned %s" % (n, _short(value.describe(), 50)))
+            self._after_move()
+
+    def cmd_step(self, rest):
+        if self._guarded(self.kernel.step) is not None:
+            self._after_move()
+
+    def cmd_over(self, rest):
+        if self._guarded(self.kernel.over) is not None:
+            self._after_move()
+
     def cmd_processes(self, rest):
         procs = self.kernel.processes()
         self.listed_processes = procs
         current = self.kernel.process
         for i, p in enumerate(procs):
             frames = p.frames()
-            top = frame_name(self.space, frames[0]) if frames else "(no context)"
+            top = self.kernel.frame_name(frames[0]) if frames else "(no context)"
             mark = "*" if current is not None and p == current else " "
             self.say("%s%3d: priority %s  %-28s %s" % (mark, i, p.priority(), _short(p.state(), 28), top))
 
