@@ -2,7 +2,9 @@
 
 Semantics follow the C interpreter VM (Debian squeak-vm 4.10, the oracle):
 - 1-13 take two SmallIntegers and fail when the result does not fit in 31 bits
-  (the image's fallback code then answers a LargeInteger); 10 (/) fails unless exact.
+  (the image's fallback code then answers a LargeInteger); 10 (/) fails unless exact;
+  7 (=) and 8 (~=) also compare non-negative 32-bit values (LargePositiveIntegers of at
+  most 4 bytes, normalised or not), as the C VM does.
 - 14-17 work on non-negative 32-bit values (SmallIntegers >= 0 or LargePositiveIntegers of
   at most 4 bytes) and answer SmallInteger or LargePositiveInteger; negative operands fail.
 - 21-33 accept any integers whose values fit a signed 64-bit int and fail when the result
@@ -127,8 +129,33 @@ raw_primitive(3)(_compare(lambda a, b: a < b))
 raw_primitive(4)(_compare(lambda a, b: a > b))
 raw_primitive(5)(_compare(lambda a, b: a <= b))
 raw_primitive(6)(_compare(lambda a, b: a >= b))
-raw_primitive(7)(_compare(lambda a, b: a == b))
-raw_primitive(8)(_compare(lambda a, b: a != b))
+
+
+def _equality(negate):
+    """7 (=) and 8 (~=): two SmallIntegers, or else two positive 32-bit values (non-negative
+    SmallIntegers and LargePositiveIntegers of at most 4 bytes, normalised or not), as the
+    C VM's compare31or32Bits:equal: (LargePositiveInteger>>= uses 7 in Squeak 2.x/3.x)."""
+    def prim(interp, argc):
+        if argc != 1:
+            return False
+        stack = interp.stack
+        sp = interp.sp
+        a = stack[sp - 1]
+        b = stack[sp]
+        heap = interp.heap
+        if a.__class__ is not int or b.__class__ is not int:
+            try:
+                a = positive32_value(heap, a)
+                b = positive32_value(heap, b)
+            except PrimitiveFailed:
+                return False
+        interp.pop_push(2, heap.true if (a == b) != negate else heap.false)
+        return True
+    return prim
+
+
+raw_primitive(7)(_equality(False))
+raw_primitive(8)(_equality(True))
 raw_primitive(9)(_two_smalls(small_multiply))
 raw_primitive(10)(_two_smalls(small_divide))
 raw_primitive(11)(_two_smalls(small_mod))

@@ -22,13 +22,10 @@ def mouse_point(interp, rcvr):
 
 
 @primitive(91, argc=1)
-def cursor_loc_put_or_test_depth(interp, rcvr, arg):
-    """Old images: cursorLocPut: aPoint (ignored headless). Images with closures:
-    testDisplayDepth: n (the depths a V3 display supports)."""
-    heap = interp.heap
-    if heap.info.has_closures:
-        return boolean(heap, small_value(arg) in (1, 2, 4, 8, 16, 32))
-    return rcvr
+def test_display_depth(interp, rcvr, depth):
+    """supportsDisplayDepth: n, as the C VM's primitiveTestDisplayDepth (a SmallInteger
+    argument, else it fails: Squeak 2.2's primCursorLocPut: aPoint then runs its own code)."""
+    return boolean(interp.heap, small_value(depth) in (1, 2, 4, 8, 16, 32))
 
 
 register_failing(92)   # setDisplayMode
