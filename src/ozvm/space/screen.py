@@ -33,6 +33,18 @@ def _palette():
 _PALETTE = _palette()
 
 
+def encode_png(width: int, height: int, rows) -> bytes:
+    """An 8-bit RGB PNG of `rows` (one bytes of width * 3 per row, top to bottom)."""
+    raw = b"".join(b"\x00" + row for row in rows)
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+
+
 class Screen:
     """The Display form of a space (read when asked)."""
 
@@ -97,14 +109,7 @@ class Screen:
 
     def png(self) -> bytes:
         """The screen as a PNG file's bytes (8-bit RGB)."""
-        raw = b"".join(b"\x00" + row for row in self.rgb_rows())
-
-        def chunk(kind, data):
-            return (struct.pack(">I", len(data)) + kind + data
-                    + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-        header = struct.pack(">IIBBBBB", self.width, self.height, 8, 2, 0, 0, 0)
-        return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-                + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+        return encode_png(self.width, self.height, self.rgb_rows())
 
     def save_png(self, path: str) -> None:
         """Write the PNG atomically (a temporary file beside `path`, then a rename)."""
