@@ -63,6 +63,7 @@ def test_oz_sandbox_cannot_overwrite_its_image(name, host, capsys):
     assert "sandbox files: overlay in " in out
     assert "open for writing %s: an image file of this VM (never written)" % path in out
     assert "guest error: Message not understood: nextPutAll:" in out    # fileNamed: answered nil
+    assert "image file unchanged: yes" in out and "files beside the image unchanged: yes" in out
     assert code == 1
 
 
@@ -197,6 +198,10 @@ def test_oz_run_and_eval_take_a_file_policy(host, capsys):
     (host / "sub" / "new.txt").unlink()
     assert tree(host) == before
     capsys.readouterr()
+    assert main(["sandbox", str(image), "--files", "host",       # the sandbox says what changed
+                 "(FileStream fileNamed: '%s/x.txt') nextPutAll: 'x'; close" % host]) == 0
+    assert "files beside the image unchanged: NO\n    added x.txt" in capsys.readouterr().out
+    (host / "x.txt").unlink()
     assert main(["run", str(image), "--files", "everything"]) == 1
     assert "oz: error: --files everything: not a file policy" in capsys.readouterr().err
     assert main(["sandbox", str(image), "3", "--files", "allow:%s" % (host / "nowhere")]) == 1

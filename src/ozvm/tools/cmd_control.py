@@ -89,6 +89,7 @@ def cmd_sandbox(args) -> int:
     if not os.path.exists(args.image):
         raise OzError("no such image: %s" % args.image)
     before = _digest(args.image)
+    beside_before = _beside(args.image)
     vm = VM()
     original = vm.load(args.image)
     globals_before = _globals(original)
@@ -137,14 +138,36 @@ def cmd_sandbox(args) -> int:
         print("  %-40s sandbox: %-24s original: %s" % (expr, _show(sandbox, expr, timeout_ms),
                                                        _show(original, expr, timeout_ms)))
     vm.check_isolation()
-    print("  no object shared between the two spaces (graph walk): yes")
+    print("  no object or file handle shared between the two spaces: yes")
     after = _digest(args.image)
     print("  image file unchanged: %s (sha256 %s)" % (_yes(after == before), after))
+    changed = _changes(beside_before, _beside(args.image))
+    print("  files beside the image unchanged: %s%s" % (_yes(not changed), "".join(
+        "\n    %s %s" % (what, name) for name, what in changed[:12])))
     report_denials(sandbox, "sandbox", out=sys.stdout)
     sandbox.discard()
     if not (same_globals and same_methods and after == before):
         return 1
     return status
+
+
+def _beside(image) -> dict:
+    """name -> (size, mtime) of the entries in the image's folder."""
+    folder = os.path.dirname(os.path.abspath(image))
+    out = {}
+    for name in os.listdir(folder):
+        try:
+            st = os.lstat(os.path.join(folder, name))
+        except OSError:
+            continue
+        out[name] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def _changes(before: dict, after: dict) -> list:
+    return sorted([(n, "removed") for n in before if n not in after] +
+                  [(n, "added") for n in after if n not in before] +
+                  [(n, "changed") for n in after if n in before and after[n] != before[n]])
 
 
 def _fingerprint(meth):
