@@ -247,6 +247,9 @@ def test_inspection_of_corrupted_images_fails_cleanly():
     commands = [("info", dict(top=10)), ("classes", dict(pattern=None)), ("processes", {}),
                 ("browse", dict(cls="PCObject", selector=None)),
                 ("browse", dict(cls="PCString", selector="asSymbol"))]
+    commands += [("browse", dict(cls=None, selector=None, **{query: arg}))
+                 for query, arg in (("senders", "printString"), ("senders", "+"), ("implementors", "printOn:"),
+                                    ("refs", "PCObject"), ("hierarchy", "PCString"), ("categories", "PCObject"))]
     loaded = 0
     for n in range(max(CASES // 4, 20)):
         if n % 2:

@@ -257,3 +257,33 @@ def test_fileout_doubles_bangs_and_filein_reads_them_back():
     assert [str(e) for e in healthy.diff(copy).entries] == ["~ PCSystem class>>start"]
     copy.filein(["start.st"], {"start.st": text})
     assert not healthy.diff(copy)
+
+
+def test_filein_refuses_spur_images_instead_of_saving_them_corrupt(tmp_path, capsys):
+    """ozvm's compiler writes V3 method headers: filing into a Spur image is refused."""
+    fix = tmp_path / "fix.st"
+    fix.write_text("!PCPoint methodsFor: 'printing'!\nprintOn: s\n\ts nextPutAll: 'x'! !\n")
+    out = tmp_path / "out.image"
+    code, o, err = run(capsys, "filein", image_path("pharocandle-spur64.image"), fix, "-o", out)
+    assert code == 1 and not out.exists()
+    assert err.startswith("oz: error: %s:2:1: ozvm's compiler makes V3 methods" % fix)
+
+
+def test_filed_in_source_is_logged_and_filed_out_again(tmp_path, capsys):
+    """A change set as Squeak writes it (CR line ends, a preamble, stamps): its methods'
+    source, comments and names included, goes to the .changes beside the saved image, and
+    `oz fileout` of the saved image answers it rather than decompiled code."""
+    cs = tmp_path / "fix.cs"
+    cs.write_bytes(b"'From Squeak 2.2 of Sept 23, 1998 on 7 December 2026'!\r\"Change Set:\tozFix\"!\r\r"
+                   b"!Point methodsFor: 'arithmetic' stamp: 'oz 12/7/2026 06:30'!\r"
+                   b"ozNorm1: aPoint\r\t\"the L1 distance\"\r\t| d |\r\td := self - aPoint.\r"
+                   b"\t^ d x abs + d y abs! !\r")
+    out = tmp_path / "cs.image"
+    code, o, err = run(capsys, "filein", image_path(MINI), cs, "-o", out)
+    assert code == 0 and "1 methods, 2 do-its" in o
+    assert (tmp_path / "cs.changes").exists()
+    code, o, err = run(capsys, "fileout", out, "Point>>ozNorm1:")
+    assert o == ("!Point methodsFor: 'arithmetic'!\nozNorm1: aPoint\n\t\"the L1 distance\"\n"
+                 "\t| d |\n\td := self - aPoint.\n\t^ d x abs + d y abs! !\n\n")
+    space = ObjectSpace.load(str(out))
+    assert space.print_string("(3 @ 4) ozNorm1: (1 @ 1)") == "5"

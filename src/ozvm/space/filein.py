@@ -75,8 +75,15 @@ def _fail(chunk, reason, index=None):
     return FileInError(e.reason, e.path, e.line, e.column)
 
 
-def _compile_failure(chunk, err: CompileError):
-    return _fail(chunk, err.reason, err.offset if err.offset is not None else None)
+def _compile_failure(chunk, err: CompileError, lead: int = 0):
+    return _fail(chunk, err.reason, err.offset + lead if err.offset is not None else None)
+
+
+def _source(chunk) -> tuple:
+    """(text, lead): the chunk's text without its leading separators (as Squeak's
+    `nextChunk` reads it) and how many characters were skipped."""
+    text = chunk.text.lstrip(" \t\n\f")
+    return text, len(chunk.text) - len(text)
 
 
 def _file_in_item(space, item, result) -> None:
@@ -89,10 +96,11 @@ def _file_in_item(space, item, result) -> None:
         if cls is None:
             raise _fail(item.chunk, "no class named %s" % item.class_name)
         for c in item.chunks:
+            text, lead = _source(c)
             try:
-                method = space.install(cls, c.text, item.category)
+                method = space.install(cls, text, item.category)
             except CompileError as e:
-                raise _compile_failure(c, e) from None
+                raise _compile_failure(c, e, lead) from None
             except OzError as e:
                 raise _fail(c, str(e)) from None
             selector = space.mirror_on(method).selector() or "?"
@@ -122,11 +130,11 @@ def _organize(space, cls, selector, category, chunk) -> None:
 
 def _doit(space, chunk, result) -> None:
     from ..compiler.parser import parse_doit
-    text = chunk.text
+    text, lead = _source(chunk)
     try:
         tree = parse_doit(text, space.info.version == 6502)
     except CompileError as e:
-        raise _compile_failure(chunk, e) from None
+        raise _compile_failure(chunk, e, lead) from None
     definition = class_definition(tree)
     if definition is not None and not _guest_defines(space, definition):
         from .class_definition import define_class
@@ -142,7 +150,7 @@ def _doit(space, chunk, result) -> None:
         method = compile_doit(space, text)
         run_method(space, method, space.nil, (), DOIT_TIMEOUT)
     except CompileError as e:
-        raise _compile_failure(chunk, e) from None
+        raise _compile_failure(chunk, e, lead) from None
     except GuestError as e:
         raise _fail(chunk, "the do-it failed in the guest: %s" % e.message) from None
     space.invalidate_indexes()
