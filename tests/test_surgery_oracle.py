@@ -140,3 +140,17 @@ def test_pharocandle_broken_print_is_found_and_repaired(capsys, tmp_path):
     assert log[0] == want[0] and log[2] == "broken"
     log = pharocandle_log(str(repaired), str(tmp_path / "repaired"))
     assert log[0] == want[0] and log[2] == want[2] and "bytecodes/sec" in log[1]
+
+
+def test_a_broken_debugger_entry_is_found_and_repaired(capsys, tmp_path, healthy_answers):
+    """The debugger entry itself (the oracle image's Debugger class>>openContext:label:contents:,
+    which reports an error and lets the runner go on): broken, the first guest error ends the
+    image silently; the healthy method, decompiled and compiled back, reports errors again."""
+    healthy = oracle_path("squeak2.2-mini-oracle.image")
+    broken, repaired = break_find_repair(
+        capsys, tmp_path, healthy, "Debugger class>>openContext:label:contents:",
+        "openContext: aContext label: aString contents: contentsString\n\tSmalltalk quitPrimitive")
+    answers = run_oracle(broken, tmp_path, EXPRESSIONS)
+    assert answers == healthy_answers[:9]          # up to `3 foo`: no ERROR line, no DONE
+    assert healthy_answers[9] == ["ERROR", "3 foo", "Message not understood: foo"]
+    assert run_oracle(repaired, tmp_path, EXPRESSIONS) == healthy_answers
