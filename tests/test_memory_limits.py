@@ -152,3 +152,26 @@ def test_the_vm_default_limit_and_copies():
     with pytest.raises(Exception, match="positive number of bytes"):
         space.memory_limit = -1
     assert VM(memory_limit=None).load(image_path(CANDLE)).memory_limit is None
+
+
+def test_oz_bench_runaway_runs_the_catalogue(capsys):
+    """The benchmark's own figures are times (not asserted here); its run is: every shape
+    asked for, on both images, came back, and the summary line is printed."""
+    from ozvm.cli import main
+    assert main(["bench", "runaway", image_path(MINI), image_path(CANDLE), "--rounds", "2",
+                 "--only", "tight", "--only", "huge allocation", "--memory-limit", "64"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if " ms " in line and "quantum" in line]
+    assert len(rows) == 4, out
+    assert "worst overrun" in out and "target < 100 ms" in out
+
+
+def test_big_pointer_objects_leave_the_young_generations():
+    """A big Array is moved to Python's oldest generation when it is made, so that young
+    collections (inside quanta) never walk its fields."""
+    import gc
+    vm, space = _guest(CANDLE, 64 * MB)
+    arr = space.mirror_on(space.class_named("PCArray")).new(300000).obj
+    assert gc.is_tracked(arr.ptrs)
+    young = [o for o in gc.get_objects(generation=0) + gc.get_objects(generation=1)]
+    assert not any(o is arr.ptrs for o in young)

@@ -135,6 +135,7 @@ class Interpreter(MethodLookup, Scheduler):
         account.extra_roots = self.memory_roots
         account.on_low_space = self.signal_low_space
         account.on_exhausted = self.memory_exhausted
+        account.on_pace = self.beat_soon
 
     def refresh_specials(self) -> None:
         """Cache the well-known classes and selectors (call after the specials change)."""
@@ -228,8 +229,16 @@ class Interpreter(MethodLookup, Scheduler):
     def request_stop(self, reason: str) -> None:
         """Ask the loop to return `reason` from run() at the next opportunity (soon:
         after the current primitive or slow path)."""
-        if self.stop_reason is None:
+        if self.stop_reason is None or self.stop_reason == "beat":
             self.stop_reason = reason
+
+    def beat_soon(self) -> None:
+        """A primitive did much work (a big allocation or copy, large-integer arithmetic
+        on big numbers): have the heartbeat (the quantum's deadline, the timers, the
+        host's poll) come at the next send or backward jump instead of after CHUNK more
+        bytecodes, so that the host regains control in time."""
+        if self.stop_reason is None:
+            self.stop_reason = "beat"
 
     # --- running ------------------------------------------------------------------------
     def start(self) -> None:
@@ -1071,8 +1080,16 @@ class Interpreter(MethodLookup, Scheduler):
                 self.stack = stack
                 self.sp = sp
                 self.pc = pc
+            if self.stop_reason == "beat":
+                # a long primitive asked for the heartbeat early (see beat_soon): it comes
+                # at the next send or backward jump, bytecode by bytecode until there
+                self.stop_reason = None
+                to_switch_point = True
+                continue
             if not self.stop_reason:
                 self._heartbeat(limit, deadline)
+                if self.stop_reason == "beat":      # asked for during this heartbeat
+                    self.stop_reason = None
             if self.stop_reason:
                 reason = self.stop_reason
                 self.stop_reason = None

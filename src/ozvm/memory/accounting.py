@@ -31,6 +31,7 @@ get the error). See docs/memory.md.
 """
 from __future__ import annotations
 
+import gc
 import weakref
 
 from ..errors import OzError
@@ -47,7 +48,7 @@ CONTEXT_BYTES = OBJECT_BYTES + LIST_BYTES     # plus SLOT_BYTES a field
 
 BIG_OBJECT = 1 << 18        # objects this big are tracked one by one (weak references)
 REFUSABLE = 1 << 16         # allocations this big are refused (not made) past the limit
-NO_ALARM = 1 << 62          # heap.alarm when no limit is set
+PACE = 1 << 22             # bytes of allocation between two early heartbeats (on_pace)
 
 
 class MemoryLimitError(OzError):
@@ -103,6 +104,7 @@ class MemoryAccount:
         self.extra_roots = None      # f() -> objects to count beyond the heap's roots
         self.on_low_space = None     # f(): give the image its low-space signal
         self.on_exhausted = None     # f(message): stop the running guest
+        self.on_pace = None          # f(): much was allocated, time for a heartbeat
         self.set_limit(limit)
 
     # --- figures -------------------------------------------------------------------------
@@ -161,13 +163,15 @@ class MemoryAccount:
 
     def _rearm(self, used: int) -> None:
         """Set the heap's alarm: the next allocation that takes the estimate near the
-        limit (or the low-space mark) is checked before it is made."""
+        limit (or the low-space mark) is checked before it is made; and at the latest
+        after PACE bytes, for the running interpreter's heartbeat (big allocations take
+        time: a guest making them in a loop must not keep the host waiting)."""
         heap = self.heap
         if not self.limit:
-            heap.alarm = NO_ALARM
+            heap.alarm = heap.allocated + PACE
             return
         room = (self.low_space_mark() if self.low_space_armed else self.limit) - used
-        heap.alarm = heap.allocated + max(room, self.limit >> 5)
+        heap.alarm = heap.allocated + min(max(room, self.limit >> 5), PACE)
 
     def charge_big(self, obj, cost: int) -> None:
         """Track a big object just made (its cost was charged): refunded when freed."""
@@ -184,6 +188,12 @@ class MemoryAccount:
             self._big[key] = (weakref.ref(obj, freed), cost, generation)
         except TypeError:           # an object without weak references: counted as held
             pass
+        if obj.ptrs is not None or obj.words is not None:
+            # a big list: move it out of Python's young generations now (a young
+            # collection is cheap right after it was made), so that no young collection
+            # walks its fields later, at a moment nobody chose (inside a quantum: a
+            # space holding thirty 1,000,000-field Arrays cost 0.5 s there)
+            gc.collect(1)
 
     def swapped(self, a, b) -> None:
         """`a` and `b` exchanged their bodies (become:): a tracked big body moves."""
@@ -207,14 +217,22 @@ class MemoryAccount:
         made, or was made, for cost 0). Measure if needed; past the low-space mark give
         the image its low-space signal (once); past the limit stop the guest and refuse
         a big allocation."""
+        if self.on_pace is not None:
+            self.on_pace()
         limit = self.limit
         if not limit:
-            self.heap.alarm = NO_ALARM
+            self._rearm(0)
             return
         used = self.in_use()
         mark = self.low_space_mark()
-        if not self.exact or used + cost > (mark if self.low_space_armed else limit):
-            used = self.measure()
+        if used + cost > (mark if self.low_space_armed else limit):
+            # near the mark or the limit: measure, unless the estimate is exact enough
+            # (big objects are known exactly; small ones made since the last measure,
+            # which may be garbage, are less than limit/32; before the first measure the
+            # estimate starts from the image's size)
+            small = self.heap.allocated - self.mark - self.big_charged
+            if small > (limit >> 5):
+                used = self.measure()
         if used + cost > mark and self.low_space_armed:
             self.low_space_armed = False      # as the C VM: once, until the image sets it again
             self.low_space_threshold = 0
@@ -230,7 +248,7 @@ class MemoryAccount:
                    "limit of %d KB" % (used >> 10, (cost + 1023) >> 10, limit >> 10))
         if self.on_exhausted is not None:
             self.on_exhausted(message + "; the guest was stopped")
-        self.heap.alarm = self.heap.allocated + (limit >> 5)
+        self.heap.alarm = self.heap.allocated + min(limit >> 5, PACE)
         if cost >= REFUSABLE:
             raise MemoryLimitError(message)
 

@@ -99,6 +99,12 @@ class Heap:
             self.account.check(cost)
         self.allocated += cost
 
+    def reserve(self, cost: int) -> None:
+        """Check that an object of `cost` bytes would fit, before the work that makes
+        its contents (e.g. large-integer arithmetic); it is charged when made."""
+        if self.allocated + cost > self.alarm:
+            self.account.check(cost)
+
     def charge_context(self, fields: int) -> None:
         """Count a context the interpreter makes itself (checked at its next heartbeat)."""
         self.allocated += CONTEXT_BYTES + 8 * fields
@@ -223,6 +229,11 @@ class Heap:
                 push(c)
             ptrs = obj.ptrs
             if ptrs is not None:
+                if len(ptrs) > 256:
+                    # a big object: each distinct field once, found at C speed (in the
+                    # same order: the first of each, from the end), e.g. a million nils
+                    ptrs = list(dict.fromkeys(reversed(ptrs)))
+                    ptrs.reverse()
                 for p in reversed(ptrs):
                     if p.__class__ is SqObject and id(p) not in seen:
                         seen_add(id(p))

@@ -154,13 +154,13 @@ def _transfer(space, quantum_ms, bytecodes) -> str:
     space.last_error = None
     with _full_collections_deferred():
         reason = interp.run(max_bytecodes=bytecodes, deadline=deadline)
-    if reason == "limit":
-        reason = "quantum"
-    elif reason == "error" or reason == "memory":
-        reason = _after_error(space, interp, reason)
-    elif reason == "returned":
-        reason = "finished"
-    park(space)
+        if reason == "limit":
+            reason = "quantum"
+        elif reason == "error" or reason == "memory":
+            reason = _after_error(space, interp, reason)
+        elif reason == "returned":
+            reason = "finished"
+        park(space)
     elapsed = time.perf_counter() - start
     space.last_transfer = Transfer(reason, interp.bytecodes - before, elapsed, space.last_error)
     space.cpu_time = getattr(space, "cpu_time", 0.0) + elapsed
