@@ -32,6 +32,7 @@ get the error). See docs/memory.md.
 from __future__ import annotations
 
 import gc
+import sys
 import weakref
 
 from ..errors import OzError
@@ -48,6 +49,9 @@ CONTEXT_BYTES = OBJECT_BYTES + LIST_BYTES     # plus SLOT_BYTES a field
 
 BIG_OBJECT = 1 << 18        # objects this big are tracked one by one (weak references)
 REFUSABLE = 1 << 16         # allocations this big are refused (not made) past the limit
+# CPython frees an object (and calls its weak references' callbacks) as soon as the last
+# reference goes; PyPy only at its next collection
+REFCOUNTED = sys.implementation.name == "cpython"
 PACE = 1 << 22             # bytes of allocation between two early heartbeats (on_pace)
 
 
@@ -188,7 +192,7 @@ class MemoryAccount:
             self._big[key] = (weakref.ref(obj, freed), cost, generation)
         except TypeError:           # an object without weak references: counted as held
             pass
-        if obj.ptrs is not None or obj.words is not None:
+        if REFCOUNTED and (obj.ptrs is not None or obj.words is not None):
             # a big list: move it out of Python's young generations now (a young
             # collection is cheap right after it was made), so that no young collection
             # walks its fields later, at a moment nobody chose (inside a quantum: a
@@ -233,6 +237,9 @@ class MemoryAccount:
             small = self.heap.allocated - self.mark - self.big_charged
             if small > (limit >> 5):
                 used = self.measure()
+            elif self.big_since and not REFCOUNTED:
+                gc.collect()            # PyPy: refund the big objects that are garbage
+                used = self.in_use()
         if used + cost > mark and self.low_space_armed:
             self.low_space_armed = False      # as the C VM: once, until the image sets it again
             self.low_space_threshold = 0
