@@ -261,3 +261,20 @@ def test_terminate_runs_the_unwind_blocks(kernel):
     assert p.state() == "suspended" and p.top_frame() is None
     log = kernel.evaluate("(Smalltalk at: #OzLog) asArray", timeout_ms=5000)
     assert kernel.to_local(log) == ["body", "ensure"]
+
+
+def test_restart_a_closure_activation_restarts_its_block():
+    s = VM().load(image_path(CANDLE))
+    s.install(s.class_named("PCObject"),
+              "ozBlock: k | b | b := [:x | | y | y := x + k. y * 2]. ^ (b value: 3) + (b value: 4)")
+    p = s.create_process("nil ozBlock: 10", start=False, priority=80)
+    p.step_into()
+    block = p.step_through()                     # in [:x | ...] for x = 3
+    assert block.closure() is not None and block.variables()[:2] == [
+        ("blockArg1", s.mirror_on(3)), ("blockTemp1", s.mirror_on(10))]     # x, copied k
+    p.step_over()
+    again = p.restart(block)
+    assert again == block and again.pc() == again.closure().obj.ptrs[1]   # the block's startpc
+    assert [v.to_local() for v in again.frame()] == [3, 10]                # arg and copied value
+    p.proceed()
+    assert finish(s, p) == 54

@@ -7,11 +7,22 @@ operations done, and the pcs, temps, stack tops and frames met must be the same.
 Expected answers (squeak-vm), regenerated with:
     ../shared/oracle/run-oracle ../shared/oracle/squeak2.2-mini-oracle.image \\
         tests/data/debugger_oracle_expressions.txt 120 > tests/data/debugger_oracle_expected.txt
+
+Unwinding (Squeak 2.2 has no ensure:): ozvm's bootstrapped kernel has ensure:, ifCurtailed: and
+Context>>return:, and runs on squeak-vm. There the process itself, stopped in a deeper frame,
+does what the debugger's 'return value' activates on top of it (`frame return: 42`); the
+log of unwind blocks run and values delivered must be what ozvm's return_value gives.
+Expected answers regenerated with:
+    .venv/bin/python tests/test_debugger_oracle.py > tests/data/debugger_kernel_expected.txt
 """
 from __future__ import annotations
 
+import glob
 import os
 import re
+import subprocess
+import sys
+import tempfile
 
 import pytest
 
@@ -133,3 +144,90 @@ def test_restart_with_the_method_accepted_since(space):
         space.install(space.class_named("Object"), METHODS[0])
     assert " ".join(str(x) for x in out) == expected()[4]
     p.terminate()
+
+
+# --- unwinding on the bootstrapped kernel ------------------------------------------------------
+
+KERNEL_EXPECTED = os.path.join(HERE, "data", "debugger_kernel_expected.txt")
+KERNEL_METHODS = [
+    "ozInner: log sem: sem ^ [log add: #body. self ozDeep: log sem: sem] ensure: [log add: #ensure]",
+    "ozCurtailed: log sem: sem ^ [log add: #body. self ozDeep: log sem: sem] ifCurtailed: [log add: #curtailed]",
+    "ozDeep: log sem: sem log add: #deep. sem wait. (Smalltalk at: #OzAction) value: thisContext. "
+    "log add: #after. ^ 5",
+]
+# (the method the process calls, the selector of the frame to return from, from its block?)
+KERNEL_CASES = [("ozInner", "ozInner:sem:", False), ("ozInner", "ozInner:sem:", True),
+                ("ozCurtailed", "ozCurtailed:sem:", False)]
+
+
+def kernel_expression(call, selector, in_block) -> str:
+    """Guest code for squeak-vm: the process waits in ozDeep:sem:; once signalled, it
+    returns 42 from the frame (`return:`, what the debugger activates on top of it)."""
+    return ("| log sem p | log := OrderedCollection new. sem := Semaphore new. "
+            "Smalltalk at: #OzAction put: [:ctx | | c | c := ctx. "
+            "[c method == (Object compiledMethodAt: #%s) and: [c closure %s]] whileFalse: [c := c sender]. "
+            "c return: 42]. p := [log add: (nil %s: log sem: sem)] newProcess. p resume. "
+            "Processor yield. sem signal. Processor yield. log asArray"
+            % (selector, "notNil" if in_block else "isNil", call))
+
+
+def kernel_space(expressions=()):
+    from ozvm import bootstrap
+    s = bootstrap.build(expressions=list(expressions))
+    for source in KERNEL_METHODS:
+        s.install(s.class_named("Object"), source)
+    return s
+
+
+def squeak_vm_kernel_answers() -> str:
+    """Run the cases on squeak-vm (the regeneration of KERNEL_EXPECTED)."""
+    folder = tempfile.mkdtemp()
+    kernel_space([kernel_expression(*c) for c in KERNEL_CASES]).save(os.path.join(folder, "k.image"))
+    vm = glob.glob("/usr/lib/squeak/*/squeakvm")[0]
+    subprocess.run([vm, "-vm-display-null", "-vm-sound-null", os.path.join(folder, "k.image")],
+                   cwd=folder, stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+    with open(os.path.join(folder, "k.results.txt")) as f:
+        return f.read()
+
+
+def kernel_expected() -> list:
+    with open(KERNEL_EXPECTED) as f:
+        out = [line.split("\t")[2] for line in f.read().splitlines() if line.startswith("RESULT")]
+    assert len(out) == len(KERNEL_CASES), "the expected file is incomplete: regenerate it"
+    return out
+
+
+@pytest.fixture(scope="module")
+def kernel_path(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("kernel") / "k.image")
+    kernel_space().save(path)
+    return path
+
+
+@pytest.mark.parametrize("case", range(len(KERNEL_CASES)))
+def test_return_value_unwinds_as_the_kernel_does_on_squeak_vm(kernel_path, case):
+    call, selector, in_block = KERNEL_CASES[case]
+    s = VM().load(kernel_path)
+    s.evaluate("Smalltalk at: #OzLog put: OrderedCollection new. Smalltalk at: #OzSem put: Semaphore new",
+               timeout_ms=10000)
+    p = s.create_process("(Smalltalk at: #OzLog) add: (nil %s: (Smalltalk at: #OzLog) sem: (Smalltalk at: #OzSem))"
+                         % call, priority=80)
+    for _ in range(50):
+        if p.state().startswith("waiting"):
+            break
+        s.transfer_control(bytecodes=5000)
+    assert p.state().startswith("waiting")
+    frame = next(f for f in p.frames() if f.method() is not None and f.method().selector() == selector
+                 and (f.closure() is not None) == in_block)
+    p.return_value(frame, 42)
+    p.proceed()
+    for _ in range(50):
+        if control.is_finished(p):
+            break
+        s.transfer_control(bytecodes=20000)
+    assert control.is_finished(p)
+    assert s.print_string("(Smalltalk at: #OzLog) asArray", timeout_ms=10000) == kernel_expected()[case]
+
+
+if __name__ == "__main__":
+    sys.stdout.write(squeak_vm_kernel_answers())
