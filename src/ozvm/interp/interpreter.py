@@ -974,7 +974,7 @@ class Interpreter(MethodLookup, Scheduler):
                 if entry is not None:
                     prim = entry[1]
                     if prim:
-                        if prim > 255:
+                        if 255 < prim < 520:
                             if prim < 264:
                                 if prim != 256:
                                     a = quick_values[prim - 256]
@@ -1400,7 +1400,9 @@ class Interpreter(MethodLookup, Scheduler):
             sp += 1
             stack[sp] = arr
         elif b == 0x8B:
-            raise VMError("bytecode 139 (callPrimitive) is not supported in V3 images")
+            if not self.heap.family.is_spur:
+                raise VMError("bytecode 139 (callPrimitive) is not supported in V3 images")
+            pc += 2         # Spur: the primitive (number in these 2 bytes) has failed or is absent
         elif b == 0x8C:                                 # push remote temp
             i = code[pc]
             vec = temps[code[pc + 1] + 6]
@@ -1420,7 +1422,7 @@ class Interpreter(MethodLookup, Scheduler):
             ncopied = c >> 4
             size = code[pc + 1] * 256 + code[pc + 2]
             pc += 3
-            clo = self.heap.instantiate(self.closure_class, ncopied)
+            clo = self.heap.new_closure(self.closure_class, ncopied)
             cp = clo.ptrs
             cp[0] = self.ctx
             cp[1] = pc + self.off_of_active()

@@ -151,6 +151,10 @@ class Heap:
             raise ValueError("compiled methods are made with new_method")
         raise ValueError("instances of this class are immediates")
 
+    def new_closure(self, cls: SqObject, copied: int) -> SqObject:
+        """A BlockClosure with `copied` copied values (fields nil)."""
+        return self.instantiate(cls, copied)
+
     def character(self, code: int) -> SqObject:
         """The Character with this code point: V3 keeps one per byte value in the
         character table; others are new instances, as the V3 VM makes them."""

@@ -9,7 +9,7 @@ FMT_IMMEDIATE (objects.py); Characters are unique per code point, made by `chara
 from __future__ import annotations
 
 from .heap import Heap
-from .objects import FMT_IMMEDIATE, FMT_WORDS, SqObject, small_float_oop
+from .objects import FMT_FIXED_VAR, FMT_IMMEDIATE, FMT_WORDS, SqObject, small_float_oop
 
 CHARACTER_INDEX = 2
 SMALL_FLOAT_INDEX = 4
@@ -68,6 +68,13 @@ class SpurHeap(Heap):
         obj = super().instantiate(cls, size)
         self.class_index(cls)
         return obj
+
+    def new_closure(self, cls: SqObject, copied: int) -> SqObject:
+        """A closure is always indexable with named fields, whatever its class's format
+        says (the Spur VM allocates it so; PharoCandle-Spur64's block class is fixed)."""
+        fixed = self.family.class_inst_size(cls.ptrs[2])
+        self.class_index(cls)
+        return SqObject(cls, FMT_FIXED_VAR, self.new_hash(), ptrs=[self.nil] * (fixed + copied))
 
     def character(self, code: int) -> SqObject:
         """The immediate Character with this code point (one per code point)."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 
-from .base import PrimitiveFailed, primitive, raw_primitive
+from .base import PRIMITIVES, PrimitiveFailed, primitive, raw_primitive
 from .values import (
     MAX_SMALL, MIN_SMALL, float_or_small_value, float_value, new_float, new_point,
     positive32_object, positive32_value, integer_object, int_value, is_float, small_value,
@@ -472,3 +472,19 @@ _float_unary(56, c_sin, "float_sin")
 _float_unary(57, math.atan, "float_arctan")
 _float_unary(58, c_log, "float_ln")
 _float_unary(59, c_exp, "float_exp")
+
+
+def _small_float_primitive(float_prim):
+    """The SmallFloat64 variant (index + 500) of a Float primitive: the same operation,
+    only in 64-bit Spur images (no such primitive elsewhere)."""
+    def prim(interp, argc):
+        if not interp.heap.family.has_small_floats:
+            return False
+        return float_prim(interp, argc)
+    prim.__name__ = "small_" + float_prim.__name__
+    return prim
+
+
+for _i in range(41, 60):
+    if _i in PRIMITIVES:
+        PRIMITIVES[500 + _i] = _small_float_primitive(PRIMITIVES[_i])

@@ -13,7 +13,8 @@ import time
 from ..memory import specials as S
 from ..memory.contexts import decode_method
 from ..memory.objects import SqObject
-from .base import NAMED, PRIMITIVES, raw_primitive
+from .base import NAMED, PRIMITIVES, PrimitiveFailed, raw_primitive
+from .values import int_value
 
 
 def _is_array(interp, obj) -> bool:
@@ -80,7 +81,7 @@ def _is_closure(interp, obj) -> bool:
     return interp.closure_class is not None and obj.__class__ is SqObject and obj.cls is interp.closure_class
 
 
-@raw_primitive(201, 202, 203, 204, 205)
+@raw_primitive(201, 202, 203, 204, 205, 221, 222)   # 221, 222: valueNoContextSwitch(:)
 def prim_closure_value(interp, argc):
     clo = interp.stack[interp.sp - argc]
     if not _is_closure(interp, clo) or clo.ptrs[2] != argc:
@@ -109,7 +110,7 @@ def prim_closure_copy(interp, argc):
     ctx, nargs, copied = stack[interp.sp - 2], stack[interp.sp - 1], stack[interp.sp]
     if nargs.__class__ is not int or not _is_array(interp, copied):
         return False
-    clo = interp.heap.instantiate(interp.closure_class, len(copied.ptrs))
+    clo = interp.heap.new_closure(interp.closure_class, len(copied.ptrs))
     clo.ptrs[0] = ctx
     clo.ptrs[1] = interp.pc + interp.off_of_active() + 2
     clo.ptrs[2] = nargs
@@ -364,6 +365,30 @@ def prim_signal_at_milliseconds(interp, argc):
     if interp.is_semaphore(sema):
         specials[S.THE_TIMER_SEMAPHORE] = sema
         interp.next_wakeup = when or 1
+    else:
+        specials[S.THE_TIMER_SEMAPHORE] = interp.nil
+        interp.next_wakeup = 0
+    interp.sp -= 2
+    return True
+
+
+@raw_primitive(242)
+def prim_signal_at_utc_microseconds(interp, argc):
+    """signal: aSemaphore atUTCMicroseconds: usecs -- the timer semaphore, by the UTC
+    microsecond clock (primitive 240's), as Spur images set it."""
+    from .system import utc_microseconds
+    if argc != 2:
+        return False
+    sema = interp.stack[interp.sp - 1]
+    try:
+        when = int_value(interp.heap, interp.stack[interp.sp])
+    except PrimitiveFailed:
+        return False
+    specials = interp.heap.specials.ptrs
+    if interp.is_semaphore(sema):
+        specials[S.THE_TIMER_SEMAPHORE] = sema
+        delay_ms = max(0, (when - utc_microseconds()) // 1000)
+        interp.next_wakeup = (interp.millisecond_clock() + delay_ms) or 1
     else:
         specials[S.THE_TIMER_SEMAPHORE] = interp.nil
         interp.next_wakeup = 0

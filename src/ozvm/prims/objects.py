@@ -25,8 +25,7 @@ import weakref
 
 from ..memory import specials as S
 from ..memory.objects import (
-    FMT_BYTES, FMT_METHOD, FMT_VAR, FMT_WEAK, FMT_WORDS, SqObject, format_inst_size,
-    format_inst_spec, method_num_literals,
+    FMT_BYTES, FMT_EPHEMERON, FMT_IMMEDIATE, FMT_METHOD, FMT_VAR, FMT_WEAK, FMT_WORDS, SqObject,
 )
 from .base import PrimitiveFailed, primitive, raw_primitive
 from .values import (
@@ -75,7 +74,9 @@ def indexable_range(interp, obj):
     fmt = obj.fmt
     if fmt < FMT_VAR:
         return None
-    fixed = format_inst_size(obj.cls.ptrs[2])
+    if fmt == FMT_EPHEMERON:
+        return None
+    fixed = interp.heap.family.class_inst_size(obj.cls.ptrs[2])
     if fmt == 3 and is_context(interp.heap, obj):
         return fixed, context_stackp(interp, obj)
     return fixed, len(obj.ptrs) - fixed
@@ -91,7 +92,7 @@ def basic_size(interp, obj) -> int:
     if fmt == FMT_WORDS:
         return len(obj.words)
     if fmt == FMT_METHOD:
-        return 4 * len(obj.ptrs) + len(obj.bytes)
+        return interp.heap.family.word_size * len(obj.ptrs) + len(obj.bytes)
     r = indexable_range(interp, obj)
     if r is None:
         raise PrimitiveFailed()
@@ -118,7 +119,7 @@ def basic_at(interp, rcvr, index):
         if 1 <= i <= len(rcvr.words):
             return positive32_object(interp.heap, rcvr.words[i - 1])
     elif fmt == FMT_METHOD:
-        i -= 4 * len(rcvr.ptrs) + 1
+        i -= interp.heap.family.word_size * len(rcvr.ptrs) + 1
         if 0 <= i < len(rcvr.bytes):
             return rcvr.bytes[i]
     else:
@@ -137,7 +138,7 @@ def basic_at_put(interp, rcvr, index, value):
         if value.__class__ is not int or not 0 <= value <= 255:
             raise PrimitiveFailed()
         if fmt == FMT_METHOD:
-            i -= 4 * len(rcvr.ptrs)
+            i -= interp.heap.family.word_size * len(rcvr.ptrs)
         if 1 <= i <= len(rcvr.bytes):
             rcvr.bytes[i - 1] = value
             return value
@@ -281,7 +282,7 @@ def _fast_string_at(interp, argc):
     if i.__class__ is int and rcvr.__class__ is SqObject and rcvr.fmt == FMT_BYTES:
         b = rcvr.bytes
         if 0 < i <= len(b):
-            stack[sp - 1] = interp.heap.specials.ptrs[S.CHARACTER_TABLE].ptrs[b[i - 1]]
+            stack[sp - 1] = interp.heap.character(b[i - 1])
             interp.sp = sp - 1
             return True
         return False
@@ -330,13 +331,14 @@ def object_at_put(interp, rcvr, index, value):
 def _instantiate(interp, cls, size: int):
     if not is_class(cls):
         raise PrimitiveFailed()
-    spec = format_inst_spec(cls.ptrs[2])
-    if spec >= 12 or spec == 5 or spec == 7:
+    family = interp.heap.family
+    spec = family.object_format(family.class_inst_spec(cls.ptrs[2]))
+    if spec is None or spec == FMT_METHOD or spec == FMT_IMMEDIATE:
         raise PrimitiveFailed()
     if size:
-        if spec < FMT_VAR:
+        if spec < FMT_VAR or spec == FMT_EPHEMERON:
             raise PrimitiveFailed()
-        unit = 1 if spec >= FMT_BYTES else 4
+        unit = 1 if spec == FMT_BYTES else (4 if spec <= FMT_WORDS else 8)
         if size * unit > MAX_ALLOCATION_BYTES:
             raise PrimitiveFailed()
     return interp.heap.instantiate(cls, size)
@@ -355,8 +357,14 @@ def basic_new(interp, argc):
         if p is not None and len(p) > 2 and cls.fmt <= FMT_WEAK:
             f = p[2]
             if f.__class__ is int:
-                spec = (f >> 7) & 15
-                if spec < 12 and spec != 5 and spec != 7:
+                family = interp.heap.family
+                if family.is_spur:
+                    spec = family.object_format(family.class_inst_spec(f))
+                    ok = spec is not None and spec != FMT_METHOD and spec != FMT_IMMEDIATE
+                else:
+                    spec = (f >> 7) & 15
+                    ok = spec < 12 and spec != 5 and spec != 7
+                if ok:
                     stack[sp] = interp.heap.instantiate(cls, 0)
                     return True
     return False
@@ -376,21 +384,21 @@ def new_method(interp, cls, byte_count, header):
     if not is_class(cls) or n < 0 or n > MAX_ALLOCATION_BYTES:
         raise PrimitiveFailed()
     heap = interp.heap
-    return heap.new_method(cls, h, [heap.nil] * method_num_literals(h), n)
+    return heap.new_method(cls, h, [heap.nil] * heap.family.method_num_literals(h), n)
 
 
 # --- named instance variables -------------------------------------------------------------------
 
-def _fixed_fields(obj) -> int:
-    if obj.__class__ is not SqObject or obj.fmt > FMT_WEAK:
+def _fixed_fields(interp, obj) -> int:
+    if obj.__class__ is not SqObject or (obj.fmt > FMT_WEAK and obj.fmt != FMT_EPHEMERON):
         return 0
-    return format_inst_size(obj.cls.ptrs[2])
+    return interp.heap.family.class_inst_size(obj.cls.ptrs[2])
 
 
 @primitive(73, argc=1)
 def inst_var_at(interp, rcvr, index):
     i = _index(index)
-    if 1 <= i <= _fixed_fields(rcvr):
+    if 1 <= i <= _fixed_fields(interp, rcvr):
         return rcvr.ptrs[i - 1]
     raise PrimitiveFailed()
 
@@ -398,7 +406,7 @@ def inst_var_at(interp, rcvr, index):
 @primitive(74, argc=2)
 def inst_var_at_put(interp, rcvr, index, value):
     i = _index(index)
-    if 1 <= i <= _fixed_fields(rcvr):
+    if 1 <= i <= _fixed_fields(interp, rcvr):
         rcvr.ptrs[i - 1] = value
         if i == 1:
             rcvr.cache = None    # the interpreter's decoded header is stale
@@ -410,9 +418,42 @@ def inst_var_at_put(interp, rcvr, index, value):
 
 @primitive(75, argc=0)
 def identity_hash(interp, rcvr):
-    if rcvr.__class__ is not SqObject:
+    """identityHash. Spur: fails for immediates; a hash of 0 means 'not assigned yet' and
+    gets one now, as the Spur VM assigns hashes lazily."""
+    if rcvr.__class__ is not SqObject or rcvr.fmt == FMT_IMMEDIATE:
         raise PrimitiveFailed()
+    if rcvr.hash == 0 and interp.heap.family.is_spur:
+        rcvr.hash = interp.heap.new_hash()
     return rcvr.hash
+
+
+# --- Spur: immediates and class indices (sound primitives in V3 images: they fail) ----
+
+@primitive(171, argc=0)
+def immediate_as_integer(interp, rcvr):
+    """Character>>value (asInteger) of an immediate Character (Spur)."""
+    if rcvr.__class__ is not SqObject or rcvr.fmt != FMT_IMMEDIATE or rcvr.words is not None:
+        raise PrimitiveFailed()
+    return rcvr.ptrs[0]
+
+
+@primitive(175, argc=0)
+def behavior_hash(interp, rcvr):
+    """A class's identity hash, which in Spur is its class index (entered in the class
+    table now if it has none)."""
+    heap = interp.heap
+    if not heap.family.is_spur or rcvr.__class__ is not SqObject or rcvr.ptrs is None \
+            or len(rcvr.ptrs) < 3 or rcvr.ptrs[2].__class__ is not int:
+        raise PrimitiveFailed()
+    return heap.class_index(rcvr)
+
+
+@primitive(176, argc=0)
+def max_identity_hash(interp, rcvr):
+    """The largest identity hash (Spur: 22 bits)."""
+    if not interp.heap.family.is_spur:
+        raise PrimitiveFailed()
+    return (1 << interp.heap.family.hash_bits) - 1
 
 
 @primitive(110, argc=1)
@@ -444,13 +485,14 @@ def class_prim(interp, rcvr):
 
 @raw_primitive(170)
 def as_character(interp, argc):
-    """SmallInteger asCharacter in images with closures (a sound primitive before: fails)."""
-    if argc != 0 or not interp.heap.info.has_closures:
+    """SmallInteger asCharacter in images with closures (a sound primitive before: fails);
+    in Spur images also `Character value: n` (the code as the argument)."""
+    if not interp.heap.info.has_closures or argc > 1 or (argc == 1 and not interp.heap.family.is_spur):
         return False
     code = interp.stack[interp.sp]
     if code.__class__ is not int or not 0 <= code <= 0x3FFFFFFF:
         return False
-    interp.pop_push(1, character(interp.heap, code))
+    interp.pop_push(argc + 1, character(interp.heap, code))     # Spur: the immediate Character
     return True
 
 

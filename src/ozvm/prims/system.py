@@ -22,7 +22,7 @@ import weakref
 from .. import __version__
 from ..errors import GuestExitToDebugger, GuestQuit
 from ..memory import specials as S
-from ..memory.objects import SqObject, format_compact_index, format_inst_size, format_inst_spec
+from ..memory.objects import FMT_IMMEDIATE, FMT_METHOD, SqObject
 from .base import PrimitiveFailed, primitive, raw_primitive
 from .objects import MEMORY_LIMIT, gc_counts
 from .values import (
@@ -52,14 +52,15 @@ def change_class(interp, rcvr, arg):
         raise PrimitiveFailed()
     new_cls = arg.cls
     fmt_value = new_cls.ptrs[2]
-    spec = format_inst_spec(fmt_value)
-    if spec >= 12 or rcvr.fmt == 12:
+    family = interp.heap.family
+    spec = family.object_format(family.class_inst_spec(fmt_value))
+    if spec is None or spec == FMT_METHOD or spec == FMT_IMMEDIATE or rcvr.fmt == FMT_METHOD:
         raise PrimitiveFailed()
-    if (spec if spec < 8 else 8) != rcvr.fmt:
+    if spec != rcvr.fmt:
         raise PrimitiveFailed()
-    if spec < 2 and len(rcvr.ptrs) != format_inst_size(fmt_value):
+    if spec < 2 and len(rcvr.ptrs) != family.class_inst_size(fmt_value):
         raise PrimitiveFailed()
-    if (format_compact_index(fmt_value) != 0) != (format_compact_index(rcvr.cls.ptrs[2]) != 0):
+    if (family.class_compact_index(fmt_value) != 0) != (family.class_compact_index(rcvr.cls.ptrs[2]) != 0):
         raise PrimitiveFailed()
     rcvr.cls = new_cls
     interp.flush_method_cache()
@@ -260,20 +261,28 @@ def vm_parameter(interp, index: int) -> int:
     if index == 9:
         return incremental
     if index == 40:
-        return 4
+        return heap.family.word_size        # bytes per word
+    if index == 41 and heap.family.is_spur:
+        return heap.info.version            # image format version
     return 0
+
+
+def vm_parameter_count(heap) -> int:
+    """40 parameters in a V3 VM, 71 in a Spur VM."""
+    return 71 if heap.family.is_spur else VM_PARAMETER_COUNT
 
 
 @primitive(254)
 def vm_parameter_prim(interp, rcvr, *args):
-    """vmParameterAt: i (1..40) / vmParameterAt: i put: v (answers the old value; only the
-    C VM's settable ones) / getVMParameters (an Array of all 40)."""
+    """vmParameterAt: i (1..40; 1..71 in Spur images) / vmParameterAt: i put: v (answers
+    the old value; only the C VM's settable ones) / getVMParameters (an Array of all)."""
     heap = interp.heap
+    count = vm_parameter_count(heap)
     if not args:
         return heap.new_array([integer_object(heap, vm_parameter(interp, i))
-                               for i in range(1, VM_PARAMETER_COUNT + 1)])
+                               for i in range(1, count + 1)])
     index = small_value(args[0])
-    if not 1 <= index <= VM_PARAMETER_COUNT:
+    if not 1 <= index <= count:
         raise PrimitiveFailed()
     if len(args) == 1:
         return integer_object(heap, vm_parameter(interp, index))

@@ -12,7 +12,7 @@ import struct
 import weakref
 
 from ..memory import specials as S
-from ..memory.objects import FMT_BYTES, SqObject, format_inst_size
+from ..memory.objects import FMT_BYTES, FMT_IMMEDIATE, SqObject
 from .base import PrimitiveFailed
 
 MIN_SMALL = -0x40000000
@@ -122,9 +122,12 @@ def large_integer(heap, value: int) -> SqObject:
 
 
 def integer_object(heap, value: int):
-    """`value` as a guest integer: a SmallInteger when it fits in 31 bits, else a
-    normalised LargePositive/NegativeInteger."""
+    """`value` as a guest integer: a SmallInteger when it fits (31 bits; 61 in 64-bit
+    Spur images), else a normalised LargePositive/NegativeInteger."""
     if MIN_SMALL <= value <= MAX_SMALL:
+        return value
+    family = heap.family
+    if family.small_int_min <= value <= family.small_int_max:
         return value
     return large_integer(heap, value)
 
@@ -139,7 +142,9 @@ def positive32_object(heap, value: int):
 # --- Floats ---------------------------------------------------------------------------
 
 def is_float(heap, obj) -> bool:
-    return obj.__class__ is SqObject and obj.cls is heap.specials.ptrs[S.CLASS_FLOAT]
+    """A Float: boxed, or (64-bit Spur) an immediate SmallFloat64."""
+    return obj.__class__ is SqObject and (obj.cls is heap.specials.ptrs[S.CLASS_FLOAT]
+                                          or (obj.fmt == FMT_IMMEDIATE and obj.words is not None))
 
 
 def float_of(obj) -> float:
@@ -148,8 +153,9 @@ def float_of(obj) -> float:
 
 
 def float_value(heap, obj) -> float:
-    """The value of a Float (fail otherwise)."""
-    if obj.__class__ is SqObject and obj.cls is heap.specials.ptrs[S.CLASS_FLOAT]:
+    """The value of a Float, boxed or SmallFloat64 (fail otherwise)."""
+    if obj.__class__ is SqObject and (obj.cls is heap.specials.ptrs[S.CLASS_FLOAT]
+                                      or (obj.fmt == FMT_IMMEDIATE and obj.words is not None)):
         w = obj.words
         return _DOUBLE.unpack(_TWO_WORDS.pack(w[0], w[1]))[0]
     raise PrimitiveFailed()
@@ -222,11 +228,6 @@ def new_point(heap, x, y) -> SqObject:
 
 def is_pointers(obj) -> bool:
     return obj.__class__ is SqObject and obj.fmt <= 4
-
-
-def fixed_size(obj) -> int:
-    """Number of named instance variables of a pointer object (from its class format)."""
-    return format_inst_size(obj.cls.ptrs[2])
 
 
 def is_class(obj) -> bool:
