@@ -5,8 +5,9 @@
 starts Xvfb (1024x768x24), runs squeak-vm with its X11 display and no sound on a copy of
 /usr/share/scratch/Scratch.image for 40 s, takes the screen with xwd, crops it to the
 image's window (1024x767 at the top left: no window manager) with ImageMagick's convert,
-and writes it as tests/data/scratch_squeakvm.png (Debian packages: squeak-vm, scratch,
-xvfb, x11-apps, imagemagick).
+and writes it as tests/data/scratch_squeakvm.png; then clicks the "Looks" button with
+xdotool, waits 15 s and writes tests/data/scratch_squeakvm_looks.png (Debian packages:
+squeak-vm, scratch, xvfb, x11-apps, imagemagick, xdotool).
 """
 from __future__ import annotations
 
@@ -20,7 +21,15 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE = os.path.join(HERE, "data", "scratch_squeakvm.png")
+CLICKED = os.path.join(HERE, "data", "scratch_squeakvm_looks.png")
+LOOKS = (60, 83)            # the "Looks" category button
 WIDTH, HEIGHT = 1024, 767
+
+
+def _screen(env) -> bytes:
+    xwd = subprocess.run(["xwd", "-root", "-silent"], env=env, capture_output=True, check=True).stdout
+    return subprocess.run(["convert", "xwd:-", "-crop", "%dx%d+0+0" % (WIDTH, HEIGHT), "-depth", "8", "rgb:-"],
+                          input=xwd, capture_output=True, check=True).stdout
 
 
 def regenerate() -> int:
@@ -37,16 +46,18 @@ def regenerate() -> int:
         squeak = subprocess.Popen([vm, "-vm-display-X11", "-vm-sound-null", "s.image"], cwd=work, env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(40)
-        xwd = subprocess.run(["xwd", "-root", "-silent"], env=env, capture_output=True, check=True).stdout
+        shots = [_screen(env)]
+        subprocess.run(["xdotool", "mousemove", str(LOOKS[0]), str(LOOKS[1]), "click", "1"], env=env, check=True)
+        time.sleep(15)
+        shots.append(_screen(env))
         squeak.kill()
-        raw = subprocess.run(["convert", "xwd:-", "-crop", "%dx%d+0+0" % (WIDTH, HEIGHT), "-depth", "8", "rgb:-"],
-                             input=xwd, capture_output=True, check=True).stdout
     finally:
         xvfb.kill()
         shutil.rmtree(work, ignore_errors=True)
-    rows = [raw[y * WIDTH * 3:(y + 1) * WIDTH * 3] for y in range(HEIGHT)]
-    with open(REFERENCE, "wb") as f:
-        f.write(encode_png(WIDTH, HEIGHT, rows))
+    for path, raw in zip((REFERENCE, CLICKED), shots):
+        rows = [raw[y * WIDTH * 3:(y + 1) * WIDTH * 3] for y in range(HEIGHT)]
+        with open(path, "wb") as f:
+            f.write(encode_png(WIDTH, HEIGHT, rows))
     return 0
 
 

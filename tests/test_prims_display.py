@@ -54,3 +54,41 @@ def test_display_and_cursor(vm):
     assert call(vm, 231, screen) is screen
     assert call(vm, 91, h.nil, 8) is h.true and call(vm, 91, h.nil, 3) is h.false
     assert call(vm, 91, h.nil, h.nil) is FAILED      # 2.2's primCursorLocPut: aPoint falls back
+
+
+class EventInterp(FakeInterp):
+    """A FakeInterp with the clock and external signals the input device uses."""
+
+    def __init__(self, heap):
+        super().__init__(heap)
+        self.signalled = []
+
+    def millisecond_clock(self):
+        return 1234
+
+    def signal_external_semaphore(self, index):
+        self.signalled.append(index)
+
+
+def test_input_device_events_and_polling(vm):
+    from ozvm.prims.input_device import RED, device_of
+    h = vm.heap
+    interp = EventInterp(h)
+    assert call(interp, 93, h.nil, 7) is h.nil
+    device = device_of(interp)
+    device.click(60, 83)
+    device.type("a")
+    assert interp.signalled == [7] * 6
+    buf = h.new_array([h.nil] * 8)
+    records = []
+    for _ in range(7):
+        assert call(interp, 94, h.nil, buf) is h.nil
+        records.append(list(buf.ptrs))
+    assert [r[0] for r in records] == [1, 1, 1, 2, 2, 2, 0]
+    assert records[1] == [1, 1234, 60, 83, RED, 0, 0, 0]
+    assert records[4][2:4] == [97, 0]                  # the character event of 'a'
+    assert call(interp, 90, h.nil).ptrs[:2] == [60, 83]
+    device.mouse(5, 6, RED, modifiers=1)
+    assert call(interp, 107, h.nil) == RED | (1 << 3)
+    assert call(interp, 109, h.nil) == 97 and call(interp, 108, h.nil) == 97
+    assert call(interp, 108, h.nil) is h.nil

@@ -1,9 +1,10 @@
 """Display and input primitives for a headless VM: input (90-95, 107-109), cursor and
 display (101, 102, 106, 122, 126, 127, 231, 233); copyBits (96) is in bitblt.py.
 
-Like squeak-vm with -vm-display-null: nothing is drawn, the screen size is the window size
-saved in the image header, the mouse rests at 0@0 with no buttons pressed, and no key or
-event ever arrives. copyBits (96) and warpBits (147) draw into Forms (bitblt.py). Character
+Like squeak-vm with -vm-display-null: nothing is shown, the screen size is the window size
+saved in the image header; input comes from the interpreter's input device
+(input_device.py), where the host posts mouse and keyboard events (none by default: the
+mouse rests at 0@0). copyBits (96) and warpBits (147) draw into Forms (bitblt.py). Character
 scanning (103) and the line-drawing loop (104) fail, so the image's own Smalltalk code runs.
 """
 from __future__ import annotations
@@ -11,14 +12,16 @@ from __future__ import annotations
 from ..memory import specials as S
 from ..memory.objects import FMT_VAR, SqObject
 from .base import PrimitiveFailed, primitive
+from .input_device import device_of
 from .values import boolean, boolean_value, new_point, register_failing, small_value
 
 
-# --- input: no events headless -----------------------------------------------------------------
+# --- input: the interpreter's input device (input_device.py) ------------------------------------
 
 @primitive(90, argc=0)
 def mouse_point(interp, rcvr):
-    return new_point(interp.heap, 0, 0)
+    device = device_of(interp)
+    return new_point(interp.heap, device.x, device.y)
 
 
 @primitive(91, argc=1)
@@ -33,18 +36,18 @@ register_failing(92)   # setDisplayMode
 
 @primitive(93, argc=1)
 def input_semaphore(interp, rcvr, index):
-    """Register the input semaphore (by its external index): no input ever signals it."""
-    small_value(index)
+    """Register the input semaphore (by its external index), signalled as events arrive."""
+    device_of(interp).semaphore = small_value(index)
     return rcvr
 
 
 @primitive(94, argc=1)
 def get_next_event(interp, rcvr, buffer):
-    """Fill the event buffer with an event of type 0 (none)."""
+    """Fill the event buffer with the next event record (type 0 when there is none)."""
     if buffer.__class__ is not SqObject or buffer.fmt != FMT_VAR or len(buffer.ptrs) < 8:
         raise PrimitiveFailed()
-    for i in range(8):
-        buffer.ptrs[i] = 0
+    record = device_of(interp).next_event() or [0] * 8
+    buffer.ptrs[:8] = record
     return rcvr
 
 
@@ -55,17 +58,20 @@ def input_word(interp, rcvr):
 
 @primitive(107, argc=0)
 def mouse_buttons(interp, rcvr):
-    return 0
+    device = device_of(interp)
+    return device.buttons | (device.modifiers << 3)
 
 
 @primitive(108, argc=0)
 def keyboard_next(interp, rcvr):
-    return interp.heap.nil
+    keys = device_of(interp).keys
+    return keys.popleft() if keys else interp.heap.nil
 
 
 @primitive(109, argc=0)
 def keyboard_peek(interp, rcvr):
-    return interp.heap.nil
+    keys = device_of(interp).keys
+    return keys[0] if keys else interp.heap.nil
 
 
 # --- drawing ---------------------------------------------------------------------------------------

@@ -98,6 +98,19 @@ class ObjectSpace:
         from .transplant import transplant
         return transplant(self, method, into, category)
 
+    def screen(self):
+        """The guest's Display as a Screen (screen.py): RGB rows, PNG."""
+        from .screen import Screen
+        return Screen(self)
+
+    def input_device(self):
+        """The guest's mouse, keyboard and event queue (prims/input_device.py): post
+        `mouse(x, y, buttons)`, `click(x, y)`, `key(char)`, `type(text)`; the guest reads
+        them when it next runs."""
+        from ..prims.input_device import device_of
+        from .execution import interpreter_for
+        return device_of(interpreter_for(self))
+
     def transaction(self):
         """`with space.transaction(): ...` undoes every change the block made to this space
         (through the membrane or by guest code it ran) when it raises (transaction.py)."""
