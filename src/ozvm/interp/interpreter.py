@@ -995,8 +995,8 @@ class Interpreter(MethodLookup, Scheduler):
                                     ok = f(self, argc)
                                 except PRIM_BUGS as e:
                                     ok = self.primitive_crashed(prim, e, ctx, stack, sp)
-                                except MemoryLimitError:
-                                    ok = self.allocation_refused(ctx, stack, sp, entry, argc)
+                                except (MemoryLimitError, MemoryError) as e:
+                                    ok = self.allocation_refused(ctx, stack, sp, entry, argc, e)
                                 if ok:
                                     if self.ctx is not ctx:
                                         ctx = self.ctx
@@ -1179,8 +1179,8 @@ class Interpreter(MethodLookup, Scheduler):
                     ok = f(self, argc)
                 except PRIM_BUGS as e:
                     ok = self.primitive_crashed(prim, e, ctx, stack, sp)
-                except MemoryLimitError:
-                    ok = self.allocation_refused(ctx, stack, sp, entry, argc)
+                except (MemoryLimitError, MemoryError) as e:
+                    ok = self.allocation_refused(ctx, stack, sp, entry, argc, e)
                 if ok:
                     return
                 self.sp = sp
@@ -1240,15 +1240,19 @@ class Interpreter(MethodLookup, Scheduler):
         raise VMError("primitive %s (%s) raised %s: %s" % (prim, prim_name, type(error).__name__,
                                                            error)) from error
 
-    def allocation_refused(self, ctx, stack, sp, entry, argc) -> bool:
-        """A primitive's allocation was refused (the space's memory limit): the primitive
-        fails, as the C VM's fail when memory is short. If the account gave the image its
-        low-space signal, the method's fallback code runs (False); if it stopped the guest,
-        the fallback is activated here and the guest stops at its first bytecode (True:
-        handled), so that its stack shows where memory ran out."""
+    def allocation_refused(self, ctx, stack, sp, entry, argc, error) -> bool:
+        """A primitive's allocation was refused (the space's memory limit, or the host's
+        memory itself: a Python MemoryError): the primitive fails, as the C VM's fail
+        when memory is short. If the account gave the image its low-space signal, the
+        method's fallback code runs (False); if the guest is stopped, the fallback is
+        activated here and the guest stops at its first bytecode (True: handled), so that
+        its stack shows where memory ran out."""
         if self.ctx is not ctx or self.stack is not stack:
             raise VMError("a primitive ran out of memory after switching contexts")
         self.sp = sp
+        if not isinstance(error, MemoryLimitError):
+            self.memory_exhausted("out of memory: the host could not make what primitive %s "
+                                  "asked for; the guest was stopped" % entry[1])
         if self.stop_reason != "memory":
             return False
         self.activate(entry, argc)

@@ -78,18 +78,18 @@ def run_shape(path: str, name: str, quantum_ms: float, rounds: int, limit: int) 
         space.install(space.class_named("Object") or space.class_named("PCObject"), method)
     rss_before = resident_memory()
     proc = space.create_process(_source_for(space, source), priority=80)
-    worst = 0.0
+    worst = worst_cpu = 0.0
     reasons = {}
     rss_peak = rss_before
     for _ in range(rounds):
         t = time.perf_counter()
+        c = time.process_time()
         reason = space.transfer_control(quantum_ms=quantum_ms)
         elapsed = (time.perf_counter() - t) * 1000.0
+        cpu = (time.process_time() - c) * 1000.0
         reasons[reason] = reasons.get(reason, 0) + 1
-        if reason == "quantum":
-            worst = max(worst, elapsed - quantum_ms)
-        else:
-            worst = max(worst, elapsed - quantum_ms, 0.0)
+        worst = max(worst, elapsed - quantum_ms, 0.0)
+        worst_cpu = max(worst_cpu, cpu - quantum_ms, 0.0)
         rss_peak = max(rss_peak, resident_memory())
         if reason != "quantum":
             break
@@ -99,7 +99,7 @@ def run_shape(path: str, name: str, quantum_ms: float, rounds: int, limit: int) 
     except OzError:
         pass
     vm.remove(space)
-    return {"overrun_ms": worst, "reasons": reasons, "rss_growth": rss_peak - rss_before,
+    return {"overrun_ms": worst, "cpu_overrun_ms": worst_cpu, "reasons": reasons, "rss_growth": rss_peak - rss_before,
             "peak": figures["peak"], "stops": figures["stops"]}
 
 
@@ -110,17 +110,21 @@ def cmd_bench_runaway(args) -> int:
             raise OzError("no such image: %s" % path)
     limit = int(args.memory_limit * 1024 * 1024)
     names = [n for n in RUNAWAYS if not args.only or any(o in n for o in args.only)]
-    print("oz bench runaway: priority 80, quantum %g ms, %d transfers, memory limit %d MB"
-          % (args.quantum, args.rounds, limit >> 20))
-    print("  %-20s %-22s %10s  %-24s %9s" % ("shape", "image", "overrun", "came back", "RSS +MB"))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print("oz bench runaway: priority 80, quantum %g ms, %d transfers, memory limit %d MB, "
+          "load average %.1f" % (args.quantum, args.rounds, limit >> 20, load))
+    print("  (overrun: wall time past the quantum; cpu: this process's CPU time past it, which a")
+    print("  machine shared with other jobs does not inflate)")
+    print("  %-20s %-22s %10s %9s  %-24s %8s" % ("shape", "image", "overrun", "cpu", "came back", "RSS +MB"))
     worst_all = 0.0
     bad = []
     for name in names:
         for path in paths:
             r = run_shape(path, name, args.quantum, args.rounds, limit)
             came = ", ".join("%s x%d" % kv for kv in sorted(r["reasons"].items()))
-            print("  %-20s %-22s %7.1f ms  %-24s %9.0f" % (
-                name, os.path.basename(path)[:22], r["overrun_ms"], came[:24], r["rss_growth"] / 2 ** 20))
+            print("  %-20s %-22s %7.1f ms %6.1f ms  %-24s %8.0f" % (
+                name, os.path.basename(path)[:22], r["overrun_ms"], r["cpu_overrun_ms"], came[:24],
+                r["rss_growth"] / 2 ** 20))
             worst_all = max(worst_all, r["overrun_ms"])
             if r["overrun_ms"] >= OVERRUN_TARGET_MS or r["rss_growth"] >= limit + RSS_MARGIN:
                 bad.append("%s on %s" % (name, os.path.basename(path)))
