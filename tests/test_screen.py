@@ -86,3 +86,12 @@ def test_depths_and_pixel_orders(tmp_path):
         bits = SqObject(bitmap, 6, 0, words=list(words))
         form = SqObject(space.class_named("Form"), 1, 0, ptrs=[bits, 2, 1, depth, heap.nil])
         assert Screen(space, form).rgb_rows() == [b"".join(expected)], depth
+
+
+def test_bench_display_runs():
+    if not os.path.exists("/usr/share/scratch/Scratch.image"):
+        pytest.skip("Scratch 1.4 is not installed")
+    oz = os.path.join(os.path.dirname(sys.executable), "oz")
+    r = subprocess.run([oz, "bench", "display", "--repeat", "1"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count(" ms") == 4 and "full screen, rule 3" in r.stdout

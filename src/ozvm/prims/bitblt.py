@@ -1150,17 +1150,16 @@ class BitBlt:
         return True
 
     def _alpha_source_blend_32(self):
+        """Opaque source pixels are stored, transparent ones skipped, the others blended
+        (alphaBlendScaled), a row at a time."""
         src, dst = self.source_bits, self.dest_bits
+        w = self.bbW
+        blend = _alpha_blend_scaled
         for row in range(self.bbH):
             si = (self.sy + row) * self.source_pitch + self.sx
             di = (self.dy + row) * self.dest_pitch + self.dx
-            for k in range(self.bbW):
-                s = src[si + k]
-                alpha = s >> 24
-                if alpha == 255:
-                    dst[di + k] = s
-                elif alpha:
-                    dst[di + k] = _alpha_blend_scaled(s, dst[di + k])
+            dst[di:di + w] = [s if s >= 0xFF000000 else (d if s < 0x1000000 else blend(s, d))
+                              for s, d in zip(src[si:si + w], dst[di:di + w])]
 
     def _alpha_source_blend_16(self):
         src, dst = self.source_bits, self.dest_bits
