@@ -355,3 +355,54 @@ def test_a_runaway_recursion_is_taken_over_at_the_stack_depth_limit(tmp_path):
     assert kernel.run() == "quit"
     assert oracle_out(tmp_path) == [("RESULT", "3 + 4", "7"), ("RESULT", "3 ozDeeper: 0", "42"),
                                     ("RESULT", "5 * 6", "30"), ("DONE",)]
+
+
+# --- the proof: a broken oracle image repaired under oz run --emergency ------------------------
+
+PROOF_EXPRESSIONS = [
+    "3 + 4",
+    "   100 factorial printString size   ",          # the runner trims its lines
+    "'  hello world  ' withBlanksTrimmed",
+    "3 foo",                                         # an error the image's own debugger reports
+    "#(3 1 2) asSortedCollection asArray",
+    "(1 to: 10) inject: 0 into: [:a :b | a + b]",
+]
+
+
+def oz(*argv, cwd=None):
+    env = dict(os.environ, PYTHONPATH=SRC)
+    done = subprocess.run([sys.executable, "-m", "ozvm.cli"] + list(argv), cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_broken_oracle_image_repaired_under_emergency_writes_what_squeak_vm_writes(tmp_path):
+    """String>>withBlanksTrimmed, which the oracle runner sends for every line it reads, is
+    broken in a copy of the image (`oz filein`): on squeak-vm that copy fails at its first
+    line. Under `oz run --emergency` the host takes over in the runner process; a scripted
+    surgeon files in the healthy method (`oz fileout` of the healthy image), restarts the
+    failing frame and resumes, and passes the expected `3 foo` error to the image's own
+    debugger: the runner then writes exactly what squeak-vm writes for the healthy image."""
+    exprs = tmp_path / "expressions.txt"
+    exprs.write_text("".join(e + "\n" for e in PROOF_EXPRESSIONS))
+    healthy = run_oracle(oracle_path(ORACLE), exprs)
+    assert healthy[-1] == ("DONE",) and len(healthy) == len(PROOF_EXPRESSIONS) + 1
+    assert ("ERROR", "3 foo", "Message not understood: foo") in healthy
+    (tmp_path / "break.st").write_text("!String methodsFor: 'converting'!\n%s\n! !\n" % BROKEN_TRIM)
+    oz("filein", oracle_path(ORACLE), "break.st", "-o", "broken.image", cwd=str(tmp_path))
+    oz("fileout", oracle_path(ORACLE), "String>>withBlanksTrimmed", "-o", "fix.st", cwd=str(tmp_path))
+    assert run_oracle(tmp_path / "broken.image", exprs) == [
+        ("ERROR", "(runner)", "Message not understood: isSeperator")]
+    shutil.copy(str(exprs), str(tmp_path / "oracle_in.txt"))
+    script = ("stack\nframe 3\nbrowse String>>withBlanksTrimmed\nimplementors withBlanksTrimmed\n"
+              "senders withBlanksTrimmed\nfilein fix.st\nrestart String>>withBlanksTrimmed\nresume\n"
+              "pass\n")
+    code, out, err = oz_run_emergency(tmp_path, str(tmp_path / "broken.image"), script)
+    assert code == 0, out + err
+    assert out.count("oz: emergency takeover") == 2
+    assert "oz: emergency takeover (error): Message not understood: isSeperator" in out
+    assert "oz: emergency takeover (error): Message not understood: foo" in out
+    assert "  String>>withBlanksTrimmed\n1 method implements #withBlanksTrimmed" in out
+    assert "filed in fix.st: 0 class definitions, 1 methods, 0 do-its" in out
+    assert oracle_out(tmp_path) == healthy

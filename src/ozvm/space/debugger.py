@@ -618,12 +618,13 @@ def frame_variables(frame) -> list:
     return out
 
 
-def evaluate_in(process, frame, source: str, timeout: float | None = 60.0):
+def evaluate_in(process, frame, source: str, timeout: float | None = 60.0, priority=None):
     """Evaluate `source` as a do-it in the scope of the frame: its receiver is self, the
     receiver's instance variables, and the frame's arguments and temporaries (named as
     frame_variables says) are in scope; assignments to those are written back into the
     frame. Compiled with ozvm's compiler; runs in a fresh guest process (as a debugger's
-    print-it runs outside the debugged process). Answers a mirror on the result."""
+    print-it runs outside the debugged process), at `priority` if given (else the active
+    process's). Answers a mirror on the result."""
     from ..compiler.api import compile_doit
     from .execution import run_method
     space = process.space if process is not None else frame.space
@@ -645,7 +646,7 @@ def evaluate_in(process, frame, source: str, timeout: float | None = 60.0):
     doit = compile_doit(space, source, space.class_of(rcvr),
                         bindings={name: v[0] for name, v in bindings.items()})
     try:
-        result = run_method(space, doit, rcvr, (), timeout)
+        result = run_method(space, doit, rcvr, (), timeout, priority=priority)
     finally:
         for name, (a, holder, i) in bindings.items():
             slot = holder.fixed() + i

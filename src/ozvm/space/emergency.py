@@ -309,7 +309,8 @@ class EmergencyKernel:
                 return self.space.mirror_on(execution.run_method(
                     self.space, doit, self.space.nil, (), timeout=timeout,
                     priority=control.priority_levels(self.space)))
-            return debugger.evaluate_in(self.process, self._frame(frame), source, timeout=timeout)
+            return debugger.evaluate_in(self.process, self._frame(frame), source, timeout=timeout,
+                                        priority=control.priority_levels(self.space))
 
     def print_string(self, mirror, timeout: float | None = 60.0) -> str:
         """The guest's printString of an object (run in a process of its own)."""
@@ -423,6 +424,19 @@ class EmergencyKernel:
         from . import debugger
         debugger.terminate(self._need_process())
         self.process = None
+
+    # --- the browser's queries and file-ins (space/browsing.py, space/filein.py) ------------
+    def filein(self, paths):
+        """File chunk-format files in (all or nothing); answers the FileInResult. The traps
+        on the image's debugger entries follow a new version at the next resume."""
+        control.park(self.space)
+        return self.space.filein(paths)
+
+    def senders(self, selector: str) -> list:
+        return self.space.senders(selector)
+
+    def implementors(self, selector: str) -> list:
+        return self.space.implementors(selector)
 
     def save(self, path: str) -> None:
         """Save the space as it is now, atomically, the process worked on as its active

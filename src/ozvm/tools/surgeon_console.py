@@ -20,11 +20,15 @@ HELP = """commands (N: a frame number from `stack`; EXPR: Smalltalk, compiled by
   print EXPR                evaluate EXPR in the selected frame (self is its receiver); print it
   inspect EXPR              the fields of the value by name; `inspect .N` or `inspect .name`
                             drills into a field of the last inspected object, `inspect ..` back
-  browse Class>>selector    the method (decompiled source, bytecodes); `browse Class` the class
+  browse Class>>selector    the method: its source (or decompiled), literals, bytecodes
+  senders SEL               the methods that send SEL
+  implementors SEL          the classes that implement SEL
+  filein FILE...            file in chunk-format code (class definitions, methods, do-its),
+                            all or nothing
   restart [N | Class>>sel]  restart a frame (default: the selected one) with its method as now
                             installed; the frames above it are discarded
   return N EXPR             return the value of EXPR from frame N
-  step                      run the process to the next send or return in its top frame
+  step                      step into the top frame's next send (stop in the new frame)
   over                      run the top frame's next send to completion
   processes                 every process of the image; `process N` works on process N
   pass                      let the image's own error handling run for this error (its
@@ -146,7 +150,7 @@ class Console:
             mark = "*" if i == self.frame_index else " "
             self.say("%s%3d: %s" % (mark, i, self.kernel.frame_name(ctx)))
         if len(shown) < len(frames):
-            self.say("      ... %d more (stack %d shows more)" % (len(frames) - len(shown), 2 * len(shown)))
+            self.say("      ... %d more (`stack N` shows N frames)" % (len(frames) - len(shown)))
 
     def _frame_number(self, text: str) -> int:
         try:
@@ -249,6 +253,33 @@ class Console:
         cname, sel = rest.split(">>", 1)
         cls = cmd_inspect._find_class(self.space, cname.strip())
         cmd_inspect.browse_method(self.space, cls, sel.strip())
+
+    def cmd_senders(self, rest):
+        self._list_methods(self.kernel.senders(self._selector(rest)), "sends", rest)
+
+    def cmd_implementors(self, rest):
+        self._list_methods(self.kernel.implementors(self._selector(rest)), "implements", rest)
+
+    def _selector(self, rest) -> str:
+        sel = rest.strip().lstrip("#")
+        if not sel or " " in sel:
+            raise OzError("a selector is needed (e.g. printOn:)")
+        return sel
+
+    def _list_methods(self, refs, verb, sel) -> None:
+        names = sorted(str(r) for r in refs)
+        for name in names:
+            self.say("  " + name)
+        one = len(names) == 1
+        self.say("%d method%s %s #%s" % (len(names), "" if one else "s", verb if one else verb[:-1],
+                                         sel.strip().lstrip("#")))
+
+    def cmd_filein(self, rest):
+        paths = rest.split()
+        if not paths:
+            raise OzError("filein FILE [FILE...]")
+        result = self.kernel.filein(paths)
+        self.say("filed in %s: %s" % (" ".join(paths), result.summary()))
 
     # --- the debugger's operations on the process ------------------------------------------
     def _after_move(self) -> None:
