@@ -93,6 +93,10 @@ def run_shape(path: str, name: str, quantum_ms: float, rounds: int, limit: int) 
         rss_peak = max(rss_peak, resident_memory())
         if reason != "quantum":
             break
+    # a shape the image cannot run (e.g. no #fork in PharoCandle): said so, not timed
+    missing = None
+    if reasons.get("error") and space.last_error is not None and "not understood" in space.last_error.message:
+        missing = space.last_error.message
     figures = space.memory_figures()
     try:
         proc.terminate()
@@ -100,7 +104,7 @@ def run_shape(path: str, name: str, quantum_ms: float, rounds: int, limit: int) 
         pass
     vm.remove(space)
     return {"overrun_ms": worst, "cpu_overrun_ms": worst_cpu, "reasons": reasons, "rss_growth": rss_peak - rss_before,
-            "peak": figures["peak"], "stops": figures["stops"]}
+            "peak": figures["peak"], "stops": figures["stops"], "missing": missing}
 
 
 def cmd_bench_runaway(args) -> int:
@@ -121,6 +125,9 @@ def cmd_bench_runaway(args) -> int:
     for name in names:
         for path in paths:
             r = run_shape(path, name, args.quantum, args.rounds, limit)
+            if r["missing"]:
+                print("  %-20s %-22s does not apply (%s)" % (name, os.path.basename(path)[:22], r["missing"][:40]))
+                continue
             came = ", ".join("%s x%d" % kv for kv in sorted(r["reasons"].items()))
             print("  %-20s %-22s %7.1f ms %6.1f ms  %-24s %8.0f" % (
                 name, os.path.basename(path)[:22], r["overrun_ms"], r["cpu_overrun_ms"], came[:24],
