@@ -278,3 +278,15 @@ def test_restart_a_closure_activation_restarts_its_block():
     assert [v.to_local() for v in again.frame()] == [3, 10]                # arg and copied value
     p.proceed()
     assert finish(s, p) == 54
+
+
+def test_evaluate_in_a_frame_writes_temps_that_blocks_share(space):
+    """s is written by the block: a plain temp of the method context in 6502, a temp in the
+    method's temp vector with closures; both are t1 as the decompiled source names it."""
+    p = space.create_process("nil ozSum: #(4 5 6)", start=False, priority=80)
+    summer = into(p, "ozSum:")                      # at the do: send, s := 0 done
+    assert ("t1", space.mirror_on(0)) in summer.variables()
+    assert summer.evaluate("t1 := t1 + 100. t1", process=p).to_local() == 100
+    assert ("t1", space.mirror_on(100)) in summer.variables()
+    p.proceed()
+    assert finish(space, p) == 115

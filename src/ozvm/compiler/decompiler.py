@@ -1495,3 +1495,30 @@ def decompile(space, method, cls=None, selector=None) -> str:
     except (IndexError, KeyError, AttributeError, ValueError, TypeError, RecursionError) as e:
         # bytecodes no compiler emits (a damaged or hand-made method)
         raise DecompileError("cannot decompile %s: %s: %s" % (selector, type(e).__name__, e))
+
+
+def method_temp_names(space, method, cls=None, selector=None) -> dict:
+    """The names the decompiled source gives a method's own frame slots: {slot: name} for its
+    arguments and temporaries (0-based, as in the context), {(slot, i): name} for the
+    temporaries kept in the temp vector in that slot (6505). Empty when it does not
+    decompile; slots the source never shows are left out. (A debugger's names for a frame.)"""
+    if method.__class__ is not SqObject or method.fmt != 12:
+        return {}
+    if cls is None or selector is None:
+        found_cls, found_sel = find_method(space, method, cls)
+        cls = cls or found_cls
+        selector = selector or found_sel
+    dec = MethodDecompiler(space, method, cls, selector)
+    try:
+        dec.run()
+    except (OzError, IndexError, KeyError, AttributeError, ValueError, TypeError, RecursionError):
+        return {}
+    out = {}
+    for i, v in dec.scope.names.items():
+        if isinstance(v, Var) and v._name is not None:
+            out[i] = v._name
+        elif isinstance(v, Vector):
+            for k, rv in enumerate(v.names):
+                if isinstance(rv, Var) and rv._name is not None:
+                    out[(i, k)] = rv._name
+    return out

@@ -580,10 +580,12 @@ def restart(process, frame, budget: int = STEP_BUDGET):
 # --- evaluating in a frame ------------------------------------------------------------------------
 
 def frame_variables(frame) -> list:
-    """[(name, ContextMirror holding it, slot index 0-based)] of the variables a frame sees:
-    its arguments as arg1.., its temporaries as t1.. (numbered after the arguments, as the
-    decompiler numbers a method's), then those of its outer contexts (closures) or home
-    (6502 blocks) that it does not hide."""
+    """[(name, mirror of the object holding it, index in its fields)] of the variables a frame
+    sees. A method's arguments and temporaries have the names its decompiled source shows
+    (arg1.., t1..; temporaries a closure method keeps in a temp vector too), else arg1.. and
+    t1.. in slot order; a closure activation's slots are blockArg1.. then blockTemp1.. (its
+    copied values), then come the variables of its outer contexts it does not hide; a 6502
+    BlockContext sees its home's."""
     out = []
     seen = set()
     space = frame.space
@@ -592,21 +594,41 @@ def frame_variables(frame) -> list:
         ctx = ctx.home()
     level = 0
     guard = 0
+
+    def add(name, holder, index):
+        if name not in seen:
+            seen.add(name)
+            out.append((name, holder, index))
+
     while ctx is not None and guard < 100:
         guard += 1
         n = ctx.num_temps()
         nargs = ctx.num_args()
         fixed = ctx.fixed()
-        for i in range(min(n, len(ctx.obj.ptrs) - fixed)):
-            if ctx.closure() is None:
-                name = "arg%d" % (i + 1) if i < nargs else "t%d" % (i - nargs + 1)
-            else:
+        slots = range(min(n, len(ctx.obj.ptrs) - fixed))
+        if ctx.closure() is None:
+            meth = ctx.method()
+            names = {}
+            if meth is not None:
+                from ..compiler.decompiler import method_temp_names
+                names = method_temp_names(space, meth.obj)
+            for i in slots:
+                remote = [k for k in names if k.__class__ is tuple and k[0] == i]
+                if not remote:          # (a temp vector is no variable of the source)
+                    name = names.get(i) or ("arg%d" % (i + 1) if i < nargs else "t%d" % (i - nargs + 1))
+                    add(name, ctx, fixed + i)
+                    continue
+                vec = ctx.obj.ptrs[fixed + i]
+                for key, vname in names.items():
+                    if key.__class__ is tuple and key[0] == i and vec.__class__ is SqObject \
+                            and vec.ptrs is not None and key[1] < len(vec.ptrs):
+                        add(vname, space.mirror_on(vec), key[1])
+        else:
+            for i in slots:
                 name = ("blockArg%d" % (i + 1) if i < nargs else "blockTemp%d" % (i - nargs + 1))
                 if level:
                     name = "outer%d%s" % (level, name[0].upper() + name[1:])
-            if name not in seen:
-                seen.add(name)
-                out.append((name, ctx, i))
+                add(name, ctx, fixed + i)
         clo = ctx.closure()
         if clo is None:
             break
@@ -630,8 +652,10 @@ def evaluate_in(process, frame, source: str, timeout: float | None = 60.0, prior
     space = process.space if process is not None else frame.space
     if frame is None:
         frame = top_frame(process)
-    if process is not None:
-        _take(process)
+    if process is not None:             # only parked (its context saved), not suspended
+        if getattr(space, "_in_transfer", False) or control.interpreter(space).running:
+            raise DebugError("the space is running (a debugger operation from inside a run)")
+        control.park(space)
         _frame_in(process, frame)
     receiver = frame.receiver()
     rcvr = receiver.obj if receiver is not None else space.nil
@@ -641,7 +665,7 @@ def evaluate_in(process, frame, source: str, timeout: float | None = 60.0, prior
     for name, holder, i in variables:
         a = space.heap.instantiate(assoc_class)
         a.ptrs[0] = space.intern_symbol(name)
-        a.ptrs[1] = holder.obj.ptrs[holder.fixed() + i]
+        a.ptrs[1] = holder.obj.ptrs[i]
         bindings[name] = (a, holder, i)
     doit = compile_doit(space, source, space.class_of(rcvr),
                         bindings={name: v[0] for name, v in bindings.items()})
@@ -649,9 +673,8 @@ def evaluate_in(process, frame, source: str, timeout: float | None = 60.0, prior
         result = run_method(space, doit, rcvr, (), timeout, priority=priority)
     finally:
         for name, (a, holder, i) in bindings.items():
-            slot = holder.fixed() + i
-            if holder.obj.ptrs[slot] is not a.ptrs[1]:
-                holder.obj.ptrs[slot] = a.ptrs[1]
+            if holder.obj.ptrs[i] is not a.ptrs[1]:
+                holder.obj.ptrs[i] = a.ptrs[1]
     return space.mirror_on(result)
 
 
