@@ -580,8 +580,9 @@ def restart(process, frame, budget: int = STEP_BUDGET):
 # --- evaluating in a frame ------------------------------------------------------------------------
 
 def frame_variables(frame) -> list:
-    """[(name, mirror of the object holding it, index in its fields)] of the variables a frame
-    sees. A method's arguments and temporaries have the names its decompiled source shows
+    """[(name, holder, i)] of the variables a frame sees; the value is
+    `holder.obj.ptrs[holder.fixed() + i]` (holder: a ContextMirror, or the mirror on a temp
+    vector). A method's arguments and temporaries have the names its decompiled source shows
     (arg1.., t1..; temporaries a closure method keeps in a temp vector too), else arg1.. and
     t1.. in slot order; a closure activation's slots are blockArg1.. then blockTemp1.. (its
     copied values), then come the variables of its outer contexts it does not hide; a 6502
@@ -616,19 +617,19 @@ def frame_variables(frame) -> list:
                 remote = [k for k in names if k.__class__ is tuple and k[0] == i]
                 if not remote:          # (a temp vector is no variable of the source)
                     name = names.get(i) or ("arg%d" % (i + 1) if i < nargs else "t%d" % (i - nargs + 1))
-                    add(name, ctx, fixed + i)
+                    add(name, ctx, i)
                     continue
                 vec = ctx.obj.ptrs[fixed + i]
                 for key, vname in names.items():
                     if key.__class__ is tuple and key[0] == i and vec.__class__ is SqObject \
                             and vec.ptrs is not None and key[1] < len(vec.ptrs):
-                        add(vname, space.mirror_on(vec), key[1])
+                        add(vname, space.mirror_on(vec), key[1])       # an Array: fixed() 0
         else:
             for i in slots:
                 name = ("blockArg%d" % (i + 1) if i < nargs else "blockTemp%d" % (i - nargs + 1))
                 if level:
                     name = "outer%d%s" % (level, name[0].upper() + name[1:])
-                add(name, ctx, fixed + i)
+                add(name, ctx, i)
         clo = ctx.closure()
         if clo is None:
             break
@@ -665,8 +666,8 @@ def evaluate_in(process, frame, source: str, timeout: float | None = 60.0, prior
     for name, holder, i in variables:
         a = space.heap.instantiate(assoc_class)
         a.ptrs[0] = space.intern_symbol(name)
-        a.ptrs[1] = holder.obj.ptrs[i]
-        bindings[name] = (a, holder, i)
+        a.ptrs[1] = holder.obj.ptrs[holder.fixed() + i]
+        bindings[name] = (a, holder, holder.fixed() + i)
     doit = compile_doit(space, source, space.class_of(rcvr),
                         bindings={name: v[0] for name, v in bindings.items()})
     try:

@@ -188,6 +188,10 @@ class ObjectMirror:
             raise MembraneError("cannot %s a SmallInteger (%d)" % (what, o))
         return o
 
+    def fixed(self) -> int:
+        """How many of the object's fields are named ones (its class's fixed fields)."""
+        return fixed_fields(self.space, self.obj)
+
     def fixed_size(self) -> int:
         """`fixedSize`: number of named instance variables."""
         o = self.obj

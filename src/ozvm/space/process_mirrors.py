@@ -241,7 +241,7 @@ class ContextMirror(_NamedFieldsMirror):
     def variables(self) -> list:
         """[(name, mirror)] of the arguments and temps this frame sees (debugger.frame_variables)."""
         from . import debugger
-        return [(name, self.space.mirror_on(holder.obj.ptrs[i]))
+        return [(name, self.space.mirror_on(holder.obj.ptrs[holder.fixed() + i]))
                 for name, holder, i in debugger.frame_variables(self)]
 
     def where(self) -> str:
