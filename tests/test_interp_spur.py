@@ -109,3 +109,18 @@ def test_spur_immediates_and_primitives_in_sends():
     assert lam is heap.character(955) and run(space, lam, "asInteger") == 955
     assert run(space, 1 << 40, "class") is heap.class_table[1]
     assert run(space, heap.special(7), "basicIdentityHash") == heap.class_index(heap.special(7))
+
+
+def test_small_integers_have_61_bits_in_64_bit_images():
+    """Primitives 1-13 and the inlined arithmetic answer SmallIntegers up to 2**60-1 in a
+    64-bit image; beyond, and beyond 2**30-1 in a 32-bit image, LargeIntegers."""
+    space64 = ObjectSpace.load(image_path("pharo8-kernel-spur64.image"))
+    run = execution.run_send
+    assert run(space64, 1 << 40, "+", [1 << 40]) == 1 << 41
+    assert run(space64, 1 << 30, "*", [1 << 29]) == 1 << 59
+    over = run(space64, (1 << 60) - 1, "+", [1])
+    assert over.__class__ is not int and space64.to_local(over) == 1 << 60
+    assert run(space64, 1 << 59, "//", [3]) == (1 << 59) // 3
+    space32 = ObjectSpace.load(image_path("spur32-headless.image"))
+    big = run(space32, (1 << 30) - 1, "+", [1])
+    assert big.__class__ is not int

@@ -28,7 +28,7 @@ from ..errors import GuestError, GuestExitToDebugger, GuestQuit, VMError
 from ..memory import specials as S
 from ..memory.accounting import CONTEXT_BYTES, MemoryLimitError, cost_of
 from ..memory.contexts import (
-    CLOSURE, HOME, MAX_SMALLINT, METHOD, MIN_SMALLINT, RECEIVER, SENDER,
+    CLOSURE, HOME, METHOD, RECEIVER, SENDER,
     decode_method, method_of_context,
 )
 from ..memory.objects import SqObject, float_of_words
@@ -423,8 +423,8 @@ class Interpreter(MethodLookup, Scheduler):
         refcount = getattr(sys, "getrefcount", None) if RECYCLE_CONTEXTS else None
         free_small = self.free_contexts_small
         free_large = self.free_contexts_large
-        MINI = MIN_SMALLINT
-        MAXI = MAX_SMALLINT
+        MINI = self.heap.family.small_int_min       # 31-bit, or 61-bit in 64-bit Spur
+        MAXI = self.heap.family.small_int_max
 
         ctx = self.ctx
         stack = self.stack

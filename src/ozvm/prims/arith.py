@@ -45,33 +45,36 @@ def _two_smalls(op):
         r = op(a, b)
         if r is None:
             return False
+        if not MIN_SMALL <= r <= MAX_SMALL:         # 31 bits; 61 in 64-bit Spur images
+            family = interp.heap.family
+            if not family.small_int_min <= r <= family.small_int_max:
+                return False
         interp.pop_push(2, r)
         return True
     prim.__name__ = op.__name__
     return prim
 
 
-def _checked(r):
-    return r if MIN_SMALL <= r <= MAX_SMALL else None
-
+# The operations answer the exact result (None to fail); the caller checks that it is a
+# SmallInteger of the image's family.
 
 def small_add(a, b):
-    return _checked(a + b)
+    return a + b
 
 
 def small_subtract(a, b):
-    return _checked(a - b)
+    return a - b
 
 
 def small_multiply(a, b):
-    return _checked(a * b)
+    return a * b
 
 
 def small_divide(a, b):
     """/ : only exact quotients."""
     if b == 0 or a % b:
         return None
-    return _checked(a // b)
+    return a // b
 
 
 def small_mod(a, b):
@@ -85,7 +88,7 @@ def small_div(a, b):
     """// : floored quotient."""
     if b == 0:
         return None
-    return _checked(a // b)
+    return a // b
 
 
 def quo(a, b):
@@ -104,7 +107,7 @@ def rem(a, b):
 def small_quo(a, b):
     if b == 0:
         return None
-    return _checked(quo(a, b))
+    return quo(a, b)
 
 
 def _compare(op):
@@ -390,7 +393,8 @@ def float_truncated(interp, rcvr):
     if x != x or x in (math.inf, -math.inf):
         raise PrimitiveFailed()
     t = math.modf(x)[1]
-    if not MIN_SMALL <= t <= MAX_SMALL:
+    family = interp.heap.family
+    if not family.small_int_min <= t <= family.small_int_max:
         raise PrimitiveFailed()
     return int(t)
 
