@@ -233,25 +233,30 @@ def test_structural_corruptions(name, cases):
     assert errors > 0 or cases < 20
 
 
-def test_inspection_of_corrupted_images_fails_cleanly():
+@pytest.mark.parametrize("image,root,cls,selector,cases", [
+    ("pharocandle.image", "PCObject", "PCString", "asSymbol", max(CASES // 4, 20)),
+    ("spur32-headless.image", "Object", "Association", "value", 20),
+    ("pharocandle-spur64.image", "PCObject", "PCPoint", "x", 20),
+])
+def test_inspection_of_corrupted_images_fails_cleanly(image, root, cls, selector, cases):
     """Images that load but whose objects make no sense: `oz info/classes/processes/
     browse` either work or stop with an OzError (one clear line), never another exception."""
     import contextlib
     import io
     import types
     from ozvm.errors import OzError
-    from ozvm.image.v3_writer import encode_image
+    from ozvm.image.formats import encode_image
     from ozvm.tools import cmd_inspect
-    rng = random.Random("inspect-%d" % SEED)
-    data = _read("pharocandle.image")
+    rng = random.Random("inspect-%s-%d" % (image, SEED) if image != "pharocandle.image" else "inspect-%d" % SEED)
+    data = _read(image)
     commands = [("info", dict(top=10)), ("classes", dict(pattern=None)), ("processes", {}),
-                ("browse", dict(cls="PCObject", selector=None)),
-                ("browse", dict(cls="PCString", selector="asSymbol"))]
+                ("browse", dict(cls=root, selector=None)),
+                ("browse", dict(cls=cls, selector=selector))]
     commands += [("browse", dict(cls=None, selector=None, **{query: arg}))
                  for query, arg in (("senders", "printString"), ("senders", "+"), ("implementors", "printOn:"),
-                                    ("refs", "PCObject"), ("hierarchy", "PCString"), ("categories", "PCObject"))]
+                                    ("refs", root), ("hierarchy", cls), ("categories", root))]
     loaded = 0
-    for n in range(max(CASES // 4, 20)):
+    for n in range(cases):
         if n % 2:
             bad = mutate(rng, data)
         else:
