@@ -124,3 +124,19 @@ def test_small_integers_have_61_bits_in_64_bit_images():
     space32 = ObjectSpace.load(image_path("spur32-headless.image"))
     big = run(space32, (1 << 30) - 1, "+", [1])
     assert big.__class__ is not int
+
+
+@pytest.mark.parametrize("name", ["pharocandle.image", "spur32-headless.image", "pharo8-kernel-spur64.image"])
+def test_small_float_primitives_exist_only_in_64_bit_images(name):
+    """541-559 are SmallFloat64 arithmetic in 64-bit Spur (AsyncFile's 540s in V3: absent,
+    as in squeak-vm); the Float primitive 41 works everywhere."""
+    from prims_fake import FAILED, FakeInterp, call
+    vm = FakeInterp(read_image(image_path(name)))
+    heap = vm.heap
+    a, b = heap.new_float(1.5), heap.new_float(2.0)
+    assert heap.float_value(call(vm, 41, a, b)) == 3.5
+    result = call(vm, 541, a, b)
+    if heap.family.has_small_floats:
+        assert heap.float_value(result) == 3.5
+    else:
+        assert result is FAILED
