@@ -39,6 +39,19 @@ def oracle_path(name: str) -> str:
     return path
 
 
+SCRATCH_IMAGE = "/usr/share/scratch/Scratch.image"
+
+
+def scratch_image() -> str:
+    """Scratch 1.4's image (Debian package `scratch`, installed by setup.sh): skipped when
+    missing, a failure when CI is set."""
+    if not os.path.exists(SCRATCH_IMAGE):
+        if os.environ.get("CI"):
+            pytest.fail("missing %s: run ./setup.sh (apt package scratch)" % SCRATCH_IMAGE)
+        pytest.skip("no %s (apt package scratch)" % SCRATCH_IMAGE)
+    return SCRATCH_IMAGE
+
+
 def squeak_vm() -> str:
     found = glob.glob("/usr/lib/squeak/*/squeakvm")
     assert found, "squeak-vm is not installed: run ./setup.sh"

@@ -159,15 +159,21 @@ def test_enumeration(vm):
         seen.append(x)
         x = call(vm, 78, x)
     assert len(seen) == len({id(o) for o in seen}) == len(h.all_instances(point_class))
-    o = call(vm, 138, h.nil)
-    assert o is h.nil
-    count = 1
-    while True:
-        o = call(vm, 139, o)
-        if o == 0 and o.__class__ is int:
-            break
-        count += 1
-    assert count == len(h.all_objects())
+    def every_object():
+        o = call(vm, 138, h.nil)
+        found = [o]
+        while True:
+            o = call(vm, 139, o)
+            if o == 0 and o.__class__ is int:
+                return found
+            found.append(o)
+    # memory order: the image file's objects (garbage included) until a collection
+    assert call(vm, 138, h.nil) is h.nil
+    assert every_object() == list(h.info.oop_table.values())
+    assert call(vm, 130, h.nil) is not FAILED
+    after = every_object()
+    assert {id(o) for o in after} == {id(o) for o in h.gc.mark()[0]}
+    assert len(after) <= len(h.info.oop_table)
     # a new instance is found, also when only the stack refers to it
     p = call(vm, 18, 1, 2)
     vm.stack[vm.sp] = p

@@ -102,7 +102,7 @@ class SpaceBuilder:
         info = ImageInfo(version=IMAGE_VERSION, little_endian=True, last_hash=HASH_SEED,
                          window_size=WINDOW_SIZE, flags=0, extra_vm_memory=0, header_words=[])
         self.specials = SqObject(None, FMT_VAR, 0, ptrs=[None] * SPECIALS_SIZE)
-        self.heap = Heap(self.specials, info)
+        self.heap = Heap(self.specials, info, objects=[self.specials])
         self.specials.hash = self.heap.new_hash()
         self.nil = None
         self.classes = {}           # name -> class object
@@ -114,11 +114,11 @@ class SpaceBuilder:
     def create_object_with_format(self, fmt: int, size: int = 0) -> SqObject:
         """A new object without a class: `size` fields (nil), bytes or words."""
         if fmt <= FMT_WEAK:
-            return SqObject(None, fmt, self.heap.new_hash(), ptrs=[self.nil] * size)
+            return self.heap.new_object(None, fmt, ptrs=[self.nil] * size)
         if fmt == FMT_WORDS:
-            return SqObject(None, fmt, self.heap.new_hash(), words=[0] * size)
+            return self.heap.new_object(None, fmt, words=[0] * size)
         if fmt == FMT_BYTES:
-            return SqObject(None, fmt, self.heap.new_hash(), bytes=bytearray(size))
+            return self.heap.new_object(None, fmt, bytes=bytearray(size))
         raise BootstrapError("cannot create an object of format %d" % fmt)
 
     def create_class_with_format_for_instances_of_format(self, fields: int, spec: int,

@@ -100,6 +100,7 @@ class Interpreter(MethodLookup, Scheduler):
         self.free_contexts_large: list = []
         self.heap = heap
         self.word_size = heap.family.word_size     # bytes per literal slot in a method
+        heap.gc.prepare = self.prepare_collection
         self.nil = heap.nil
         self.true = heap.true
         self.false = heap.false
@@ -190,6 +191,14 @@ class Interpreter(MethodLookup, Scheduler):
         p = ctx.ptrs
         p[1] = self.pc + self.word_size * len(method_of_context(ctx).ptrs) + 1
         p[2] = self.sp - 5
+
+    def prepare_collection(self):
+        """Called by the heap's collector as a collection starts: drop the contexts kept
+        for reuse (as the C VM does); answer the active context and the index of its
+        stack top (the collector's roots besides the heap's own)."""
+        del self.free_contexts_small[:]
+        del self.free_contexts_large[:]
+        return (self.ctx, self.sp) if self.ctx is not None else (None, 0)
 
     def current_method(self):
         return method_of_context(self.ctx)
@@ -416,7 +425,6 @@ class Interpreter(MethodLookup, Scheduler):
         quick_values = (None, true, false, nil, -1, 0, 1, 2)
         # what new contexts and Points cost (memory/accounting.py): a context has 6 fixed
         # fields and its frame
-        ctx_cost = CONTEXT_BYTES + 8 * 6
         point_cost = cost_of(pointers=2)
         # dead MethodContexts nothing refers to any more, for reuse (the C VM recycles
         # contexts too); needs reference counts, so CPython only
@@ -527,10 +535,9 @@ class Interpreter(MethodLookup, Scheduler):
                                     if c:
                                         r = a % c
                                 elif b == 0xBB:
-                                    heap.last_hash = h = (13849 + 27181 * heap.last_hash) & 0xFFFF
                                     heap.allocated += point_cost
                                     sp -= 1
-                                    stack[sp] = SqObj(point_class, 1, h & 0xFFF, [a, c])
+                                    stack[sp] = heap.allocate(point_class, 1, [a, c])
                                     continue
                                 elif b == 0xBC:
                                     if c >= 0:
@@ -664,9 +671,7 @@ class Interpreter(MethodLookup, Scheduler):
                                     else:
                                         p = [ctx, cp[1], i, meth, a, outer.ptrs[5], *stack[sp - argc + 1:sp + 1],
                                              *cp[3:], *home_nils(c - i)]
-                                        heap.last_hash = h = (13849 + 27181 * heap.last_hash) & 0xFFFF
-                                        heap.allocated += ctx_cost + 8 * c
-                                        ctx = SqObj(mctx_class, 3, h & 0xFFF, p)
+                                        ctx = heap.new_context(mctx_class, p)
                                     stack = temps = p
                                     rcvr = p[5]
                                     code = info[2]
@@ -685,11 +690,10 @@ class Interpreter(MethodLookup, Scheduler):
                                 # as primitive 80, without lookup
                                 home = a.ptrs[5] if a.ptrs[3].__class__ is int_ else a
                                 i = pc + off + 2
-                                heap.last_hash = h = (13849 + 27181 * heap.last_hash) & 0xFFFF
                                 heap.allocated += CONTEXT_BYTES + 8 * len(home.ptrs)
                                 sp -= 1
-                                stack[sp] = SqObj(bctx_class, 3, h & 0xFFF,
-                                                  [nil, i, 0, c, i, home, *home_nils(len(home.ptrs) - 6)])
+                                stack[sp] = heap.allocate(bctx_class, 3, [nil, i, 0, c, i, home,
+                                                                       *home_nils(len(home.ptrs) - 6)])
                                 continue
                             sel = specsel[48]
                             argc = 1
@@ -732,8 +736,10 @@ class Interpreter(MethodLookup, Scheduler):
                         # return to the sender (or a block's caller): nothing in between
                         stack[0] = nil
                         stack[1] = nil
-                        if refcount is not None and ctx.cls is mctx_class and refcount(ctx) == 2:
-                            # nothing else refers to the dead context: reuse it (CPython)
+                        if refcount is not None and ctx.cls is mctx_class and \
+                                refcount(ctx) == (3 if ctx.cache == id(ctx) else 2):
+                            # nothing else (but the heap's list) refers to the dead context:
+                            # reuse it (CPython)
                             if len(stack) == 22:
                                 if len(free_small) < 32:
                                     free_small.append(ctx)
@@ -917,9 +923,7 @@ class Interpreter(MethodLookup, Scheduler):
                                 stack[1] = pc + off
                                 stack[2] = sp - argc - 6
                                 p = [ctx, entry[3], entry[4], meth, nil, *stack[sp - argc:sp + 1], *entry[5]]
-                                heap.last_hash = h = (13849 + 27181 * heap.last_hash) & 0xFFFF
-                                heap.allocated += ctx_cost + 8 * entry[7]
-                                ctx = SqObj(mctx_class, 3, h & 0xFFF, p)
+                                ctx = heap.new_context(mctx_class, p)
                                 stack = temps = p
                                 rcvr = a
                                 code = entry[2]
@@ -1034,9 +1038,7 @@ class Interpreter(MethodLookup, Scheduler):
                         ctx = c
                     else:
                         p = [ctx, entry[3], entry[4], meth, nil, *stack[sp - argc:sp + 1], *entry[5]]
-                        heap.last_hash = h = (13849 + 27181 * heap.last_hash) & 0xFFFF
-                        heap.allocated += ctx_cost + 8 * i
-                        ctx = SqObj(mctx_class, 3, h & 0xFFF, p)
+                        ctx = heap.new_context(mctx_class, p)
                     stack = temps = p
                     rcvr = a
                     code = entry[2]
@@ -1295,8 +1297,7 @@ class Interpreter(MethodLookup, Scheduler):
         p += entry[5]
         if argc != entry[6]:
             p += [self.nil] * (entry[6] - argc)
-        self.heap.charge_context(len(p))
-        ctx = SqObject(self.method_context_class, 3, self.heap.new_hash(), p)
+        ctx = self.heap.new_context(self.method_context_class, p)
         self.fetch(ctx)
 
     def new_context(self, sender, meth, receiver, args, closure=None):
@@ -1306,8 +1307,7 @@ class Interpreter(MethodLookup, Scheduler):
         p = [sender, entry[3], entry[4], meth, nil if closure is None else closure, receiver]
         p += list(args)
         p += [nil] * (entry[7] - len(args))
-        self.heap.charge_context(len(p))
-        return SqObject(self.method_context_class, 3, self.heap.new_hash(), p)
+        return self.heap.new_context(self.method_context_class, p)
 
     # --- returns ---------------------------------------------------------------------------
     def home_context(self, ctx):
@@ -1456,8 +1456,7 @@ class Interpreter(MethodLookup, Scheduler):
         p += args
         p += copied
         p += [nil] * (info[7] - len(args) - len(copied))
-        self.heap.charge_context(len(p))
-        self.fetch(SqObject(self.method_context_class, 3, self.heap.new_hash(), p))
+        self.fetch(self.heap.new_context(self.method_context_class, p))
 
     # --- host hooks ----------------------------------------------------------------------------
     def add_hook(self, meth, callback) -> None:

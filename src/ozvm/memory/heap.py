@@ -1,12 +1,21 @@
 """The object memory of one object space (one image) inside the VM.
 
 A Heap knows its special objects array, nil/false/true, the image header it came from,
-and how to make new objects. Its objects are exactly those reachable from its special
+and how to make new objects. Its live objects are those reachable from its special
 objects array (plus any roots the VM adds while running): that is how the space lists its
-objects and measures its memory, and how `allInstances` and the image writer see it.
+objects and measures its memory, and how the image writer sees it.
+
+`heap.objects` is the heap in memory order, as a real VM's object enumeration
+(someObject/nextObject, someInstance/nextInstance) sees it: the objects read from the image
+file in file order, then every object made since, in allocation order, garbage included
+until a garbage collection (memory/gc.py) takes it out. Every new object is made by
+`allocate`, the one allocation path (an append, after the caller charged it; contexts, by the
+interpreter too, through `new_context`,
+and reused when they return as a real VM reuses them).
 """
 from __future__ import annotations
 
+from . import gc as G
 from . import specials as S
 from .accounting import BIG_OBJECT, CONTEXT_BYTES, MemoryAccount, cost_of, footprint
 from .families import family_of_version
@@ -51,7 +60,7 @@ class ImageInfo:
 class Heap:
     """One space's object memory."""
 
-    def __init__(self, specials: SqObject, info: ImageInfo):
+    def __init__(self, specials: SqObject, info: ImageInfo, objects=None):
         self.specials = specials
         self.info = info
         self.family = info.family
@@ -62,6 +71,10 @@ class Heap:
         self.allocated = 0
         self.alarm = 0
         self.account = MemoryAccount(self)
+        if objects is None:
+            objects = info.oop_table.values() if info.oop_table else ()
+        self.objects: list = list(objects)  # memory order, garbage included (see above)
+        self.gc = G.Collector(self)
         self.refresh_specials()
 
     def refresh_specials(self) -> None:
@@ -111,7 +124,7 @@ class Heap:
 
     def new_object(self, cls: SqObject, fmt: int, ptrs=None, bytes=None, words=None) -> SqObject:
         """A new object with these (already made) fields, charged to the space."""
-        obj = SqObject(cls, fmt, self.new_hash(), ptrs=ptrs, bytes=bytes, words=words)
+        obj = self.allocate(cls, fmt, ptrs, bytes, words)
         cost = footprint(obj)
         self.charge(cost)
         if cost >= BIG_OBJECT:
@@ -122,6 +135,25 @@ class Heap:
         if cost >= BIG_OBJECT:
             self.account.charge_big(obj, cost)
         return obj
+
+    def allocate(self, cls, fmt: int, ptrs=None, bytes=None, words=None) -> SqObject:
+        """Make a new object with the next identity hash and list it at the end of memory:
+        the one place objects are made (memory/gc.py; the callers charge it)."""
+        obj = SqObject(cls, fmt, self.new_hash(), ptrs, bytes, words)
+        objects = self.objects
+        objects.append(obj)
+        if len(objects) > self.gc.young_limit:
+            self.gc.young_collection()
+        return obj
+
+    def new_context(self, cls, ptrs) -> SqObject:
+        """A new context, charged and listed, marked as listed (its cache is its own id)
+        so that the interpreter, which reuses a returned context when nothing else refers
+        to it, counts the list's reference (memory/gc.py keeps the mark exact)."""
+        self.charge_context(len(ptrs))
+        ctx = self.allocate(cls, 3, ptrs)
+        ctx.cache = id(ctx)
+        return ctx
 
     def instantiate(self, cls: SqObject, size: int = 0) -> SqObject:
         """A new instance of `cls` with `size` indexable fields (nil, zero bytes or words),
@@ -138,15 +170,15 @@ class Heap:
                 raise ValueError("class is not indexable")
             cost = cost_of(pointers=fixed + size)
             self.charge(cost)
-            return self._made(SqObject(cls, fmt, self.new_hash(), ptrs=[self.nil] * (fixed + size)), cost)
+            return self._made(self.allocate(cls, fmt, ptrs=[self.nil] * (fixed + size)), cost)
         if fmt == FMT_WORDS or fmt == FMT_SHORTS or fmt == FMT_DOUBLE_WORDS:
             cost = cost_of(words=size)
             self.charge(cost)
-            return self._made(SqObject(cls, fmt, self.new_hash(), words=[0] * size), cost)
+            return self._made(self.allocate(cls, fmt, words=[0] * size), cost)
         if fmt == FMT_BYTES:
             cost = cost_of(nbytes=size)
             self.charge(cost)
-            return self._made(SqObject(cls, FMT_BYTES, self.new_hash(), bytes=bytearray(size)), cost)
+            return self._made(self.allocate(cls, FMT_BYTES, bytes=bytearray(size)), cost)
         if fmt == FMT_METHOD:
             raise ValueError("compiled methods are made with new_method")
         raise ValueError("instances of this class are immediates")
@@ -168,13 +200,11 @@ class Heap:
         """A new compiled method; `code`: its bytecodes (bytes), or how many zero bytes."""
         size = code if code.__class__ is int else len(code)
         self.charge(cost_of(pointers=1 + len(literals), nbytes=size))
-        return SqObject(cls, FMT_METHOD, self.new_hash(), ptrs=[header] + list(literals),
-                        bytes=bytearray(code))
+        return self.allocate(cls, FMT_METHOD, ptrs=[header] + list(literals), bytes=bytearray(code))
 
     def new_float(self, value: float) -> SqObject:
         self.charge(FLOAT_BYTES)
-        return SqObject(self.specials.ptrs[S.CLASS_FLOAT], FMT_WORDS, self.new_hash(),
-                        words=words_of_float(value))
+        return self.allocate(self.specials.ptrs[S.CLASS_FLOAT], FMT_WORDS, words=words_of_float(value))
 
     def float_value(self, obj: SqObject) -> float:
         return float_of_words(obj.words)
@@ -187,23 +217,22 @@ class Heap:
         """A new byte object of class `cls` holding `data` (checked before it is copied)."""
         cost = cost_of(nbytes=len(data))
         self.charge(cost)
-        return self._made(SqObject(cls, FMT_BYTES, self.new_hash(), bytes=bytearray(data)), cost)
+        return self._made(self.allocate(cls, FMT_BYTES, bytes=bytearray(data)), cost)
 
     def new_array(self, items) -> SqObject:
         items = list(items)
         cost = cost_of(pointers=len(items))
         self.charge(cost)
-        return self._made(SqObject(self.specials.ptrs[S.CLASS_ARRAY], FMT_VAR, self.new_hash(),
-                                   ptrs=items), cost)
+        return self._made(self.allocate(self.specials.ptrs[S.CLASS_ARRAY], FMT_VAR, ptrs=items), cost)
 
     def copy_of(self, obj: SqObject) -> SqObject:
         """A shallow copy of `obj` with a new identity hash (checked before it is made)."""
         cost = footprint(obj)
         self.charge(cost)
-        return self._made(SqObject(obj.cls, obj.fmt, self.new_hash(),
-                                   ptrs=None if obj.ptrs is None else list(obj.ptrs),
-                                   bytes=None if obj.bytes is None else bytearray(obj.bytes),
-                                   words=None if obj.words is None else list(obj.words)), cost)
+        return self._made(self.allocate(obj.cls, obj.fmt,
+                                    ptrs=None if obj.ptrs is None else list(obj.ptrs),
+                                    bytes=None if obj.bytes is None else bytearray(obj.bytes),
+                                    words=None if obj.words is None else list(obj.words)), cost)
 
     # --- listing and measuring --------------------------------------------
     def roots(self) -> list:
@@ -263,6 +292,7 @@ class Heap:
         return ordered
 
     def all_instances(self, cls: SqObject) -> list:
+        """The live (reachable) instances of `cls`."""
         return [o for o in self.all_objects() if o.cls is cls]
 
     def compact_classes(self) -> dict:
@@ -271,6 +301,11 @@ class Heap:
         nil = self.nil
         return {id(c): i + 1 for i, c in enumerate(table.ptrs) if c is not nil and c.__class__ is SqObject}
 
+    def bytes_of(self, objects) -> int:
+        """Bytes `objects` take in a V3 image."""
+        compact = self.compact_classes()
+        return sum(v3_bytes(o, compact) for o in objects)
+
     def memory_use(self):
         """(object count, bytes as in a V3 image, [(class, count, bytes)])."""
         compact = self.compact_classes()
@@ -278,7 +313,7 @@ class Heap:
         total = 0
         objects = self.all_objects()
         for obj in objects:
-            size = 4 * (v3_header_words(obj, id(obj.cls) in compact) + obj.body_words())
+            size = v3_bytes(obj, compact)
             total += size
             entry = by_class.get(id(obj.cls))
             if entry is None:
@@ -286,6 +321,11 @@ class Heap:
             entry[1] += 1
             entry[2] += size
         return len(objects), total, [tuple(e) for e in by_class.values()]
+
+
+def v3_bytes(obj: SqObject, compact: dict) -> int:
+    """Bytes `obj` takes in a V3 image (`compact`: Heap.compact_classes())."""
+    return 4 * (v3_header_words(obj, id(obj.cls) in compact) + obj.body_words())
 
 
 def v3_header_words(obj: SqObject, compact: bool) -> int:

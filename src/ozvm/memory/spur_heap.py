@@ -9,7 +9,7 @@ FMT_IMMEDIATE (objects.py); Characters are unique per code point, made by `chara
 from __future__ import annotations
 
 from .heap import Heap
-from .objects import FMT_FIXED_VAR, FMT_IMMEDIATE, FMT_WORDS, SqObject, small_float_oop
+from .objects import FMT_FIXED_VAR, FMT_IMMEDIATE, FMT_WORDS, SqObject, small_float_oop, words_of_float
 
 CHARACTER_INDEX = 2
 SMALL_FLOAT_INDEX = 4
@@ -87,14 +87,11 @@ class SpurHeap(Heap):
     def new_float(self, value: float) -> SqObject:
         """A SmallFloat64 when the 64-bit family can hold `value` immediately, else a
         boxed Float (always boxed in an image without a SmallFloat64 class)."""
-        obj = super().new_float(value)
         if self.family.has_small_floats and SMALL_FLOAT_INDEX in self.class_table:
-            bits = (obj.words[0] << 32) | obj.words[1]
-            if small_float_oop(bits) is not None:
-                obj.cls = self.class_table[SMALL_FLOAT_INDEX]
-                obj.fmt = FMT_IMMEDIATE
-                obj.hash = 0
-        return obj
+            words = words_of_float(value)
+            if small_float_oop((words[0] << 32) | words[1]) is not None:
+                return self.small_float(words)      # an immediate: not in the heap's list
+        return super().new_float(value)
 
     def small_float(self, words) -> SqObject:
         return SqObject(self.class_table[SMALL_FLOAT_INDEX], FMT_IMMEDIATE, 0, words=list(words))
@@ -118,6 +115,9 @@ class SpurHeap(Heap):
             entry[1] += 1
             entry[2] += size
         return len(objects), total, [tuple(e) for e in by_class.values()]
+
+    def bytes_of(self, objects) -> int:
+        return sum(map(self.object_bytes, objects))
 
     def object_bytes(self, obj: SqObject) -> int:
         """Bytes `obj` takes in a Spur image: an 8-byte header (16 with the overflow word

@@ -38,7 +38,7 @@ def prim_block_copy(interp, argc):
     nil = interp.nil
     p = [nil, initial, 0, nargs, initial, home] + [nil] * (len(home.ptrs) - 6)
     interp.heap.charge_context(len(p))
-    block = SqObject(interp.block_context_class, 3, interp.heap.new_hash(), p)
+    block = interp.heap.allocate(interp.block_context_class, 3, p)
     interp.pop_push(2, block)
     return True
 

@@ -9,9 +9,8 @@ CompiledMethod are indexed after its header and literals (the literal area itsel
 read as bytes here, so those indices fail); instVarAt: reaches the named fields only;
 non-indexable objects and SmallIntegers have no size (62 fails).
 
-Enumeration (someInstance, nextInstance, someObject, nextObject) walks the objects reachable
-from the heap's roots and the active context, in the heap's deterministic order; a walk is
-reused while no object has been made since (the heap's hash generator has not moved).
+Enumeration (someInstance, nextInstance, someObject, nextObject) follows the heap's memory
+order, garbage included until a collection (130, 131) takes it out (memory/gc.py).
 
 Become: two-way (128) swaps the bodies of the objects, keeping each identity hash with its
 references (the C VM's copyHash); one-way (72, 248, 249) replaces every reference to each
@@ -20,8 +19,6 @@ An interpreter that caches fields of its receiver or method must reload its regi
 after these primitives.
 """
 from __future__ import annotations
-
-import weakref
 
 from ..memory import specials as S
 from ..memory.objects import (
@@ -517,23 +514,47 @@ def store_stackp(interp, ctx, new_sp):
 
 # --- enumeration --------------------------------------------------------------------------------------
 
-class _Walk:
-    __slots__ = ("stamp", "objects", "position", "by_class")
+@primitive(77, argc=0)
+def some_instance(interp, cls):
+    """The first instance of `cls` in memory order (see memory/gc.py)."""
+    if cls.__class__ is not SqObject:
+        raise PrimitiveFailed()
+    first = interp.heap.gc.first_instance(cls)
+    if first is None:
+        raise PrimitiveFailed()
+    return first
 
-    def __init__(self, stamp, objects):
-        self.stamp = stamp
-        self.objects = objects
-        self.position = None
-        self.by_class: dict = {}
+
+@primitive(78, argc=0)
+def next_instance(interp, obj):
+    if obj.__class__ is not SqObject:
+        raise PrimitiveFailed()
+    nxt = interp.heap.gc.instance_after(obj)
+    if nxt is None:
+        raise PrimitiveFailed()
+    return nxt
 
 
-_walks: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+@primitive(138, argc=0)
+def some_object(interp, rcvr):
+    first = interp.heap.gc.first_object()
+    if first is None:
+        raise PrimitiveFailed()
+    return first
+
+
+@primitive(139, argc=0)
+def next_object(interp, obj):
+    """The object after `obj` in memory order, 0 after the last one."""
+    if obj.__class__ is not SqObject:
+        raise PrimitiveFailed()
+    nxt = interp.heap.gc.object_after(obj)
+    return 0 if nxt is None else nxt
 
 
 def all_objects(interp) -> list:
     """Every object reachable from the heap's roots and the active context (and its
-    stack up to the stack pointer), each once: nil, false, true, the specials array first,
-    then depth first, as Heap.all_objects orders them."""
+    stack up to the stack pointer), each once, as Heap.all_objects orders them."""
     extra = []
     ctx = getattr(interp, "ctx", None)
     if ctx.__class__ is SqObject:
@@ -542,69 +563,6 @@ def all_objects(interp) -> list:
     if stack is not None:
         extra.extend(stack[:interp.sp + 1])
     return interp.heap.all_objects(extra)
-
-
-def _walk(interp, fresh: bool) -> _Walk:
-    heap = interp.heap
-    walk = _walks.get(heap)
-    stamp = heap.last_hash
-    if walk is None or (fresh and walk.stamp != stamp):
-        walk = _Walk(stamp, all_objects(interp))
-        _walks[heap] = walk
-    return walk
-
-
-def _instances(walk, cls):
-    entry = walk.by_class.get(id(cls))
-    if entry is None or entry[0] is not cls:
-        items = [o for o in walk.objects if o.cls is cls]
-        entry = (cls, items, {id(o): i for i, o in enumerate(items)})
-        walk.by_class[id(cls)] = entry
-    return entry
-
-
-@primitive(77, argc=0)
-def some_instance(interp, cls):
-    if cls.__class__ is not SqObject:
-        raise PrimitiveFailed()
-    items = _instances(_walk(interp, True), cls)[1]
-    if not items:
-        raise PrimitiveFailed()
-    return items[0]
-
-
-@primitive(78, argc=0)
-def next_instance(interp, obj):
-    if obj.__class__ is not SqObject:
-        raise PrimitiveFailed()
-    for fresh in (False, True):
-        _, items, pos = _instances(_walk(interp, fresh), obj.cls)
-        i = pos.get(id(obj))
-        if i is not None:
-            if i + 1 < len(items):
-                return items[i + 1]
-            raise PrimitiveFailed()
-    raise PrimitiveFailed()
-
-
-@primitive(138, argc=0)
-def some_object(interp, rcvr):
-    return _walk(interp, True).objects[0]
-
-
-@primitive(139, argc=0)
-def next_object(interp, obj):
-    """The object after `obj` in the enumeration, 0 after the last one."""
-    if obj.__class__ is not SqObject:
-        raise PrimitiveFailed()
-    for fresh in (False, True):
-        walk = _walk(interp, fresh)
-        if walk.position is None:
-            walk.position = {id(o): i for i, o in enumerate(walk.objects)}
-        i = walk.position.get(id(obj))
-        if i is not None:
-            return walk.objects[i + 1] if i + 1 < len(walk.objects) else 0
-    return 0
 
 
 # --- become -----------------------------------------------------------------------------------------------
@@ -677,7 +635,6 @@ def become_one_way(interp, sources, targets, copy_hash: bool) -> None:
     if s is not None:
         heap.specials = s
     heap.refresh_specials()
-    _walks.pop(heap, None)
     interp.flush_method_cache_after_become(list(sources) + list(targets))
 
 
@@ -689,7 +646,6 @@ def array_become(interp, rcvr, arg):
     for x, y in zip(a, b):
         account.swapped(x, y)       # a big body tracked for its memory moves with it
     interp.flush_method_cache_after_become(a + b)
-    _walks.pop(interp.heap, None)
     return rcvr
 
 
@@ -763,9 +719,13 @@ def replace_from_to_with_starting_at(interp, rcvr, start, stop, repl, repl_start
 
 # --- memory ------------------------------------------------------------------------------------------------
 
-def bytes_left(interp) -> int:
-    used = interp.heap.memory_use()[1]
-    return max(0, MEMORY_LIMIT - used)
+def bytes_left(interp, used=None) -> int:
+    """Bytes free under the memory limit (the space's, else MEMORY_LIMIT), the space's
+    objects taking `used` bytes (default: measured now)."""
+    if used is None:
+        used = interp.heap.memory_use()[1]
+    limit = getattr(getattr(interp, "space", None), "memory_limit", None) or MEMORY_LIMIT
+    return max(0, limit - used)
 
 
 @primitive(112, argc=0)
@@ -778,30 +738,30 @@ def special_objects_array(interp, rcvr):
     return interp.heap.specials
 
 
-_gc_counts: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+def _garbage_collect(interp, argc: int, incremental: bool) -> bool:
+    """A full collection (memory/gc.py): weak fields referring to garbage become nil.
+    Answers the bytes free under the memory limit; then, if weak fields were cleared, the
+    finalization semaphore is signalled (its process may preempt the caller)."""
+    if argc != 0:
+        return False
+    heap = interp.heap
+    cleared = heap.gc.collect(incremental)
+    interp.pop_push(1, positive32_object(heap, bytes_left(interp, heap.gc.live_bytes())))
+    if cleared:
+        interp.signal_special_semaphore(S.THE_FINALIZATION_SEMAPHORE)
+    return True
 
 
-def gc_counts(heap):
-    """[full, incremental] garbage collections the image asked for."""
-    counts = _gc_counts.get(heap)
-    if counts is None:
-        counts = _gc_counts[heap] = [0, 0]
-    return counts
+@raw_primitive(130)
+def full_gc(interp, argc):
+    """garbageCollect"""
+    return _garbage_collect(interp, argc, False)
 
 
-@primitive(130, argc=0)
-def full_gc(interp, rcvr):
-    """Python reclaims unreachable objects itself; answer bytesLeft."""
-    gc_counts(interp.heap)[0] += 1
-    _walks.pop(interp.heap, None)
-    return positive32_object(interp.heap, bytes_left(interp))
-
-
-@primitive(131, argc=0)
-def incremental_gc(interp, rcvr):
-    gc_counts(interp.heap)[1] += 1
-    _walks.pop(interp.heap, None)
-    return positive32_object(interp.heap, bytes_left(interp))
+@raw_primitive(131)
+def incremental_gc(interp, argc):
+    """incrementalGC (garbageCollectMost): a full collection too"""
+    return _garbage_collect(interp, argc, True)
 
 
 @primitive(132, argc=1)

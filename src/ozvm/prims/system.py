@@ -24,7 +24,7 @@ from ..errors import GuestExitToDebugger, GuestQuit
 from ..memory import specials as S
 from ..memory.objects import FMT_IMMEDIATE, FMT_METHOD, SqObject
 from .base import PrimitiveFailed, primitive, raw_primitive
-from .objects import MEMORY_LIMIT, gc_counts
+from .objects import MEMORY_LIMIT
 from .values import (
     bytes_value, integer_object, positive32_object, register_failing, small_value,
 )
@@ -255,7 +255,7 @@ def vm_parameter(interp, index: int) -> int:
         return heap.memory_use()[1]
     if index == 3:
         return MEMORY_LIMIT
-    full, incremental = gc_counts(heap)
+    full, incremental = heap.gc.counts
     if index == 7:
         return full
     if index == 9:

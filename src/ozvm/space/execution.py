@@ -310,7 +310,7 @@ def run_send(space, receiver, selector, args=(), timeout: float | None = DEFAULT
     entry = decode_method(meth, heap)
     frame = [heap.nil, entry[3], len(args) + 1, meth, heap.nil, heap.nil, receiver] + args
     frame += [heap.nil] * (entry[7] - len(args) - 1)
-    base = heap.new_object(heap.special(S.CLASS_METHOD_CONTEXT), 3, ptrs=frame)
+    base = heap.new_context(heap.special(S.CLASS_METHOD_CONTEXT), frame)
     return run_context(space, base, timeout, max_bytecodes, priority=priority)
 
 
@@ -331,7 +331,7 @@ def run_method(space, method, receiver=None, args=(), timeout: float | None = DE
     frame = [heap.nil, decode_method(ret, heap)[3], len(args) + 1, ret, heap.nil, heap.nil,
              receiver] + args
     frame += [heap.nil] * (16 - len(args) - 1)
-    base = heap.new_object(heap.special(S.CLASS_METHOD_CONTEXT), 3, ptrs=frame)
+    base = heap.new_context(heap.special(S.CLASS_METHOD_CONTEXT), frame)
     return run_context(space, base, timeout, max_bytecodes,
                        start=lambda interp: interp.execute(entry, len(args)), priority=priority)
 

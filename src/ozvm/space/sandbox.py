@@ -51,7 +51,14 @@ def copy_heap(heap) -> Heap:
     if table:
         info.oop_table = {oop: new_of[id(o)] for oop, o in table.items() if id(o) in new_of}
     info.path = None
-    new = Heap(get(id(heap.specials)), info)
+    listed = set()
+    order = []              # memory order: the original's, then what it did not list
+    for o in heap.objects + objects:
+        n = new_of.get(id(o))
+        if n is not None and id(n) not in listed:
+            listed.add(id(n))
+            order.append(n)
+    new = Heap(get(id(heap.specials)), info, objects=order)
     new.last_hash = heap.last_hash
     new.extra_roots = [get(id(r)) for r in heap.extra_roots if r.__class__ is SqObject]
     return new
