@@ -19,12 +19,14 @@ The copy is written to a temporary folder or a cache folder, never into the repo
 
 Usage as a script:
     python tests/scratch_oracle.py --regenerate    run squeak-vm, rewrite the expected file
+                                                   (its first line names the copy it was made on)
     python tests/scratch_oracle.py --ozvm          run ozvm (`oz run`), print its lines
 """
 from __future__ import annotations
 
 import argparse
 import glob
+import hashlib
 import os
 import shutil
 import subprocess
@@ -101,6 +103,23 @@ def build(src_image: str, out_path: str) -> None:
     control.install_as_active_process(runner)
     control.suspend(old)
     space.save(out_path)
+    changes = os.path.splitext(out_path)[0] + ".changes"
+    if os.path.exists(changes):
+        os.unlink(changes)      # as installed, Scratch has none (an open one adds objects)
+
+
+def fingerprint(image: str) -> str:
+    """What identifies a copy (the expected answers hold for this copy only)."""
+    with open(image, "rb") as f:
+        return "copy md5 " + hashlib.md5(f.read()).hexdigest()
+
+
+def read_expected(path: str = EXPECTED) -> tuple:
+    """(fingerprint of the copy the answers were made on, answer lines)."""
+    with open(path, encoding="latin-1") as f:
+        lines = [line.rstrip("\n") for line in f]
+    first = lines.pop(0)[2:] if lines and lines[0].startswith("# ") else None
+    return first, lines
 
 
 def read_results(folder: str) -> list:
@@ -184,6 +203,7 @@ def main(argv=None) -> int:
                 sys.stderr.write("squeak-vm did not finish (no DONE); expected file not written\n")
                 return 1
             with open(EXPECTED, "w", encoding="latin-1", newline="\n") as f:
+                f.write("# %s\n" % fingerprint(image))
                 f.write("\n".join(lines) + "\n")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
