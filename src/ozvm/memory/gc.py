@@ -14,7 +14,8 @@ Python frees the objects themselves; what a collection decides is what the guest
   nil, and the caller signals the finalization semaphore when any did. Reachable objects
   that were not listed (contexts, which the interpreter does not list, see below) are
   listed after the others.
-* Young collections, every YOUNG_SPACE allocations as the C VM's incremental ones, take
+* Young collections, every YOUNG_SPACE allocations as the C VM's incremental ones (or
+  YOUNG_BYTES charged to the space's account, so that big garbage is freed soon), take
   the young objects (made since the last tenuring) that nothing refers to any more out of
   the list; weak fields stay as they are. CPython: an object the list alone refers to
   (its reference count), newest first; young survivors are tenured once more than
@@ -35,6 +36,7 @@ from . import specials as S
 from .objects import FMT_IMMEDIATE, FMT_WEAK, SqObject
 
 YOUNG_SPACE = 4000          # allocations between two young collections (the C VM's default)
+YOUNG_BYTES = 4 << 20       # or bytes charged (heap.allocated), so big garbage goes soon
 TENURE_AT = 2000            # young survivors past which they are tenured (the C VM's default)
 MARK_AGAIN = 500000         # a young collection marks when the list passes 2 * live + this
 
@@ -54,6 +56,7 @@ class Collector:
         self.live = len(heap.objects)
         self.young_start = self.live
         self.young_limit = self.live + YOUNG_SPACE
+        self.young_bytes = heap.allocated + YOUNG_BYTES
         self.counts = [0, 0]        # [full, incremental or young] collections
         self._positions: dict = {}  # id(obj) -> index in heap.objects, for objects[:_indexed]
         self._indexed = 0
@@ -142,7 +145,9 @@ class Collector:
         if _refcount is None or len(objects) > 2 * self.live + MARK_AGAIN:
             reachable = self.mark(False)[0]
             self._keep(set(map(id, reachable)), reachable)
+            # a mark costs the live size: at most one per live size of allocation
             self.young_limit = len(heap.objects) + max(YOUNG_SPACE, self.live)
+            self.young_bytes = heap.allocated + max(YOUNG_BYTES, 100 * self.live)
             return
         if self.prepare is not None:
             self.prepare()
@@ -162,6 +167,7 @@ class Collector:
         if len(objects) - start > TENURE_AT:
             self.young_start = len(objects)
         self.young_limit = len(objects) + YOUNG_SPACE
+        self.young_bytes = heap.allocated + YOUNG_BYTES
 
     def _keep(self, marked: set, reachable: list) -> None:
         """The list becomes its marked objects in their order, then the reachable
@@ -181,6 +187,7 @@ class Collector:
         self._indexed = 0
         self.live = self.young_start = len(kept)
         self.young_limit = self.live + YOUNG_SPACE
+        self.young_bytes = heap.allocated + YOUNG_BYTES
 
     # --- enumeration --------------------------------------------------------------------
     def _forget_positions(self, start: int) -> None:

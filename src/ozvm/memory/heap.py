@@ -142,8 +142,9 @@ class Heap:
         obj = SqObject(cls, fmt, self.new_hash(), ptrs, bytes, words)
         objects = self.objects
         objects.append(obj)
-        if len(objects) > self.gc.young_limit:
-            self.gc.young_collection()
+        gc = self.gc
+        if len(objects) > gc.young_limit or self.allocated > gc.young_bytes:
+            gc.young_collection()
         return obj
 
     def new_context(self, cls, ptrs) -> SqObject:
