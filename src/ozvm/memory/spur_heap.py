@@ -74,7 +74,7 @@ class SpurHeap(Heap):
         says (the Spur VM allocates it so; PharoCandle-Spur64's block class is fixed)."""
         fixed = self.family.class_inst_size(cls.ptrs[2])
         self.class_index(cls)
-        return SqObject(cls, FMT_FIXED_VAR, self.new_hash(), ptrs=[self.nil] * (fixed + copied))
+        return self.new_object(cls, FMT_FIXED_VAR, ptrs=[self.nil] * (fixed + copied))
 
     def character(self, code: int) -> SqObject:
         """The immediate Character with this code point (one per code point)."""
