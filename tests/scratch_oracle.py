@@ -25,7 +25,6 @@ Usage as a script:
 from __future__ import annotations
 
 import argparse
-import glob
 import hashlib
 import os
 import shutil
@@ -41,7 +40,7 @@ IMAGE_NAME = "scratch-oracle.image"
 
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
-from conftest import SCRATCH_IMAGE  # noqa: E402  (where Debian's scratch package puts it)
+from conftest import SCRATCH_IMAGE, squeak_vm  # noqa: E402
 
 DEBUGGER_HOOK = """openContext: aContext label: aString contents: contentsString
 	| f |
@@ -133,13 +132,6 @@ def read_results(folder: str) -> list:
     while lines and lines[-1] == "":
         lines.pop()
     return lines
-
-
-def squeak_vm() -> str:
-    found = sorted(glob.glob("/usr/lib/squeak/*/squeakvm"))
-    if not found:
-        raise RuntimeError("squeak-vm is not installed (/usr/lib/squeak/*/squeakvm)")
-    return found[-1]
 
 
 def _prepare(folder: str, image: str, expressions: list) -> str:
