@@ -75,8 +75,10 @@ def test_an_allocation_bomb_is_stopped_and_the_host_stays_bounded(name):
     assert reasons[-1] == "memory", reasons
     figures = space.memory_figures()
     assert figures["peak"] <= limit and figures["stops"] >= 1
-    # the image was given its low-space signal first
+    # the image was given its low-space signal first: its lowSpaceSemaphore signalled
+    # with the culprit named as the process signalling low space (special object 22)
     assert figures["low_space_signals"] >= 1
+    assert space.heap.specials.ptrs[22] is proc.obj
     assert resident_memory() - rss < limit + 300 * MB
     # the culprit is suspended with its stack, the space goes on once it is terminated
     assert not proc.is_active()

@@ -1266,12 +1266,15 @@ class Interpreter(MethodLookup, Scheduler):
         return [self.ctx] if self.ctx is not None else []
 
     def signal_low_space(self) -> bool:
-        """The account asks for the image's low-space signal: the lowSpaceSemaphore is
-        signalled at the next heartbeat (as the C VM's checkForInterrupts does), with the
-        process that was running named in the specials. False if the image has none."""
+        """The account asks for the image's low-space signal: the process running now is
+        named in the specials (ProcessSignalingLowSpace) and the lowSpaceSemaphore is
+        signalled at the next heartbeat (as the C VM's checkForInterrupts does), which
+        may come after the guest was stopped. False if the image has none."""
         sp = self.heap.specials.ptrs
         if len(sp) <= S.THE_LOW_SPACE_SEMAPHORE or not self.is_semaphore(sp[S.THE_LOW_SPACE_SEMAPHORE]):
             return False
+        if len(sp) > S.PROCESS_SIGNALING_LOW_SPACE:
+            sp[S.PROCESS_SIGNALING_LOW_SPACE] = self.active_process()    # the culprit
         self.low_space_pending = True
         return True
 

@@ -186,9 +186,6 @@ class Scheduler:
             # the heap's account asked for it (memory/accounting.py), as the C VM's
             # checkForInterrupts after sufficientSpaceToAllocate found too little left
             self.low_space_pending = False
-            sp = self.heap.specials.ptrs
-            if len(sp) > S.PROCESS_SIGNALING_LOW_SPACE:
-                sp[S.PROCESS_SIGNALING_LOW_SPACE] = self.active_process()
             self.signal_special_semaphore(S.THE_LOW_SPACE_SEMAPHORE)
         if self.interrupt_pending:
             self.interrupt_pending = False
