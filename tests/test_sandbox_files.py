@@ -263,3 +263,27 @@ def test_a_snapshot_goes_to_a_new_file_and_resumes_as_squeak_vm_s_own(tmp_path, 
                 monkeypatch.chdir(folder)
                 assert main(["run", str(folder / "oracle.image"), "--timeout", "120"]) == 0
             assert _oracle_lines(out)[seen:] == again, (vm, runner)
+
+
+def test_a_copy_of_an_overlaid_space_starts_from_its_view(host):
+    vm, a = _load(host, "pharocandle.image")
+    a.file_policy = FilePolicy.overlay()
+    before = tree(host)
+
+    def write(space, text):
+        space.evaluate("PCFile new openReadWrite: '%s/a.txt'; nextPutAll: '%s'; close. nil"
+                       % (host, text), timeout_ms=30000)
+
+    def read(space):
+        return space.to_local(space.evaluate("| f | f := PCFile new openReadOnly: '%s/a.txt'. "
+                                             "f next: 5" % host, timeout_ms=30000))
+    write(a, "ALPHA")
+    b = a.copy()
+    assert b.file_policy.scratch != a.file_policy.scratch
+    assert read(b) == "ALPHA"
+    write(b, "bravo")
+    assert read(a) == "ALPHA" and read(b) == "bravo"
+    vm.check_isolation()
+    assert tree(host) == before
+    for space in (a, b):
+        space.discard()
