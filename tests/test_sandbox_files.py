@@ -287,3 +287,40 @@ def test_a_copy_of_an_overlaid_space_starts_from_its_view(host):
     assert tree(host) == before
     for space in (a, b):
         space.discard()
+
+
+PYPY_SCRIPT = """
+import os, sys
+from ozvm.vm import VM
+from ozvm.prims.file_policy import FilePolicy
+host, image = sys.argv[1], sys.argv[2]
+vm = VM()
+box = vm.load(image).copy()
+def value(src):
+    return box.to_local(box.evaluate(src, timeout_ms=120000))
+print(value("| f | f := FileStream fileNamed: '%s/new.txt'. f nextPutAll: 'hello'. f close. "
+            "(FileStream readOnlyFileNamed: '%s/new.txt') contentsOfEntireFile" % (host, host)))
+print(value("(FileStream fileNamed: '%s') isNil" % image))
+box.file_policy = FilePolicy.deny()
+print(value("(StandardFileStream new open: '%s/a.txt' forWrite: false) isNil" % host))
+print(";".join(d.reason for d in box.file_denials()))
+vm.check_isolation()
+"""
+
+
+def test_file_policies_on_pypy(host):
+    """The same code on PyPy 3.9 (Debian's pypy3, installed by setup.sh)."""
+    import subprocess
+    pypy = shutil.which("pypy3")
+    assert pypy, "pypy3 is not installed: run ./setup.sh"
+    image = host / "squeak2.2-mini.image"
+    shutil.copy(_image("squeak2.2-mini.image"), image)
+    before = tree(host)
+    src = os.path.dirname(os.path.dirname(os.path.abspath(__import__("ozvm").__file__)))
+    out = subprocess.run([pypy, "-c", PYPY_SCRIPT, str(host), str(image)], capture_output=True,
+                         text=True, timeout=600, env=dict(os.environ, PYTHONPATH=src))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.splitlines() == [
+        "hello", "True", "True",
+        "an image file of this VM (never written);no file access (deny)"]
+    assert tree(host) == before
