@@ -331,6 +331,8 @@ def test_no_socket_or_async_file_primitive_bypasses_the_policy():
                                                    "ResolverPlugin")]
     assert not [i for i in base.PRIMITIVES if 540 <= i <= 549
                 and not base.PRIMITIVES[i].__name__.startswith("small_float_")]
+    g = Guest("squeak2.2-mini.image", "numbered")     # V3's AsyncFile open fails there
+    assert call(g.vm, 541, g.h.nil, g.h.new_string("x"), g.h.true, 1) is FAILED
     for policy in (FilePolicy.host(), FilePolicy.deny(), FilePolicy.read_only(),
                    FilePolicy.allow(["/tmp"])):
         assert policy.sockets is False
