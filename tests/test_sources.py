@@ -112,3 +112,18 @@ def test_copies_and_images_without_source_pointers(tmp_path):
     # a method without a pointer has no source (the decompiler is the fallback)
     plain = mini.mirror_on(mini.class_named("Object")).compiled_method_at("printString")
     assert mini.method_source(plain) is None
+
+
+def test_debugger_frames_use_the_real_names():
+    from ozvm.vm import VM
+    space = VM().load(oracle_path("squeak2.2-mini-oracle.image"))
+    space.install(space.class_named("Object"),
+                  "ozNamed: anArgument | aTemp | aTemp := anArgument + 1. ^ aTemp * 2", "oz")
+    p = space.create_process("3 ozNamed: 4", start=False)
+    frame = p.step_into()
+    assert "ozNamed:" in repr(frame)
+    assert [name for name, _ in frame.variables()][:2] == ["anArgument", "aTemp"]
+    assert frame.evaluate("anArgument + 10").to_local() == 14
+    plain = space.create_process("#(3 1 2) asSortedCollection", start=False)
+    f2 = plain.step_into()
+    assert all(n.startswith(("arg", "t")) for n, _ in f2.variables())   # no source: decompiled names

@@ -69,6 +69,24 @@ def check_source(source) -> None:
                        % (ch, ord(ch))) from None
 
 
+def source_temp_names(space, cls, source: str) -> dict:
+    """The names the method's real source gives its own frame slots, as ozvm's compiler (whose
+    allocation is the image's compiler's) lays them out: {slot: name} for arguments and
+    temporaries (0-based), {(slot, i): name} for temporaries kept in the temp vector in that
+    slot (closures): the contract of decompiler.method_temp_names."""
+    tree = parse_method(source, _underscore_assigns(space))
+    gen = CodeGenerator(space, cls, source)
+    gen.generate(tree)
+    out = {}
+    scope = gen.method_scope
+    for t in scope.args + scope.temps:
+        if t.remote and t.vector is not None and t.vector.index is not None:
+            out[(t.vector.index, t.vindex)] = t.name
+        elif t.index is not None:
+            out[t.index] = t.name
+    return out
+
+
 def _make_method(space, header, literals, code):
     values = [_literal_object(space, kind, value) for (kind, _key, value) in literals]
     cm_class = space.special(S.CLASS_COMPILED_METHOD)

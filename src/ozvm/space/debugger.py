@@ -55,7 +55,7 @@ process suspended where it got to.
 """
 from __future__ import annotations
 
-from ..errors import GuestError, GuestTimeout
+from ..errors import GuestError, GuestTimeout, OzError
 from ..memory.contexts import decode_method, method_of_context
 from ..memory.objects import SqObject
 from . import control
@@ -579,11 +579,28 @@ def restart(process, frame, budget: int = STEP_BUDGET):
 
 # --- evaluating in a frame ------------------------------------------------------------------------
 
+def _temp_names(space, meth) -> dict:
+    """A method frame's variable names: from the image's .changes/.sources when it has the
+    method's source (the programmer's names), else from the decompiler (arg1, t1...)."""
+    source = space.method_source(meth)
+    if source is not None:
+        owner = space.method_owner(meth.obj)
+        if owner is not None:
+            from ..compiler.api import source_temp_names
+            try:
+                return source_temp_names(space, owner[0], source)
+            except OzError:
+                pass
+    from ..compiler.decompiler import method_temp_names
+    return method_temp_names(space, meth.obj)
+
+
 def frame_variables(frame) -> list:
     """[(name, holder, i)] of the variables a frame sees; the value is
     `holder.obj.ptrs[holder.fixed() + i]` (holder: a ContextMirror, or the mirror on a temp
-    vector). A method's arguments and temporaries have the names its decompiled source shows
-    (arg1.., t1..; temporaries a closure method keeps in a temp vector too), else arg1.. and
+    vector). A method's arguments and temporaries have the names of its real source (the
+    image's .changes/.sources) or else of its decompiled source (arg1.., t1..; temporaries a
+    closure method keeps in a temp vector too), else arg1.. and
     t1.. in slot order; a closure activation's slots are blockArg1.. then blockTemp1.. (its
     copied values), then come the variables of its outer contexts it does not hide; a 6502
     BlockContext sees its home's."""
@@ -611,8 +628,7 @@ def frame_variables(frame) -> list:
             meth = ctx.method()
             names = {}
             if meth is not None:
-                from ..compiler.decompiler import method_temp_names
-                names = method_temp_names(space, meth.obj)
+                names = _temp_names(space, meth)
             for i in slots:
                 remote = [k for k in names if k.__class__ is tuple and k[0] == i]
                 if not remote:          # (a temp vector is no variable of the source)
