@@ -1,4 +1,5 @@
-"""The BitBlt differential suite: copyBits and warpBits (WarpBlt) cases, each run by squeak-vm in a scriptable copy
+"""The BitBlt differential suite: copyBits, warpBits (WarpBlt), drawLoop and displayString
+cases, each run by squeak-vm in a scriptable copy
 of Scratch 1.4 (tests/scratch_oracle.py) and by ozvm's primitive on the same Forms.
 
 Each case is one Smalltalk expression that builds a destination Form (and a source, a
@@ -143,8 +144,58 @@ def make_warp_cases(n: int = 80, seed: int = 147) -> list:
     return cases
 
 
+def make_line_cases(n: int = 40, seed: int = 104) -> list:
+    """drawLoopX:Y: cases: a pen (a source Form or none, then the halftone fills) stepped
+    along a line from destX@destY by (dx, dy)."""
+    rng = random.Random(seed)
+    cases = []
+    for k in range(n):
+        dest = _form(rng)
+        source = _form(rng, dest["depth"], 4) if rng.random() < 0.5 else None
+        if source is not None:
+            source["w"], source["h"] = rng.randint(1, 3), rng.randint(1, 3)
+        rule = rng.choice((3, 7, 6, 25, 4, 20))
+        f = {"rule": rule, "destX": rng.randint(-3, dest["w"]), "destY": rng.randint(-2, dest["h"]),
+             "width": rng.randint(1, 3), "height": rng.randint(1, 3), "sourceX": 0, "sourceY": 0,
+             "clipX": rng.randint(-2, 3), "clipY": rng.randint(-2, 2),
+             "clipWidth": rng.randint(1, dest["w"] + 4), "clipHeight": rng.randint(1, dest["h"] + 3)}
+        halftone = ("bitmap", [rng.randrange(1 << 32)]) if source is None or rng.random() < 0.3 else None
+        cases.append({"dest": dest, "source": source, "fields": f, "halftone": halftone, "cmap": None,
+                      "alpha": None, "line": (rng.randint(-40, 40), rng.randint(-20, 20))})
+    return cases
+
+
+def make_text_cases(n: int = 40, seed: int = 103) -> list:
+    """primDisplayString:from:to:map:xTable:kern: cases: glyphs from a 1-bit strip (x ranges
+    in xTable, chosen per character by the glyph map) drawn at destX, advancing by width+kern."""
+    rng = random.Random(seed)
+    cases = []
+    for k in range(n):
+        glyphs = rng.randint(3, 12)
+        xs = [0]
+        for _ in range(glyphs + 1):
+            xs.append(xs[-1] + rng.randint(0, 7))
+        height = rng.randint(3, 9)
+        source = {"w": max(xs[-1], 1), "h": height, "depth": 1, "seed": rng.randrange(1 << 32)}
+        dest = _form(rng)
+        glyph_map = [(i * 7 + k) % (glyphs + 1) for i in range(256)]
+        text = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(rng.randint(1, 12)))
+        rule = rng.choice((25, 3, 34, 7))
+        f = {"rule": rule, "destX": rng.randint(-5, dest["w"]), "destY": rng.randint(-2, dest["h"]),
+             "width": 0, "height": height, "sourceX": 0, "sourceY": 0,
+             "clipX": rng.randint(-2, 4), "clipY": rng.randint(-2, 2),
+             "clipWidth": rng.randint(1, dest["w"] + 4), "clipHeight": rng.randint(1, dest["h"] + 3)}
+        cmap = ("bitmap", 2, rng.randrange(1 << 32)) if dest["depth"] != 1 or rng.random() < 0.3 else None
+        start = rng.randint(1, len(text))
+        stop = rng.randint(start, len(text))
+        cases.append({"dest": dest, "source": source, "fields": f, "halftone": None, "cmap": cmap,
+                      "alpha": None, "text": {"string": text, "start": start, "stop": stop,
+                                              "map": glyph_map, "xtable": xs, "kern": rng.randint(-1, 2)}})
+    return cases
+
+
 def all_cases() -> list:
-    return make_cases() + make_warp_cases()
+    return make_cases() + make_warp_cases() + make_line_cases() + make_text_cases()
 
 
 def _st_form(name, form):
@@ -217,12 +268,21 @@ def expression(case) -> str:
                                     "Bitmap new: %d. 1 to: %d do: [:i | m at: i put: i * %d + %d \\\\ 4294967296]. m"
                                     % (sm[1], sm[1], MULT, sm[2])))
         parts.append("r := b warpBitsSmoothing: %d sourceMap: m. " % warp["smoothing"])
+    elif case.get("line"):
+        parts.append("r := b drawLoopX: %d Y: %d. " % case["line"])
+    elif case.get("text"):
+        t = case["text"]
+        parts.append("r := b primDisplayString: '%s' from: %d to: %d map: #(%s) xTable: #(%s) kern: %d. "
+                     % (t["string"], t["start"], t["stop"], " ".join(map(str, t["map"])),
+                        " ".join(map(str, t["xtable"])), t["kern"]))
     elif case["alpha"] is not None:
         parts.append("r := b copyBitsTranslucent: %d. " % case["alpha"])
     else:
         parts.append("r := b copyBits. ")
     dig = "(d bits inject: 7 into: [:a :w | a * 1000003 + w \\\\ %d])" % PRIME
     tail = ("Array with: (r == b ifTrue: [#self] ifFalse: [r]) with: %s" % dig)
+    if case.get("line") or case.get("text"):
+        tail += " with: (b instVarAt: 5) with: (b instVarAt: 6)"
     if case["fields"]["rule"] in (23, 33) and case["cmap"] is not None:
         tail += " with: ((b instVarAt: 15) isNil ifTrue: [0] ifFalse: [((b instVarAt: 15) isKindOf: Bitmap) ifTrue: [(b instVarAt: 15) inject: 7 into: [:a :w | a * 1000003 + w \\\\ %d]] ifFalse: [0]])" % PRIME
     parts.append(tail)

@@ -112,7 +112,15 @@ class Builder:
 def run_case(builder, case, interp):
     b, dest = builder.bitblt_of(case)
     warp = case.get("warp")
-    if warp:
+    if case.get("line"):
+        r = call(interp, ("BitBltPlugin", "primitiveDrawLoop"), b, *case["line"])
+    elif case.get("text"):
+        t = case["text"]
+        heap = builder.heap
+        r = call(interp, ("BitBltPlugin", "primitiveDisplayString"), b,
+                 builder.space.from_local(t["string"]), t["start"], t["stop"],
+                 heap.new_array(t["map"]), heap.new_array(t["xtable"]), t["kern"])
+    elif warp:
         sm = warp["source_map"]
         source_map = builder.heap.nil if sm is None else builder.filled(sm[1], sm[2])
         r = call(interp, ("BitBltPlugin", "primitiveWarpBits"), b, warp["smoothing"], source_map)
@@ -122,6 +130,8 @@ def run_case(builder, case, interp):
     if r is FAILED:
         return "ERROR"
     parts = ["#self" if r is b else str(r), str(C.digest(dest.ptrs[0].words))]
+    if case.get("line") or case.get("text"):
+        parts += [str(b.ptrs[4]), str(b.ptrs[5])]
     if case["fields"]["rule"] in (23, 33) and case["cmap"] is not None:
         cm = b.ptrs[14]
         parts.append(str(C.digest(cm.words)) if cm.__class__ is SqObject and cm.words is not None else "0")
@@ -139,7 +149,7 @@ def test_copy_bits_answers_as_squeak_vm(scratch):
         got = run_case(builder, case, interp)
         want = "ERROR" if kind == "ERROR" else answer
         if got != want:
-            wrong.append((i, "warp" if case.get("warp") else "copy", case["fields"]["rule"], case["dest"]["depth"],
+            wrong.append((i, [k for k in ("warp", "line", "text") if case.get(k)] or "copy", case["fields"]["rule"], case["dest"]["depth"],
                           case["source"] if not isinstance(case["source"], dict) else case["source"]["depth"],
                           got, want))
     assert not wrong, "%d of %d cases differ: %s" % (len(wrong), len(cases), wrong[:10])
