@@ -10,6 +10,7 @@ import os
 import struct
 
 from ..errors import ImageFormatError, UnsupportedImageFormat
+from .files import atomic_write, read_image_data
 
 V3_VERSIONS = {6502: "V3 32-bit, no closures", 6504: "V3 32-bit, closures",
                6505: "V3 32-bit, closures, float words in platform order"}
@@ -62,23 +63,42 @@ def read_image_bytes(data: bytes, path: str | None = None):
 
 
 def read_image(path: str):
-    """Read the image file at `path` into a Heap. The file is only read, never written."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise ImageFormatError("cannot read image file %s: %s" % (path, e.strerror or e)) from None
-    return read_image_bytes(data, os.path.abspath(path))
+    """Read the image file at `path` into a Heap. The file is only read, never written;
+    only a regular file is read, and only the bytes its header declares (image/files.py)."""
+    return read_image_bytes(read_image_data(path, declared_length), os.path.abspath(path))
+
+
+def declared_length(head: bytes, file_size: int) -> int:
+    """How many bytes of an image file its header declares (prefix, header and object
+    memory), from the file's first bytes `head`; ImageFormatError when that is more than
+    the file's `file_size`. An unreadable header answers only `head`'s length: the reader
+    then names what is wrong with it."""
+    version, little, offset = detect(head)
+    if len(head) < offset + 16:
+        return len(head)
+    order = "<" if little else ">"
+    header_size = struct.unpack_from(order + "I", head, offset + 4)[0]
+    if not 36 <= header_size <= 4096:
+        return len(head)
+    if version in (6521, 68021):
+        from .spur_reader import header_bytes_needed, header_fields
+        word = 8 if version == 68021 else 4
+        if len(head) < offset + header_bytes_needed(word):
+            return len(head)
+        data_size = header_fields(head, offset, word)["data_size"]
+    else:
+        data_size = struct.unpack_from(order + "I", head, offset + 8)[0]
+    total = offset + header_size + data_size
+    if total > file_size:
+        raise ImageFormatError("truncated image: header says the object memory ends at %d, but the "
+                               "file has %d bytes" % (total, file_size), offset + 8)
+    return total
 
 
 def write_image(heap, path: str, little_endian: bool | None = None) -> None:
-    """Write `heap` as an image of its own format family, atomically."""
-    if heap.family.is_spur:
-        from .spur_writer import write_spur
-        write_spur(heap, path, little_endian)
-        return
-    from .v3_writer import write_v3
-    write_v3(heap, path, little_endian)
+    """Write `heap` as an image of its own format family, atomically; never over the file
+    the heap was read from, nor over anything but a regular file (image/files.py)."""
+    atomic_write(path, encode_image(heap, little_endian), protect=(getattr(heap.info, "path", None),))
 
 
 def encode_image(heap, little_endian: bool | None = None) -> bytes:

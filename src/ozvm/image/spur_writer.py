@@ -19,7 +19,6 @@ from ..memory.objects import (
     SqObject, small_float_oop,
 )
 from .spur_reader import CLASS_TABLE_PAGES, HIDDEN_ARRAY_INDEX, PAGE_SIZE, header_bytes_needed
-from .v3_writer import atomic_write
 
 _HOST_LITTLE = sys.byteorder == "little"
 HIDDEN_ROOT_SLOTS = CLASS_TABLE_PAGES + 8
@@ -177,9 +176,3 @@ def _encode(o: SqObject, n: int, heap, word: int, pointer_bytes, oops) -> bytes:
     if fmt == FMT_DOUBLE_WORDS:
         return _header(n, 9, cid, o.hash) + _padded(struct.pack("<%dQ" % len(o.words), *o.words))
     raise OzError("an object of format %d cannot be written in a Spur image" % fmt)
-
-
-def write_spur(heap, path: str, little_endian: bool | None = None) -> None:
-    if little_endian is False:
-        raise OzError("Spur images are written little-endian only")
-    atomic_write(path, encode_image(heap))

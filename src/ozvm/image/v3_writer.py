@@ -8,9 +8,7 @@ failed save never leaves a half-written image.
 """
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from array import array
 
 from ..errors import MembraneError, OzError
@@ -97,25 +95,3 @@ def encode_image(heap, little_endian: bool | None = None) -> bytes:
     if swap:
         header.byteswap()
     return header.tobytes() + out.tobytes()
-
-
-def atomic_write(path: str, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder and a rename."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def write_v3(heap, path: str, little_endian: bool | None = None) -> None:
-    atomic_write(path, encode_image(heap, little_endian))

@@ -13,7 +13,6 @@ writes them atomically.
 """
 from __future__ import annotations
 
-import os
 import struct
 import zlib
 
@@ -113,15 +112,5 @@ class Screen:
 
     def save_png(self, path: str) -> None:
         """Write the PNG atomically (a temporary file beside `path`, then a rename)."""
-        folder = os.path.dirname(os.path.abspath(path))
-        if os.path.exists(path) and not os.path.isfile(path):
-            raise OzError("refusing to write a screenshot over %s: not a regular file" % path)
-        tmp = os.path.join(folder, ".%s.oz-tmp" % os.path.basename(path))
-        try:
-            with open(tmp, "wb") as f:
-                f.write(self.png())
-            os.replace(tmp, path)
-        except OSError as e:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise OzError("cannot write %s: %s" % (path, e.strerror or e)) from None
+        from ..image.files import atomic_write
+        atomic_write(path, self.png())

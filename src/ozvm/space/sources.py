@@ -118,7 +118,7 @@ class SourceFiles:
         if data is None:
             path = {SOURCES_INDEX: self.sources_path, CHANGES_INDEX: self.changes_path}.get(index)
             data = b""
-            if path:
+            if path and os.path.isfile(path):     # a FIFO or device is never opened
                 try:
                     with open(path, "rb") as f:
                         data = f.read()
@@ -162,12 +162,5 @@ class SourceFiles:
     def write_changes(self, target: str) -> None:
         """Write the original `.changes` text plus what the host logged to `target`,
         atomically (a temp file beside it, then a rename)."""
-        tmp = target + ".oz-tmp"
-        try:
-            with open(tmp, "wb") as f:
-                f.write(self._file(CHANGES_INDEX))
-            os.replace(tmp, target)
-        except OSError as e:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise OzError("cannot write %s: %s" % (target, e.strerror or e)) from None
+        from ..image.files import atomic_write
+        atomic_write(target, bytes(self._file(CHANGES_INDEX)), protect=(self.changes_path,))

@@ -331,8 +331,8 @@ def cmd_processes(args) -> int:
 # --- save and bench -----------------------------------------------------------------
 
 def cmd_save(args) -> int:
-    if os.path.exists(args.out) and os.path.samefile(args.image, args.out):
-        raise OzError("refusing to overwrite the input image %s (input files are never modified)" % args.image)
+    from ..image.files import check_target
+    check_target(args.out, (args.image,))       # refused before the image is even read
     space = load(args.image)
     space.save(args.out, args.little)
     little = space.info.little_endian if args.little is None else args.little
@@ -344,8 +344,8 @@ def cmd_save(args) -> int:
 def cmd_bench_load(args) -> int:
     from ..image.formats import encode_image, read_image
     from ..space.objectspace import ObjectSpace
-    with open(args.image, "rb") as f:
-        size = len(f.read())
+    from ..image.files import read_image_data
+    size = len(read_image_data(args.image))
     loads, spaces, saves = [], [], []
     for _ in range(max(1, args.repeat)):
         t0 = time.perf_counter()

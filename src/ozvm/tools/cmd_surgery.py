@@ -72,7 +72,7 @@ def cmd_fileout(args) -> int:
     if args.output:
         if os.path.exists(args.output) and os.path.samefile(args.output, args.image):
             raise OzError("refusing to overwrite the input image %s" % args.image)
-        from ..image.v3_writer import atomic_write
+        from ..image.files import atomic_write
         atomic_write(args.output, text.encode("latin-1", "replace"))
         print("wrote %s (%d bytes)" % (args.output, len(text)))
     else:
