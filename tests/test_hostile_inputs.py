@@ -341,3 +341,32 @@ def test_fuzz_method_bytes(candle, mini, code, use_mini):
         run_method(space, method, space.nil, [3], timeout=5, max_bytecodes=2000)
     except OzError:
         pass
+
+
+def test_a_simple_primitive_sent_with_the_wrong_argument_count_fails(candle):
+    """It fails (the fallback code runs) instead of raising a host TypeError."""
+    from prims_fake import FAILED, FakeInterp, call
+    vm = FakeInterp(candle.heap)
+    arr = candle.heap.new_array([1, 2])
+    assert call(vm, 60, arr, 1) == 1
+    assert call(vm, 60, arr) is FAILED and call(vm, 60, arr, 1, 2, 3) is FAILED
+    assert call(vm, 249, arr) is FAILED
+
+
+def test_a_compiled_method_as_a_selector_is_looked_up_without_caching(candle):
+    """perform: with a selector that is no Symbol: a lookup that finds nothing (the guest's
+    doesNotUnderstand:), as on the C VM; the method's own decoded form is left alone."""
+    from ozvm.space.control import interpreter
+    meth = candle.compile(candle.class_of(candle.nil), "probe ^nil")
+    interp = interpreter(candle)
+    decoded = interp.cache_entry(candle.class_of(3), meth)
+    assert decoded is None
+    assert meth.cache is None or meth.cache.__class__ is tuple
+
+
+def test_ownership_of_an_object_with_a_corrupted_class_chain(candle):
+    from ozvm.memory.objects import FMT_FIXED, SqObject
+    odd = SqObject(SqObject(7, FMT_FIXED, 1, []), FMT_FIXED, 1, [])
+    assert not candle.owns(odd)
+    with pytest.raises(MembraneError):
+        ObjectMirror(candle, odd)

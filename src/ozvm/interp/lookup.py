@@ -70,9 +70,14 @@ class MethodLookup:
             return None
         d = selector.cache
         if d is not None:
-            entry = d.get(cls)
-            if entry is not None:
-                return entry
+            if d.__class__ is not dict:
+                # not a Symbol (a compiled method keeps its decoded form there): look up
+                # without caching, as the C VM does for any object used as a selector
+                d = False
+            else:
+                entry = d.get(cls)
+                if entry is not None:
+                    return entry
         try:
             meth = self.lookup(cls, selector)
         except LookupError:
@@ -85,7 +90,8 @@ class MethodLookup:
         if d is None:
             d = selector.cache = {}
             self.cached_selectors.append(selector)
-        d[cls] = entry
+        if d is not False:
+            d[cls] = entry
         return entry
 
     # --- flushing (primitives 89, 116, 119 and become:) ----------------------

@@ -35,9 +35,14 @@ class PrimitiveFailed(Exception):
 
 
 def simple_primitive(fn, argc=None):
-    """Wrap a simple function g(interp, receiver, *args) into the stack convention."""
+    """Wrap a simple function g(interp, receiver, *args) into the stack convention. Sent
+    with a number of arguments g does not take (or other than `argc`), it fails."""
+    code = fn.__code__
+    most = float("inf") if code.co_flags & 0x04 else code.co_argcount - 2
+    least = code.co_argcount - 2 - len(fn.__defaults__ or ())
+
     def prim(interp, n):
-        if argc is not None and n != argc:
+        if (argc is not None and n != argc) or not least <= n <= most:
             return False
         stack = interp.stack
         sp = interp.sp

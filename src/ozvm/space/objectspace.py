@@ -451,7 +451,7 @@ class ObjectSpace:
         for _ in range(3):
             if c is meta:
                 return True
-            if c is None:
+            if c.__class__ is not SqObject:     # None, or a corrupted class chain
                 return False
             c = c.cls
         return c is meta
