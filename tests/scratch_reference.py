@@ -8,6 +8,14 @@ image's window (1024x767 at the top left: no window manager) with ImageMagick's 
 and writes it as tests/data/scratch_squeakvm.png; then clicks the "Looks" button with
 xdotool, waits 15 s and writes tests/data/scratch_squeakvm_looks.png (Debian packages:
 squeak-vm, scratch, xvfb, x11-apps, imagemagick, xdotool).
+
+squeak-vm runs with the plugins ozvm has, i.e. none of its external plugins: its binary is
+copied into the work folder with only its X11 display and null sound modules, since the VM
+also looks for plugins beside its own binary. With Debian's UnicodePlugin (Pango) loaded,
+Scratch's `ScratchTranslator detectRenderPlugin` finds it and `ScratchTranslator
+stringExtent:font:` measures labels with Pango (e.g. 'switch to background' in VerdanaBold
+10: 121@13 instead of the StrikeFont's 128@12), so its palette blocks and the mouse readout
+are laid out a few pixels apart from a VM without that plugin.
 """
 from __future__ import annotations
 
@@ -37,6 +45,11 @@ def regenerate() -> int:
     from ozvm.space.screen import encode_png
     vm = sorted(glob.glob("/usr/lib/squeak/*/squeakvm"))[-1]
     work = tempfile.mkdtemp(prefix="scratch-ref-")
+    bare = os.path.join(work, "vm")
+    os.mkdir(bare)
+    for name in ("squeakvm", "so.vm-display-X11", "so.vm-sound-null"):
+        shutil.copy2(os.path.join(os.path.dirname(vm), name), bare)
+    vm = os.path.join(bare, "squeakvm")
     xvfb = subprocess.Popen(["Xvfb", ":77", "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
