@@ -110,7 +110,9 @@ def small_quo(a, b):
     return quo(a, b)
 
 
-def _compare(op):
+def _compare(op, widen=None):
+    """A comparison of two SmallIntegers; with `widen`, other operands are first converted
+    by it (failing the primitive when it fails)."""
     def prim(interp, argc):
         if argc != 1:
             return False
@@ -118,9 +120,15 @@ def _compare(op):
         sp = interp.sp
         a = stack[sp - 1]
         b = stack[sp]
-        if a.__class__ is not int or b.__class__ is not int:
-            return False
         heap = interp.heap
+        if a.__class__ is not int or b.__class__ is not int:
+            if widen is None:
+                return False
+            try:
+                a = widen(heap, a)
+                b = widen(heap, b)
+            except PrimitiveFailed:
+                return False
         interp.pop_push(2, heap.true if op(a, b) else heap.false)
         return True
     return prim
@@ -134,31 +142,11 @@ raw_primitive(5)(_compare(lambda a, b: a <= b))
 raw_primitive(6)(_compare(lambda a, b: a >= b))
 
 
-def _equality(negate):
-    """7 (=) and 8 (~=): two SmallIntegers, or else two positive 32-bit values (non-negative
-    SmallIntegers and LargePositiveIntegers of at most 4 bytes, normalised or not), as the
-    C VM's compare31or32Bits:equal: (LargePositiveInteger>>= uses 7 in Squeak 2.x/3.x)."""
-    def prim(interp, argc):
-        if argc != 1:
-            return False
-        stack = interp.stack
-        sp = interp.sp
-        a = stack[sp - 1]
-        b = stack[sp]
-        heap = interp.heap
-        if a.__class__ is not int or b.__class__ is not int:
-            try:
-                a = positive32_value(heap, a)
-                b = positive32_value(heap, b)
-            except PrimitiveFailed:
-                return False
-        interp.pop_push(2, heap.true if (a == b) != negate else heap.false)
-        return True
-    return prim
-
-
-raw_primitive(7)(_equality(False))
-raw_primitive(8)(_equality(True))
+# 7 (=) and 8 (~=) also compare positive 32-bit values (non-negative SmallIntegers and
+# LargePositiveIntegers of at most 4 bytes, normalised or not), as the C VM's
+# compare31or32Bits:equal: (LargePositiveInteger>>= uses 7 in Squeak 2.x/3.x)
+raw_primitive(7)(_compare(lambda a, b: a == b, positive32_value))
+raw_primitive(8)(_compare(lambda a, b: a != b, positive32_value))
 raw_primitive(9)(_two_smalls(small_multiply))
 raw_primitive(10)(_two_smalls(small_divide))
 raw_primitive(11)(_two_smalls(small_mod))

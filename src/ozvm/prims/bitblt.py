@@ -146,22 +146,22 @@ def _partitioned_add(word1, word2, nbits, nparts):
     return result
 
 
-def _partitioned_max(word1, word2, nbits, nparts):
+def _partitioned_pick(word1, word2, nbits, nparts, pick):
+    """pick (max or min) of word1 and word2 per partition."""
     mask = MASK_TABLE[nbits]
     result = 0
     for _ in range(nparts):
-        result |= max(word2 & mask, word1 & mask)
+        result |= pick(word2 & mask, word1 & mask)
         mask = (mask << nbits) & ALL_ONES
     return result
+
+
+def _partitioned_max(word1, word2, nbits, nparts):
+    return _partitioned_pick(word1, word2, nbits, nparts, max)
 
 
 def _partitioned_min(word1, word2, nbits, nparts):
-    mask = MASK_TABLE[nbits]
-    result = 0
-    for _ in range(nparts):
-        result |= min(word2 & mask, word1 & mask)
-        mask = (mask << nbits) & ALL_ONES
-    return result
+    return _partitioned_pick(word1, word2, nbits, nparts, min)
 
 
 def _partitioned_mul(word1, word2, nbits, nparts):
