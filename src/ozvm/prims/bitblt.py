@@ -25,6 +25,7 @@ word loop (tests compare the two).
 """
 from __future__ import annotations
 
+import contextlib
 import struct
 
 from ..memory import specials as S
@@ -535,19 +536,13 @@ class BitBlt:
             self._copy_loop_no_source()
         else:
             self._check_source_overlap()
-            # the C VM's loops may read a word past the source's last row (its bits are
-            # then masked off): two zero words stand for that memory while they run
-            src = self.source_bits
-            src.extend((0, 0))
-            try:
+            with self._source_margin():
                 if (self.source_depth != self.dest_depth or self.cm_flags != 0
                         or self.source_msb != self.dest_msb):
                     self._copy_loop_pix_map()
                 else:
                     self._source_skew_and_pointer_init()
                     self._copy_loop()
-            finally:
-                del src[-2:]
         self._store_bytes_back()
         if self.h_dir > 0:
             left, right = self.dx, self.dx + self.bbW
@@ -558,6 +553,17 @@ class BitBlt:
         else:
             top, bottom = self.dy - self.bbH + 1, self.dy + 1
         return left, top, right, bottom
+
+    @contextlib.contextmanager
+    def _source_margin(self):
+        """The C VM's loops may read a word past the source's last row (its bits are then
+        masked off): two zero words stand for that memory while a loop runs."""
+        src = self.source_bits
+        src.extend((0, 0))
+        try:
+            yield
+        finally:
+            del src[-2:]
 
     def _store_bytes_back(self):
         if self.dest_bits_obj.fmt == FMT_BYTES:
@@ -761,8 +767,18 @@ class BitBlt:
                 di += 1
             di += self.dest_delta
 
+    def _merge_word(self, dst, di, word, dest_mask):
+        """Merge a word of mapped source pixels into dst[di] through dest_mask, as the C
+        VM's pixel-map and warp loops do (a partial word is merged with its masked bits)."""
+        self.dest_mask = dest_mask
+        if dest_mask == ALL_ONES:
+            dst[di] = self.merge(word, dst[di]) & ALL_ONES
+        else:
+            dw = dst[di]
+            merged = self.merge(word, dw & dest_mask)
+            dst[di] = (dest_mask & merged) | (dw & ~dest_mask & ALL_ONES)
+
     def _copy_loop_pix_map(self):
-        merge = self.merge
         src = self.source_bits
         dst = self.dest_bits
         s_depth, d_depth = self.source_depth, self.dest_depth
@@ -813,13 +829,7 @@ class BitBlt:
                         source_word = src[si]
                 word &= ALL_ONES
                 dst_shift = dst_left
-                self.dest_mask = dest_mask
-                if dest_mask == ALL_ONES:
-                    dst[di] = merge(word & halftone, dst[di]) & ALL_ONES
-                else:
-                    dw = dst[di]
-                    merged = merge(word & halftone, dw & dest_mask)
-                    dst[di] = (dest_mask & merged) | (dw & ~dest_mask & ALL_ONES)
+                self._merge_word(dst, di, word & halftone, dest_mask)
                 di += 1
                 words -= 1
                 if words == 0:
@@ -999,12 +1009,8 @@ class BitBlt:
                 if quick:
                     self.merge = self._merge_function()
                     self._dest_mask_and_pointer_init()
-                    src = self.source_bits
-                    src.extend((0, 0))
-                    try:
+                    with self._source_margin():
                         self._copy_loop_pix_map()
-                    finally:
-                        del src[-2:]
                     self._store_bytes_back()
                 else:
                     self.copy_bits(argc, args)
@@ -1111,13 +1117,7 @@ class BitBlt:
                                                      source_map, smoothing, dst_shift, dst_inc, pick)
                 word &= ALL_ONES
                 dst_shift = dst_left
-                self.dest_mask = dest_mask
-                if dest_mask == ALL_ONES:
-                    dst[di] = self.merge(word & halftone, dst[di]) & ALL_ONES
-                else:
-                    dw = dst[di]
-                    merged = self.merge(word & halftone, dw & dest_mask)
-                    dst[di] = (dest_mask & merged) | (dw & ~dest_mask & ALL_ONES)
+                self._merge_word(dst, di, word & halftone, dest_mask)
                 di += 1
                 words -= 1
                 if words == 0:
