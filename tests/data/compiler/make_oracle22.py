@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/data/compiler/make_oracle22.py
 
-Runs /work/shared/oracle/run-oracle (squeak-vm with the scriptable mini image). Each output line:
+Runs ../shared/oracle/run-oracle (or $OZ_ORACLE/run-oracle) (squeak-vm with the scriptable mini image). Each output line:
 class TAB source TAB header TAB literals ('&&'-separated 'Class:printString', associations as
 'Class:key->') TAB bytecodes (space-separated, the 4-byte trailer removed), or
 class TAB source TAB ERROR TAB message. A class written doit:CLASS makes the entry a do-it
@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ORACLE = os.environ.get("OZ_ORACLE", "/work/shared/oracle")
+ORACLE = os.environ.get("OZ_ORACLE", os.path.join(HERE, "..", "..", "..", "..", "shared", "oracle"))
 
 EXPR = ("[:m :s | s print: m header; nextPutAll: '@@'. m literals do: [:l | s nextPutAll: l class name; nextPut: $:. "
         "(l isKindOf: Association) ifTrue: [s print: l key; nextPutAll: '->'] ifFalse: [s print: l]. s nextPutAll: '&&']. "
