@@ -184,6 +184,48 @@ def test_big_pointer_objects_leave_the_young_generations():
     assert not any(o is arr.ptrs for o in young)
 
 
+def test_inside_a_quantum_big_lists_are_in_no_young_generation_and_given_back_after():
+    """Inside a quantum a big Array is taken out of Python's young generations without a
+    collection (none of them walks its fields there); when the quantum ends it is back in
+    the oldest generation, and nothing stays frozen."""
+    import gc
+
+    from ozvm.space.control import interpreter
+    vm, space = _guest(CANDLE, 64 * MB)
+    proc = space.create_process("| a b | a := PCArray new: 300000. b := PCArray new: 300000. "
+                                "[true] whileTrue: [a == b]", priority=80)
+    seen = []
+
+    def poll(interp):
+        # at a heartbeat of the quantum, once the guest made its two big Arrays
+        if not seen and interp.ctx is not None:
+            big = [v.ptrs for v in interp.ctx.ptrs[6:8]]     # the temporaries a and b
+            if all(p is not None and len(p) == 300000 for p in big):
+                young = gc.get_objects(generation=0) + gc.get_objects(generation=1)
+                seen.append((big, any(o is p for o in young for p in big),
+                             gc.get_freeze_count()))
+        return False
+    interpreter(space).host_poll = poll
+    collections = []
+
+    def count(phase, info):
+        if phase == "start":
+            collections.append(info["generation"])
+    gc.callbacks.append(count)
+    try:
+        assert space.transfer_control(bytecodes=300000) == "quantum"
+    finally:
+        gc.callbacks.remove(count)
+    assert seen, "the guest did not make its Arrays"
+    big, in_young, frozen = seen[0]
+    assert not in_young and frozen > 0
+    assert 2 not in collections                     # no full collection inside the quantum
+    assert gc.get_freeze_count() == 0
+    old = gc.get_objects(generation=2)
+    assert all(any(o is p for o in old) for p in big)
+    proc.terminate()
+
+
 def test_a_host_memory_error_in_a_primitive_stops_the_guest(monkeypatch):
     """Were the host itself out of memory inside a primitive (a Python MemoryError), the
     guest is stopped with a clear error; the host goes on."""

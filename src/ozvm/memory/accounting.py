@@ -32,10 +32,10 @@ get the error). See docs/memory.md.
 from __future__ import annotations
 
 import gc
-import sys
 import weakref
 
 from ..errors import OzError
+from .host_collector import REFCOUNTED, keep_out_of_young
 
 # What one object costs in the host (bytes): the SqObject (8 slots and the GC header), a
 # list (header and 8 bytes a slot), a bytearray (header and a byte a byte); words are
@@ -49,9 +49,6 @@ CONTEXT_BYTES = OBJECT_BYTES + LIST_BYTES     # plus SLOT_BYTES a field
 
 BIG_OBJECT = 1 << 18        # objects this big are tracked one by one (weak references)
 REFUSABLE = 1 << 16         # allocations this big are refused (not made) past the limit
-# CPython frees an object (and calls its weak references' callbacks) as soon as the last
-# reference goes; PyPy only at its next collection
-REFCOUNTED = sys.implementation.name == "cpython"
 PACE = 1 << 22             # bytes of allocation between two early heartbeats (on_pace)
 
 
@@ -192,12 +189,9 @@ class MemoryAccount:
             self._big[key] = (weakref.ref(obj, freed), cost, generation)
         except TypeError:           # an object without weak references: counted as held
             pass
-        if REFCOUNTED and (obj.ptrs is not None or obj.words is not None):
-            # a big list: move it out of Python's young generations now (a young
-            # collection is cheap right after it was made), so that no young collection
-            # walks its fields later, at a moment nobody chose (inside a quantum: a
-            # space holding thirty 1,000,000-field Arrays cost 0.5 s there)
-            gc.collect(1)
+        # a big list: no young collection of Python's may walk its fields inside a quantum
+        # (a space holding thirty 1,000,000-field Arrays cost 0.5 s there)
+        keep_out_of_young(obj)
 
     def swapped(self, a, b) -> None:
         """`a` and `b` exchanged their bodies (become:): a tracked big body moves."""

@@ -29,12 +29,11 @@ level is given the highest level (ProcessMirror.priority() tells what the proces
 """
 from __future__ import annotations
 
-import contextlib
-import gc
 import signal
 import time
 
 from ..errors import GuestError, GuestRecursionError, GuestTimeout, OzError
+from ..memory import host_collector
 from ..memory import specials as S
 from ..memory.objects import SqObject, make_method_header
 from . import execution
@@ -152,7 +151,7 @@ def _transfer(space, quantum_ms, bytecodes) -> str:
     before = interp.bytecodes
     interp.guest_error = None
     space.last_error = None
-    with _full_collections_deferred():
+    with host_collector.quantum():
         reason = interp.run(max_bytecodes=bytecodes, deadline=deadline)
         if reason == "limit":
             reason = "quantum"
@@ -165,26 +164,6 @@ def _transfer(space, quantum_ms, bytecodes) -> str:
     space.last_transfer = Transfer(reason, interp.bytecodes - before, elapsed, space.last_error)
     space.cpu_time = getattr(space, "cpu_time", 0.0) + elapsed
     return reason
-
-
-@contextlib.contextmanager
-def _full_collections_deferred():
-    """Keep Python's full (oldest-generation) garbage collections out of a quantum.
-
-    A full collection scans every live object of every loaded space: with several images
-    loaded it pauses the host for 100 ms and more, which would make a quantum overrun.
-    During the quantum only the young generations are collected (that is where a running
-    guest's garbage contexts are); the deferred full collection runs in host time after
-    control came back."""
-    if not hasattr(gc, "get_threshold"):      # PyPy: its own incremental collector
-        yield
-        return
-    young, middle, old = gc.get_threshold()
-    gc.set_threshold(young, middle, 1 << 30)
-    try:
-        yield
-    finally:
-        gc.set_threshold(young, middle, old)
 
 
 def _after_error(space, interp, reason: str) -> str:
