@@ -18,7 +18,12 @@ from ozvm.space.screen import Screen
 
 def read_png(path):
     """(width, height, rows of RGB bytes) of an 8-bit RGB PNG as Screen writes it."""
-    data = open(path, "rb").read()
+    with open(path, "rb") as f:
+        return decode_png(f.read())
+
+
+def decode_png(data):
+    """read_png of a PNG's bytes."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, header = 8, b"", None
     while pos < len(data):

@@ -56,8 +56,15 @@ class InputDevice:
         if code > 255:
             from ..errors import OzError
             raise OzError("the guest's keyboard takes Latin-1 characters, not %r" % char)
+        self.key_code(code, modifiers)
+
+    def key_code(self, code: int, modifiers: int = 0, unicode: int | None = None) -> None:
+        """Type the key of character code `code` (0-255, the image's own encoding) with
+        `modifiers`; `unicode` the character's Unicode value (default: `code`)."""
+        code, modifiers = int(code) & 255, int(modifiers) & 15
+        uni = code if unicode is None else int(unicode)
         for press in (KEY_DOWN, KEY_CHAR, KEY_UP):
-            self._post([EVENT_KEYBOARD, self._time(), code, press, modifiers, code, 0, 0])
+            self._post([EVENT_KEYBOARD, self._time(), code, press, modifiers, uni, 0, 0])
         self.keys.append((modifiers << 8) | code)
 
     def type(self, text: str) -> None:

@@ -32,8 +32,9 @@ def _palette():
 _PALETTE = _palette()
 
 
-def encode_png(width: int, height: int, rows) -> bytes:
-    """An 8-bit RGB PNG of `rows` (one bytes of width * 3 per row, top to bottom)."""
+def encode_png(width: int, height: int, rows, level: int = 9) -> bytes:
+    """An 8-bit RGB PNG of `rows` (one bytes of width * 3 per row, top to bottom);
+    `level`: zlib's compression level (1 fast, 9 small)."""
     raw = b"".join(b"\x00" + row for row in rows)
 
     def chunk(kind, data):
@@ -41,7 +42,7 @@ def encode_png(width: int, height: int, rows) -> bytes:
                 + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+            + chunk(b"IDAT", zlib.compress(raw, level)) + chunk(b"IEND", b""))
 
 
 class Screen:
@@ -63,25 +64,46 @@ class Screen:
                           % space.describe(bits))
         self.bits = bits
 
-    def _words(self) -> list:
+    def words(self) -> list:
+        """The Display's bits as 32-bit words (its own list when it is a word object)."""
         if self.bits.fmt == FMT_WORDS:
             return self.bits.words
         data = bytes(self.bits.bytes)
         return list(struct.unpack("<%dI" % (len(data) // 4), data[:len(data) // 4 * 4]))
 
-    def rgb_rows(self) -> list:
-        """One `bytes` of width * 3 (R, G, B) per row, top to bottom."""
+    def pitch(self) -> int:
+        """Words per row."""
+        ppw = 32 // abs(self.depth)
+        return (self.width + ppw - 1) // ppw
+
+    def clip(self, box) -> tuple:
+        """(x, y, w, h) of `box` within the screen (w or h 0 when nothing of it is)."""
+        x, y, w, h = box
+        x0, y0 = max(0, x), max(0, y)
+        x1, y1 = min(self.width, x + w), min(self.height, y + h)
+        return x0, y0, max(0, x1 - x0), max(0, y1 - y0)
+
+    def rgb_rows(self, box=None, words=None) -> list:
+        """One `bytes` of width * 3 (R, G, B) per row, top to bottom; of the rectangle
+        `box` = (x, y, w, h) only when given (clipped to the screen). `words`: the bits to
+        read (default: the Display's, as they are now)."""
         depth = abs(self.depth)
         msb = self.depth > 0
         ppw = 32 // depth
-        pitch = (self.width + ppw - 1) // ppw
-        words = self._words()
+        pitch = self.pitch()
+        if words is None:
+            words = self.words()
         if len(words) < pitch * self.height:
             raise OzError("the Display's bits are shorter than its extent (%d words for %dx%dx%d)"
                           % (len(words), self.width, self.height, self.depth))
+        x, y0, w, h = self.clip(box) if box is not None else (0, 0, self.width, self.height)
+        first, last = x // ppw, (x + w + ppw - 1) // ppw     # the words holding the columns
+        skip = x - first * ppw
+        mask = (1 << depth) - 1
+        shifts = range(32 - depth, -1, -depth) if msb else range(0, 32, depth)
         rows = []
-        for y in range(self.height):
-            row = words[y * pitch:(y + 1) * pitch]
+        for y in range(y0, y0 + h):
+            row = words[y * pitch + first:y * pitch + last]
             if depth == 32:
                 data = struct.pack(">%dI" % len(row), *row)
                 rgb = bytearray(len(row) * 3)
@@ -91,11 +113,9 @@ class Screen:
                 rows.append(bytes(rgb))
                 continue
             pixels = []
-            mask = (1 << depth) - 1
-            shifts = range(32 - depth, -1, -depth) if msb else range(0, 32, depth)
-            for w in row:
-                pixels.extend((w >> s) & mask for s in shifts)
-            pixels = pixels[:self.width]
+            for word in row:
+                pixels.extend((word >> s) & mask for s in shifts)
+            pixels = pixels[skip:skip + w]
             if depth == 16:
                 out = bytearray()
                 for p in pixels:
