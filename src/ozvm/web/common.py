@@ -1,0 +1,92 @@
+"""What every page module of the workbench uses (see docs/workbench.md).
+
+    await on_vm(request, fn, *args, timeout=...)   fn(workbench, *args) on the VM worker thread
+    render(request, "page.html", title=..., **values)   a page in the base template
+    await form_of(request)                         the posted form (size-limited by the app)
+    json(data)                                     a JSON answer
+    BadRequest("message")                          a 400 with that message (HTML or JSON)
+
+Routes under /api/ answer JSON (errors too: {"error": message}); the others answer HTML.
+"""
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from starlette.responses import JSONResponse, RedirectResponse
+
+from ..errors import OzError
+
+PAGE_TIMEOUT = 10.0        # seconds a page waits for the VM worker before answering 503
+
+
+class BadRequest(OzError):
+    """The request itself is wrong (a missing or malformed parameter): 400."""
+
+
+class PayloadTooLarge(OzError):
+    """The request's body is past the server's limit: 413."""
+
+
+def workbench_worker(request):
+    return request.app.state.worker
+
+
+async def on_vm(request, fn, *args, timeout: float = PAGE_TIMEOUT, stepped: bool = False):
+    """Run `fn(workbench, *args)` on the VM worker thread and answer its result."""
+    return await request.app.state.worker.run(fn, *args, timeout=timeout, stepped=stepped)
+
+
+def render(request, template: str, status_code: int = 200, **values):
+    """The page `template` (in web/templates/), which extends base.html."""
+    values.setdefault("title", "ozvm")
+    values["request"] = request
+    values["nav"] = request.app.state.nav
+    values["token_query"] = request.app.state.token_query
+    return request.app.state.templates.TemplateResponse(request, template, values,
+                                                        status_code=status_code)
+
+
+def json(data, status_code: int = 200):
+    return JSONResponse(data, status_code=status_code)
+
+
+def redirect(request, path: str):
+    """After a POST: see `path` (303)."""
+    return RedirectResponse(path, status_code=303)
+
+
+async def form_of(request) -> dict:
+    """The posted form (application/x-www-form-urlencoded, as the pages post it; a file to
+    upload is read into a field by the page's script) as {name: str}."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip()
+    body = await request.body()
+    if body and kind not in ("", "application/x-www-form-urlencoded"):
+        raise BadRequest("a form is posted as application/x-www-form-urlencoded, not %s" % kind)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("the form is not UTF-8") from None
+    return dict(parse_qsl(text, keep_blank_values=True))
+
+
+def param(values, name: str, default=None, required: bool = True) -> str:
+    """`values[name]` (a query or form dict); BadRequest when it is required and missing."""
+    value = values.get(name, default)
+    if value is None and required:
+        raise BadRequest("the parameter %r is missing" % name)
+    return value
+
+
+def int_param(values, name: str, default=None, low=None, high=None) -> int:
+    text = values.get(name)
+    if text is None or text == "":
+        if default is None:
+            raise BadRequest("the parameter %r is missing" % name)
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadRequest("the parameter %r is not an integer: %r" % (name, text[:40])) from None
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise BadRequest("the parameter %r is out of range: %d" % (name, value))
+    return value

@@ -1,0 +1,117 @@
+"""The workbench's state: one VM and its spaces, each with a short id the pages use.
+
+Owned by the VM worker thread (worker.py): only jobs running there touch it.
+"""
+from __future__ import annotations
+
+import os
+
+from ..errors import OzError
+from ..vm import VM
+
+
+class NotFound(OzError):
+    """An id in a request names nothing (a space, an object, a class, a method)."""
+
+
+DEFAULT_RUN_SHARE = 0.5        # the CPU share a space gets when run continuously
+
+
+class Workbench:
+    """The VM, its spaces by id, and what the pages keep between requests (objects the
+    inspector shows, by space: `handles`)."""
+
+    def __init__(self, vm=None):
+        self.vm = vm or VM()
+        self.ids: dict = {}          # id -> space
+        self._next = 1
+        self.handles: dict = {}      # space id -> ObjectHandles (inspector.py)
+        self.last_run: dict = {}     # space id -> figures of the last slice it ran in
+        self.stopped_reason: dict = {}   # space id -> why its continuous run stopped
+
+    # --- spaces ----------------------------------------------------------------------
+    def add(self, space, name=None) -> str:
+        sid = "s%d" % self._next
+        self._next += 1
+        self.ids[sid] = space
+        if name:
+            space.name = name
+        if space.vm is not self.vm:
+            self.vm.add(space)
+        return sid
+
+    def load(self, path: str) -> str:
+        if not os.path.isfile(path):
+            raise NotFound("no image file at %s" % path)
+        space = self.vm.load(path)
+        return self.add(space, os.path.basename(path))
+
+    def space(self, sid: str):
+        found = self.ids.get(sid)
+        if found is None:
+            raise NotFound("no space with id %r" % (sid,))
+        return found
+
+    def id_of(self, space) -> str:
+        for sid, s in self.ids.items():
+            if s is space:
+                return sid
+        raise NotFound("the space is not in the workbench")
+
+    def unload(self, sid: str) -> None:
+        space = self.space(sid)
+        del self.ids[sid]
+        self.handles.pop(sid, None)
+        self.last_run.pop(sid, None)
+        space.discard()
+
+    def spaces(self) -> list:
+        """[(id, space)] in the order they were added."""
+        return sorted(self.ids.items(), key=lambda item: int(item[0][1:]))
+
+    # --- running continuously ------------------------------------------------------------
+    def running_spaces(self) -> list:
+        return [s for s in self.ids.values() if getattr(s, "cpu_share", None)]
+
+    def start(self, sid: str, share=None) -> None:
+        space = self.space(sid)
+        others = sum(s.cpu_share for s in self.running_spaces() if s is not space)
+        share = DEFAULT_RUN_SHARE if share is None else float(share)
+        if not 0.0 < share <= 1.0:
+            raise OzError("a CPU share is a fraction in (0, 1], not %g" % share)
+        if others + share > 1.0 + 1e-9:
+            raise OzError("the running spaces already have %.2f of the CPU: %.2f more is "
+                          "past 1" % (others, share))
+        self.stopped_reason.pop(sid, None)
+        space.cpu_share = share
+
+    def stop(self, sid: str, reason=None) -> None:
+        self.space(sid).cpu_share = None
+        if reason:
+            self.stopped_reason[sid] = reason
+
+    def stop_all(self, reason: str) -> None:
+        for sid, space in self.ids.items():
+            if getattr(space, "cpu_share", None):
+                self.stop(sid, reason)
+
+    def run_slice(self, seconds: float) -> None:
+        """Give the running spaces their CPU shares for `seconds` (VM.run); a space whose
+        guest has nothing left to run, quit or failed stops running."""
+        if not self.running_spaces():
+            return
+        stats = self.vm.run(seconds=seconds)
+        for space, figures in stats.items():
+            sid = self.id_of(space)
+            self.last_run[sid] = figures
+            reasons = [r for r in figures["reasons"] if r not in ("quantum", "idle")]
+            if reasons:
+                err = getattr(space, "last_error", None)
+                self.stop(sid, reasons[0] + (": %s" % err.message if err is not None else ""))
+
+    def shutdown(self) -> None:
+        for sid in list(self.ids):
+            try:
+                self.unload(sid)
+            except OzError:
+                pass

@@ -1,0 +1,193 @@
+"""The VM worker: the one thread that owns every space of the workbench.
+
+Guest objects are touched only on this thread. A request hands the worker a job and waits
+for its answer (`call`, from any thread; `run_on_vm`, from the server's event loop, never
+blocking it) under a timeout:
+
+    worker.call(fn, *args, timeout=5.0)        fn(workbench, *args) on the worker thread
+    await worker.run(fn, *args, timeout=5.0)   the same from a coroutine
+
+A job is either a function, run to its end (keep it short: a page's membrane work), or a
+*stepped* job: a function answering a generator, which the worker advances one step (one
+quantum of guest work) at a time, in turn with the other jobs, so long guest work (an
+evaluation, a printString, running a space) never holds the worker for long. A stepped job
+whose waiter gave up is closed (its generator's `finally` cleans up in the guest).
+
+Between jobs the worker gives the running spaces (those with a `cpu_share`) their shares
+of the CPU in short slices (`vm.run`), so a space runs continuously while every page
+still answers.
+"""
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import threading
+import time
+import traceback
+
+from ..errors import OzError
+
+
+class WorkerBusy(OzError):
+    """The worker did not answer a request within its timeout."""
+
+
+class WorkerStopped(OzError):
+    """The worker thread is not running (the server is stopping)."""
+
+
+RUN_SLICE_SECONDS = 0.05      # guest time given to the running spaces between two jobs
+IDLE_WAIT_SECONDS = 0.05      # how long the worker sleeps when nothing is to be done
+
+
+class _Job:
+    __slots__ = ("fn", "args", "future", "stepped", "steps", "abandoned")
+
+    def __init__(self, fn, args, stepped):
+        self.fn, self.args, self.stepped = fn, args, stepped
+        self.future = concurrent.futures.Future()
+        self.steps = None
+        self.abandoned = False      # its waiter gave up: a stepped job is closed at its next turn
+
+
+class VMWorker:
+    """The thread owning `state` (a Workbench: the VM and its spaces)."""
+
+    def __init__(self, state):
+        self.state = state
+        self._queue = collections.deque()
+        self._stepping = collections.deque()
+        self._wake = threading.Condition()
+        self._stop = False
+        self.thread = threading.Thread(target=self._loop, name="ozvm-worker", daemon=True)
+        self.errors = collections.deque(maxlen=20)   # host errors the loop survived
+
+    # --- from other threads -----------------------------------------------------------
+    def start(self) -> "VMWorker":
+        self.thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        with self._wake:
+            self._stop = True
+            self._wake.notify()
+        if self.thread.is_alive() and threading.current_thread() is not self.thread:
+            self.thread.join(timeout)
+
+    def submit(self, fn, *args, stepped: bool = False) -> concurrent.futures.Future:
+        """Queue `fn(state, *args)`; a Future for its answer. `stepped`: fn answers a
+        generator advanced one step at a time; its return value is the answer."""
+        return self._submit(fn, args, stepped).future
+
+    def _submit(self, fn, args, stepped) -> _Job:
+        if self._stop or not self.thread.is_alive():
+            raise WorkerStopped("the VM worker is not running")
+        job = _Job(fn, args, stepped)
+        with self._wake:
+            self._queue.append(job)
+            self._wake.notify()
+        return job
+
+    def call(self, fn, *args, timeout: float = 10.0, stepped: bool = False):
+        """Run `fn(state, *args)` on the worker and answer its result (its exception is
+        raised here); WorkerBusy when it has not answered within `timeout` seconds (a
+        stepped job is then abandoned; a plain one still runs when its turn comes)."""
+        job = self._submit(fn, args, stepped)
+        try:
+            return job.future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            job.abandoned = True
+            job.future.cancel()
+            raise WorkerBusy("the VM did not answer within %g s" % timeout) from None
+
+    async def run(self, fn, *args, timeout: float = 10.0, stepped: bool = False):
+        """`call` for a coroutine: the event loop goes on while the worker works."""
+        import asyncio
+        job = self._submit(fn, args, stepped)
+        try:
+            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(job.future)), timeout)
+        except asyncio.TimeoutError:
+            job.abandoned = True
+            job.future.cancel()
+            raise WorkerBusy("the VM did not answer within %g s" % timeout) from None
+
+    # --- on the worker thread -----------------------------------------------------------
+    def _loop(self) -> None:
+        while True:
+            with self._wake:
+                if self._stop:
+                    break
+                if not self._queue and not self._stepping and not self.state.running_spaces():
+                    self._wake.wait(IDLE_WAIT_SECONDS)
+                job = self._queue.popleft() if self._queue else None
+            if job is not None:
+                self._start(job)
+                continue
+            if self._stepping:
+                self._step(self._stepping.popleft())
+                continue
+            self._run_spaces()
+        for job in list(self._queue) + list(self._stepping):
+            self._close(job)
+            if not job.future.done():
+                job.future.set_exception(WorkerStopped("the server stopped"))
+        self.state.shutdown()
+
+    def _start(self, job: _Job) -> None:
+        if job.future.cancelled() or not job.future.set_running_or_notify_cancel():
+            return
+        try:
+            answer = job.fn(self.state, *job.args)
+        except BaseException as e:          # noqa: B902 - the worker must survive anything
+            self._fail(job, e)
+            return
+        if not job.stepped:
+            job.future.set_result(answer)
+            return
+        job.steps = answer
+        self._step(job)
+
+    def _step(self, job: _Job) -> None:
+        if job.abandoned or job.future.cancelled():
+            self._close(job)
+            if not job.future.done():
+                job.future.set_exception(WorkerBusy("abandoned"))
+            return
+        try:
+            next(job.steps)
+        except StopIteration as stop:
+            job.future.set_result(stop.value)
+            return
+        except BaseException as e:          # noqa: B902
+            self._fail(job, e)
+            return
+        self._stepping.append(job)
+
+    def _close(self, job: _Job) -> None:
+        if job.steps is not None:
+            try:
+                job.steps.close()
+            except BaseException as e:      # noqa: B902
+                self._note(e)
+
+    def _fail(self, job: _Job, e: BaseException) -> None:
+        if not isinstance(e, Exception):     # MemoryError is an Exception; SystemExit etc. are not
+            e = OzError("the job stopped: %s" % type(e).__name__)
+        if not isinstance(e, OzError):
+            self._note(e)
+        if not job.future.cancelled():
+            try:
+                job.future.set_exception(e)
+            except concurrent.futures.InvalidStateError:
+                pass
+
+    def _note(self, e: BaseException) -> None:
+        self.errors.append("%s: %s\n%s" % (type(e).__name__, e, traceback.format_exc()))
+
+    def _run_spaces(self) -> None:
+        try:
+            self.state.run_slice(RUN_SLICE_SECONDS)
+        except Exception as e:              # a guest gone wild never stops the worker
+            self._note(e)
+            self.state.stop_all(str(e))
+            time.sleep(IDLE_WAIT_SECONDS)

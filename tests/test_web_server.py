@@ -1,0 +1,150 @@
+"""`oz serve`'s skeleton: the VM worker, errors as clear 4xx, the token, the spaces page."""
+from __future__ import annotations
+
+import html
+import threading
+import urllib.error
+import urllib.request
+
+import pytest
+
+from web_support import served
+
+from ozvm.errors import OzError
+from ozvm.web.worker import VMWorker, WorkerBusy
+from ozvm.web.workbench import Workbench
+
+bench = served("squeak2.2-mini.image")
+
+
+# --- the worker ------------------------------------------------------------------------
+
+def test_worker_runs_jobs_on_its_thread_and_answers_their_errors():
+    worker = VMWorker(Workbench()).start()
+    try:
+        assert worker.call(lambda wb: threading.current_thread().name) == "ozvm-worker"
+        with pytest.raises(OzError, match="no space with id 's9'"):
+            worker.call(lambda wb: wb.space("s9"))
+        with pytest.raises(ZeroDivisionError):          # a host bug in a job: the worker goes on
+            worker.call(lambda wb: 1 // 0)
+        assert worker.call(lambda wb: 6 * 7) == 42
+    finally:
+        worker.stop()
+
+
+def test_stepped_jobs_take_turns_and_an_abandoned_one_is_closed():
+    worker = VMWorker(Workbench()).start()
+    release = threading.Event()
+    closed = threading.Event()
+    turns = []
+
+    def endless(wb):
+        try:
+            while True:
+                turns.append("endless")
+                yield
+        finally:
+            closed.set()
+
+    def counted(wb, n):
+        for i in range(n):
+            turns.append("counted")
+            yield
+        return n
+
+    try:
+        with pytest.raises(WorkerBusy):
+            worker.call(lambda wb: release.wait(60), timeout=0.01)   # the worker is held
+        release.set()
+        future = worker.submit(endless, stepped=True)
+        assert worker.call(counted, 5, stepped=True) == 5      # answered while `endless` goes on
+        assert "endless" in turns[turns.index("counted"):]      # they took turns
+        assert not future.done()
+        with pytest.raises(WorkerBusy):
+            worker.call(endless, stepped=True, timeout=0.01)
+        assert closed.wait(60)                                  # the abandoned one was closed
+    finally:
+        future.cancel()
+        worker.stop()
+
+
+# --- the server ------------------------------------------------------------------------
+
+def test_spaces_page_lists_the_loaded_image(bench):
+    status, text = bench.http("GET", "/")
+    assert status == 200
+    assert "squeak2.2-mini.image" in text and 'id="space-s1"' in text
+    status, answer = bench.http("GET", "/api/spaces", json_answer=True)
+    assert status == 200
+    (row,) = answer["spaces"]
+    assert row["id"] == "s1" and row["format"].startswith("V3 6502") and row["in_use"] > 0
+
+
+@pytest.mark.parametrize("method,path,data,status,words", [
+    ("GET", "/no/such/page", None, 404, "Not Found"),
+    ("POST", "/spaces/s99/unload", {}, 404, "no space with id 's99'"),
+    ("POST", "/spaces/load", {"path": "/no/such.image"}, 404, "no image file at /no/such.image"),
+    ("POST", "/spaces/load", {}, 400, "the parameter 'path' is missing"),
+    ("POST", "/spaces/s1/quantum", {"ms": "lots"}, 400, "is not an integer"),
+    ("POST", "/spaces/s1/run", {"share": "3"}, 400, "a CPU share is a fraction"),
+    ("POST", "/spaces/s1/save", {"path": "../shared/images/squeak2.2-mini.image"}, 400, "refusing"),
+])
+def test_bad_requests_answer_a_clear_4xx(bench, method, path, data, status, words):
+    got, text = bench.http(method, path, data)
+    assert got == status
+    assert words in html.unescape(text)
+    api_status, answer = bench.http("GET", "/api/spaces", json_answer=True)
+    assert api_status == 200 and [s["id"] for s in answer["spaces"]] == ["s1"]   # still serving
+
+
+def test_api_errors_are_json_and_huge_bodies_are_refused(bench):
+    status, answer = bench.http("GET", "/api/no-such", json_answer=True)
+    assert status == 404 and "error" in answer
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", bench.server.port, timeout=60)
+    conn.putrequest("POST", "/spaces/load")      # 3 MB announced: refused before it is sent
+    conn.putheader("Content-Type", "application/x-www-form-urlencoded")
+    conn.putheader("Content-Length", str(3 * 1024 * 1024))
+    conn.endheaders()
+    answer = conn.getresponse()
+    assert answer.status == 413 and b"larger than" in answer.read()
+    conn.close()
+    assert bench.http("GET", "/")[0] == 200
+
+
+def test_a_server_bound_elsewhere_needs_its_token():
+    from ozvm.web.server import Server, is_loopback
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and not is_loopback("0.0.0.0")
+    server = Server([], host="0.0.0.0", port=0).start()
+    try:
+        assert server.token and "?token=" + server.token in server.url
+        plain = "http://127.0.0.1:%d/" % server.port
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(plain, timeout=60)
+        assert refused.value.code == 403
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(plain + "?token=wrong", timeout=60)
+        with urllib.request.urlopen(plain + "?token=" + server.token, timeout=60) as answer:
+            assert answer.status == 200
+            cookie = answer.headers["Set-Cookie"].split(";")[0]
+        request = urllib.request.Request(plain + "api/spaces", headers={"Cookie": cookie})
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            assert answer.status == 200
+    finally:
+        server.stop()
+
+
+def test_spaces_page_in_chromium_runs_a_quantum_and_makes_a_sandbox(bench):
+    from selenium.webdriver.common.by import By
+    driver = bench.open("/")
+    row = driver.find_element(By.ID, "space-s1")
+    assert "squeak2.2-mini.image" in row.text
+    row.find_element(By.NAME, "quantum").click()
+    bench.wait(lambda d: "quantum:" in d.find_element(By.ID, "message").text)
+    driver.find_element(By.ID, "space-s1").find_element(By.NAME, "copy").click()
+    bench.wait(lambda d: d.find_elements(By.ID, "space-s2"))
+    assert "sandbox of squeak2.2-mini.image" in driver.find_element(By.ID, "space-s2").text
+    assert "overlay" in driver.find_element(By.ID, "space-s2").text
+    bench.screenshot("spaces")
+    driver.find_element(By.ID, "space-s2").find_element(By.NAME, "unload").click()
+    bench.wait(lambda d: not d.find_elements(By.ID, "space-s2"))
