@@ -168,3 +168,23 @@ def test_a_failing_ready_process_is_left_suspended(space):
     assert p.state() == "suspended" and _in_lists(space, p) == 0
     with pytest.raises(GuestError, match="zork"):
         p.result()
+
+
+def test_evaluation_steps_take_quanta_answer_with_a_receiver_and_clean_up_when_closed(space):
+    arr = space.mirror_on([3, 4, 5])
+    steps = control.evaluation_steps(space, "(self at: 1) + (self at: 3)",
+                                     timeout_ms=60000, quantum_ms=50, receiver=arr)
+    value = None
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            value = done.value
+            break
+    assert space.to_local(value) == 8
+    spin = control.evaluation_steps(space, "[true] whileTrue", timeout_ms=600000, quantum_ms=20)
+    assert next(spin) == "quantum" and next(spin) == "quantum"     # a runaway, one quantum a step
+    spin.close()                                                    # the host gave up on it
+    assert not getattr(space, "_hosted_processes", {})
+    assert all("DoIt" not in " ".join(p.stack()) for p in space.processes())
+    assert space.to_local(space.evaluate("3 + 4", timeout_ms=5000)) == 7

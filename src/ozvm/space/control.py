@@ -225,9 +225,9 @@ def _clamp_priority(space, priority) -> int:
 
 
 def create_process(space, source: str, priority: int = None, start: bool = True,
-                   stop_when_finished: bool = False):
+                   stop_when_finished: bool = False, receiver=None):
     """A guest Process that evaluates `source` (compiled in the host by ozvm's compiler as
-    a do-it, receiver nil). Its bottom context keeps the value the do-it answers (see
+    a do-it, receiver nil, or `receiver`, a guest object, as `self`). Its bottom context keeps the value the do-it answers (see
     process_result). `start`: make it runnable (it preempts a lower-priority active
     process at the next transfer), else it is left suspended. Answers a ProcessMirror."""
     from ..compiler.api import compile_doit
@@ -239,7 +239,8 @@ def create_process(space, source: str, priority: int = None, start: bool = True,
         active = interp.active_process()
         priority = active.ptrs[PRIORITY] if active.ptrs[PRIORITY].__class__ is int else 4
     priority = _clamp_priority(space, priority)
-    doit = compile_doit(space, source, quick=False)    # run as a context: no quick return
+    rcv = nil if receiver is None else space.guest_value(receiver)
+    doit = compile_doit(space, source, space.class_of(rcv), quick=False)   # run as a context: no quick return
     names = getattr(space, "_host_methods", None)
     if names is None:
         names = space._host_methods = {}
@@ -248,7 +249,7 @@ def create_process(space, source: str, priority: int = None, start: bool = True,
     base_method = heap.new_method(cm_class, make_method_header(0, 1, 0), [], _BASE_CODE)
     names[id(base_method)] = (base_method, "(host process base)")
     base = interp.new_context(nil, base_method, nil, [])
-    ctx = interp.new_context(base, doit, nil, [])
+    ctx = interp.new_context(base, doit, rcv, [])
     proc = heap.instantiate(heap.special(S.CLASS_PROCESS))
     proc.ptrs[SUSPENDED_CONTEXT] = ctx
     proc.ptrs[PRIORITY] = priority
@@ -518,39 +519,62 @@ def set_priority(mirror, priority: int) -> None:
 
 # --- evaluation that never hangs the host -----------------------------------------------
 
-def evaluate(space, source: str, timeout_ms: float = 10000.0, quantum_ms: float = 50.0):
+def evaluate(space, source: str, timeout_ms: float = 10000.0, quantum_ms: float = 50.0,
+             receiver=None):
     """Evaluate `source` in a new guest process made the active process, transferring
     control in quanta until it answers; answer the result (a guest object). A guest error
     raises GuestError with the guest stack; after `timeout_ms` the process is terminated
-    and GuestTimeout raised (with its stack)."""
-    proc = create_process(space, source, start=False, stop_when_finished=True)
+    and GuestTimeout raised (with its stack). `receiver`: what `self` is (default nil)."""
+    steps = evaluation_steps(space, source, timeout_ms, quantum_ms, receiver)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def evaluation_steps(space, source: str, timeout_ms: float = 10000.0, quantum_ms: float = 50.0,
+                     receiver=None):
+    """`evaluate` as a generator that yields after each quantum (so a host serving other
+    requests can take turns with it) and returns the result; closing it early terminates
+    the guest process."""
+    proc = create_process(space, source, start=False, stop_when_finished=True, receiver=receiver)
     doit = proc.obj.ptrs[SUSPENDED_CONTEXT].ptrs[3]
     install_as_active_process(proc)
     deadline = time.monotonic() + timeout_ms / 1000.0
+    done = False
     try:
         while True:
             left = (deadline - time.monotonic()) * 1000.0
             if left <= 0:
                 stack = process_stack(proc, 30)
                 terminate(proc)
+                done = True
                 raise GuestTimeout("the guest did not answer within %g ms" % timeout_ms, stack)
             reason = transfer_control(space, quantum_ms=min(quantum_ms, left))
             if is_finished(proc):
+                done = True
                 return process_result(proc).obj
             err = process_error(proc)
             if err is not None:
                 terminate(proc)
+                done = True
                 raise err
             if reason == "idle" and proc.obj.ptrs[MY_LIST] is space.nil and not proc.is_active():
                 stack = process_stack(proc, 30)
+                done = True
                 raise GuestError("the process was suspended before it answered", stack)
             if reason in ("quit", "memory", "error"):
                 stack = process_stack(proc, 30)
                 terminate(proc)
+                done = True
                 err = space.last_error
                 raise GuestError("the guest stopped (%s)%s" % (reason, ": %s" % err.message if err else ""),
                                  stack)
+            yield reason
     finally:
+        if not done:                # closed before it answered: the process goes
+            terminate(proc)
         forget(proc)
         getattr(space, "_host_methods", {}).pop(id(doit), None)
 
