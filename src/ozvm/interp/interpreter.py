@@ -28,7 +28,7 @@ from ..errors import GuestError, GuestExitToDebugger, GuestQuit, VMError
 from ..memory import specials as S
 from ..memory.accounting import CONTEXT_BYTES, MemoryLimitError, cost_of
 from ..memory.contexts import (
-    CLOSURE, HOME, METHOD, RECEIVER, SENDER,
+    CLOSURE, HOME, LARGE_FRAME, METHOD, RECEIVER, SENDER, SMALL_FRAME,
     decode_method, method_of_context,
 )
 from ..memory.objects import SqObject, float_of_words
@@ -98,6 +98,9 @@ class Interpreter(MethodLookup, Scheduler):
         self._beats = 0
         self.free_contexts_small: list = []
         self.free_contexts_large: list = []
+        # frame size -> dead contexts of that size for reuse (CPython; see _loop's returns)
+        self.free_contexts = {SMALL_FRAME: self.free_contexts_small, LARGE_FRAME: self.free_contexts_large}
+        self.nil_lists: dict = {}       # n -> [nil] * n (see nils)
         self.heap = heap
         self.word_size = heap.family.word_size     # bytes per literal slot in a method
         heap.gc.prepare = self.prepare_collection
@@ -196,9 +199,13 @@ class Interpreter(MethodLookup, Scheduler):
         """Called by the heap's collector as a collection starts: drop the contexts kept
         for reuse (as the C VM does); answer the active context and the index of its
         stack top (the collector's roots besides the heap's own)."""
-        del self.free_contexts_small[:]
-        del self.free_contexts_large[:]
+        self.drop_free_contexts()
         return (self.ctx, self.sp) if self.ctx is not None else (None, 0)
+
+    def drop_free_contexts(self) -> None:
+        """Forget the dead contexts kept for reuse."""
+        for free in self.free_contexts.values():
+            del free[:]
 
     def current_method(self):
         return method_of_context(self.ctx)
@@ -401,19 +408,12 @@ class Interpreter(MethodLookup, Scheduler):
         false = self.false
         SqObj = SqObject
         int_ = int
-        prims = PRIMITIVES
         si_class = self.smallint_class
         mctx_class = self.method_context_class
         bctx_class = self.block_context_class
         closure_class = self.closure_class
         float_class = self.float_class
-        nil_lists = {}
-
-        def home_nils(n):
-            filler = nil_lists.get(n)
-            if filler is None:
-                filler = nil_lists[n] = [nil] * n
-            return filler
+        nils = self.nils
         point_class = self.point_class
         specsel = self.special_selectors
         sel_at = specsel[32]
@@ -431,6 +431,9 @@ class Interpreter(MethodLookup, Scheduler):
         refcount = getattr(sys, "getrefcount", None) if RECYCLE_CONTEXTS else None
         free_small = self.free_contexts_small
         free_large = self.free_contexts_large
+        activate_frame = self.activate_frame
+        primitive = self.primitive
+        sup = None          # the lookup class of a super send (else the receiver's class)
         MINI = self.heap.family.small_int_min       # 31-bit, or 61-bit in 64-bit Spur
         MAXI = self.heap.family.small_int_max
 
@@ -652,33 +655,15 @@ class Interpreter(MethodLookup, Scheduler):
                                         info = decode_method(meth, heap)
                                     stack[1] = pc + off
                                     stack[2] = sp - argc - 6
-                                    i = argc + len(cp) - 3
-                                    c = info[7]
-                                    if c == 16 and free_small or c == 56 and free_large:
-                                        c = free_small.pop() if c == 16 else free_large.pop()
-                                        p = c.ptrs
-                                        p[0] = ctx
-                                        p[1] = cp[1]
-                                        p[2] = i
-                                        p[3] = meth
-                                        p[4] = a
-                                        p[5] = outer.ptrs[5]
-                                        if argc:
-                                            p[6] = stack[sp]
-                                        if i > argc:
-                                            p[6 + argc:6 + i] = cp[3:]
-                                        ctx = c
-                                    else:
-                                        p = [ctx, cp[1], i, meth, a, outer.ptrs[5], *stack[sp - argc + 1:sp + 1],
-                                             *cp[3:], *home_nils(c - i)]
-                                        ctx = heap.new_context(mctx_class, p)
-                                    stack = temps = p
-                                    rcvr = p[5]
+                                    ctx = activate_frame(ctx, info, outer.ptrs[5],
+                                                         stack[sp - argc + 1:sp + 1], a, cp[3:])
+                                    stack = temps = ctx.ptrs
+                                    rcvr = stack[5]
                                     code = info[2]
                                     off = info[3]
                                     lits = meth.ptrs
                                     pc = cp[1] - off
-                                    sp = i + 5
+                                    sp = stack[2] + 5
                                     continue
                             i = (b - 0xB0) * 2
                             sel = specsel[i]
@@ -693,7 +678,7 @@ class Interpreter(MethodLookup, Scheduler):
                                 heap.allocated += CONTEXT_BYTES + 8 * len(home.ptrs)
                                 sp -= 1
                                 stack[sp] = heap.allocate(bctx_class, 3, [nil, i, 0, c, i, home,
-                                                                       *home_nils(len(home.ptrs) - 6)])
+                                                                       *nils(len(home.ptrs) - 6)])
                                 continue
                             sel = specsel[48]
                             argc = 1
@@ -765,24 +750,7 @@ class Interpreter(MethodLookup, Scheduler):
                         sp = stack[2] + 6
                         stack[sp] = val
                         continue
-                    self.ctx = ctx
-                    self.stack = stack
-                    self.sp = sp
-                    self.pc = pc
-                    self.do_return(val, b == 0x7D)
-                    if self.ctx is not ctx:
-                        ctx = self.ctx
-                        stack = self.stack
-                        code = self.code
-                        lits = self.lits
-                        off = self.off
-                        rcvr = self.receiver
-                        temps = self.temps
-                    sp = self.sp
-                    pc = self.pc
-                    if self.stop_reason:
-                        break
-                    continue
+                    sel = None              # the general return (do_return), below
                 # ---------------------------------------------------------------- 144-175
                 elif b >= 0x90:
                     if b < 0x98:
@@ -913,43 +881,7 @@ class Interpreter(MethodLookup, Scheduler):
                             argc = c >> 5
                             kind = -1
                         if kind == -1:
-                            c = lits[-1].ptrs[1].ptrs[0]            # the method class's superclass
-                            d = sel.cache
-                            entry = d.get(c) if d else None
-                            if entry is not None and not entry[1]:
-                                # a cached method without primitive: activate it here
-                                a = stack[sp - argc]
-                                meth = entry[0]
-                                stack[1] = pc + off
-                                stack[2] = sp - argc - 6
-                                p = [ctx, entry[3], entry[4], meth, nil, *stack[sp - argc:sp + 1], *entry[5]]
-                                ctx = heap.new_context(mctx_class, p)
-                                stack = temps = p
-                                rcvr = a
-                                code = entry[2]
-                                off = entry[3]
-                                lits = meth.ptrs
-                                pc = 0
-                                sp = entry[4] + 5
-                                continue
-                            self.ctx = ctx
-                            self.stack = stack
-                            self.sp = sp
-                            self.pc = pc
-                            self.send(sel, argc, c)
-                            if self.ctx is not ctx:
-                                ctx = self.ctx
-                                stack = self.stack
-                                code = self.code
-                                lits = self.lits
-                                off = self.off
-                                rcvr = self.receiver
-                                temps = self.temps
-                            sp = self.sp
-                            pc = self.pc
-                            if self.stop_reason:
-                                break
-                            continue
+                            sup = lits[-1].ptrs[1].ptrs[0]          # the method class's superclass
                     elif b == 0x89:                                     # thisContext
                         self.ctx = ctx
                         self.stack = stack
@@ -972,36 +904,33 @@ class Interpreter(MethodLookup, Scheduler):
                         raise VMError("invalid bytecode %d" % b)
 
                 # ------------------------------------------------------------ send sel/argc
-                a = stack[sp - argc]
-                d = sel.cache
-                entry = d.get(a.cls if a.__class__ is SqObj else si_class) if d else None
-                if entry is not None:
-                    prim = entry[1]
-                    if prim:
-                        if 255 < prim < 520:
-                            if prim < 264:
-                                if prim != 256:
-                                    a = quick_values[prim - 256]
-                            else:
-                                a = a.ptrs[prim - 264]
-                            sp -= argc
-                            stack[sp] = a
-                            continue
-                        if prim > 0:
-                            f = prims.get(prim)
-                            if f is not None:
+                if sel is not None:
+                    a = stack[sp - argc]
+                    if sup is None:
+                        cls = a.cls if a.__class__ is SqObj else si_class
+                    else:
+                        cls = sup
+                        sup = None
+                    d = sel.cache
+                    entry = d.get(cls) if d else None
+                    if entry is not None:
+                        prim = entry[1]
+                        if prim:
+                            if 255 < prim < 520:                    # quick return
+                                if prim < 264:
+                                    if prim != 256:
+                                        a = quick_values[prim - 256]
+                                else:
+                                    a = a.ptrs[prim - 264]
+                                sp -= argc
+                                stack[sp] = a
+                                continue
+                            if prim > 0:
                                 self.ctx = ctx
                                 self.stack = stack
                                 self.sp = sp
                                 self.pc = pc
-                                self.new_method = entry[0]
-                                try:
-                                    ok = f(self, argc)
-                                except PRIM_BUGS as e:
-                                    ok = self.primitive_crashed(prim, e, ctx, stack, sp)
-                                except (MemoryLimitError, MemoryError) as e:
-                                    ok = self.allocation_refused(ctx, stack, sp, entry, argc, e)
-                                if ok:
+                                if primitive(entry, argc):
                                     if self.ctx is not ctx:
                                         ctx = self.ctx
                                         stack = self.stack
@@ -1015,43 +944,30 @@ class Interpreter(MethodLookup, Scheduler):
                                     if self.stop_reason:
                                         break
                                     continue
-                        else:
-                            entry = None            # hooked: the slow path runs the hook
-                if entry is not None:
-                    # activate the method: a new MethodContext
-                    meth = entry[0]
-                    stack[1] = pc + off
-                    stack[2] = sp - argc - 6
-                    i = entry[7]
-                    if i == 16 and free_small or i == 56 and free_large:
-                        c = free_small.pop() if i == 16 else free_large.pop()
-                        p = c.ptrs
-                        p[0] = ctx
-                        p[1] = entry[3]
-                        i = entry[4]
-                        p[2] = i
-                        p[3] = meth
-                        p[4] = nil
-                        p[5:argc + 6] = stack[sp - argc:sp + 1]
-                        if i > argc:
-                            p[argc + 6:i + 6] = entry[5][:i - argc]
-                        ctx = c
-                    else:
-                        p = [ctx, entry[3], entry[4], meth, nil, *stack[sp - argc:sp + 1], *entry[5]]
-                        ctx = heap.new_context(mctx_class, p)
-                    stack = temps = p
-                    rcvr = a
-                    code = entry[2]
-                    off = entry[3]
-                    lits = meth.ptrs
-                    pc = 0
-                    sp = entry[4] + 5
-                    continue
+                            else:
+                                entry = None            # hooked: the general send runs the hook
+                        if entry is not None:
+                            # a new MethodContext through THE activation point (activate_frame)
+                            stack[1] = pc + off
+                            stack[2] = sp - argc - 6
+                            ctx = activate_frame(ctx, entry, a, stack[sp - argc + 1:sp + 1], None, ())
+                            stack = temps = ctx.ptrs
+                            rcvr = a
+                            code = entry[2]
+                            off = entry[3]
+                            lits = entry[0].ptrs
+                            pc = 0
+                            sp = entry[4] + 5
+                            continue
+                # ------------------------------------------------- out of line: general send, return
                 self.ctx = ctx
                 self.stack = stack
                 self.sp = sp
                 self.pc = pc
-                self.send(sel, argc)
+                if sel is None:
+                    self.do_return(val, b == 0x7D)
+                else:
+                    self.send(sel, argc, cls)
                 if self.ctx is not ctx:
                     ctx = self.ctx
                     stack = self.stack
@@ -1173,20 +1089,29 @@ class Interpreter(MethodLookup, Scheduler):
                     value = rcvr.ptrs[prim - 264]
                 self.pop_push(argc + 1, value)
                 return
-            f = PRIMITIVES.get(prim)
-            if f is not None:
-                self.new_method = meth
-                ctx, stack, sp = self.ctx, self.stack, self.sp
-                try:
-                    ok = f(self, argc)
-                except PRIM_BUGS as e:
-                    ok = self.primitive_crashed(prim, e, ctx, stack, sp)
-                except (MemoryLimitError, MemoryError) as e:
-                    ok = self.allocation_refused(ctx, stack, sp, entry, argc, e)
-                if ok:
-                    return
-                self.sp = sp
+            if prim > 0 and self.primitive(entry, argc):
+                return
         self.activate(entry, argc)
+
+    def primitive(self, entry, argc: int) -> bool:
+        """Run the primitive of `entry`'s method (registers written to self); False when
+        it fails or ozvm has none (the stack is then as before: the method runs)."""
+        prim = entry[1]
+        f = PRIMITIVES.get(prim)
+        if f is None:
+            return False
+        self.new_method = entry[0]
+        ctx, stack, sp = self.ctx, self.stack, self.sp
+        try:
+            ok = f(self, argc)
+        except PRIM_BUGS as e:
+            ok = self.primitive_crashed(prim, e, ctx, stack, sp)
+        except (MemoryLimitError, MemoryError) as e:
+            ok = self.allocation_refused(ctx, stack, sp, entry, argc, e)
+        if ok:
+            return True
+        self.sp = sp
+        return False
 
     def float_bytecode(self, b, a, c):
         """+ - < > <= >= = ~= * / (bytecodes 176-185) on Floats and SmallIntegers, as the
@@ -1287,30 +1212,70 @@ class Interpreter(MethodLookup, Scheduler):
             self.guest_error = err
         self.stop_reason = "memory"
 
+    def activate_frame(self, sender, info, receiver, args, closure=None, copied=()):
+        """THE activation point: every method and block-closure activation passes here
+        (the hot loop's sends, super sends and closure values, `activate`,
+        `activate_closure`, `new_context`). Answers a MethodContext (new, or a dead one
+        reused on CPython) that runs `info`'s method (contexts.decode_method) from its
+        start, or from `closure`'s start, with `sender`, `receiver`, `args`, then `copied`
+        (a closure's copied values), then nils; its pc and stackp are set. The caller
+        makes it active (the loop loads it into its locals, others `fetch` it).
+        A translated method (the JIT tier) or a per-method bytecode-set choice hooks in
+        here, where the method and its receiver are known and nothing has run yet."""
+        size = info[7]
+        free = self.free_contexts_small if size == 16 else self.free_contexts.get(size)
+        if closure is None:
+            n = info[4]                 # stackp: arguments and temporaries
+            if free:
+                ctx = free.pop()
+                p = ctx.ptrs
+                k = len(args)
+                p[:k + 6] = [sender, info[3], n, info[0], self.nil, receiver, *args]
+                if n > k:
+                    p[k + 6:n + 6] = info[5][:n - k]
+                return ctx
+            pc = info[3]
+            if len(args) == info[6]:
+                filler = info[5]
+            else:
+                filler = self.nils(size - len(args))
+            return self.heap.new_context(self.method_context_class,
+                                         [sender, pc, n, info[0], self.nil, receiver, *args, *filler])
+        n = len(args) + len(copied)     # the block's own temporaries are pushed by its code
+        if free:
+            ctx = free.pop()
+            p = ctx.ptrs
+            p[0] = sender
+            p[1] = closure.ptrs[1]
+            p[2] = n
+            p[3] = info[0]
+            p[4] = closure
+            p[5] = receiver
+            p[6:n + 6] = [*args, *copied]
+            return ctx
+        return self.heap.new_context(self.method_context_class,
+                                     [sender, closure.ptrs[1], n, info[0], closure, receiver, *args, *copied,
+                                      *self.nils(size - n)])
+
+    def nils(self, n: int) -> list:
+        """A list of n nils (shared: never modify it)."""
+        filler = self.nil_lists.get(n)
+        if filler is None:
+            filler = self.nil_lists[n] = [self.nil] * n
+        return filler
+
     def activate(self, entry, argc: int) -> None:
-        """A new MethodContext for `entry`'s method with the receiver and arguments on
-        the stack, which become the active context."""
-        meth = entry[0]
+        """Activate `entry`'s method with the receiver and arguments on the stack (popped):
+        the new context becomes the active one."""
         sp = self.sp
         stack = self.stack
         self.sp = sp - argc - 1
         self.store_registers()
-        p = [self.ctx, entry[3], entry[4], meth, self.nil]
-        p += stack[sp - argc:sp + 1]
-        p += entry[5]
-        if argc != entry[6]:
-            p += [self.nil] * (entry[6] - argc)
-        ctx = self.heap.new_context(self.method_context_class, p)
-        self.fetch(ctx)
+        self.fetch(self.activate_frame(self.ctx, entry, stack[sp - argc], stack[sp - argc + 1:sp + 1]))
 
     def new_context(self, sender, meth, receiver, args, closure=None):
         """A suspended MethodContext that will run `meth` from its first bytecode."""
-        entry = decode_method(meth, self.heap)
-        nil = self.nil
-        p = [sender, entry[3], entry[4], meth, nil if closure is None else closure, receiver]
-        p += list(args)
-        p += [nil] * (entry[7] - len(args))
-        return self.heap.new_context(self.method_context_class, p)
+        return self.activate_frame(sender, decode_method(meth, self.heap), receiver, list(args), closure)
 
     # --- returns ---------------------------------------------------------------------------
     def home_context(self, ctx):
@@ -1448,18 +1413,11 @@ class Interpreter(MethodLookup, Scheduler):
 
     def activate_closure(self, clo, argc: int, args) -> None:
         """Run closure `clo` with `args`; the receiver and `argc` stack slots are popped."""
-        nil = self.nil
         outer = clo.ptrs[0]
-        meth = outer.ptrs[METHOD]
-        info = decode_method(meth, self.heap)
-        copied = clo.ptrs[3:]
+        info = decode_method(outer.ptrs[METHOD], self.heap)
         self.sp -= argc + 1
         self.store_registers()
-        p = [self.ctx, clo.ptrs[1], len(args) + len(copied), meth, clo, outer.ptrs[RECEIVER]]
-        p += args
-        p += copied
-        p += [nil] * (info[7] - len(args) - len(copied))
-        self.fetch(self.heap.new_context(self.method_context_class, p))
+        self.fetch(self.activate_frame(self.ctx, info, outer.ptrs[RECEIVER], list(args), clo, clo.ptrs[3:]))
 
     # --- host hooks ----------------------------------------------------------------------------
     def add_hook(self, meth, callback) -> None:

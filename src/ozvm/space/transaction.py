@@ -75,8 +75,7 @@ class Transaction:
         interp = getattr(space, "_interpreter", None)
         if interp is not None:
             interp.cached_selectors = []
-            interp.free_contexts_small = []
-            interp.free_contexts_large = []
+            interp.drop_free_contexts()
             interp.ctx = interp.stack = None
             if state["interp"] is None:
                 interp.started = False
