@@ -722,9 +722,10 @@ class Interpreter(MethodLookup, Scheduler):
                         stack[0] = nil
                         stack[1] = nil
                         if refcount is not None and ctx.cls is mctx_class and \
-                                refcount(ctx) == (3 if ctx.cache == id(ctx) else 2):
-                            # nothing else (but the heap's list) refers to the dead context:
-                            # reuse it (CPython)
+                                refcount(ctx) == (3 if ctx.cache == id(ctx) else 2) + (self.ctx is ctx):
+                            # nothing else (but the heap's list, and self.ctx if a primitive
+                            # ran in it) refers to the dead context: reuse it (CPython), as
+                            # the C VM reuses every context that was not exposed
                             if len(stack) == 22:
                                 if len(free_small) < 32:
                                     free_small.append(ctx)
