@@ -44,12 +44,37 @@ def digest(words) -> int:
 
 def _form(rng, depth=None, max_words=80):
     depth = depth or rng.choice(DEPTHS)
-    ppw = 32 // depth
+    ppw = 32 // abs(depth)
     w = rng.randint(1, min(70, ppw * 6))
     h = rng.randint(1, 9)
     while ((w + ppw - 1) // ppw) * h > max_words and h > 1:
         h -= 1
     return {"w": w, "h": h, "depth": depth, "seed": rng.randrange(1 << 32)}
+
+
+def _geometry(rng, rule, dest, sw, sh) -> dict:
+    """The BitBlt's rule and rectangle fields, some of them outside the forms."""
+    return {
+        "rule": rule,
+        "destX": rng.randint(-5, dest["w"]), "destY": rng.randint(-3, dest["h"]),
+        "width": rng.randint(0, max(sw, dest["w"]) + 4), "height": rng.randint(0, max(sh, dest["h"]) + 2),
+        "sourceX": rng.randint(-4, sw), "sourceY": rng.randint(-2, sh),
+        "clipX": rng.randint(-3, dest["w"] // 2), "clipY": rng.randint(-2, dest["h"] // 2),
+        "clipWidth": rng.randint(0, dest["w"] + 6), "clipHeight": rng.randint(0, dest["h"] + 3),
+    }
+
+
+def _geometry_inside(rng, rule, dest, sw, sh) -> dict:
+    """Rule and rectangle fields that mostly leave something to copy after clipping."""
+    f = {"rule": rule,
+         "destX": rng.randint(-2, dest["w"] - 1), "destY": rng.randint(-1, dest["h"] - 1),
+         "width": rng.randint(1, sw + 2), "height": rng.randint(1, sh + 1),
+         "sourceX": rng.randint(-1, max(sw - 2, 0)), "sourceY": rng.randint(-1, max(sh - 2, 0)),
+         "clipX": None, "clipY": None, "clipWidth": None, "clipHeight": None}
+    if rng.random() < 0.4:
+        f.update({"clipX": rng.randint(-2, 2), "clipY": rng.randint(-1, 1),
+                  "clipWidth": rng.randint(1, dest["w"] + 3), "clipHeight": rng.randint(1, dest["h"] + 2)})
+    return f
 
 
 def make_cases(n: int = 400, seed: int = 20261207) -> list:
@@ -69,14 +94,7 @@ def make_cases(n: int = 400, seed: int = 20261207) -> list:
             source = _form(rng)
         sw = dest["w"] if source in (None, "same") else source["w"]
         sh = dest["h"] if source in (None, "same") else source["h"]
-        f = {
-            "rule": rule,
-            "destX": rng.randint(-5, dest["w"]), "destY": rng.randint(-3, dest["h"]),
-            "width": rng.randint(0, max(sw, dest["w"]) + 4), "height": rng.randint(0, max(sh, dest["h"]) + 2),
-            "sourceX": rng.randint(-4, sw), "sourceY": rng.randint(-2, sh),
-            "clipX": rng.randint(-3, dest["w"] // 2), "clipY": rng.randint(-2, dest["h"] // 2),
-            "clipWidth": rng.randint(0, dest["w"] + 6), "clipHeight": rng.randint(0, dest["h"] + 3),
-        }
+        f = _geometry(rng, rule, dest, sw, sh)
         if rng.random() < 0.15:
             f["clipX"], f["clipY"], f["clipWidth"], f["clipHeight"] = None, None, None, None
         if rng.random() < 0.05:
@@ -194,8 +212,200 @@ def make_text_cases(n: int = 40, seed: int = 103) -> list:
     return cases
 
 
+def make_rule41_cases(n: int = 72, seed: int = 41) -> list:
+    """Rule 41 (rgbComponentAlpha: the source pixels hold an alpha per color component for
+    a color given as an argument) through primitiveCopyBits with 0 to 4 arguments (color,
+    its alpha, gamma and ungamma tables), from 32-bit sources (the C VM's dedicated loops
+    into 32, 16 and 8 bits) and others (its word loops), a few with bad arguments; and
+    rules 16, 17 and 42, which fail."""
+    rng = random.Random(seed)
+    cases = []
+    for k in range(n):
+        rule = 41 if k % 12 else (16, 17, 42)[(k // 12) % 3]
+        dest = _form(rng, rng.choice((32, 32, 16, 16, 8, 8, 4, 2, 1)))
+        kind = rng.random()
+        if kind < 0.55:
+            source = _form(rng, 32)
+        elif kind < 0.8:
+            source = _form(rng)
+        elif kind < 0.92:
+            source = "same"
+        else:
+            source = None
+        sw = dest["w"] if source in (None, "same") else source["w"]
+        sh = dest["h"] if source in (None, "same") else source["h"]
+        f = _geometry_inside(rng, rule, dest, sw, sh)
+        halftone = ("bitmap", [rng.randrange(1 << 32)]) if source is None or rng.random() < 0.1 else None
+        cmap = None
+        if source not in (None, "same") and dest["depth"] == 8 and rng.random() < 0.6:
+            size = 1 << abs(source["depth"]) if abs(source["depth"]) <= 8 else rng.choice((512, 4096, 32768))
+            cmap = ("bitmap", size, rng.randrange(1 << 32))
+        argc = rng.choice((0, 1, 2, 2, 2, 3, 4, 4))
+        color = rng.choice((rng.randrange(1 << 24), rng.randrange(1 << 30), -rng.randrange(1, 1000)))
+        args = [color, rng.choice((255, 128, rng.randrange(256), rng.randrange(256, 1000))),
+                ("gamma", rng.randrange(1 << 32)), ("gamma", rng.randrange(1 << 32))][:argc]
+        if argc == 4 and rng.random() < 0.3:
+            args[rng.choice((2, 3))] = "array"       # (a SmallInteger there crashes squeak-vm)
+        if argc and rng.random() < 0.15:
+            args[rng.randrange(min(argc, 2))] = rng.choice(("2.5", "nil"))
+        cases.append({"dest": dest, "source": source, "fields": f, "halftone": halftone, "cmap": cmap,
+                      "alpha": None, "ozblt": args})
+    return cases
+
+
+def _st_rule41_arg(arg) -> str:
+    if isinstance(arg, tuple):
+        return "((1 to: 256) collect: [:i | i * %d + %d \\\\ 256]) asByteArray" % (MULT, arg[1])
+    if arg == "array":
+        return "(Array new: 256 withAll: 3)"
+    return str(arg)
+
+
+OZBLT_SELECTORS = ("ozBlt", "ozBlt:", "ozBlt:with:", "ozBlt:with:with:", "ozBlt:with:with:with:")
+
+
+def _st_ozblt(args) -> str:
+    """Compile a method of BitBlt that calls primitiveCopyBits with len(args) arguments
+    (the image has none for rule 41) and send it; its fallback answers #failed."""
+    sel = OZBLT_SELECTORS[len(args)]
+    keywords = sel.split(":")[:-1] if args else [sel]
+    pattern = " ".join("%s: a%d" % (kw, i) for i, kw in enumerate(keywords)) if args else sel
+    send = " ".join("%s: %s" % (kw, _st_rule41_arg(a)) for kw, a in zip(keywords, args)) if args else sel
+    return ("m := (Compiler new compile: '%s <primitive: ''primitiveCopyBits'' module: ''BitBltPlugin''> "
+            "^#failed' in: BitBlt notifying: nil ifFail: [nil]) generate: #(0 0 0 0). "
+            "BitBlt addSelector: #%s withMethod: m. r := b %s. " % (pattern, sel, send))
+
+
+SCAN_STOP_SYMBOLS = ("space", "cr", "tab", "stopA")
+
+
+def make_scan_cases(n: int = 80, seed: int = 1030) -> list:
+    """Character scanning (primitive 103, primScanCharactersFrom:to:in:rightX:stopConditions:kern:,
+    sent through tryPrimitive:withArgs: so that a failure shows): a scanner (destX, lastIndex,
+    xTable, map) walks a string until a character with a stop condition, the right edge
+    (crossedX) or the end of the run, advancing destX by each glyph's width and the kern.
+    About a third of the cases have one bad field or argument."""
+    rng = random.Random(seed)
+    cases = []
+    for k in range(n):
+        glyphs = rng.randint(2, 14)
+        xtable = [0]
+        for _ in range(glyphs + 1):
+            xtable.append(xtable[-1] + rng.randint(0, 9))
+        glyph_map = [rng.randint(0, glyphs) for _ in range(256)]
+        text = "".join(rng.choice("abcdefghij klmnop") for _ in range(rng.randint(1, 14)))
+        stops = {257: "endOfRun", 258: "crossedX"}
+        for ch, sym in ((" ", "space"), ("a", "stopA")):
+            if rng.random() < 0.4:
+                stops[ord(ch) + 1] = sym
+        start = rng.randint(1, len(text))
+        case = {"scan": True, "rcvr": "scanner", "argc": 6,
+                "destX": rng.randint(0, 30), "lastIndex": rng.randint(0, 5),
+                "xtable": xtable, "map": glyph_map, "map_size": 256, "map_put": {},
+                "string": text, "string_kind": "string",
+                "start": start, "stop": rng.randint(start, len(text)),
+                "rightX": rng.randint(0, 40 + sum(xtable[1:]) // 2), "kern": rng.randint(-2, 3),
+                "stops": stops, "stops_size": 258, "stops_kind": "array"}
+        if k % 3 == 2:
+            bad = rng.choice(("argc", "kern", "rightX", "start0", "stop0", "stopBig", "startBig",
+                              "stringArray", "symbol", "stops257", "stops300", "stopsOC",
+                              "rcvrArray3", "rcvrArray4", "rcvrPoint", "destXFloat",
+                              "destXNeg", "lastNil", "mapBig", "mapNeg", "mapNil", "map255",
+                              "xtableFloat", "xtableNil", "kernBig"))
+            case["bad"] = bad
+            if bad == "argc":
+                case["argc"] = 5
+            elif bad == "kern":
+                case["kern"] = "1.5"
+            elif bad == "kernBig":
+                case["kern"] = -40
+            elif bad == "rightX":
+                case["rightX"] = "100.0"
+            elif bad == "start0":
+                case["start"] = 0
+            elif bad == "stop0":
+                case["stop"] = 0
+            elif bad == "stopBig":
+                case["stop"] = len(text) + 1
+            elif bad == "startBig":
+                case["start"] = len(text) + 1
+            elif bad == "stringArray":
+                case["string_kind"] = "array"
+            elif bad == "symbol":
+                case["string_kind"] = "symbol"
+            elif bad == "stops257":
+                case["stops_size"] = 257
+                del case["stops"][258]
+            elif bad == "stops300":
+                case["stops_size"] = 300
+            elif bad == "stopsOC":
+                case["stops_kind"] = "ordered"
+            elif bad.startswith("rcvr"):
+                case["rcvr"] = bad[4:].lower()
+            elif bad == "destXFloat":
+                case["destX"] = "3.5"
+            elif bad == "destXNeg":
+                case["destX"] = -rng.randint(1, 5)
+            elif bad == "lastNil":
+                case["lastIndex"] = None
+            elif bad in ("mapBig", "mapNeg", "mapNil"):
+                ch = ord(rng.choice(text[case["start"] - 1:case["stop"]]))
+                case["map_put"][ch] = {"mapBig": glyphs + 1, "mapNeg": -1, "mapNil": None}[bad]
+            elif bad == "map255":
+                case["map_size"] = 255
+            elif bad in ("xtableFloat", "xtableNil"):
+                i = glyph_map[ord(rng.choice(text[case["start"] - 1:case["stop"]]))]
+                xtable[i + rng.randint(0, 1)] = "2.5" if bad == "xtableFloat" else None
+        cases.append(case)
+    return cases
+
+
+def scan_expression(case) -> str:
+    """The Smalltalk expression of a scan case: answers (stop reason or #failed, destX, lastIndex)."""
+    parts = ["| s st m x r a | "]
+    parts.append("x := Array new: %d. " % len(case["xtable"]))
+    for i, v in enumerate(case["xtable"]):
+        parts.append("x at: %d put: %s. " % (i + 1, "nil" if v is None else v))
+    parts.append("m := Array new: %d. 1 to: %d do: [:i | m at: i put: (#(%s) at: i)]. "
+                 % (case["map_size"], case["map_size"], " ".join(map(str, case["map"]))))
+    for ch, v in sorted(case["map_put"].items()):
+        parts.append("m at: %d put: %s. " % (ch + 1, "nil" if v is None else v))
+    if case["stops_kind"] == "ordered":
+        parts.append("st := OrderedCollection new. 1 to: 258 do: [:i | st add: nil]. ")
+    else:
+        parts.append("st := Array new: %d. " % case["stops_size"])
+    for i, sym in sorted(case["stops"].items()):
+        parts.append("st at: %d put: #%s. " % (i, sym))
+    fields = [case["destX"], case["lastIndex"], "x", "m"]
+    rcvr = case["rcvr"]
+    if rcvr == "scanner":
+        parts.append("s := CharacterScanner new. ")
+    elif rcvr in ("array3", "array4"):
+        parts.append("s := Array new: %s. " % rcvr[-1])
+    elif rcvr == "point":
+        parts.append("s := 3 @ 4. ")
+    else:
+        parts.append("s := 7. ")
+    if rcvr in ("scanner", "array3", "array4"):
+        for i, v in enumerate(fields[:3 if rcvr == "array3" else 4]):
+            parts.append("s instVarAt: %d put: %s. " % (i + 1, "nil" if v is None else v))
+    string = {"string": "'%s'", "symbol": "#'%s'", "array": "'%s' asArray"}[case["string_kind"]] % case["string"]
+    args = [str(case["start"]), str(case["stop"]), string, str(case["rightX"]), "st", str(case["kern"])]
+    parts.append("a := Array new: %d. " % case["argc"])
+    for i, v in enumerate(args[:case["argc"]]):
+        parts.append("a at: %d put: %s. " % (i + 1, v))
+    parts.append("r := s tryPrimitive: 103 withArgs: a. ")
+    parts.append("r := r == ContextPart primitiveFailToken ifTrue: [#failed] ifFalse: [r]. ")
+    if rcvr in ("scanner", "array3", "array4"):
+        parts.append("Array with: r with: (s instVarAt: 1) with: (s instVarAt: 2)")
+    else:
+        parts.append("Array with: r")
+    return "".join(parts)
+
+
 def all_cases() -> list:
-    return make_cases() + make_warp_cases() + make_line_cases() + make_text_cases()
+    return (make_cases() + make_warp_cases() + make_line_cases() + make_text_cases() + make_scan_cases()
+            + make_rule41_cases())
 
 
 def _st_form(name, form):
@@ -232,6 +442,8 @@ FIELD_ORDER = ("destX", "destY", "width", "height", "sourceX", "sourceY",
 
 
 def expression(case) -> str:
+    if case.get("scan"):
+        return scan_expression(case)
     parts = ["| d s b r c h m | ", _st_form("d", case["dest"])]
     if case["source"] == "same":
         parts.append("s := d. ")
@@ -275,6 +487,8 @@ def expression(case) -> str:
         parts.append("r := b primDisplayString: '%s' from: %d to: %d map: #(%s) xTable: #(%s) kern: %d. "
                      % (t["string"], t["start"], t["stop"], " ".join(map(str, t["map"])),
                         " ".join(map(str, t["xtable"])), t["kern"]))
+    elif case.get("ozblt") is not None:
+        parts.append(_st_ozblt(case["ozblt"]))
     elif case["alpha"] is not None:
         parts.append("r := b copyBitsTranslucent: %d. " % case["alpha"])
     else:

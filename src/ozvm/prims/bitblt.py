@@ -1,5 +1,6 @@
 """BitBlt as the C VM has it: copyBits (primitive 96 and BitBltPlugin>>primitiveCopyBits),
-warpBits (147, primitiveWarpBits), primitiveDrawLoop and primitiveDisplayString.
+warpBits (147, primitiveWarpBits), primitiveDrawLoop, primitiveDisplayString and the
+character scanner (103, primitiveScanCharacters).
 
 The semantics are those of VMMaker's BitBltSimulation, which the C VM (squeak-vm) is
 generated from: the fields of a BitBlt (destForm sourceForm halftoneForm combinationRule
@@ -13,9 +14,10 @@ word boundaries.
 
 Three loops, as in the C VM: `_copy_loop` (source and destination of the same depth and
 pixel order, no color map), `_copy_loop_no_source` (fills with the halftone), and
-`_copy_loop_pix_map` (depth changes and color maps, a pixel at a time). Rule 34 from a
-32-bit source into another form of 8, 16 or 32 bits takes the C VM's dedicated loops (they
-skip fully transparent pixels and dither to 16 bits). The rules operate on whole words; at
+`_copy_loop_pix_map` (depth changes and color maps, a pixel at a time). Rules 34 (alpha
+blend) and 41 (rgbComponentAlpha: an alpha per color component, for a color given as an
+argument) from a 32-bit source into another form of 8, 16 or 32 bits take the C VM's
+dedicated loops (they skip transparent pixels and dither to 16 bits). The rules operate on whole words; at
 the rectangle's edges the result is merged through masks, so rules that count (22 and 32
 answer a count, 23 and 33 tally into the color map) see what the C VM sees.
 
@@ -86,7 +88,10 @@ _DITHER_THRESHOLDS = (0, 2, 4, 6, 8, 12, 14, 16)
 
 
 def _dither_component(pv, threshold_value):
-    value = pv >> 3
+    """The C VM's expensiveDither32To16: the 5-bit value of an 8-bit component is taken
+    from its ditherValues16 table (0, 0, 1, 2, ... 30: one below pv >> 3 from 8 on) and
+    raised by one below the threshold of its low three bits."""
+    value = max((pv >> 3) - 1, 0)
     return value + 1 if threshold_value < _DITHER_THRESHOLDS[pv & 7] else value
 
 
@@ -244,6 +249,41 @@ def _alpha_blend_scaled(s, d):
     return ag | rb
 
 
+def _rgb_16_to_32(c):
+    return ((c & 0x1F) << 3) | ((c & 0x3E0) << 6) | ((c & 0x7C00) << 9)
+
+
+def _component_alpha_blender(color, color_alpha, gamma, ungamma):
+    """Rule 41's blend of one 32-bit pixel (rgbComponentAlpha32:with:): the source pixel
+    holds an alpha per component (A R G B) for `color`, each scaled by `color_alpha`;
+    optionally through the ungamma table before and the gamma table after."""
+    color_alpha &= 255
+
+    def blend(s, d):
+        if s == 0:
+            return d
+        alphas = [s & 255, (s >> 8) & 255, (s >> 16) & 255, (s >> 24) & 255]
+        if color_alpha != 255:
+            alphas = [(a * color_alpha) >> 8 for a in alphas]
+        out = 0
+        for k in range(3):
+            a = alphas[k]
+            dc = (d >> (8 * k)) & 255
+            sc = (color >> (8 * k)) & 255
+            if ungamma is not None:
+                dc, sc = ungamma[dc], ungamma[sc]
+            v = ((dc * (255 - a)) >> 8) + ((sc * a) >> 8)
+            if v > 255:
+                v = 255
+            if gamma is not None:
+                v = gamma[v]
+            out |= v << (8 * k)
+        a = alphas[3]
+        v = ((((d >> 24) & 255) * (255 - a)) >> 8) + a
+        return ((255 if v > 255 else v) << 24) | out
+    return blend
+
+
 class BitBltFailed(Exception):
     """The BitBlt's fields are not acceptable: the primitive fails."""
 
@@ -261,6 +301,8 @@ class BitBlt:
         # clipped to nothing answers the previous one
         self.bit_count = getattr(interp, "bitblt_bit_count", 0)
         self.source_alpha = 0
+        # rule 41's color, its alpha and the gamma/ungamma tables (see _rule41_args)
+        self.component = getattr(interp, "bitblt_component", (0xFFFFFF, 255, None, None))
         self._load()
 
     # --- loading (loadBitBltFrom:) ---------------------------------------------------
@@ -570,25 +612,36 @@ class BitBlt:
             self.dest_bits_obj.bytes[:] = struct.pack("<%dI" % len(self.dest_bits), *self.dest_bits)
 
     def _rule41_args(self, argc, args):
-        self.component_alpha = 255
-        self.component_color = 0xFFFFFF
-        self.gamma = self.ungamma = None
+        """Rule 41's arguments (copyBitsRule41Test): the color (first argument), the
+        color's alpha (second; 255 when only the color is given) and, with four
+        arguments, the gamma and ungamma tables (third and fourth; each used when it is a
+        byte object, ignored otherwise). Kept on the interpreter, as the C VM keeps them
+        in its plugin's variables (warpBits with rule 41 reads them)."""
+        color, alpha, gamma, ungamma = 0xFFFFFF, 255, None, None
         if argc >= 2:
-            alpha, color = args[argc - 2], args[argc - 1]
-            if alpha.__class__ is not int or color.__class__ is not int:
+            color, alpha = args[0], args[1]
+            if color.__class__ is not int or alpha.__class__ is not int:
                 raise BitBltFailed()
-            self.component_alpha, self.component_color = alpha, color
             if argc == 4:
-                for name, table in (("gamma", args[0]), ("ungamma", args[1])):
-                    if table.__class__ is SqObject and table.fmt == FMT_BYTES:
-                        setattr(self, name, table.bytes)
+                tables = []
+                for table in args[2:4]:
+                    if table.__class__ is not SqObject:
+                        raise BitBltFailed()         # stackObjectValue: fails on a SmallInteger
+                    if table.fmt == FMT_BYTES and len(table.bytes) >= 256:
+                        tables.append(bytes(table.bytes))
+                    elif table.fmt == FMT_BYTES:
+                        raise BitBltFailed()         # the C VM would read past its end
+                    else:
+                        tables.append(None)
+                gamma, ungamma = tables
         elif argc == 1:
-            if args[0].__class__ is not int:
+            color = args[0]
+            if color.__class__ is not int:
                 raise BitBltFailed()
-            self.component_color = args[0]
         else:
             raise BitBltFailed()
-        raise BitBltFailed()            # rule 41 (component alpha) is not implemented
+        self.component = (color, alpha, gamma, ungamma)
+        self.interp.bitblt_component = self.component
 
     # --- masks and pointers -------------------------------------------------------------
     def _dest_mask_and_pointer_init(self):
@@ -1209,14 +1262,21 @@ class BitBlt:
 
     # --- rule 34 from 32 bits into another form (the C VM's dedicated loops) -----------------
     def _try_quickly(self) -> bool:
-        if self.no_source or self.rule != 34 or self.source_depth != 32:
+        """tryCopyingBitsQuickly: rules 34 and 41 from a 32-bit source into another form
+        take dedicated loops (rule 34 into 8 bits only with a color map)."""
+        if self.no_source or self.rule not in (34, 41) or self.source_depth != 32:
             return False
         if self.source_form is self.dest_form or self.dest_depth < 8:
             return False
-        if self.dest_depth == 8 and not self.cm_flags & CM_PRESENT:
-            return False
-        {32: self._alpha_source_blend_32, 16: self._alpha_source_blend_16,
-         8: self._alpha_source_blend_8}[self.dest_depth]()
+        component = self.rule == 41
+        if component:
+            {32: self._component_alpha_32, 16: self._alpha_source_blend_16,
+             8: self._alpha_source_blend_8}[self.dest_depth](component)
+        else:
+            if self.dest_depth == 8 and not self.cm_flags & CM_PRESENT:
+                return False
+            {32: self._alpha_source_blend_32, 16: self._alpha_source_blend_16,
+             8: self._alpha_source_blend_8}[self.dest_depth]()
         self._store_bytes_back()
         return True
 
@@ -1232,8 +1292,24 @@ class BitBlt:
             dst[di:di + w] = [s if s >= 0xFF000000 else (d if s < 0x1000000 else blend(s, d))
                               for s, d in zip(src[si:si + w], dst[di:di + w])]
 
-    def _alpha_source_blend_16(self):
+    def _component_alpha_32(self, component=True):
+        """Rule 41 into 32 bits (rgbComponentAlpha32): source pixels whose color part is
+        zero are skipped, the others blended, a row at a time."""
         src, dst = self.source_bits, self.dest_bits
+        w = self.bbW
+        blend = _component_alpha_blender(*self.component)
+        for row in range(self.bbH):
+            si = (self.sy + row) * self.source_pitch + self.sx
+            di = (self.dy + row) * self.dest_pitch + self.dx
+            dst[di:di + w] = [blend(s, d) if s & 0xFFFFFF else d
+                              for s, d in zip(src[si:si + w], dst[di:di + w])]
+
+    def _alpha_source_blend_16(self, component=False):
+        """Rule 34 (or 41 when `component`) from 32 bits into 16, dithered: rule 34 skips
+        transparent source pixels and stores opaque ones; rule 41 skips those whose color
+        part is zero and blends the others."""
+        src, dst = self.source_bits, self.dest_bits
+        blend = _component_alpha_blender(*self.component) if component else _alpha_blend_scaled
         msb = self.dest_msb
         shift0 = (self.dx & 1) * 16
         if msb:
@@ -1251,12 +1327,12 @@ class BitBlt:
                 dither_index = (dither_index + 1) & 3
                 threshold = DITHER_MATRIX[dither_base + dither_index]
                 s = src[si]
-                alpha = s >> 24
-                if alpha == 255 or alpha:
-                    if alpha != 255:
+                alpha = (s & 0xFFFFFF) if component else s >> 24
+                if alpha:
+                    if component or alpha != 255:
                         dw = (dst[di] & ~keep & ALL_ONES) >> shift
                         dw = ((dw & 0x7C00) << 9) | ((dw & 0x3E0) << 6) | ((dw & 0x1F) << 3) | 0xFF000000
-                        s = _alpha_blend_scaled(s, dw)
+                        s = blend(s, dw)
                     s = _dither_32_to_16(s, threshold)
                     s = (1 << shift) if s == 0 else (s << shift)
                     dst[di] = (dst[di] & keep) | s
@@ -1269,8 +1345,13 @@ class BitBlt:
                 shift ^= 16
                 keep = ~keep & ALL_ONES
 
-    def _alpha_source_blend_8(self):
+    def _alpha_source_blend_8(self, component=False):
+        """Rule 34 (or 41 when `component`) from 32 bits into 8, through the color map:
+        source alphas (for rule 41 the mean of the three component alphas) up to 31 are
+        skipped; rule 34 stores alphas from 224 on as they are, rule 41 takes those above
+        224 as all ones."""
         src, dst = self.source_bits, self.dest_bits
+        blend = _component_alpha_blender(*self.component) if component else _alpha_blend_scaled
         table = DEFAULT_8_TO_32
         map_pixel = self._pixel_mapper(self.cm_flags & ~CM_NEW_STYLE)
         msb = self.dest_msb
@@ -1289,13 +1370,18 @@ class BitBlt:
             keep = mask0
             for _k in range(self.bbW):
                 s = ((src[si] & ~adjust & ALL_ONES) + adjust) & ALL_ONES
-                alpha = s >> 24
+                if component:
+                    alpha = ((s >> 16 & 255) + (s >> 8 & 255) + (s & 255)) // 3
+                else:
+                    alpha = s >> 24
                 if alpha > 31:
                     # shift reaches 32 for LSB forms (the C VM tests 32, not 24, there);
                     # the x86 shift instructions then shift by 0
-                    if alpha < 224:
+                    if component and alpha > 224:
+                        s = ALL_ONES
+                    if component or alpha < 224:
                         dw = table[((dst[di] & ~keep & ALL_ONES) >> (shift & 31)) & 255]
-                        s = _alpha_blend_scaled(s, dw)
+                        s = blend(s, dw)
                     s = map_pixel(s)
                     dst[di] = (dst[di] & keep) | ((s << (shift & 31)) & ALL_ONES)
                 si += 1
@@ -1488,6 +1574,31 @@ class BitBlt:
     def _alpha_blend_scaled_rule(self, s, d):
         return _alpha_blend_scaled(s, d)
 
+    def _rgb_component_alpha(self, s, d):
+        """Rule 41 on words of any depth (rgbComponentAlpha:with:): each pixel widened to
+        32 bits (the C VM's rgbMap from the depth taken as bits per component), blended,
+        and narrowed again."""
+        if s == 0:
+            return d
+        blend = _component_alpha_blender(*self.component)
+        depth = self.dest_depth
+        if depth == 32:
+            return blend(s, d)
+        mask = MASK_TABLE[depth]
+        result = 0
+        for i in range(self.dest_ppw):
+            shift = i * depth
+            p1 = (s >> shift) & mask
+            p2 = (d >> shift) & mask
+            if depth == 16:
+                p1 = _rgb_16_to_32(p1) | 0xFF000000
+                p2 = _rgb_16_to_32(p2) | 0xFF000000
+            else:
+                p1 = _rgb_map(p1, depth, 32) | 0xFF000000
+                p2 = _rgb_map(p2, depth, 32) | 0xFF000000
+            result |= _rgb_map(blend(p1, p2), 32, depth) << shift
+        return result & ALL_ONES
+
     def _pix_swap(self, s, d):
         depth, ppw = self.dest_depth, self.dest_ppw
         if ppw == 1:
@@ -1580,7 +1691,7 @@ _RULE_METHODS = {
     27: "_rgb_max", 28: "_rgb_min", 29: "_rgb_min_invert", 30: "_alpha_blend_const",
     31: "_alpha_paint_const", 32: "_rgb_diff", 33: "_tally", 34: "_alpha_blend_scaled_rule",
     35: "_alpha_blend_scaled_rule", 36: "_alpha_blend_scaled_rule", 37: "_rgb_mul",
-    38: "_pix_swap", 39: "_pix_clear", 40: "_fix_alpha",
+    38: "_pix_swap", 39: "_pix_clear", 40: "_fix_alpha", 41: "_rgb_component_alpha",
 }
 
 
@@ -1689,3 +1800,83 @@ named_primitive("BitBltPlugin", "primitiveDrawLoop", raw=True)(draw_loop)
 named_primitive("BitBltPlugin", "primitiveDisplayString", raw=True)(display_string)
 raw_primitive(147)(warp_bits)
 named_primitive("BitBltPlugin", "primitiveWarpBits", raw=True)(warp_bits)
+
+
+# --- character scanning (primitive 103, BitBltPlugin>>primitiveScanCharacters) --------------------
+
+END_OF_RUN, CROSSED_X = 257, 258      # the stop conditions' slots for the end of the run and the edge
+
+
+def _is_array(obj) -> bool:
+    return obj.__class__ is SqObject and obj.fmt == 2
+
+
+def scan_characters(interp, argc):
+    """CharacterScanner>>primScanCharactersFrom:to:in:rightX:stopConditions:kern: (103).
+
+    The receiver's first four fields are destX, lastIndex, xTable and map. From startIndex
+    on, each character's stop condition (stops at: ascii + 1) ends the scan if it is not
+    nil; otherwise its glyph (map at: ascii + 1, an index into xTable) advances destX by
+    the glyph's width, unless that passes rightX (the answer is then stops at: 258,
+    crossedX), and by kern. At stopIndex the answer is stops at: 257 (endOfRun), lastIndex
+    being stopIndex. destX and lastIndex are stored back; nothing is drawn.
+    Fails as squeak-vm 4.10 (its 2012 BitBltPlugin) fails: a bad argument, a receiver with
+    fewer than four fields or whose destX or lastIndex is no SmallInteger, a map that is
+    not an Array of 256, a glyph index outside xTable or an xTable entry that is no
+    SmallInteger (nothing is stored then). A negative destX is accepted, as there.
+    Where that VM reads memory it does not check (a receiver that is no pointer object
+    crashes it) ozvm fails."""
+    if argc != 6:
+        return False
+    stack, sp = interp.stack, interp.sp
+    rcvr, start, stop, string, right_x, stops, kern = stack[sp - 6:sp + 1]
+    if not (kern.__class__ is int and right_x.__class__ is int
+            and stop.__class__ is int and start.__class__ is int):
+        return False
+    if not _is_array(stops) or len(stops.ptrs) < CROSSED_X:
+        return False
+    if string.__class__ is not SqObject or string.fmt != FMT_BYTES:
+        return False
+    data = string.bytes
+    if not (start > 0 and stop > 0 and stop <= len(data)):
+        return False
+    if rcvr.__class__ is not SqObject or rcvr.ptrs is None or rcvr.fmt > 4 or len(rcvr.ptrs) < 4:
+        return False
+    fields = rcvr.ptrs
+    dest_x, last_index, x_table, glyph_map = fields[0], fields[1], fields[2], fields[3]
+    if not (_is_array(x_table) and _is_array(glyph_map) and len(glyph_map.ptrs) == 256
+            and dest_x.__class__ is int and last_index.__class__ is int):
+        return False
+    xs, glyphs, stop_at = x_table.ptrs, glyph_map.ptrs, stops.ptrs
+    max_glyph = len(xs) - 2
+    nil = interp.heap.nil
+    index = start
+    reason = None
+    while index <= stop:
+        ascii = data[index - 1]
+        reason = stop_at[ascii]
+        if reason is not nil:
+            break
+        glyph = glyphs[ascii]
+        if glyph.__class__ is not int or glyph < 0 or glyph > max_glyph:
+            return False
+        x0, x1 = xs[glyph], xs[glyph + 1]
+        if x0.__class__ is not int or x1.__class__ is not int:
+            return False
+        next_x = dest_x + x1 - x0
+        if next_x > right_x:
+            reason = stop_at[CROSSED_X - 1]
+            break
+        dest_x = next_x + kern
+        index += 1
+    else:
+        index = stop
+        reason = stop_at[END_OF_RUN - 1]
+    fields[0] = dest_x
+    fields[1] = index
+    interp.pop_push(7, reason)
+    return True
+
+
+raw_primitive(103)(scan_characters)
+named_primitive("BitBltPlugin", "primitiveScanCharacters", raw=True)(scan_characters)

@@ -266,10 +266,22 @@ def prim_named(interp, argc):
     desc = meth.ptrs[1]
     if desc.__class__ is not SqObject or desc.ptrs is None or len(desc.ptrs) < 2:
         return False
-    f = NAMED.get((_text(desc.ptrs[0]), _text(desc.ptrs[1])))
+    key = (_text(desc.ptrs[0]), _text(desc.ptrs[1]))
+    f = NAMED.get(key)
     if f is None:
+        note_missing_named(interp, key)
         return False
     return f(interp, argc)
+
+
+def note_missing_named(interp, key) -> None:
+    """Count a call of a named primitive ozvm lacks, on the interpreter
+    (`interp.missing_named_primitives`: (module, name) -> calls), as a log of what a
+    guest asked for and ran its fallback code instead (`oz screenshot --missing`)."""
+    log = getattr(interp, "missing_named_primitives", None)
+    if log is None:
+        log = interp.missing_named_primitives = {}
+    log[key] = log.get(key, 0) + 1
 
 
 # --- method cache -------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ display (101, 102, 106, 122, 126, 127, 231, 233); copyBits (96) is in bitblt.py.
 Like squeak-vm with -vm-display-null: nothing is shown, the screen size is the window size
 saved in the image header; input comes from the interpreter's input device
 (input_device.py), where the host posts mouse and keyboard events (none by default: the
-mouse rests at 0@0). copyBits (96) and warpBits (147) draw into Forms (bitblt.py). Character
-scanning (103) and the line-drawing loop (104) fail, so the image's own Smalltalk code runs.
+mouse rests at 0@0). copyBits (96), warpBits (147) and character scanning (103) are in
+bitblt.py. The line-drawing loop (104) fails, so the image's own Smalltalk code runs.
 """
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def keyboard_peek(interp, rcvr):
 
 # --- drawing ---------------------------------------------------------------------------------------
 
-register_failing(103, 104)
+register_failing(104)
 
 
 # --- cursor and display ---------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ The image is resumed headless as `oz run` resumes it (its own error handling, th
 files as the --files policy says) for S seconds or N bytecodes; clicks and typing, if any,
 are then posted to its input device and it runs again (--settle, default half as long);
 then its Display form is written as a PNG (space/screen.py). With neither --after nor
---bytecodes, the screen is the one saved in the image.
+--bytecodes, the screen is the one saved in the image. --missing lists the named primitives
+the image called that ozvm lacks (the image ran its fallback code for them).
 """
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ def add_commands(sub) -> None:
     p.add_argument("--settle", type=float, default=None, metavar="AMOUNT",
                    help="how long the image runs after the clicks and typing, in the unit of "
                         "--after or --bytecodes (default: half the first run)")
+    p.add_argument("--missing", action="store_true",
+                   help="list the named primitives the image called that ozvm lacks (calls each)")
     add_files_option(p, "host")
     p.set_defaults(func=cmd_screenshot)
 
@@ -81,6 +84,13 @@ def cmd_screenshot(args) -> int:
         raise OzError("--click and --type need --after or --bytecodes (the image must run)")
     screen = Screen(space)
     screen.save_png(args.output)
+    if args.missing:
+        interp = execution.interpreter_for(space)
+        log = getattr(interp, "missing_named_primitives", None) or {}
+        print("named primitives called that ozvm lacks: %d" % len(log), file=sys.stderr)
+        for (module, name), calls in sorted(log.items()):
+            print("  %s %s: %d call%s" % (module or "-", name, calls, "" if calls == 1 else "s"),
+                  file=sys.stderr)
     note = {"quit": "the image quit", "limit": "after the time given", "saved": "as saved"}.get(
         reason, "the image stopped: %s" % reason)
     print("%s: %dx%d, depth %d (%s)" % (os.path.basename(args.output), screen.width, screen.height,
