@@ -10,6 +10,7 @@ import zlib
 
 import pytest
 
+import squeakjs_screen
 from conftest import image_path
 from ozvm.errors import OzError
 from ozvm.space.objectspace import ObjectSpace
@@ -44,20 +45,22 @@ def decode_png(data):
     return w, h, [r[1:] for r in rows]
 
 
-def test_screenshot_of_squeak22_world(tmp_path):
-    out = tmp_path / "mini.png"
+@pytest.mark.parametrize("name", squeakjs_screen.IMAGES)
+def test_squeak22_world_as_on_squeakjs(tmp_path, name):
+    """The image's world after 2 M bytecodes is the one SqueakJS draws after as many,
+    pixel for pixel (tests/data/squeakjs_*.png, tests/squeakjs_screen.py --regenerate)."""
+    out = tmp_path / "shot.png"
     oz = os.path.join(os.path.dirname(sys.executable), "oz")
-    r = subprocess.run([oz, "screenshot", image_path("squeak2.2-mini.image"), "-o", str(out),
-                        "--bytecodes", "2000000"], capture_output=True, text=True, timeout=600)
+    r = subprocess.run([oz, "screenshot", image_path(name), "-o", str(out),
+                        "--bytecodes", str(squeakjs_screen.BYTECODES)],
+                       capture_output=True, text=True, timeout=600, cwd=str(tmp_path))
     assert r.returncode == 0, r.stderr
-    assert "640x480, depth 1" in r.stderr
     w, h, rows = read_png(str(out))
-    assert (w, h) == (640, 480)
-    pixels = b"".join(rows)
-    black = pixels.count(b"\x00\x00\x00")
-    # a drawn world: windows with frames and text, most of the screen white
-    assert 5000 < black < w * h // 3
-    assert set(pixels) == {0, 255}
+    rw, rh, ref = read_png(squeakjs_screen.reference(name))
+    assert (w, h) == (rw, rh) and h == 480
+    pixels = b"".join(ref)
+    assert 5000 < pixels.count(b"\x00\x00\x00") < w * h // 3     # a drawn world of windows and text
+    assert rows == ref
 
 
 def test_screen_of_a_saved_image_and_errors(tmp_path):
