@@ -72,6 +72,8 @@ class Scheduler:
         """Remove `proc` from `lst`; False if it is not there."""
         nil = self.nil
         lp = lst.ptrs
+        if lp is None or len(lp) < 2:
+            return False            # not a LinkedList (a guest's garbage)
         if lp[FIRST_LINK] is proc:
             nxt = proc.ptrs[NEXT_LINK]
             lp[FIRST_LINK] = nxt
@@ -79,8 +81,13 @@ class Scheduler:
                 lp[LAST_LINK] = nil
         else:
             prev = lp[FIRST_LINK]
-            while prev is not nil and prev.ptrs[NEXT_LINK] is not proc:
-                prev = prev.ptrs[NEXT_LINK]
+            while prev is not nil:
+                links = prev.ptrs if prev.__class__ is SqObject else None
+                if not links:
+                    return False    # a link that is no Link: not in this list
+                if links[NEXT_LINK] is proc:
+                    break
+                prev = links[NEXT_LINK]
             if prev is nil:
                 return False
             prev.ptrs[NEXT_LINK] = proc.ptrs[NEXT_LINK]

@@ -14,6 +14,7 @@ from ..memory import specials as S
 from ..memory.contexts import decode_method
 from ..memory.objects import SqObject
 from .base import NAMED, PRIMITIVES, PrimitiveFailed, raw_primitive
+from .objects import is_context
 from .values import int_value
 
 
@@ -306,10 +307,16 @@ def prim_flush_cache_selective(interp, argc):
 
 # --- processes and semaphores ------------------------------------------------------------------
 
+def _is_signalable(interp, sema) -> bool:
+    """A Semaphore whose excessSignals is a SmallInteger (the C VM's fetchInteger: of it
+    fails the primitive otherwise) and whose list fields are those of a LinkedList."""
+    return interp.is_semaphore(sema) and sema.ptrs[2].__class__ is int
+
+
 @raw_primitive(85)
 def prim_signal(interp, argc):
     sema = interp.stack[interp.sp]
-    if argc != 0 or not interp.is_semaphore(sema):
+    if argc != 0 or not _is_signalable(interp, sema):
         return False
     interp.synchronous_signal(sema)
     return True
@@ -318,7 +325,7 @@ def prim_signal(interp, argc):
 @raw_primitive(86)
 def prim_wait(interp, argc):
     sema = interp.stack[interp.sp]
-    if argc != 0 or not interp.is_semaphore(sema):
+    if argc != 0 or not _is_signalable(interp, sema):
         return False
     interp.wait_on(sema)
     return True
@@ -329,13 +336,22 @@ def _is_process(interp, obj) -> bool:
         and obj.ptrs[2].__class__ is int
 
 
+def _resumable(interp, proc) -> bool:
+    """A process that can be made runnable: its suspendedContext is a context (the Stack
+    VM's check) and its priority names one of the scheduler's lists."""
+    if not _is_process(interp, proc):
+        return False
+    ctx = proc.ptrs[1]
+    if ctx.__class__ is not SqObject or ctx.ptrs is None or len(ctx.ptrs) < 6 \
+            or not is_context(interp.heap, ctx):
+        return False
+    return 1 <= proc.ptrs[2] <= len(interp.scheduler().ptrs[0].ptrs)
+
+
 @raw_primitive(87)
 def prim_resume(interp, argc):
     proc = interp.stack[interp.sp]
-    if argc != 0 or not _is_process(interp, proc):
-        return False
-    ctx = proc.ptrs[1]
-    if ctx.__class__ is not SqObject or ctx.ptrs is None or len(ctx.ptrs) < 6:
+    if argc != 0 or not _resumable(interp, proc):
         return False
     interp.resume(proc)
     return True
@@ -351,7 +367,7 @@ def prim_suspend(interp, argc):
         interp.suspend_active()
         return True
     lst = proc.ptrs[3]
-    if lst is interp.nil or not interp.unlink(proc, lst):
+    if lst is interp.nil or lst.__class__ is not SqObject or not interp.unlink(proc, lst):
         return False
     proc.ptrs[3] = interp.nil
     interp.pop_push(1, lst)
