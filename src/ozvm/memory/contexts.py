@@ -37,8 +37,6 @@ MDICT_ARRAY, MDICT_SELECTOR0 = 1, 2
 
 SMALL_FRAME = 16
 LARGE_FRAME = 56
-MIN_SMALLINT = -0x40000000
-MAX_SMALLINT = 0x3FFFFFFF
 
 
 def decode_method(meth: SqObject, heap) -> tuple:

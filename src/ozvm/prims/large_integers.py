@@ -111,8 +111,9 @@ def _normalized(heap, obj) -> bool:
         return True
     value = int_value(heap, obj)
     mag = -value if value < 0 else value
+    family = heap.family
     return len(obj.bytes) == max(1, (mag.bit_length() + 7) // 8) and not (
-        -0x40000000 <= value <= 0x3FFFFFFF)
+        family.small_int_min <= value <= family.small_int_max)
 
 
 def digit_div(heap, a, b, neg, check_normalized=True):

@@ -24,10 +24,6 @@ _TWO_WORDS = struct.Struct(">II")
 
 # --- SmallIntegers and LargeIntegers -------------------------------------------------
 
-def is_small(value) -> bool:
-    return value.__class__ is int and MIN_SMALL <= value <= MAX_SMALL
-
-
 def small_value(obj) -> int:
     """The value of a SmallInteger argument (fail otherwise)."""
     if obj.__class__ is int:
@@ -133,8 +129,9 @@ def integer_object(heap, value: int):
 
 
 def positive32_object(heap, value: int):
-    """The C VM's positive32BitIntegerFor: (value must be 0 .. 2**32-1)."""
-    if value <= MAX_SMALL:
+    """The C VM's positive32BitIntegerFor: (value must be 0 .. 2**32-1): a SmallInteger
+    when it fits the family's range (always in 64-bit Spur images)."""
+    if value <= MAX_SMALL or value <= heap.family.small_int_max:
         return value
     return large_integer(heap, value)
 

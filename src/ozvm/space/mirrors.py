@@ -31,9 +31,14 @@ import math
 from ..errors import MembraneError, MirrorIndexError, MirrorKeyError
 from ..memory import specials as S
 from ..memory.objects import (
-    FMT_METHOD, FMT_VAR, FMT_WEAK, FMT_WORDS, FORMAT_NAMES, SqObject,
+    FMT_DOUBLE_WORDS, FMT_METHOD, FMT_SHORTS, FMT_VAR, FMT_WEAK, FMT_WORDS, FORMAT_NAMES,
+    SqObject,
 )
 from .layout import FORMAT, text_of
+
+# the bits of one indexable unit of each word format (Spur: 16-, 32- and 64-bit)
+_UNIT_BITS = {FMT_WORDS: 32, FMT_SHORTS: 16, FMT_DOUBLE_WORDS: 64}
+
 
 def class_format(space, cls) -> int:
     """The format SmallInteger of class `cls`; MembraneError if `cls` has none (a
@@ -66,8 +71,6 @@ def what_value(value) -> str:
     return "a host %s" % type(value).__name__
 
 
-SMALLINT_MIN = -0x40000000
-SMALLINT_MAX = 0x3FFFFFFF
 
 
 class ObjectMirror:
@@ -210,7 +213,7 @@ class ObjectMirror:
         fmt = o.fmt
         if fmt <= FMT_WEAK:
             return len(o.ptrs) - self.fixed_size()
-        if fmt == FMT_WORDS:
+        if o.words is not None:
             return len(o.words)
         return len(o.bytes)
 
@@ -264,7 +267,7 @@ class ObjectMirror:
         fmt = o.fmt
         if fmt <= FMT_WEAK:
             return self.space.mirror_on(o.ptrs[self.fixed_size() + index - 1])
-        if fmt == FMT_WORDS:
+        if o.words is not None:
             return o.words[index - 1]
         return o.bytes[index - 1]
 
@@ -275,9 +278,11 @@ class ObjectMirror:
         fmt = o.fmt
         if fmt <= FMT_WEAK:
             o.ptrs[self.fixed_size() + index - 1] = self.space.guest_value(value)
-        elif fmt == FMT_WORDS:
-            if value.__class__ is not int or not 0 <= value <= 0xFFFFFFFF:
-                raise MembraneError("a word object holds integers 0..2**32-1, not %r" % (value,))
+        elif o.words is not None:
+            bits = _UNIT_BITS.get(fmt, 32)
+            if value.__class__ is not int or not 0 <= value < (1 << bits):
+                raise MembraneError("a %d-bit word object holds integers 0..2**%d-1, not %r"
+                                    % (bits, bits, value))
             o.words[index - 1] = value
         else:
             if value.__class__ is not int or not 0 <= value <= 255:

@@ -339,7 +339,8 @@ class ObjectSpace:
         if kind is SqObject:
             return self._owned(value)
         if kind is int:
-            if -0x40000000 <= value < 0x40000000:
+            family = self.heap.family
+            if family.small_int_min <= value <= family.small_int_max:
                 return value
             return self._large_integer(value)
         if value is None:
@@ -349,7 +350,7 @@ class ObjectSpace:
         if value is False:
             return self.false
         if kind is float:
-            return self.heap.new_float(value)
+            return self.heap.new_float(value)      # (a SmallFloat64 where the family has them)
         if kind is str:
             return self.heap.new_string(guest_text(value))
         if kind is Symbol:
@@ -443,7 +444,8 @@ class ObjectSpace:
         """Whether a guest object belongs to this space: its class chain reaches this
         space's Metaclass (every space has its own) within three steps."""
         if obj.__class__ is int:
-            return -0x40000000 <= obj < 0x40000000
+            family = self.heap.family
+            return family.small_int_min <= obj <= family.small_int_max
         if obj.__class__ is not SqObject:
             return False
         meta = self.layout.metaclass
@@ -468,9 +470,6 @@ class ObjectSpace:
         MembraneError: nothing of the host can be stored into a guest."""
         if value.__class__ is SqObject:
             return self._owned(value)
-        if value.__class__ is int:
-            if -0x40000000 <= value < 0x40000000:
-                return value
         return self.from_local(value)
 
     def describe(self, obj) -> str:
