@@ -207,3 +207,73 @@ def test_cli_reads_only_regular_files(tmp_path, capsys, alarm):
         assert main([str(a) for a in argv]) == 1
         err = capsys.readouterr().err
         assert "not an image file" in err and "internal error" not in err
+
+
+def _forged_sparse_image(tmp_path, object_memory: int) -> str:
+    """PharoCandle's header claiming an object memory of `object_memory` bytes, in a file
+    of exactly that size: the header's first object, then holes (a sparse file)."""
+    data = bytearray(_candle_bytes()[:4096])
+    header_size = struct.unpack_from("<I", data, 4)[0]
+    struct.pack_into("<I", data, 8, object_memory)
+    path = tmp_path / "forged.image"
+    with open(path, "wb") as f:
+        f.write(data)
+        f.truncate(header_size + object_memory)
+    return str(path)
+
+
+_PEAK = """
+import resource, sys
+from ozvm.errors import OzError
+from ozvm.image.formats import read_image
+limit = None if sys.argv[2] == "none" else int(sys.argv[2])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    read_image(sys.argv[1], limit)
+    outcome = "read"
+except OzError as e:
+    outcome = type(e).__name__
+print(outcome, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+
+
+def _peak_growth(path: str, limit) -> tuple:
+    """(outcome, growth of the peak resident memory in MB) of reading `path` in a fresh
+    process: memory counted, not time."""
+    out = subprocess.run([sys.executable, "-c", _PEAK, path, "none" if limit is None else str(limit)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    outcome, mb = out.stdout.split()
+    return outcome, int(mb)
+
+
+@pytest.mark.parametrize("limit", [None, 256 << 20])
+def test_a_forged_header_matching_a_sparse_file_is_refused_before_reading(tmp_path, limit):
+    """A 3 GB sparse file whose header declares exactly its size: its objects could not fit
+    the memory limit (or, with none, the process's backstop), so nothing past the head is
+    read or allocated."""
+    path = _forged_sparse_image(tmp_path, (3 << 30) - 64)
+    outcome, mb = _peak_growth(path, limit)
+    assert outcome == "MemoryLimitError"
+    assert mb < 32
+
+
+def test_a_forged_sparse_image_within_the_limit_is_read_into_one_buffer(tmp_path):
+    """Declared 96 MB (under a 1 GB limit): read once into one buffer, its object memory
+    copied once into words, refused at its first (hole) object: the peak grows by about
+    twice the declared size, not four times."""
+    size = 96 << 20
+    path = _forged_sparse_image(tmp_path, size)
+    outcome, mb = _peak_growth(path, 1 << 30)
+    assert outcome == "ImageFormatError"
+    assert mb < 2.5 * (size >> 20)
+
+
+def test_the_vm_refuses_an_image_past_a_space_limit(tmp_path):
+    from ozvm.memory.accounting import MemoryLimitError
+    from ozvm.vm import VM
+    path = _forged_sparse_image(tmp_path, 64 << 20)
+    with pytest.raises(MemoryLimitError, match="would take about"):
+        VM(memory_limit=128 << 20).load(path)
+    with pytest.raises(ImageFormatError):
+        VM(memory_limit=1 << 30).load(path)

@@ -160,7 +160,7 @@ class VM:
     def load(self, path: str) -> GuestSpace:
         """Load an image as a new space (the file is only read)."""
         from .image.formats import read_image
-        space = GuestSpace(read_image(path), self)
+        space = GuestSpace(read_image(path, self.memory_limit), self)
         space.name = path
         self.spaces.append(space)
         if self.file_policy is not None:

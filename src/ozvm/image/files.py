@@ -4,9 +4,11 @@ writes any file it saves (images, .changes, screenshots, file-outs).
 Reading (`read_image_data`): only a regular file is read. A FIFO, a device, a directory or
 a socket is refused at once, from its `stat`, before it is opened; the file is then opened
 without blocking (a FIFO swapped in meanwhile cannot hang the open) and checked again.
-The header's sizes are checked against the file's size before the object memory is read,
-and only the bytes the header declares are read: a sparse 4 GB file or a header claiming
-more than the file holds is refused without allocating it.
+The header's sizes are checked against the file's size, and against the memory the image
+may take (the space's memory limit, or the process's backstop; memory/accounting.py's
+`image_fits`), before the object memory is read; only the bytes the header declares are
+read, into one buffer: a header claiming more than the file holds, or a forged header
+matching a sparse (mostly holes) file of gigabytes, is refused without allocating it.
 
 Writing (`atomic_write`): the data goes to a temporary file in the target's folder, is
 flushed to disk, then renamed over the target, so a reader sees the old file or the new
@@ -46,11 +48,12 @@ def kind_of(mode: int) -> str:
 
 # --- reading ------------------------------------------------------------------------------
 
-def read_image_data(path: str, declared_length=None) -> bytes:
+def read_image_data(path: str, declared_length=None) -> bytearray:
     """The bytes of the image file at `path` that its header declares (all of them if
     `declared_length` is None; else `declared_length(head, file_size)` answers how many
-    to read, or raises ImageFormatError). ImageFormatError for anything but a regular
-    file, or when the file cannot be read."""
+    to read, or raises an OzError: too many for the file, or for the memory the image may
+    take). Read into one buffer of that size, nothing else allocated for them.
+    ImageFormatError for anything but a regular file, or when the file cannot be read."""
     try:
         st = os.stat(path)
     except OSError as e:
@@ -69,9 +72,19 @@ def read_image_data(path: str, declared_length=None) -> bytes:
             head = f.read(HEAD_BYTES)
             length = st.st_size if declared_length is None else declared_length(head, st.st_size)
             if length <= len(head):
-                return head[:length]
-            rest = f.read(length - len(head))
-            return head + rest
+                return bytearray(head[:length])
+            data = bytearray(length)
+            view = memoryview(data)
+            view[:len(head)] = head
+            done = len(head)
+            while done < length:
+                n = f.readinto(view[done:])
+                if not n:
+                    raise ImageFormatError("cannot read image file %s: it ended at %d bytes, "
+                                           "before the %d its header declares" % (path, done, length))
+                done += n
+            view.release()
+            return data
     except OSError as e:
         raise ImageFormatError("cannot read image file %s: %s" % (path, e.strerror or e)) from None
     finally:

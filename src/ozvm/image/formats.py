@@ -10,6 +10,7 @@ import os
 import struct
 
 from ..errors import ImageFormatError, UnsupportedImageFormat
+from ..memory.accounting import image_fits
 from .files import atomic_write, read_image_data
 
 V3_VERSIONS = {6502: "V3 32-bit, no closures", 6504: "V3 32-bit, closures",
@@ -62,17 +63,22 @@ def read_image_bytes(data: bytes, path: str | None = None):
                                  % (version, OTHER_VERSIONS[version]), offset)
 
 
-def read_image(path: str):
+def read_image(path: str, memory_limit=None):
     """Read the image file at `path` into a Heap. The file is only read, never written;
-    only a regular file is read, and only the bytes its header declares (image/files.py)."""
-    return read_image_bytes(read_image_data(path, declared_length), os.path.abspath(path))
+    only a regular file is read, and only the bytes its header declares (image/files.py),
+    after checking that its objects fit `memory_limit` bytes (None: the process's
+    backstop; MemoryLimitError otherwise)."""
+    def length(head, file_size):
+        return declared_length(head, file_size, memory_limit)
+    return read_image_bytes(read_image_data(path, length), os.path.abspath(path))
 
 
-def declared_length(head: bytes, file_size: int) -> int:
+def declared_length(head: bytes, file_size: int, memory_limit=None) -> int:
     """How many bytes of an image file its header declares (prefix, header and object
     memory), from the file's first bytes `head`; ImageFormatError when that is more than
-    the file's `file_size`. An unreadable header answers only `head`'s length: the reader
-    then names what is wrong with it."""
+    the file's `file_size`, MemoryLimitError when its objects would not fit
+    `memory_limit` (memory/accounting.py). An unreadable header answers only `head`'s
+    length: the reader then names what is wrong with it."""
     version, little, offset = detect(head)
     if len(head) < offset + 16:
         return len(head)
@@ -92,6 +98,7 @@ def declared_length(head: bytes, file_size: int) -> int:
     if total > file_size:
         raise ImageFormatError("truncated image: header says the object memory ends at %d, but the "
                                "file has %d bytes" % (total, file_size), offset + 8)
+    image_fits(data_size, memory_limit)
     return total
 
 

@@ -113,7 +113,7 @@ def read_spur(data: bytes, version: int, little: bool, offset: int, path: str | 
                      extra_vm_memory=fields["extra_vm_memory"], header_words=[],
                      raw_header=bytes(data[offset:start]), path=path)
     units = array("Q")
-    units.frombytes(data[start:start + data_size])
+    units.frombytes(memoryview(data)[start:start + data_size])     # no copy of a slice
     if not _HOST_LITTLE:
         units.byteswap()
     return _Loader(data, units, start, info, family, seg).load()
@@ -130,7 +130,7 @@ class _Loader:
         self.first_segment = first_segment
         if self.word == 4:
             self.slots = array("I")
-            self.slots.frombytes(data[start:start + info.data_size])
+            self.slots.frombytes(memoryview(data)[start:start + info.data_size])
             if not _HOST_LITTLE:
                 self.slots.byteswap()
         else:

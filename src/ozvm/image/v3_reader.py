@@ -59,7 +59,7 @@ def read_v3(data: bytes, version: int, little: bool, offset: int, path: str | No
                      specials_oop=specials_oop, last_hash=hw[5], window_size=hw[6], flags=hw[7],
                      extra_vm_memory=hw[8], header_words=list(hw[9:]), path=path)
     words = array("I")
-    words.frombytes(data[start:start + data_size])
+    words.frombytes(memoryview(data)[start:start + data_size])     # no copy of a slice
     if little != _HOST_LITTLE:
         words.byteswap()
     return _Loader(data, words, start, info).load()

@@ -26,7 +26,7 @@ import time
 
 from ..errors import GuestError, GuestExitToDebugger, GuestQuit, VMError
 from ..memory import specials as S
-from ..memory.accounting import CONTEXT_BYTES, MemoryLimitError, cost_of
+from ..memory.accounting import CONTEXT_BYTES, HOST_MEMORY_LIMIT, MemoryLimitError, cost_of
 from ..memory.contexts import (
     CLOSURE, HOME, LARGE_FRAME, METHOD, RECEIVER, SENDER, SMALL_FRAME,
     decode_method, method_of_context,
@@ -40,7 +40,7 @@ from .scheduler import Scheduler
 CHUNK = 4000        # bytecodes between two heartbeats
 RECYCLE_CONTEXTS = os.environ.get("OZ_NO_RECYCLE") is None
 MEMORY_CHECK_EVERY = 64     # heartbeats between two looks at the process's memory
-DEFAULT_MEMORY_LIMIT = int(os.environ.get("OZ_MEMORY_LIMIT", 2 * 1024 ** 3))
+DEFAULT_MEMORY_LIMIT = HOST_MEMORY_LIMIT       # the process's backstop (OZ_MEMORY_LIMIT)
 DEFAULT_MAX_STACK_DEPTH = int(os.environ.get("OZ_MAX_STACK_DEPTH", 1000000))
 DEPTH_WALK = 10000      # a deep stack is measured at every (depth // DEPTH_WALK + 1)th heartbeat
 

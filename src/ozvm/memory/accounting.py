@@ -32,6 +32,7 @@ get the error). See docs/memory.md.
 from __future__ import annotations
 
 import gc
+import os
 import weakref
 
 from ..errors import OzError
@@ -50,10 +51,27 @@ CONTEXT_BYTES = OBJECT_BYTES + LIST_BYTES     # plus SLOT_BYTES a field
 BIG_OBJECT = 1 << 18        # objects this big are tracked one by one (weak references)
 REFUSABLE = 1 << 16         # allocations this big are refused (not made) past the limit
 PACE = 1 << 22             # bytes of allocation between two early heartbeats (on_pace)
+# a V3 image's objects take about this many times their size in the file in this host (the
+# first estimate of a space's use, before its first measure; and what an image must fit)
+HOST_BYTES_PER_IMAGE_BYTE = 5
+# the whole process's backstop (the interpreter stops a guest past it; no image bigger is read)
+HOST_MEMORY_LIMIT = int(os.environ.get("OZ_MEMORY_LIMIT", 2 * 1024 ** 3))
 
 
 class MemoryLimitError(OzError):
     """An allocation that would take a space past its memory limit was refused."""
+
+
+def image_fits(data_size: int, limit) -> None:
+    """Refuse (MemoryLimitError) an image whose object memory of `data_size` bytes would
+    take more than `limit` bytes in this host by the first estimate (or more than the
+    process's backstop, for no limit): checked before the file's object memory is read."""
+    limit = limit or HOST_MEMORY_LIMIT
+    need = HOST_BYTES_PER_IMAGE_BYTE * data_size
+    if need > limit:
+        raise MemoryLimitError(
+            "memory limit: the image's object memory of %d KB would take about %d KB in this "
+            "host, more than the limit of %d KB" % (data_size >> 10, need >> 10, limit >> 10))
 
 
 def footprint(obj) -> int:
@@ -91,7 +109,7 @@ class MemoryAccount:
         info = getattr(heap, "info", None)
         # bytes reachable at the last measure; before the first one, a guess from the
         # image's size (a V3 image's objects take about five times as much in the host)
-        self.measured = 5 * (getattr(info, "data_size", 0) or 0)
+        self.measured = HOST_BYTES_PER_IMAGE_BYTE * (getattr(info, "data_size", 0) or 0)
         self.exact = False           # whether a measure was made
         self.mark = 0                # heap.allocated at the last measure
         self.measures = 0            # how many measures (walks) were made

@@ -82,7 +82,7 @@ class ObjectSpace:
     @classmethod
     def load(cls, path: str, vm=None) -> "ObjectSpace":
         """Read the image at `path` (the file is never written)."""
-        return cls(read_image(path), vm)
+        return cls(read_image(path, getattr(vm, "memory_limit", None)), vm)
 
     def save(self, path: str, little_endian: bool | None = None) -> None:
         """Write this space as an image file of its format, atomically (temp file + rename),
