@@ -71,8 +71,14 @@ def test_feeding_one_button_change_at_a_time():
     assert feeder.feed(device) == 2 and (device.x, device.buttons) == (9, 0)
     assert feeder.feed(device) == 1 and list(device.keys) == [ord("q")]
     assert feeder.feed(device) == 0
+    # with turns: a change of the buttons waits until the guest has run
+    feeder.push({"type": "mousedown", "x": 1, "y": 1, "buttons": 4})
+    feeder.push({"type": "mouseup", "x": 1, "y": 1, "buttons": 0})
+    assert feeder.feed(device, turn=10) == 1 and device.buttons == YELLOW
+    assert feeder.feed(device, turn=10) == 0 and device.buttons == YELLOW
+    assert feeder.feed(device, turn=11) == 1 and device.buttons == 0
     records = list(device.events)
-    assert [r[0] for r in records] == [1, 1, 1, 1, 2, 2, 2]
+    assert [r[0] for r in records] == [1, 1, 1, 1, 2, 2, 2, 1, 1]
     assert records[1] == [1, 99, 4, 1, RED, 0, 0, 0]
     assert records[5] == [2, 99, ord("q"), 0, 0, ord("q"), 0, 0]      # the character event
 

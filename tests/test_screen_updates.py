@@ -126,7 +126,7 @@ def test_squeak_world_clicked_from_a_page():
     fed = []
     sent = 0
     for _ in range(3):
-        fed.append(feeder.feed(device))
+        fed.append(feeder.feed(device, turn=interp.bytecodes))
         assert interp.run(max_bytecodes=200_000) == "limit"
         update = tracker.update()
         viewer.apply(update)

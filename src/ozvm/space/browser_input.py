@@ -122,6 +122,7 @@ class InputFeeder:
         self.pending: deque = deque()
         self.buttons = 0            # the buttons as last fed
         self.dropped = 0            # unread events the device let go
+        self._change_turn = None    # the guest's turn when the buttons last changed
         self._lock = threading.Lock()
 
     def push(self, event, width: int = 1 << 16, height: int = 1 << 16) -> None:
@@ -143,15 +144,22 @@ class InputFeeder:
     def __len__(self):
         return len(self.pending)
 
-    def feed(self, device) -> int:
+    def feed(self, device, turn=None) -> int:
         """Post waiting events to the device, up to and including the first that changes
-        the buttons; answer how many were posted."""
+        the buttons; answer how many were posted. `turn`: anything that changes when the
+        guest has run (its last transfer of control, its bytecode count): a change of the
+        buttons waits until the guest has had a turn since the previous one."""
         posted = 0
         while True:
             with self._lock:
                 if not self.pending:
                     break
-                action = self.pending.popleft()[1]
+                action = self.pending[0][1]
+                change = action[0] == "mouse" and action[3] != self.buttons
+                if change and turn is not None and self._change_turn is not None \
+                        and turn == self._change_turn:
+                    break                   # the guest has not run since the last change
+                self.pending.popleft()
             if action[0] == "mouse":
                 _, x, y, buttons, modifiers = action
                 device.mouse(x, y, buttons, modifiers)
@@ -163,7 +171,8 @@ class InputFeeder:
                 while len(unread) > MAX_UNREAD:
                     unread.popleft()
                     self.dropped += 1
-            if action[0] == "mouse" and action[3] != self.buttons:
+            if change:
                 self.buttons = action[3]
+                self._change_turn = turn
                 break
         return posted
