@@ -10,11 +10,20 @@ def add_commands(sub) -> None:
                    help="address to listen on (default 127.0.0.1; any other needs the "
                         "random token the printed URL carries)")
     p.add_argument("--port", type=int, default=8642, help="port (default 8642; 0: a free one)")
+    p.add_argument("--emergency", action="store_true",
+                   help="run the images under the emergency kernel: when one fails, the host "
+                        "takes over and its failing process opens in the debugger page")
     p.set_defaults(func=cmd_serve, serve_setup=None)
 
 
 def cmd_serve(args) -> int:
     from ..web.server import Server
-    server = Server(args.images, host=args.host, port=args.port, setup=args.serve_setup)
+    workbench, setup = None, args.serve_setup
+    if getattr(args, "emergency", False):
+        from ..web.pages.emergency import EmergencyWorkbench
+        workbench, setup = EmergencyWorkbench(), EmergencyWorkbench.take_over
+    server = Server(args.images, host=args.host, port=args.port, setup=setup, workbench=workbench)
+    if workbench is not None:
+        print("emergency kernel: failures open at %semergency" % server.url.split("?")[0], flush=True)
     server.serve_forever(lambda line: print(line, flush=True))
     return 0

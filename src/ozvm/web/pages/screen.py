@@ -1,0 +1,206 @@
+"""The live screen: a space's Display in a canvas, updated as the guest draws, with the
+page's mouse and keyboard forwarded as the guest's input events; a screenshot button.
+
+The page opens a WebSocket (/screen/{sid}/live). The server sends updates as binary
+messages: a 4-byte big-endian length, a JSON header
+    {"serial", "width", "height", "depth", "full", "rects": [[x, y, w, h, bytes]...],
+     "bytecodes", "running"}
+then the rectangles' PNGs one after the other (space/screen_updates.py: only what changed
+since the last update, the whole screen first and when the Display changes). The page
+draws an update, then answers {"type": "ack"}: the next update is made only then, so a slow
+page is never flooded and a fast one gets as many frames as the VM draws. Input events are
+JSON text messages ({"type": "mousedown", "x", "y", "buttons", "shift", ...}: see
+space/browser_input.py); {"type": "reset"} asks for the whole screen again. The guest gets
+the events between its quanta, a change of the buttons after it had a turn (so an image
+that polls the mouse sees each press). The screen changes while the space runs: the page's
+run button starts it continuously (the spaces page's run), stop stops it.
+"""
+from __future__ import annotations
+
+import asyncio
+import json as jsonlib
+import struct
+
+from starlette.responses import Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocketDisconnect
+
+from ...errors import OzError
+from ...space import execution
+from ...space.screen import Screen
+from ...space.screen_updates import ScreenUpdates
+from ..common import json, on_vm, render
+from ..live import live_state
+
+NAV = [(60, "Screen", "/screen")]
+
+FRAME_TIMEOUT = 30.0        # seconds an update may wait for the VM worker
+IDLE_POLL = 0.04            # seconds between looks at an unchanged screen (the frame rate's cap: 25)
+MAX_MESSAGE = 4096          # bytes of one input message
+
+
+def screen_spaces(wb) -> list:
+    """[(id, name, has a Display)] of the spaces."""
+    out = []
+    for sid, space in wb.spaces():
+        try:
+            screen = Screen(space)
+            extent = "%dx%dx%d" % (screen.width, screen.height, screen.depth)
+        except OzError as e:
+            extent = None
+            reason = str(e)
+        else:
+            reason = None
+        out.append({"id": sid, "name": space.name or sid, "extent": extent, "reason": reason,
+                    "running": bool(space.cpu_share) or live_state(wb).kernel_runs.get(sid) == "running"})
+    return out
+
+
+def _status(wb, sid) -> dict:
+    space = wb.space(sid)
+    live = live_state(wb)
+    return {"running": bool(space.cpu_share) or live.kernel_runs.get(sid) == "running",
+            "bytecodes": execution.interpreter_for(space).bytecodes,
+            "stopped": wb.stopped_reason.get(sid)}
+
+
+def _open(wb, sid):
+    space = wb.space(sid)
+    Screen(space)               # OzError now when the space has no Display to show
+    return ScreenUpdates(space)
+
+
+def _feed(wb, sid) -> int:
+    """Post the page's waiting input events (space/browser_input.py) to the guest."""
+    space = wb.space(sid)
+    feeder = live_state(wb).feeder(sid)
+    if not len(feeder):
+        return 0
+    interp = execution.interpreter_for(space)
+    return feeder.feed(space.input_device(), turn=interp.bytecodes)
+
+
+def _update(wb, sid, tracker):
+    """The next update for one page: (header, PNGs), or None when nothing changed."""
+    _feed(wb, sid)
+    update = tracker.update()
+    if not update.rects:
+        return None
+    header = {"serial": update.serial, "width": update.width, "height": update.height,
+              "depth": update.depth, "full": update.full,
+              "rects": [[r.x, r.y, r.w, r.h, len(r.png)] for r in update.rects]}
+    header.update(_status(wb, sid))
+    return header, [r.png for r in update.rects]
+
+
+def _extent(wb, sid):
+    screen = Screen(wb.space(sid))
+    return screen.width, screen.height
+
+
+def encode_update(header, pngs) -> bytes:
+    text = jsonlib.dumps(header).encode()
+    return struct.pack(">I", len(text)) + text + b"".join(pngs)
+
+
+async def live_socket(websocket):
+    """The live screen's WebSocket (see the module doc)."""
+    worker = websocket.app.state.worker
+    sid = websocket.path_params["sid"]
+    await websocket.accept()
+    try:
+        tracker = await worker.run(_open, sid, timeout=FRAME_TIMEOUT)
+        width, height = await worker.run(_extent, sid, timeout=FRAME_TIMEOUT)
+    except OzError as e:
+        await websocket.send_text(jsonlib.dumps({"error": str(e)}))
+        await websocket.close(code=1011)
+        return
+    acked = asyncio.Event()
+    acked.set()
+    feeder = await worker.run(lambda wb: live_state(wb).feeder(sid), timeout=FRAME_TIMEOUT)
+
+    async def receive():
+        while True:
+            text = await websocket.receive_text()
+            if len(text) > MAX_MESSAGE:
+                await websocket.send_text(jsonlib.dumps({"error": "an input message is at most %d bytes"
+                                                                  % MAX_MESSAGE}))
+                continue
+            try:
+                message = jsonlib.loads(text)
+            except ValueError:
+                await websocket.send_text(jsonlib.dumps({"error": "an input message is JSON"}))
+                continue
+            kind = message.get("type") if isinstance(message, dict) else None
+            if kind == "ack":
+                acked.set()
+            elif kind == "reset":
+                await worker.run(lambda wb: tracker.reset(), timeout=FRAME_TIMEOUT)
+            else:
+                try:
+                    feeder.push(message, width, height)
+                except OzError as e:
+                    await websocket.send_text(jsonlib.dumps({"error": str(e)}))
+                    continue
+                worker.submit(_feed, sid)
+
+    async def send():
+        while True:
+            await acked.wait()
+            acked.clear()
+            while True:
+                found = await worker.run(_update, sid, tracker, timeout=FRAME_TIMEOUT)
+                if found is not None:
+                    break
+                await asyncio.sleep(IDLE_POLL)
+            await websocket.send_bytes(encode_update(*found))
+
+    tasks = [asyncio.ensure_future(receive()), asyncio.ensure_future(send())]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            error = task.exception()
+            if error is not None and not isinstance(error, WebSocketDisconnect):
+                try:
+                    await websocket.send_text(jsonlib.dumps({"error": str(error)}))
+                    await websocket.close(code=1011)
+                except Exception:           # noqa: BLE001 - the page went away meanwhile
+                    pass
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+async def screen_index(request):
+    return render(request, "screen.html", title="Screen", spaces=await on_vm(request, screen_spaces),
+                  sid=None)
+
+
+async def screen_page(request):
+    sid = request.path_params["sid"]
+    spaces = await on_vm(request, screen_spaces)
+    chosen = [s for s in spaces if s["id"] == sid]
+    if not chosen:
+        await on_vm(request, lambda wb: wb.space(sid))       # NotFound: 404
+    return render(request, "screen.html", title="Screen %s" % sid, spaces=spaces, sid=sid,
+                  space=chosen[0])
+
+
+async def screenshot(request):
+    sid = request.path_params["sid"]
+    png = await on_vm(request, lambda wb: Screen(wb.space(sid)).png(), timeout=FRAME_TIMEOUT)
+    return Response(png, media_type="image/png",
+                    headers={"Content-Disposition": 'inline; filename="%s-screen.png"' % sid})
+
+
+async def status(request):
+    return json(await on_vm(request, _status, request.path_params["sid"]))
+
+
+ROUTES = [
+    Route("/screen", screen_index),
+    Route("/screen/{sid}", screen_page),
+    Route("/screen/{sid}/screenshot.png", screenshot),
+    Route("/api/screen/{sid}", status),
+    WebSocketRoute("/screen/{sid}/live", live_socket),
+]
