@@ -13,6 +13,7 @@ import pytest
 
 from conftest import oracle_path
 from test_emergency import ORACLE, healthy_source, oracle_copy, oracle_out, run_oracle
+from test_web_debugging import _by, _text
 from web_support import Bench
 
 from ozvm.space import execution
@@ -20,17 +21,6 @@ from ozvm.space import execution
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 EXPRESSIONS = ["3 + 4", "   100 factorial printString size   ", "'  hello world  ' withBlanksTrimmed"]
-
-
-def _by(what):
-    from selenium.webdriver.common.by import By
-    return getattr(By, what)
-
-
-def _text(driver, element_id):
-    return driver.execute_script(
-        "const e = document.getElementById(arguments[0]); return e ? e.innerText : '';",
-        element_id).strip()
 
 
 @pytest.fixture

@@ -76,13 +76,16 @@ def wait_for_guest(bench, condition, budget: int, sid="s1"):
     bench.wait(done, timeout=3600)
 
 
-def click_canvas(driver, x, y, button="left"):
+def click_canvas(driver, x, y):
+    """A real click (Chromium's own mouse events) on the canvas's pixel x@y."""
     from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.by import By
-    canvas = driver.find_element(By.ID, "screen-canvas")
-    w, h = canvas.size["width"], canvas.size["height"]
-    actions = ActionChains(driver).move_to_element_with_offset(canvas, x - w // 2, y - h // 2)
-    (actions.context_click() if button == "right" else actions.click()).perform()
+    left, top = driver.execute_script(
+        "const c = document.getElementById('screen-canvas'); c.scrollIntoView();"
+        " const r = c.getBoundingClientRect(); return [r.left + c.clientLeft, r.top + c.clientTop];")
+    actions = ActionChains(driver)
+    actions.w3c_actions.pointer_action.move_to_location(int(left) + x, int(top) + y)
+    actions.w3c_actions.pointer_action.click()
+    actions.perform()
 
 
 def _dark(rows):
