@@ -50,6 +50,7 @@ def test_missing_global_or_class_is_refused(pair):
     mini, bench = pair
     mini.print_string("Smalltalk at: #OzOnlyHere put: 3", timeout=60)
     mini.install(mini.class_named("Object"), "ozOnly ^ OzOnlyHere", "oz")
+    mini.install(mini.class_named("Object"), PROBE, "oz")     # also when run on its own
     with pytest.raises(TransplantError, match="global OzOnlyHere has no counterpart"):
         bench.transplant(mini.mirror_on(mini.class_named("Object")).compiled_method_at("ozOnly"))
     with pytest.raises(TransplantError, match="no class NoSuchClass"):

@@ -34,11 +34,6 @@ def generate(space, cls, source: str, doit: bool = False, bindings=None, quick: 
     the compiler's recursion allows as a CompileError too. `quick`=False: a method that
     only answers self, nil, true, false, a small constant or a field gets bytecodes doing
     so instead of a quick-return primitive (for a context run from its first bytecode)."""
-    if space.heap.family.is_spur:
-        # the code generator writes V3 method headers (the primitive index in the header);
-        # a Spur image would read them as other literal counts and be saved corrupt
-        raise CompileError("ozvm's compiler makes V3 methods; compiling for a Spur image "
-                           "(Spur method headers, callPrimitive) is not supported yet")
     check_source(source)
     try:
         if doit:

@@ -46,7 +46,6 @@ Compiler, tests/test_compiler_pharocandle.py against pharocandle.image's methods
 from __future__ import annotations
 
 from ..errors import CompileError
-from ..memory.objects import make_method_header
 from . import ast as A
 from .literals import Symbol, literal_key
 from .scanner import error_at
@@ -119,7 +118,8 @@ class CodeGenerator:
         self.cls = cls
         self.source = source
         version = space.info.version
-        self.closures = version in (6504, 6505)
+        self.family = space.heap.family     # method header and primitive encoding
+        self.closures = version in (6504, 6505) or self.family.is_spur
         self.layout = space.layout
         self.inst_vars = self.layout.all_inst_var_names(cls)
         self.literals = []          # [kind, key, value] in frame order
@@ -132,6 +132,11 @@ class CodeGenerator:
         self.all_temps22 = {}
         self.error_temp = None
         self.bindings = {}          # name -> guest Association: extra variables (doits in a frame)
+        # Squeak 5's compiler (the Spur images) numbers literals in the order the code uses
+        # them; the earlier closure compiler in the order of its sizing pass (_reserve)
+        self.emission_order = self.family.is_spur
+        self.lit_used = {}          # literal index -> rank of its first use in the code
+        self.lit_remap = None       # old literal index -> final slot (emission order)
 
     def error(self, pos, message):
         return error_at(self.source, pos, message)
@@ -297,7 +302,10 @@ class CodeGenerator:
                     if a is not None:
                         return a
             cls = cls.ptrs[0]
-        return self.space.global_association(name)
+        a = self.space.global_association(name)
+        if a is None and self.space.class_named(name) is not None:
+            a = self.space.class_binding(self.space.class_named(name))
+        return a
 
     # --- inlining decisions --------------------------------------------------------------
     def _resolve_send(self, node, ns):
@@ -466,7 +474,14 @@ class CodeGenerator:
         return sel in SPECIAL_INDEX and not (self.closures and sel == "class")
 
     def lit_value(self, value):
-        return self._lit("lit", literal_key(value), value)
+        return self._lit(*self.lit_slot_key(value), value)
+
+    def lit_slot_key(self, value):
+        """(kind, key) of a literal's slot: Squeak 5's compiler keeps one slot for a Symbol
+        and the selector of that name; the earlier ones two."""
+        if self.emission_order and value.__class__ is Symbol:
+            return "sel", str(value)
+        return "lit", literal_key(value)
 
     def lit_selector(self, sel):
         return self._lit("sel", sel, Symbol(sel))
@@ -555,9 +570,10 @@ class CodeGenerator:
         is_super = receiver is not None and receiver.kind == "variable" and receiver.name == "super"
         if is_super:
             # the compiler sizes a copy of the selector node for a super send: it shares the
-            # slot of an earlier ordinary send of the selector, else it takes a slot of its own
-            if ("sel", sel) in self.lit_index:
-                node.super_index = self.lit_index[("sel", sel)]
+            # slot of an earlier ordinary send of the selector (Squeak 5's: any use of the
+            # name), else it takes a slot of its own
+            if ("sel", sel) in self.lit_index or self.emission_order:
+                node.super_index = self.lit_selector(sel)
             else:
                 node.super_index = self._lit("supersel", (sel, len(self.literals)), Symbol(sel))
         elif not self.is_special(sel):
@@ -664,7 +680,17 @@ class CodeGenerator:
         e.add((168 if on_true else 172) + (dist >> 8), dist & 255)
 
     # --- pushes and stores ------------------------------------------------------------------
+    def lit_use(self, index):
+        """The frame slot of literal `index` as the emitted code uses it: noted in first-use
+        order; in the second emission of an emission-ordered frame, its final slot."""
+        if self.lit_remap is not None:
+            return self.lit_remap[index]
+        if index not in self.lit_used:
+            self.lit_used[index] = len(self.lit_used)
+        return index
+
     def emit_push_literal(self, e, index):
+        index = self.lit_use(index)
         e.push()
         if index < 32:
             e.add(32 + index)
@@ -674,6 +700,7 @@ class CodeGenerator:
             e.add(132, 0x60, index)
 
     def emit_push_litvar(self, e, index):
+        index = self.lit_use(index)
         e.push()
         if index < 32:
             e.add(64 + index)
@@ -691,7 +718,7 @@ class CodeGenerator:
             e.push()
             e.add({None: 115, True: 113, False: 114}[value])
             return
-        self.emit_push_literal(e, self.lit_index[("lit", literal_key(value))])
+        self.emit_push_literal(e, self.lit_index[self.lit_slot_key(value)])
 
     def temp_index(self, t, real):
         if self.closures:
@@ -750,7 +777,7 @@ class CodeGenerator:
             else:
                 e.add(132, 0xC0 if pop else 0xA0, i)
         elif k == "global":
-            i = self.lit_index[("assoc", id(b.assoc))]
+            i = self.lit_use(self.lit_index[("assoc", id(b.assoc))])
             if i < 64:
                 e.add(130 if pop else 129, 0xC0 | i)
             else:
@@ -771,6 +798,7 @@ class CodeGenerator:
             return
         if index is None:
             index = self.lit_index[("sel", sel)]
+        index = self.lit_use(index)
         if not is_super and index < 16 and nargs < 3:
             e.add(208 + nargs * 16 + index)
         elif index < 32 and nargs < 8:
@@ -1138,8 +1166,9 @@ class CodeGenerator:
         if prim is not None:
             if prim.selector in ("primitive:", "primitive:error:") and prim.args[0].__class__ is int:
                 primitive = prim.args[0]
-                if not 0 < primitive <= 1023:       # 10 bits of the method header
-                    raise self.error(prim.pos, "a primitive number is 1..1023, not %d" % primitive)
+                if not 0 < primitive <= self.family.max_primitive:
+                    raise self.error(prim.pos, "a primitive number is 1..%d, not %d"
+                                     % (self.family.max_primitive, primitive))
             else:
                 if not self.closures:
                     raise self.error(prim.pos, "Squeak 2.2 has no named primitives")
@@ -1151,22 +1180,17 @@ class CodeGenerator:
         e = Emitter(0)
         if quick is not None:
             primitive = quick
+        if quick is not None and not self.family.quick_methods_have_bytecodes:
             num_temps = 0
         else:
             self._reserve_body(body, True)
-            if self.closures and self.method_scope.vector is not None:
-                n = len([t for t in self.method_scope.temps if t.remote])
-                e.add(138, n)
-                e.push()
-                vi = self.method_scope.vector.index
-                if vi < 8:
-                    e.add(104 + vi)
-                else:
-                    e.add(130, 0x40 | vi)
-                e.pop()
-            if self.error_temp is not None:
-                e.add(129, 0x40 | self.temp_index(self.error_temp, self.method_scope))
-            self.eval_value(e, body, self.method_scope)
+            self.emit_body(e, body)
+            if self.emission_order:
+                self._order_by_use()
+                e = Emitter(0)
+                self.emit_body(e, body)
+                self.lit_index = dict((k, self.lit_remap[i]) for k, i in self.lit_index.items())
+                self.lit_remap = None
         if self.supered and not self.closures:
             self.lit_assoc(self._class_binding())
         if self.closures:
@@ -1183,8 +1207,35 @@ class CodeGenerator:
         large = num_temps + e.max > (SMALL_FRAME if self.closures else SMALL_FRAME_22)
         if self.closures and primitive == 84:
             large = True    # perform:withArguments: spreads its arguments on the stack
-        header = make_method_header(nargs, num_temps, len(self.literals), primitive, large)
-        return header, self.literals, bytes(e.code)
+        header = self.family.make_method_header(nargs, num_temps, len(self.literals), primitive, large)
+        return header, self.literals, self.family.method_prologue(primitive) + bytes(e.code)
+
+    def emit_body(self, e, body):
+        """The method's bytecodes after its primitive: temp vector, error code, statements."""
+        if self.closures and self.method_scope.vector is not None:
+            n = len([t for t in self.method_scope.temps if t.remote])
+            e.add(138, n)
+            e.push()
+            vi = self.method_scope.vector.index
+            if vi < 8:
+                e.add(104 + vi)
+            else:
+                e.add(130, 0x40 | vi)
+            e.pop()
+        if self.error_temp is not None:
+            e.add(129, 0x40 | self.temp_index(self.error_temp, self.method_scope))
+        self.eval_value(e, body, self.method_scope)
+
+    def _order_by_use(self):
+        """Renumber the literals reserved so far in the order the code first uses them;
+        those it does not use (a named primitive's description) keep their place before."""
+        n = len(self.literals)
+        unused = [i for i in range(n) if i not in self.lit_used]
+        order = unused + sorted(self.lit_used, key=self.lit_used.get)
+        self.lit_remap = [0] * n
+        for new, old in enumerate(order):
+            self.lit_remap[old] = new
+        self.literals = [self.literals[old] for old in order]
 
     def _quick(self, method, body):
         if method.args or len(body.statements) != 1:
@@ -1208,9 +1259,8 @@ class CodeGenerator:
         cls = self.cls
         layout = self.layout
         if not layout.is_metaclass(cls):
-            name = layout.class_name_of(cls)
-            a = self.space.global_association(name)
-            if a is not None and a.ptrs[1] is cls:
+            a = self.space.class_binding(cls)
+            if a is not None:
                 return a
         # a metaclass, or a class not in the globals: a fresh binding nil -> class
         assoc_cls = self._association_class()
@@ -1219,13 +1269,15 @@ class CodeGenerator:
         return a
 
     def _association_class(self):
-        a = self.space.global_association("Object")
-        if a is not None:
-            return a.cls
+        """Association (PharoCandle: PCAssociation); else the class of the globals'
+        bindings. Pharo 8's globals are GlobalVariables, a metaclass's binding an Association."""
         for name in ("Association", "PCAssociation"):
             c = self.space.class_named(name)
             if c is not None:
                 return c
+        a = self.space.global_association("Object")
+        if a is not None:
+            return a.cls
         raise CompileError("cannot find the Association class")
 
 

@@ -16,6 +16,8 @@ from .objects import (
     spur_method_num_literals, spur_method_primitive,
 )
 
+CALL_PRIMITIVE = 139       # the V3PlusClosures bytecode that names a Spur method's primitive
+
 
 class V3Family:
     """V3 images (6502, 6504, 6505): 32-bit words, 31-bit SmallIntegers, 12-bit hashes,
@@ -29,6 +31,9 @@ class V3Family:
     small_int_max = 0x3FFFFFFF
     has_immediate_characters = False
     has_small_floats = False
+    method_format = "V3"            # the compiled-method header layout (transplant compares it)
+    max_primitive = 1023            # 10 bits of the method header
+    quick_methods_have_bytecodes = False
 
     # --- class format word ---------------------------------------------------
     def class_inst_spec(self, fmt_value: int) -> int:
@@ -78,6 +83,10 @@ class V3Family:
                            primitive: int = 0, large_frame: bool = False) -> int:
         return make_method_header(num_args, num_temps, num_literals, primitive, large_frame)
 
+    def method_prologue(self, primitive: int) -> bytes:
+        """The bytecodes a method with `primitive` starts with (none: it is in the header)."""
+        return b""
+
     def pc_offset(self, method) -> int:
         """A context's stored pc minus the 0-based index of the bytecode it designates."""
         return self.word_size * len(method.ptrs) + 1
@@ -90,6 +99,9 @@ class SpurFamily(V3Family):
     is_spur = True
     hash_bits = 22
     has_immediate_characters = True
+    method_format = "Spur"
+    max_primitive = 0xFFFF          # the two operand bytes of callPrimitive
+    quick_methods_have_bytecodes = True     # callPrimitive 256-519, then the same in bytecodes
 
     def __init__(self, word_size: int):
         self.word_size = word_size
@@ -144,6 +156,12 @@ class SpurFamily(V3Family):
         """The header of a method whose bytecodes start with callPrimitive when `primitive`."""
         return make_spur_method_header(num_args, num_temps, num_literals, bool(primitive),
                                        large_frame, False, self.small_int_min)
+
+    def method_prologue(self, primitive: int) -> bytes:
+        """callPrimitive (139, the number little-endian) when the method has a primitive."""
+        if not primitive:
+            return b""
+        return bytes((CALL_PRIMITIVE, primitive & 0xFF, primitive >> 8))
 
 
 V3 = V3Family()

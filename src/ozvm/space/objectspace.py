@@ -243,6 +243,16 @@ class ObjectSpace:
             return None
         return self._bindings().get(name)
 
+    def class_binding(self, cls):
+        """The binding compiled methods name class `cls` by: its global association, or
+        where the globals dictionary lacks it (the tiny headless Spur image keeps 18
+        globals) the binding of its name that the image's methods hold; None if neither."""
+        name = self.layout.class_name_of(cls)
+        for a in (self.global_association(name), self._bindings().get(name)):
+            if a is not None and a.ptrs[1] is cls:
+                return a
+        return None
+
     def _bindings(self) -> dict:
         """For images without a globals dictionary: the bindings compiled methods hold, and
         those the host made for classes it defined (extra roots of the heap,

@@ -3,8 +3,8 @@
 A method of one space is installed into the class of the same name in another space (or a
 class given). Two ways, chosen per method:
 
-- **copy**: when both images use the same bytecode set and the two classes have the same
-  instance variables, the bytecodes and header are kept as they are and every literal is
+- **copy**: when both images use the same bytecode set and method header layout (V3 or
+  Spur) and the two classes have the same instance variables, the bytecodes and header are kept as they are and every literal is
   re-bound in the target: numbers, strings, symbols, characters, floats and literal arrays
   are made anew there; a global's binding becomes the target's binding of that name; a class
   variable's binding the target class pool's binding of that name; the method's own class
@@ -42,7 +42,8 @@ def transplant(target, method, into=None, category=None):
         raise TransplantError("the method is in no class of its space, so it has no selector")
     tcls = _target_class(target, into if into is not None else src_class.name())
     real_source = source.method_source(method)
-    same_set = source.info.has_closures == target.info.has_closures
+    same_set = (source.info.has_closures == target.info.has_closures
+                and source.heap.family.method_format == target.heap.family.method_format)
     same_shape = (source.layout.all_inst_var_names(src_class.obj)
                   == target.layout.all_inst_var_names(tcls))
     if same_set and same_shape:
@@ -101,7 +102,7 @@ class _Rebinder:
     def __call__(self, lit, index):
         source, target = self.source, self.target
         if lit.__class__ is int:
-            return lit
+            return target.from_local(lit)       # 61-bit SmallIntegers are Large in 31 bits
         if lit.__class__ is not SqObject:
             raise TransplantError("literal %d is not a guest object" % (index + 1))
         if lit.ptrs is not None and len(lit.ptrs) == 2 and lit.fmt <= 4 and _is_binding(source, lit):
