@@ -259,14 +259,17 @@ def test_fileout_doubles_bangs_and_filein_reads_them_back():
     assert not healthy.diff(copy)
 
 
-def test_filein_refuses_spur_images_instead_of_saving_them_corrupt(tmp_path, capsys):
-    """ozvm's compiler writes V3 method headers: filing into a Spur image is refused."""
+def test_filein_into_a_spur_image_saves_methods_that_run(tmp_path, capsys):
+    """ozvm's compiler writes Spur method headers into a Spur image: the saved image loads
+    and runs the filed-in method."""
     fix = tmp_path / "fix.st"
-    fix.write_text("!PCPoint methodsFor: 'printing'!\nprintOn: s\n\ts nextPutAll: 'x'! !\n")
+    fix.write_text("!PCPoint methodsFor: 'oz'!\nozSum\n\t^ x + y! !\n")
     out = tmp_path / "out.image"
     code, o, err = run(capsys, "filein", image_path("pharocandle-spur64.image"), fix, "-o", out)
-    assert code == 1 and not out.exists()
-    assert err.startswith("oz: error: %s:2:1: ozvm's compiler makes V3 methods" % fix)
+    assert code == 0 and out.exists(), err
+    saved = ObjectSpace.load(str(out))
+    assert saved.heap.family.is_spur
+    assert saved.to_local(saved.evaluate("(PCPoint x: 30 y: 12) ozSum")) == 42
 
 
 def test_filed_in_source_is_logged_and_filed_out_again(tmp_path, capsys):

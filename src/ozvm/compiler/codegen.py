@@ -8,6 +8,9 @@ Two styles:
   * closures (6504/6505, as the compiler that built pharocandle.image): push closure 143,
     copied values, temp vectors (138/140-142), block temps pushed as nil, blockReturn 125;
     the literal frame ends with the inlined selectors, the selector and the class binding.
+  * Spur (6521/68021, Squeak 5's compiler): closures as above; the literal frame in the order
+    the code uses it, a Symbol and the selector of its name sharing a slot; the method header
+    and the primitive's encoding (callPrimitive) from the heap's family.
 
 The literal frame follows the compiler's *sizing* pass, not the emission order (`_reserve`):
 a send reserves its selector before its receiver and arguments; inlined ifs size their else
