@@ -79,11 +79,22 @@ def _install_doit(space, cls, selector: str, source: str) -> None:
     add_to_method_dictionary(space, cls, space.intern_symbol(selector), method)
 
 
+def _bind_processor(space) -> None:
+    """PharoCandle-Spur64's methods bind `Processor` to an association holding nil (its
+    conversion to Spur made the scheduler's association anew): bind the scheduler there, as
+    pharocandle.image has it, so that the runner and PCObject>>error: find the process."""
+    binding = space.global_association("Processor")
+    scheduler = space.special(3).ptrs[1]
+    if binding is not None and binding.ptrs[1] is space.nil:
+        binding.ptrs[1] = scheduler
+
+
 def build(src_image: str, expressions: list, out_path: str) -> None:
     """Write to `out_path` a copy of `src_image` that evaluates `expressions` at startup."""
     from ozvm.compiler.api import install
     from ozvm.space.objectspace import ObjectSpace
     space = ObjectSpace.load(src_image)
+    _bind_processor(space)
     meta = space.class_of(space.class_named("PCSystem"))
     install(space, meta, RUNNER)
     parts = []

@@ -306,8 +306,9 @@ class CodeGenerator:
                         return a
             cls = cls.ptrs[0]
         a = self.space.global_association(name)
-        if a is None and self.space.class_named(name) is not None:
-            a = self.space.class_binding(self.space.class_named(name))
+        if a is None:       # a global the image's methods bind but its dictionary lacks
+            cls = self.space.class_named(name)
+            a = self.space.class_binding(cls) if cls is not None else self.space.held_binding(name)
         return a
 
     # --- inlining decisions --------------------------------------------------------------

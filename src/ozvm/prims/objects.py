@@ -411,6 +411,38 @@ def inst_var_at_put(interp, rcvr, index, value):
     raise PrimitiveFailed()
 
 
+@primitive(173, argc=1)
+def slot_at(interp, rcvr, index):
+    """slotAt: (Spur): the index-th of all pointer slots, named and indexed; of a bits object
+    its index-th element as at: answers it. Fails in V3 (no such primitive there)."""
+    if not interp.heap.family.is_spur or rcvr.__class__ is not SqObject:
+        raise PrimitiveFailed()
+    if rcvr.ptrs is not None and rcvr.fmt not in (FMT_METHOD, FMT_IMMEDIATE):
+        i = _index(index)
+        if 1 <= i <= len(rcvr.ptrs):
+            return rcvr.ptrs[i - 1]
+        raise PrimitiveFailed()
+    if rcvr.fmt == FMT_METHOD or rcvr.fmt == FMT_IMMEDIATE:
+        raise PrimitiveFailed()
+    return basic_at(interp, rcvr, index)
+
+
+@primitive(174, argc=2)
+def slot_at_put(interp, rcvr, index, value):
+    """slotAt:put: (Spur), as slotAt: reads; fails in V3."""
+    if not interp.heap.family.is_spur or rcvr.__class__ is not SqObject:
+        raise PrimitiveFailed()
+    if rcvr.ptrs is not None and rcvr.fmt not in (FMT_METHOD, FMT_IMMEDIATE):
+        i = _index(index)
+        if 1 <= i <= len(rcvr.ptrs):
+            rcvr.ptrs[i - 1] = value
+            return value
+        raise PrimitiveFailed()
+    if rcvr.fmt == FMT_METHOD or rcvr.fmt == FMT_IMMEDIATE:
+        raise PrimitiveFailed()
+    return basic_at_put(interp, rcvr, index, value)
+
+
 # --- identity ----------------------------------------------------------------------------------------
 
 @primitive(75, argc=0)

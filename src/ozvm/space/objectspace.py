@@ -248,10 +248,15 @@ class ObjectSpace:
         where the globals dictionary lacks it (the tiny headless Spur image keeps 18
         globals) the binding of its name that the image's methods hold; None if neither."""
         name = self.layout.class_name_of(cls)
-        for a in (self.global_association(name), self._bindings().get(name)):
+        for a in (self.global_association(name), self.held_binding(name)):
             if a is not None and a.ptrs[1] is cls:
                 return a
         return None
+
+    def held_binding(self, name: str):
+        """The binding of `name` (a Symbol key) that the image's compiled methods hold, or
+        None: how ozvm's compiler finds a global its globals dictionary lacks."""
+        return self._bindings().get(name)
 
     def _bindings(self) -> dict:
         """For images without a globals dictionary: the bindings compiled methods hold, and
