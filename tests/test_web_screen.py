@@ -25,6 +25,7 @@ from web_support import Bench, served
 
 from ozvm.space import execution
 from ozvm.space.screen import Screen
+from ozvm.web.live import live_state
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(HERE, "..", "src")
@@ -93,16 +94,20 @@ def _dark(rows):
     return sum(r[3 * 76:3 * 190].count(b"\x00\x00\x00") for r in rows[46:58])
 
 
+def _started(wb):
+    """Squeak 2.2's world drawn: its startup run (2 M bytecodes) unless it ran already."""
+    space = wb.space("s1")
+    interp = execution.interpreter_for(space)
+    if interp.bytecodes < 2_000_000:
+        execution.let_guest_handle_errors(space)
+        space.transfer_control(bytecodes=2_000_000 - interp.bytecodes)
+    return Screen(space).rgb_rows()
+
+
 def test_squeak_world_in_the_canvas_and_clicked(bench):
     from selenium.webdriver.common.by import By
 
-    def start(wb):
-        space = wb.space("s1")
-        execution.let_guest_handle_errors(space)
-        space.transfer_control(bytecodes=2_000_000)
-        return Screen(space).rgb_rows()
-
-    expected = bench.call(start)
+    expected = bench.call(_started)
     driver = bench.open("/screen/s1")
     bench.wait(lambda d: frames(d) >= 1)
     assert canvas_rows(driver) == expected             # the Display, pixel for pixel
@@ -123,6 +128,34 @@ def test_squeak_world_in_the_canvas_and_clicked(bench):
         bench.call(lambda wb: wb.stop("s1"))
     status, png = bench.http("GET", "/screen/s1/screenshot.png")
     assert status == 200
+
+
+def test_squeak_world_typed_into_from_the_page(bench):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    bench.call(_started)
+    driver = bench.open("/screen/s1")
+    bench.wait(lambda d: frames(d) >= 1)
+    driver.find_element(By.ID, "screen-run").click()
+    bench.wait(lambda d: bench.call(lambda wb: bool(wb.space("s1").cpu_share)))
+    try:
+        click_canvas(driver, 300, 330)                 # into the code pane: it takes the keyboard
+        # the click is over: posted to the guest, and the guest ran on after it
+        wait_for_guest(bench, lambda d: bench.call(lambda wb: len(live_state(wb).feeder("s1"))) == 0,
+                       20_000_000)
+        start = bytecodes(bench)
+        wait_for_guest(bench, lambda d: bytecodes(bench) - start > 1_000_000, 20_000_000)
+        pane = lambda rows: [r[3 * 80:3 * 555] for r in rows[150:345]]
+        before = pane(bench.call(lambda wb: Screen(wb.space("s1")).rgb_rows()))
+        ActionChains(driver).send_keys("xyz").perform()
+        # the letters appear in the code pane, in the guest and in the canvas
+        wait_for_guest(bench, lambda d: pane(canvas_rows(d)) != before
+                       and pane(canvas_rows(d)) == pane(bench.call(
+                           lambda wb: Screen(wb.space("s1")).rgb_rows())), 20_000_000)
+        assert not bench.call(lambda wb: list(wb.space("s1").input_device().keys))   # all read
+        bench.screenshot("screen-squeak-typed")
+    finally:
+        bench.call(lambda wb: wb.stop("s1"))
 
 
 def test_live_screen_errors(bench):
@@ -193,6 +226,8 @@ def test_scratch_in_the_canvas_and_its_looks_button_clicked(scratch_bench):
     try:
         click_canvas(driver, 60, 83)                   # "Looks"
         wait_for_guest(b, lambda d: canvas_rows(d) == looks, 20_000_000)
+        driver.set_window_size(1100, 1000)          # the page and the whole screen
+        driver.execute_script("window.scrollTo(0, 0)")
         b.screenshot("screen-scratch")
     finally:
         b.call(lambda wb: wb.stop("s1"))

@@ -14,6 +14,7 @@ import time
 
 from starlette.routing import Route
 
+from ...errors import OzError
 from ...space import control
 from ...space.emergency import EmergencyKernel, Takeover
 from ..common import json, on_vm, redirect, render
@@ -59,6 +60,9 @@ class EmergencyWorkbench(Workbench):
                     live.keep(sid, pid)
                 live.failures[sid] = (pid, t.failure)
                 live.kernel_runs[sid] = "failed"
+                continue
+            except OzError as e:            # the kernel itself cannot go on: stop its run
+                live.kernel_runs[sid] = "stopped: %s" % str(e).splitlines()[0]
                 continue
             if reason != "limit":
                 live.kernel_runs[sid] = reason          # 'quit': the image ended
