@@ -26,9 +26,9 @@ import time
 
 from ..errors import GuestError, GuestExitToDebugger, GuestQuit, VMError
 from ..memory import specials as S
-from ..memory.accounting import CONTEXT_BYTES, HOST_MEMORY_LIMIT, MemoryLimitError, cost_of
+from ..memory.accounting import HOST_MEMORY_LIMIT, MemoryLimitError, cost_of
 from ..memory.contexts import (
-    CLOSURE, HOME, LARGE_FRAME, METHOD, RECEIVER, SENDER, SMALL_FRAME,
+    CLOSURE, HOME, LARGE_FRAME, METHOD, RECEIVER, REUSE_CONTEXTS, SENDER, SMALL_FRAME,
     decode_method, method_of_context,
 )
 from ..memory.objects import SqObject, float_of_words
@@ -38,7 +38,6 @@ from .lookup import HOOK_PRIM, MethodLookup
 from .scheduler import Scheduler
 
 CHUNK = 4000        # bytecodes between two heartbeats
-RECYCLE_CONTEXTS = os.environ.get("OZ_NO_RECYCLE") is None
 MEMORY_CHECK_EVERY = 64     # heartbeats between two looks at the process's memory
 DEFAULT_MEMORY_LIMIT = HOST_MEMORY_LIMIT       # the process's backstop (OZ_MEMORY_LIMIT)
 DEFAULT_MAX_STACK_DEPTH = int(os.environ.get("OZ_MAX_STACK_DEPTH", 1000000))
@@ -428,7 +427,7 @@ class Interpreter(MethodLookup, Scheduler):
         point_cost = cost_of(pointers=2)
         # dead MethodContexts nothing refers to any more, for reuse (the C VM recycles
         # contexts too); needs reference counts, so CPython only
-        refcount = getattr(sys, "getrefcount", None) if RECYCLE_CONTEXTS else None
+        refcount = sys.getrefcount if REUSE_CONTEXTS else None
         free_small = self.free_contexts_small
         free_large = self.free_contexts_large
         activate_frame = self.activate_frame
@@ -675,10 +674,9 @@ class Interpreter(MethodLookup, Scheduler):
                                 # as primitive 80, without lookup
                                 home = a.ptrs[5] if a.ptrs[3].__class__ is int_ else a
                                 i = pc + off + 2
-                                heap.allocated += CONTEXT_BYTES + 8 * len(home.ptrs)
                                 sp -= 1
-                                stack[sp] = heap.allocate(bctx_class, 3, [nil, i, 0, c, i, home,
-                                                                       *nils(len(home.ptrs) - 6)])
+                                stack[sp] = heap.new_context(bctx_class, [nil, i, 0, c, i, home,
+                                                                          *nils(len(home.ptrs) - 6)])
                                 continue
                             sel = specsel[48]
                             argc = 1

@@ -18,7 +18,14 @@ offset = W * len(method.ptrs) + 1.
 """
 from __future__ import annotations
 
+import os
+import sys
+
 from .objects import FMT_METHOD, SqObject
+
+# The interpreter reuses a returned MethodContext that nothing else refers to, as the C VM
+# does; it needs reference counts (CPython). OZ_NO_RECYCLE=1 turns it off (as on PyPy).
+REUSE_CONTEXTS = hasattr(sys, "getrefcount") and os.environ.get("OZ_NO_RECYCLE") is None
 
 # Context fields
 SENDER, PC, STACKP, METHOD, CLOSURE, RECEIVER, TEMP0 = 0, 1, 2, 3, 4, 5, 6

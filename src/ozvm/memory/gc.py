@@ -60,12 +60,36 @@ class Collector:
         self.counts = [0, 0]        # [full, incremental or young] collections
         self._positions: dict = {}  # id(obj) -> index in heap.objects, for objects[:_indexed]
         self._indexed = 0
+        self.unlisted = False       # contexts were made unlisted since the last mark
+
+    def unlisted_context(self, cost: int) -> None:
+        """A context was made without being listed (see Heap.new_context): it brings no
+        young collection nearer (it is nothing such a collection could drop)."""
+        self.young_bytes += cost
+        self.unlisted = True
+
+    def list_contexts(self) -> None:
+        """List the contexts made unlisted that are reachable (a mark from the roots, weak
+        fields traced, contexts up to their stack pointer), after the listed objects: when
+        an enumeration starts, or is asked about an unlisted object."""
+        if not self.unlisted:
+            return
+        self.unlisted = False
+        heap = self.heap
+        sp = heap.specials.ptrs
+        mctx, bctx = sp[S.CLASS_METHOD_CONTEXT], sp[S.CLASS_BLOCK_CONTEXT]
+        listed = set(map(id, heap.objects))
+        heap.objects.extend(o for o in self.mark(False, frames=True)[0]
+                            if (o.cls is mctx or o.cls is bctx) and id(o) not in listed)
 
     # --- marking ----------------------------------------------------------------------
-    def mark(self, weak: bool = True, extra_roots=()) -> tuple:
+    def mark(self, weak: bool = True, extra_roots=(), frames=None) -> tuple:
         """(reachable objects, weak objects among them). `weak`: as a collector sees the
         heap (weak indexable fields not traced, contexts only up to their stack pointer);
-        otherwise every field is traced."""
+        otherwise every field is traced. `frames` (default: `weak`): contexts only up to
+        their stack pointer."""
+        if frames is None:
+            frames = weak
         heap = self.heap
         sp = heap.specials.ptrs
         mctx, bctx = sp[S.CLASS_METHOD_CONTEXT], sp[S.CLASS_BLOCK_CONTEXT]
@@ -98,16 +122,15 @@ class Collector:
             ptrs = obj.ptrs
             if ptrs is None:
                 continue
-            if weak:
-                if obj.fmt == FMT_WEAK:
-                    weak_objects.append(obj)
-                    ptrs = ptrs[:inst_size(c.ptrs[2])]
-                elif c is mctx or c is bctx:
-                    if obj is active_ctx:
-                        ptrs = ptrs[:active_sp + 1]
-                    else:
-                        n = ptrs[2]
-                        ptrs = ptrs[:CONTEXT_FIXED_FIELDS + (n if n.__class__ is int and n > 0 else 0)]
+            if weak and obj.fmt == FMT_WEAK:
+                weak_objects.append(obj)
+                ptrs = ptrs[:inst_size(c.ptrs[2])]
+            elif frames and (c is mctx or c is bctx):
+                if obj is active_ctx:
+                    ptrs = ptrs[:active_sp + 1]
+                else:
+                    n = ptrs[2]
+                    ptrs = ptrs[:CONTEXT_FIXED_FIELDS + (n if n.__class__ is int and n > 0 else 0)]
             for p in ptrs:
                 if p.__class__ is SqObject and id(p) not in seen:
                     seen_add(id(p))
@@ -143,7 +166,7 @@ class Collector:
         objects = heap.objects
         self.counts[1] += 1
         if _refcount is None or len(objects) > 2 * self.live + MARK_AGAIN:
-            reachable = self.mark(False)[0]
+            reachable = self.mark(False, frames=True)[0]
             self._keep(set(map(id, reachable)), reachable)
             # a mark costs the live size: at most one per live size of allocation
             self.young_limit = len(heap.objects) + max(YOUNG_SPACE, self.live)
@@ -185,6 +208,7 @@ class Collector:
         heap.objects = kept
         self._positions = {}
         self._indexed = 0
+        self.unlisted = False
         self.live = self.young_start = len(kept)
         self.young_limit = self.live + YOUNG_SPACE
         self.young_bytes = heap.allocated + YOUNG_BYTES
@@ -212,6 +236,7 @@ class Collector:
         return None
 
     def first_object(self):
+        self.list_contexts()
         objects = self.heap.objects
         return objects[0] if objects else None
 
@@ -219,12 +244,18 @@ class Collector:
         """The next object in memory order (None after the last one or for an unlisted
         object)."""
         i = self.index_of(obj)
+        if i is None and self.unlisted:
+            self.list_contexts()
+            i = self.index_of(obj)
         objects = self.heap.objects
         if i is None or i + 1 >= len(objects):
             return None
         return objects[i + 1]
 
     def first_instance(self, cls):
+        sp = self.heap.specials.ptrs
+        if cls is sp[S.CLASS_METHOD_CONTEXT] or cls is sp[S.CLASS_BLOCK_CONTEXT]:
+            self.list_contexts()
         for o in self.heap.objects:
             if o.cls is cls:
                 return o
@@ -234,6 +265,9 @@ class Collector:
         """The next instance of obj's class in memory order (None if none, or if `obj`
         is not listed)."""
         i = self.index_of(obj)
+        if i is None and self.unlisted:
+            self.list_contexts()
+            i = self.index_of(obj)
         if i is None:
             return None
         cls = obj.cls

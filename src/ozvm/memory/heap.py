@@ -18,6 +18,7 @@ from __future__ import annotations
 from . import gc as G
 from . import specials as S
 from .accounting import BIG_OBJECT, CONTEXT_BYTES, MemoryAccount, cost_of, footprint
+from .contexts import REUSE_CONTEXTS
 from .families import family_of_version
 from .objects import (
     FMT_BYTES, FMT_DOUBLE_WORDS, FMT_IMMEDIATE, FMT_METHOD, FMT_SHORTS, FMT_VAR, FMT_WEAK,
@@ -148,13 +149,19 @@ class Heap:
         return obj
 
     def new_context(self, cls, ptrs) -> SqObject:
-        """A new context, charged and listed, marked as listed (its cache is its own id)
-        so that the interpreter, which reuses a returned context when nothing else refers
-        to it, counts the list's reference (memory/gc.py keeps the mark exact)."""
+        """A new context (MethodContext or BlockContext), charged. Where the interpreter
+        reuses returned contexts (REUSE_CONTEXTS: CPython), it is listed and marked as listed
+        (its cache is its own id) so that the interpreter counts the list's reference
+        (memory/gc.py keeps the mark exact). Elsewhere (PyPy) no context is reused, and most
+        die at once: it is listed only when a collection or an object enumeration finds it
+        reachable (gc.Collector.list_contexts), so that short-lived ones are never held."""
         self.charge_context(len(ptrs))
-        ctx = self.allocate(cls, 3, ptrs)
-        ctx.cache = id(ctx)
-        return ctx
+        if REUSE_CONTEXTS:
+            ctx = self.allocate(cls, 3, ptrs)
+            ctx.cache = id(ctx)
+            return ctx
+        self.gc.unlisted_context(CONTEXT_BYTES + 8 * len(ptrs))
+        return SqObject(cls, 3, self.new_hash(), ptrs, None, None)
 
     def instantiate(self, cls: SqObject, size: int = 0) -> SqObject:
         """A new instance of `cls` with `size` indexable fields (nil, zero bytes or words),

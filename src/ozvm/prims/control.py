@@ -38,8 +38,7 @@ def prim_block_copy(interp, argc):
     initial = interp.pc + interp.off_of_active() + 2
     nil = interp.nil
     p = [nil, initial, 0, nargs, initial, home] + [nil] * (len(home.ptrs) - 6)
-    interp.heap.charge_context(len(p))
-    block = interp.heap.allocate(interp.block_context_class, 3, p)
+    block = interp.heap.new_context(interp.block_context_class, p)
     interp.pop_push(2, block)
     return True
 
