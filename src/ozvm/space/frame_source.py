@@ -7,7 +7,7 @@
     view.next                       # 'send #at:put:', 'return', or the next instruction
 
 Debugger steps stop at a send or a return (space/debugger.py). The frame's next bytecode
-is decoded; a send of selector S that is the n-th real send of S in the method's bytecodes
+is decoded (for a frame below the top, the send it is in: the one before its pc); a send of selector S that is the n-th real send of S in the method's bytecodes
 is shown at the n-th place the source sends S (the scanner's tokens: a unary selector's
 name after an operand, a binary operator, a keyword selector's first keyword); a return
 at the n-th '^' (an implicit return of self, at the end, has no place in the source).
@@ -104,8 +104,10 @@ def _send_places(tokens, selector: str) -> list:
     return out
 
 
-def frame_source(frame) -> FrameSource:
-    """The source of the frame's method and the span of where it stands (module doc)."""
+def frame_source(frame, top: bool = True) -> FrameSource:
+    """The source of the frame's method and the span of where it stands (module doc). A
+    frame below the top (`top` false) stands in the send it made, the instruction before
+    its pc: that send is shown."""
     space = frame.space
     meth = frame.method()
     if meth is None:
@@ -121,6 +123,8 @@ def frame_source(frame) -> FrameSource:
     except OzError:
         tokens = []
     span = None
+    if not top and before and before[-1].op in _SENDS:
+        ins = before.pop()
     if ins.op in _SENDS:
         selector = _selector(space, meth.obj, ins)
         what = "send #%s" % selector

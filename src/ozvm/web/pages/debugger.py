@@ -55,7 +55,7 @@ def debug_view(wb, sid, pid, index) -> dict:
     if not 0 <= index < len(frames):
         raise BadRequest("no frame %d (the stack has frames 0 to %d)" % (index, len(frames) - 1))
     frame = frames[index]
-    where = frame_source(frame)
+    where = frame_source(frame, top=index == 0)
     receiver = frame.receiver()
     variables = []
     for name, holder, i in debugger.frame_variables(frame):
