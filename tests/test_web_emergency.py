@@ -86,3 +86,17 @@ def test_oz_serve_emergency_option():
     r = subprocess.run([sys.executable, "-m", "ozvm.cli", "serve", "--help"], capture_output=True,
                        text=True, timeout=300, env=dict(os.environ, PYTHONPATH=os.path.join(HERE, "..", "src")))
     assert r.returncode == 0 and "--emergency" in r.stdout
+
+
+def test_pass_lets_the_image_handle_its_error(emergency_bench, tmp_path):
+    """`pass` (API): the image's own debugger entry runs, as on a real VM: the oracle runner
+    writes its ERROR line and quits, as `oz run` without --emergency does."""
+    b = emergency_bench
+    _until(b, lambda: _kernel(b)["state"] == "failed", 50_000_000)
+    pid = _kernel(b)["debug"].rsplit("/", 1)[1]
+    status, answer = b.http("POST", "/api/debug/s1/%s/pass" % pid, {}, json_answer=True)
+    assert status == 200 and "passed" in answer["message"]
+    _until(b, lambda: _kernel(b)["state"] == "quit", 50_000_000)
+    assert oracle_out(tmp_path) == [("ERROR", "(runner)", "Message not understood: isSeperator")]
+    # pass is only for a process the emergency kernel took over
+    assert b.http("POST", "/api/debug/s1/%s/pass" % pid, {})[0] == 400

@@ -6,7 +6,8 @@ in the frame's scope. Every operation is a POST answered by a redirect to the pa
 (the outcome in its message), so the page works without script.
 
 With `oz serve --emergency`, a process the emergency kernel took over opens here; its
-proceed resumes the kernel's run (space/emergency.py)."""
+proceed resumes the kernel's run (space/emergency.py), `pass` lets the image's own error
+handling run for the error, as without the emergency kernel."""
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -22,7 +23,7 @@ from ..live import live_state
 OPERATION_TIMEOUT = 120.0       # a step over a long send runs the guest that long at most
 EVALUATE_TIMEOUT = 30.0         # seconds of guest time an evaluation in a frame may take
 OPERATIONS = ("into", "over", "through", "run_to_end", "restart", "return", "proceed",
-              "terminate", "evaluate")
+              "terminate", "evaluate", "pass")
 
 
 def _frame_row(space, i, frame) -> dict:
@@ -111,6 +112,13 @@ def _operate(wb, sid, pid, op, index, source):
                 return 0, "resumed: the emergency kernel runs the image on"
             debugger.proceed(mirror)
             return 0, "proceeding"
+        elif op == "pass":
+            if not emergency:
+                raise BadRequest("pass is for a process the emergency kernel took over")
+            kernel.pass_to_image()
+            from .emergency import resume_kernel
+            resume_kernel(wb, sid, mirror)
+            return 0, "passed: the image's own error handling runs"
         elif op == "terminate":
             live.interrupted.get(sid, set()).discard(pid)
             debugger.terminate(mirror)
