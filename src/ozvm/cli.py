@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 import traceback
@@ -39,6 +40,8 @@ def build_parser(debug: bool = False):
     parser = argparse.ArgumentParser(
         prog="oz", description="ozvm: a Smalltalk VM in Python holding real images as object spaces")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    parser.add_argument("--no-jit", action="store_true",
+                        help="run guest code in the interpreter only (as OZ_JIT=0; docs/jit.md)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, module in tool_modules():
@@ -74,6 +77,8 @@ def main(argv=None) -> int:
     parser = build_parser(debug)
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     args = parser.parse_args(_bench_shorthand(sub, argv))
+    if args.no_jit:
+        os.environ["OZ_JIT"] = "0"      # read by every interpreter made from here on
     try:
         code = args.func(args)
         return 0 if code is None else int(code)

@@ -34,6 +34,7 @@ from ..memory.contexts import (
 from ..memory.objects import SqObject, float_of_words
 from ..prims.base import PRIMITIVES
 from ..prims.files import FileTable
+from .jit import ENTER, Jit, setting as jit_setting
 from .lookup import HOOK_PRIM, MethodLookup
 from .scheduler import Scheduler
 
@@ -134,6 +135,8 @@ class Interpreter(MethodLookup, Scheduler):
         self.deadline = None
         self.init_scheduler()
         self.refresh_specials()
+        threshold = jit_setting()      # the translation tier (docs/jit.md): None when off
+        self.jit = None if threshold is None else Jit(self, threshold)
         account = heap.account
         account.extra_roots = self.memory_roots
         account.on_low_space = self.signal_low_space
@@ -435,6 +438,9 @@ class Interpreter(MethodLookup, Scheduler):
         sup = None          # the lookup class of a super send (else the receiver's class)
         MINI = self.heap.family.small_int_min       # 31-bit, or 61-bit in 64-bit Spur
         MAXI = self.heap.family.small_int_max
+        jit = self.jit
+        jitted = False      # the translation tier ran: `left` is what remains of the budget
+        left = None
 
         ctx = self.ctx
         stack = self.stack
@@ -449,7 +455,12 @@ class Interpreter(MethodLookup, Scheduler):
 
         to_switch_point = False
         while True:
-            chunk = 1 if to_switch_point else CHUNK
+            if left is not None:                # the budget the translation tier left
+                chunk = max(1, left)
+                to_switch_point = left <= 0
+                left = None
+            else:
+                chunk = 1 if to_switch_point else CHUNK
             if limit is not None and limit - self.bytecodes < chunk:
                 chunk = max(1, limit - self.bytecodes)
             n = chunk
@@ -957,7 +968,9 @@ class Interpreter(MethodLookup, Scheduler):
                             lits = entry[0].ptrs
                             pc = 0
                             sp = entry[4] + 5
-                            continue
+                            if jit is None or not jit.wants(ctx):
+                                continue
+                            sel = ENTER         # the translation tier runs it
                 # ------------------------------------------------- out of line: general send, return
                 self.ctx = ctx
                 self.stack = stack
@@ -965,8 +978,16 @@ class Interpreter(MethodLookup, Scheduler):
                 self.pc = pc
                 if sel is None:
                     self.do_return(val, b == 0x7D)
-                else:
+                elif sel is not ENTER:
                     self.send(sel, argc, cls)
+                if jit is not None and (sel is ENTER or self.ctx is not ctx and not self.stop_reason
+                                        and self.ctx is not None and jit.wants(self.ctx)):
+                    # the translation tier goes on with the active context, with the rest of
+                    # this chunk's budget (this bytecode counted): the same heartbeats
+                    self.bytecodes += chunk - n + 1
+                    left = jit.run(limit, deadline, n - 1)
+                    jitted = True
+                    break
                 if self.ctx is not ctx:
                     ctx = self.ctx
                     stack = self.stack
@@ -981,6 +1002,7 @@ class Interpreter(MethodLookup, Scheduler):
                     break
             # ---------------------------------------------------------------- heartbeat
             else:
+                jitted = False
                 n = 1
                 # like the C VM, switch processes (or stop) only where a send or a backward
                 # jump comes next: code without sends between them stays atomic
@@ -991,6 +1013,30 @@ class Interpreter(MethodLookup, Scheduler):
                     to_switch_point = True
                     continue
                 to_switch_point = False
+            if jitted:
+                # back from the translation tier (it ran the heartbeats that came due; its
+                # bytecodes are counted): the registers are on self
+                jitted = False
+                ctx = self.ctx
+                if ctx is not None:
+                    stack = self.stack
+                    code = self.code
+                    lits = self.lits
+                    off = self.off
+                    rcvr = self.receiver
+                    temps = self.temps
+                    sp = self.sp
+                    pc = self.pc
+                if self.stop_reason == "beat":
+                    self.stop_reason = None
+                    left = 0
+                if self.stop_reason or ctx is None:
+                    reason = self.stop_reason
+                    self.stop_reason = None
+                    if ctx is not None:
+                        self.store_registers()
+                    return reason or "idle"
+                continue
             self.bytecodes += chunk - n + 1
             if ctx is not None:
                 self.ctx = ctx
@@ -1007,6 +1053,11 @@ class Interpreter(MethodLookup, Scheduler):
                 self._heartbeat(limit, deadline)
                 if self.stop_reason == "beat":      # asked for during this heartbeat
                     self.stop_reason = None
+                if jit is not None and not self.stop_reason and self.ctx is not None \
+                        and jit.wants(self.ctx, True):
+                    # the translation tier samples the running method: a hot one goes on in
+                    # translated code from here (a send or backward jump is an entry)
+                    left = jit.run(limit, deadline, jit.budget(limit))
             if self.stop_reason:
                 reason = self.stop_reason
                 self.stop_reason = None

@@ -48,6 +48,8 @@ def add_commands(sub) -> None:
     q.add_argument("--no-pypy", action="store_true")
     q.add_argument("--no-squeak", action="store_true")
     q.add_argument("--timeout", type=float, default=900.0, metavar="S")
+    q.add_argument("--jit", choices=("off", "on", "both"), default="both",
+                   help="ozvm rows without and/or with the translation tier (OZ_JIT=on; docs/jit.md)")
     q.set_defaults(func=cmd_bench_tiny)
 
 
@@ -166,11 +168,11 @@ def _parse(text):
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 
-def _pypy(path, timeout):
+def _pypy(path, timeout, jit="0"):
     exe = shutil.which("pypy3")
     if exe is None:
         return None, "pypy3 is not installed"
-    env = dict(os.environ, PYTHONPATH=SRC)
+    env = dict(os.environ, PYTHONPATH=SRC, OZ_JIT=jit)
     try:
         out = subprocess.run([exe, "-m", "ozvm.tools.cmd_run", path], env=env, capture_output=True,
                              text=True, timeout=timeout)
@@ -229,15 +231,35 @@ def _squeak(path, timeout):
     return _parse(out.stdout), out.stdout.strip()[-300:]
 
 
+def _with_jit(jit, f, *args):
+    """f(*args) with interpreters made under OZ_JIT=jit."""
+    old = os.environ.get("OZ_JIT")
+    os.environ["OZ_JIT"] = jit
+    try:
+        return f(*args)
+    finally:
+        if old is None:
+            del os.environ["OZ_JIT"]
+        else:
+            os.environ["OZ_JIT"] = old
+
+
 def cmd_bench_tiny(args) -> int:
     rows = []
-    t = time.time()
-    text = tiny_benchmarks(args.image, args.timeout)
-    rows.append(("ozvm (CPython %s)" % sys.version.split()[0], _parse(text), "%.1fs" % (time.time() - t)))
-    if not args.no_pypy:
+    # the interpreter only, and with the translation tier (unless `oz --no-jit`)
+    tiers = [("", "0"), (", JIT", "on")]
+    if args.jit != "both" or os.environ.get("OZ_JIT") == "0":
+        tiers = [tiers[1 if args.jit == "on" and os.environ.get("OZ_JIT") != "0" else 0]]
+    for label, jit in tiers:
         t = time.time()
-        res, note = _pypy(args.image, args.timeout)
-        rows.append(("ozvm (pypy3)", res, note if res is None else "%.1fs" % (time.time() - t)))
+        text = _with_jit(jit, tiny_benchmarks, args.image, args.timeout)
+        rows.append(("ozvm (CPython %s%s)" % (sys.version.split()[0], label), _parse(text),
+                     "%.1fs" % (time.time() - t)))
+    if not args.no_pypy:
+        for label, jit in tiers:
+            t = time.time()
+            res, note = _pypy(args.image, args.timeout, jit)
+            rows.append(("ozvm (pypy3%s)" % label, res, note if res is None else "%.1fs" % (time.time() - t)))
     if not args.no_squeak:
         t = time.time()
         res, note = _squeak(args.image, args.timeout)

@@ -1,0 +1,596 @@
+"""The translation tier's runtime: which methods are translated (translator.py makes the
+code), the driver that runs translated contexts, and the helpers translated code calls
+for everything beyond its inline fast paths.
+
+Contexts stay real guest objects. A translated frame works on its context's fields (the
+stack is written back before anything can look at it), and before every send its pc and
+stackp are stored, as the interpreter does: every context of the guest's stack is at all
+times exactly what the interpreter would have made of it. A send whose method is
+translated calls that method's function (Python recursion: the callee's Python return is
+the guest's return); the Python stack is given up (`Unwind`) whenever the guest's control
+flow leaves that discipline: a process switch, a non-local return, a return to a changed
+sender, a method that is not translated, a heartbeat that stopped the run or switched
+processes, recursion deeper than MAX_DEPTH. The contexts are consistent at that moment,
+so the driver (or the interpreter) goes on with the active one; a translated context is
+entered again at any block boundary (see translator.py). `Deopt` hands the active
+context to the interpreter for at least one bytecode (a mustBeBoolean).
+
+The tier counts bytecodes as the interpreter does (each bytecode once) and runs the
+interpreter's heartbeat at the same bytecodes: the first send or backward jump after the
+chunk's budget is spent. See docs/jit.md.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from ..memory.accounting import MemoryLimitError, cost_of
+from ..memory.contexts import decode_method
+from ..memory.objects import SqObject
+from ..prims.base import PRIMITIVES
+from . import translator
+
+DEFAULT_THRESHOLD = 40      # activations of a method before it is translated (a heartbeat
+                            # finding it running counts as half that)
+# translated frames nested in Python before the stack is given up to the driver
+MAX_DEPTH = 60 if sys.implementation.name == "pypy" else 40
+RECYCLE_CONTEXTS = os.environ.get("OZ_NO_RECYCLE") is None
+
+
+class Unwind(Exception):
+    """The translated frames on the Python stack are given up: the interpreter's active
+    context (consistent, as every context is) is what runs next."""
+
+
+class Deopt(Unwind):
+    """... and the interpreter runs it for at least one bytecode."""
+
+
+class NonLocalReturn(Unwind):
+    """A return made by the interpreter's general path (a ^ from a block) has made
+    `target` active with the value pushed: the translated frame of `target`, if it waits
+    on the Python stack, goes on from there."""
+
+    def __init__(self, target):
+        Unwind.__init__(self)
+        self.target = target
+
+
+class Marker:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return "<jit %s>" % self.name
+
+
+NOENTRY = Marker("no entry")       # run(): the context is not at one of its entries
+ENTER = Marker("enter")            # the interpreter's loop: hand the new context to the tier
+DONE = Marker("done")              # run(): the base frame returned through the interpreter
+
+
+def setting(value=None):
+    """The tier's setting: None (off), 0 (translate every method at its first activation)
+    or a threshold. `value` as OZ_JIT takes it: unset, '', '0', 'off' off (the default
+    while the tier is not a net win on send-heavy code: docs/jit.md), 'always', a number
+    (the threshold), '1'/'on' the default threshold."""
+    if value is None:
+        value = os.environ.get("OZ_JIT", "")
+    value = value.strip().lower()
+    if value in ("", "0", "off", "no", "false"):
+        return None
+    if value == "always":
+        return 0
+    if value.isdigit() and int(value) > 1:
+        return int(value)
+    return DEFAULT_THRESHOLD
+
+
+class Jit:
+    """The tier of one interpreter."""
+
+    NOENTRY = NOENTRY
+
+    def __init__(self, interp, threshold=DEFAULT_THRESHOLD):
+        from .interpreter import CHUNK, PRIM_BUGS       # (interpreter.py imports this module)
+        self.chunk_size = CHUNK
+        self.prim_bugs = PRIM_BUGS
+        self.interp = interp
+        self.threshold = threshold
+        self.fns: dict = {}          # method -> (its decoded info when translated, run or None)
+        self.counts: dict = {}       # method -> activations seen before translation
+        self.untranslatable: dict = {}   # method -> why (for docs and tests)
+        self.left = self.chunk = 0   # the heartbeat budget (bytecodes) and its start
+        self.depth = 0
+        self.limit = self.deadline = None
+        self.specials = None
+        self.translated = 0
+        # dead contexts are reused by reference count (CPython), as in the interpreter
+        self.refcount = getattr(sys, "getrefcount", None) if RECYCLE_CONTEXTS else None
+        self.unwinds = 0
+
+    # --- which code ------------------------------------------------------------------------
+    def note_untranslatable(self, meth, why) -> None:
+        self.untranslatable[meth] = why
+
+    def flush(self) -> None:
+        """Forget every translation (the special objects changed)."""
+        self.fns.clear()
+        self.counts.clear()
+
+    def code_for(self, meth, weight=1):
+        """The translation of `meth` (a compiled method), made when it is hot; None when it
+        runs in the interpreter. A translation is valid while the method's decoded form is
+        the one it was made from: a flush of the method (116), a become: of it (the decoded
+        form moves with the body) or a new method in its place (install) drop it."""
+        rec = self.fns.get(meth)
+        info = meth.cache
+        if rec is not None and rec[0] is info:
+            return rec[1]
+        if meth.__class__ is not SqObject or meth.fmt != 12:
+            return None
+        if self.threshold:
+            c = self.counts.get(meth, 0) + weight
+            if c < self.threshold:
+                self.counts[meth] = c
+                return None
+            self.counts.pop(meth, None)
+        info = decode_method(meth, self.interp.heap)
+        fn = translator.translate(self, meth, info)
+        if fn is not None:
+            self.translated += 1
+        self.fns[meth] = (info, fn)
+        return fn
+
+    def code_for_context(self, ctx, weight=1):
+        meth = ctx.ptrs[3]
+        if meth.__class__ is int:
+            meth = ctx.ptrs[5].ptrs[3]
+        return self.code_for(meth, weight)
+
+    # --- the driver ------------------------------------------------------------------------
+    def budget(self, limit) -> int:
+        """A fresh heartbeat budget (the interpreter's CHUNK, less near a bytecode limit)."""
+        c = self.chunk_size
+        if limit is not None and limit - self.interp.bytecodes < c:
+            c = max(1, limit - self.interp.bytecodes)
+        return c
+
+    def fresh_chunk(self) -> int:
+        self.chunk = self.left = c = self.budget(self.limit)
+        return c
+
+    def wants(self, ctx, sampled=False) -> bool:
+        """Whether the tier has code for the method `ctx` runs (made when it is hot):
+        counted as one activation, or at a heartbeat (`sampled`) as half the threshold (a
+        long loop gets hot without being activated again)."""
+        if self.interp.exact:
+            return False
+        return self.code_for_context(ctx, max(1, self.threshold // 2) if sampled else 1) is not None
+
+    def run(self, limit, deadline, budget):
+        """Run the active context and what follows in translated code while there is
+        translated code for it, with `budget` bytecodes until the next heartbeat (the
+        interpreter's chunk goes on here); answers the budget left (<= 0: the heartbeat is
+        due at the next send or backward jump). The interpreter then re-reads its
+        registers from self (`fetch` of the active context)."""
+        interp = self.interp
+        if interp.special_selectors is not self.specials:
+            self.flush()
+            self.specials = interp.special_selectors
+        # what the send path needs, read once per entry
+        self.smallint_class = interp.smallint_class
+        self.free_small = interp.free_contexts_small
+        self.free_large = interp.free_contexts_large
+        self.quick_values = (interp.true, interp.false, interp.nil, -1, 0, 1, 2)
+        self.word_size = interp.word_size
+        self.limit = limit
+        self.deadline = deadline
+        self.chunk = self.left = budget
+        # from here on a context's fields hold its registers whenever this driver has control
+        interp.store_registers()
+        while True:
+            ctx = interp.ctx
+            if ctx is None or interp.stop_reason:
+                break
+            fn = self.code_for_context(ctx, 0)
+            if fn is None:
+                break
+            interp.stack = ctx.ptrs
+            self.depth = 0
+            try:
+                r = fn(ctx, None)
+            except Deopt:
+                self.unwinds += 1
+                break
+            except Unwind:
+                self.unwinds += 1
+                continue
+            if r is NOENTRY:
+                break
+        interp.bytecodes += self.chunk - self.left
+        if interp.ctx is not None:
+            interp.fetch(interp.ctx)
+        return self.left
+
+    # --- registers -------------------------------------------------------------------------
+    def registers(self, ctx, p, sp, stored) -> None:
+        """The interpreter's registers for a call-out from translated code: `ctx` active,
+        `sp` its top, `stored` its pc as stored in a context."""
+        interp = self.interp
+        interp.ctx = ctx
+        interp.stack = p
+        interp.sp = sp
+        m = p[3]
+        if m.__class__ is int:
+            m = p[5].ptrs[3]
+        interp.pc = stored - interp.word_size * len(m.ptrs) - 1
+
+    def stop(self, ctx, p, v, stored, stackp):
+        """After a call-out that asked the run to stop (or the heartbeat to come soon):
+        the heartbeat comes at the next send or backward jump; any other reason gives the
+        Python stack up with `v` pushed on `ctx`."""
+        interp = self.interp
+        if interp.stop_reason == "beat":
+            interp.stop_reason = None
+            self.chunk -= self.left
+            self.left = 0
+            return v
+        p[stackp + 6] = v
+        p[1] = stored
+        p[2] = stackp + 1
+        self.registers(ctx, p, stackp + 6, stored)
+        raise Unwind
+
+    # --- sends -------------------------------------------------------------------------------
+    def send(self, ctx, p, sp, argc, sel, stored):
+        """Send `sel` to the receiver under the `argc` arguments at p[sp]; answers the
+        result (the callee ran to its return) or gives the Python stack up. The common
+        case -- a cached method without primitive that is translated -- is made here."""
+        rcvr = p[sp - argc]
+        d = sel.cache
+        if d.__class__ is dict:
+            e = d.get(rcvr.cls if rcvr.__class__ is SqObject else self.smallint_class)
+            if e is not None:
+                prim = e[1]
+                if not prim:
+                    meth = e[0]
+                    rec = self.fns.get(meth)
+                    if rec is None or rec[0] is not e or rec[1] is None or self.depth >= MAX_DEPTH:
+                        return self.activate(ctx, p, sp, argc, e, stored, rcvr)
+                    stackp = sp - argc - 6
+                    p[1] = stored
+                    p[2] = stackp
+                    interp = self.interp
+                    interp.ctx = ctx            # the collector's roots, if this allocation collects
+                    interp.stack = p
+                    interp.sp = sp
+                    nctx = interp.activate_frame(ctx, e, rcvr, p[sp - argc + 1:sp + 1])
+                    depth = self.depth
+                    self.depth = depth + 1
+                    try:
+                        v = rec[1](nctx, ctx)
+                    except NonLocalReturn as e:
+                        if e.target is not ctx:
+                            raise
+                        self.depth = depth
+                        return self.landed(ctx, p, stored, stackp)
+                    self.depth = depth
+                    if v is NOENTRY:
+                        self.interp.fetch(nctx)
+                        raise Unwind
+                    if p[1] != stored or p[2] != stackp or self.interp.stop_reason:
+                        return self.returned(ctx, p, v, stored, stackp)
+                    refcount = self.refcount
+                    if refcount is not None:
+                        size = e[7]
+                        if interp.ctx is nctx:      # left there by a call-out of the callee
+                            interp.ctx = ctx
+                            interp.stack = p
+                    if refcount is not None and refcount(nctx) == (3 if nctx.cache == id(nctx) else 2):
+                        # nothing refers to the dead context any more: reuse it (CPython),
+                        # as the interpreter does
+                        if size == 16:
+                            if len(self.free_small) < 32:
+                                self.free_small.append(nctx)
+                        elif size == 56 and len(self.free_large) < 32:
+                            self.free_large.append(nctx)
+                    return v
+                if 255 < prim < 520:                    # quick primitives
+                    if prim == 256:
+                        return rcvr
+                    if prim < 264:
+                        return self.quick_values[prim - 257]
+                    return rcvr.ptrs[prim - 264]
+                if prim > 0:
+                    # a primitive, called as the interpreter calls it (execute)
+                    f = PRIMITIVES.get(prim)
+                    if f is not None:
+                        interp = self.interp
+                        interp.ctx = ctx
+                        interp.stack = p
+                        interp.sp = sp
+                        m = p[3]
+                        if m.__class__ is int:
+                            m = p[5].ptrs[3]
+                        interp.pc = stored - self.word_size * len(m.ptrs) - 1
+                        interp.new_method = e[0]
+                        try:
+                            ok = f(interp, argc)
+                        except self.prim_bugs as x:
+                            ok = interp.primitive_crashed(prim, x, ctx, p, sp)
+                        except (MemoryLimitError, MemoryError) as x:
+                            ok = interp.allocation_refused(ctx, p, sp, e, argc, x)
+                        if ok:
+                            if interp.ctx is ctx and interp.sp == sp - argc and not interp.stop_reason:
+                                return p[sp - argc]
+                            return self.after_callout(ctx, p, sp - argc, stored)
+                        interp.sp = sp
+                    return self.activate(ctx, p, sp, argc, e, stored, rcvr)
+        return self.general(ctx, p, sp, argc, sel, stored, None)
+
+    def landed(self, ctx, p, stored, stackp):
+        """A non-local return has come back to `ctx`, waiting at `stored` for the result
+        of a send: the value the interpreter pushed is that result."""
+        interp = self.interp
+        if interp.ctx is not ctx or interp.sp != stackp + 6 or p[1] != stored:
+            interp.store_registers()
+            raise Unwind
+        if interp.stop_reason:
+            return self.stop(ctx, p, p[stackp + 6], stored, stackp)
+        return p[stackp + 6]
+
+    def returned(self, ctx, p, v, stored, stackp):
+        """A callee returned `v` to `ctx`, which was changed while it waited or must stop."""
+        interp = self.interp
+        if p[1] != stored or p[2] != stackp:
+            # the sender was changed while it waited: resume it as the interpreter would
+            sp = p[2] + 6
+            p[sp] = v
+            p[2] += 1
+            interp.fetch(ctx)
+            raise Unwind
+        return self.stop(ctx, p, v, stored, stackp)
+
+    def super_send(self, ctx, p, sp, argc, sel, stored):
+        meth = ctx.ptrs[3]
+        if meth.__class__ is int:
+            meth = ctx.ptrs[5].ptrs[3]
+        cls = meth.ptrs[-1].ptrs[1].ptrs[0]         # the method class's superclass
+        d = sel.cache
+        e = d.get(cls) if d.__class__ is dict else None
+        if e is not None and not e[1]:
+            return self.activate(ctx, p, sp, argc, e, stored, p[sp - argc])
+        return self.general(ctx, p, sp, argc, sel, stored, cls)
+
+    def activate(self, ctx, p, sp, argc, e, stored, rcvr):
+        """A new MethodContext for the cached method `e` (as the interpreter makes it)."""
+        interp = self.interp
+        stackp = sp - argc - 6
+        p[1] = stored
+        p[2] = stackp
+        interp.ctx = ctx
+        interp.stack = p
+        interp.sp = sp
+        nctx = interp.activate_frame(ctx, e, rcvr, p[sp - argc + 1:sp + 1])
+        return self.call(nctx, nctx.ptrs, ctx, p, stored, stackp)
+
+    def call(self, nctx, np, ctx, p, stored, stackp):
+        """Run the new active context `nctx`, whose sender is `ctx` (waiting at `stored`
+        with `stackp`), to its return."""
+        interp = self.interp
+        interp.ctx = nctx
+        interp.stack = np
+        meth = np[3]
+        if meth.__class__ is int:
+            meth = np[5].ptrs[3]
+        rec = self.fns.get(meth)
+        # a method a translated one calls is translated at once (else each call would give
+        # the Python stack up): hot code stays translated as a whole
+        fn = rec[1] if rec is not None and rec[0] is meth.cache else \
+            self.code_for(meth, self.threshold)
+        if fn is None or self.depth >= MAX_DEPTH:
+            interp.fetch(nctx)
+            raise Unwind
+        depth = self.depth
+        self.depth = depth + 1
+        try:
+            v = fn(nctx, ctx)
+        except NonLocalReturn as e:
+            if e.target is not ctx:
+                raise
+            self.depth = depth
+            return self.landed(ctx, p, stored, stackp)
+        self.depth = depth
+        if v is NOENTRY:
+            interp.fetch(nctx)
+            raise Unwind
+        interp.ctx = ctx
+        interp.stack = p
+        if p[1] != stored or p[2] != stackp or interp.stop_reason:
+            return self.returned(ctx, p, v, stored, stackp)
+        return v
+
+    def general(self, ctx, p, sp, argc, sel, stored, lookup_class):
+        """The interpreter's general send (lookup, doesNotUnderstand:, primitives, hooks)."""
+        interp = self.interp
+        self.registers(ctx, p, sp, stored)
+        interp.send(sel, argc, lookup_class)
+        return self.after_callout(ctx, p, sp - argc, stored)
+
+    def after_callout(self, ctx, p, result_sp, stored):
+        """After the interpreter's send or a primitive: the result, or the activated
+        context run to its return."""
+        interp = self.interp
+        if interp.ctx is ctx:
+            if interp.sp != result_sp or interp.stack is not p:
+                interp.store_registers()
+                raise Unwind
+            v = p[result_sp]
+            if interp.stop_reason:
+                return self.stop(ctx, p, v, stored, result_sp - 6)
+            return v
+        new = interp.ctx
+        if new is None or (interp.stop_reason and interp.stop_reason != "beat"):
+            raise Unwind
+        np = new.ptrs
+        if np[0] is ctx and p[1] == stored and p[2] == result_sp - 6:
+            if interp.stop_reason:
+                interp.stop_reason = None
+                self.chunk -= self.left
+                self.left = 0
+            return self.call(new, np, ctx, p, stored, result_sp - 6)
+        raise Unwind
+
+    def special(self, ctx, p, sp, b, stored):
+        """A special selector the translation leaves to this helper: blocks (value,
+        value:, blockCopy:) and @ run without a lookup where the interpreter does; the
+        rest are sent."""
+        interp = self.interp
+        i = (b - 0xB0) * 2
+        specsel = interp.special_selectors
+        argc = specsel[i + 1]
+        a = p[sp - argc]
+        if a.__class__ is SqObject:
+            prim = 0
+            if b == 0xC9 or b == 0xCA:
+                cls = a.cls
+                bp = a.ptrs
+                stackp = sp - argc - 6
+                if cls is interp.block_context_class:
+                    if bp[3] == argc and bp[0] is interp.nil:
+                        # a BlockContext, as primitive 81 and the interpreter run it
+                        if argc:
+                            bp[6] = p[sp]
+                        p[1] = stored
+                        p[2] = stackp
+                        bp[0] = ctx
+                        bp[1] = bp[4]
+                        bp[2] = argc
+                        return self.call(a, bp, ctx, p, stored, stackp)
+                    prim = 81
+                elif cls is interp.closure_class and cls is not None:
+                    if bp[2] == argc:
+                        # a BlockClosure, as primitive 201/202 and the interpreter run it
+                        outer = bp[0].ptrs
+                        meth = outer[3]
+                        info = meth.cache
+                        if info is None or info[0] is not meth:
+                            info = decode_method(meth, interp.heap)
+                        self.registers(ctx, p, sp, stored)
+                        p[1] = stored
+                        p[2] = stackp
+                        nctx = interp.activate_frame(ctx, info, outer[5], p[sp - argc + 1:sp + 1],
+                                                     a, bp[3:])
+                        return self.call(nctx, nctx.ptrs, ctx, p, stored, stackp)
+                    prim = 201
+            elif b == 0xC8:
+                if (a.cls is interp.method_context_class or a.cls is interp.block_context_class) \
+                        and p[sp].__class__ is int:
+                    prim = 80
+            if prim:
+                self.registers(ctx, p, sp, stored)
+                p[1] = stored
+                if PRIMITIVES[prim](interp, argc):
+                    return self.after_callout(ctx, p, sp - argc, stored)
+                interp.sp = sp
+        elif b == 0xBB and p[sp].__class__ is int:
+            heap = interp.heap
+            self.registers(ctx, p, sp, stored)
+            heap.allocated += cost_of(pointers=2)
+            return heap.allocate(interp.point_class, 1, [a, p[sp]])
+        return self.send(ctx, p, sp, argc, specsel[i], stored)
+
+    def arith(self, ctx, p, sp, b, stored):
+        """Arithmetic, comparison, at:, at:put:, size where the inline SmallInteger path
+        does not apply: Floats as the interpreter computes them, else the message."""
+        interp = self.interp
+        i = (b - 0xB0) * 2
+        specsel = interp.special_selectors
+        argc = specsel[i + 1]
+        if b < 0xBA:
+            a = p[sp - 1]
+            c = p[sp]
+            fc = interp.float_class
+            if a.__class__ is SqObject and a.cls is fc or c.__class__ is SqObject and c.cls is fc:
+                self.registers(ctx, p, sp, stored)
+                r = interp.float_bytecode(b, a, c)
+                if r is not None:
+                    return r
+        return self.send(ctx, p, sp, argc, specsel[i], stored)
+
+    # --- returns -----------------------------------------------------------------------------
+    def ret(self, ctx, p, sp, stored, value, block, caller):
+        """A return the translation does not make itself (non-local, to a changed or dead
+        sender, unwinding, out of a base frame): the interpreter's."""
+        interp = self.interp
+        self.registers(ctx, p, sp, stored)
+        interp.do_return(value, block)
+        if interp.ctx is not None:
+            interp.store_registers()
+        if caller is None:
+            return DONE
+        raise NonLocalReturn(interp.ctx)
+
+    # --- heartbeat, deoptimisation -------------------------------------------------------------
+    def beat(self, ctx, p, sp, stored, n):
+        """The heartbeat, before the send or backward jump at `stored` (the budget `n` is
+        spent): timers, signals, the host's limits, as in the interpreter."""
+        interp = self.interp
+        p[1] = stored
+        p[2] = sp - 5
+        self.registers(ctx, p, sp, stored)
+        interp.bytecodes += self.chunk - n
+        self.chunk = self.left = 0
+        if interp.stop_reason == "beat":
+            interp.stop_reason = None
+        if not interp.stop_reason:
+            interp._heartbeat(self.limit, self.deadline)
+            if interp.stop_reason == "beat":
+                interp.stop_reason = None
+        c = self.fresh_chunk()
+        if interp.stop_reason or interp.ctx is not ctx:
+            raise Unwind
+        return c
+
+    def deopt(self, ctx, p, sp, stored, value, n):
+        """Hand `ctx` to the interpreter at `stored` with `value` on top of its stack."""
+        p[sp] = value
+        p[1] = stored
+        p[2] = sp - 5
+        self.registers(ctx, p, sp, stored)
+        self.left = n
+        raise Deopt
+
+    def truth(self, ctx, p, sp, stored, value, n):
+        if value is self.interp.true:
+            return True
+        if value is self.interp.false:
+            return False
+        self.deopt(ctx, p, sp, stored, value, n)
+
+    # --- allocations ---------------------------------------------------------------------------
+    def new_array(self, ctx, p, sp, count, pop, stored):
+        """Bytecode 138: a new Array, of the top `count` slots when `pop`."""
+        interp = self.interp
+        self.registers(ctx, p, sp, stored)
+        arr = interp.heap.instantiate(interp.array_class, count)
+        if pop:
+            arr.ptrs[:] = p[sp - count + 1:sp + 1]
+        return arr
+
+    def closure(self, ctx, p, sp, nargs, ncopied, start):
+        """Bytecode 143: a BlockClosure of `ctx` starting at `start` (stored pc) with the
+        top `ncopied` slots copied."""
+        interp = self.interp
+        self.registers(ctx, p, sp, start)
+        clo = interp.heap.new_closure(interp.closure_class, ncopied)
+        cp = clo.ptrs
+        cp[0] = ctx
+        cp[1] = start
+        cp[2] = nargs
+        if ncopied:
+            cp[3:3 + ncopied] = p[sp - ncopied + 1:sp + 1]
+        return clo

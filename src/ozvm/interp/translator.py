@@ -1,0 +1,849 @@
+"""The translation tier's code generator: a V3 compiled method (Squeak 6502 bytecodes plus
+the 6504/6505 closure bytecodes) becomes one Python function specialised for it.
+
+`translate(jit, meth, info)` answers ``run(ctx, caller)`` or None (the method then always
+runs in the interpreter). ``run`` executes the context `ctx` of this method (or of one of
+its blocks) from the pc and stack pointer stored in it; `caller` is the context of the
+translated Python frame that sent the message (None when the tier's driver started it).
+It answers the value returned to `caller`, or a marker of jit.py; see docs/jit.md.
+
+Shape of the generated code: a state machine over basic blocks in pc order,
+
+    while True:
+        if st == 0:  ...; st = 7          # falls into the next block
+        if st == 7:  ...; st = 3; continue    # a backward jump
+
+Every block starts with the whole stack in the context's fields ("canonical": what the
+interpreter would see); inside a block stack slots live in Python locals or are folded
+into the expressions that use them (constants, temps, instance variables), and are written
+back before anything that can look at the context: sends, primitives, allocations,
+thisContext, returns and block exits. Block boundaries are the only places where the
+tier is entered besides a method's first bytecode: jump targets, the bytecode after a
+conditional jump, every send and backward jump (where the interpreter checks for
+interrupts) and every return point after a send, so a context suspended by a process
+switch or a heartbeat is resumed in translated code where it stopped.
+"""
+from __future__ import annotations
+
+from ..memory.objects import SqObject
+
+# kinds of the regions of a method's bytes: the method itself, a closure's body (temps
+# in its own context), a pre-closure block's body (temps in its home context)
+METHOD, CLOSURE, BLOCK = 0, 1, 2
+
+CONST_NAMES = {0x71: "true", 0x72: "false", 0x73: "nil", 0x74: "(-1)", 0x75: "(0)", 0x76: "(1)", 0x77: "(2)"}
+
+
+def is_int_const(expr) -> bool:
+    return expr.startswith("(") and expr.strip("()").lstrip("-").isdigit()
+
+RETURN_NAMES = {0x78: "rcvr", 0x79: "true", 0x7A: "false", 0x7B: "nil"}
+SWITCH_SPECIALS = (0xC9, 0xCA)          # value, value: (the interpreter checks interrupts there)
+# special selectors sent through the SPECIAL helper (which may activate a method)
+HELPER_SPECIALS = (0xBB, 0xC3, 0xC4, 0xC5, 0xC8, 0xC9, 0xCA, 0xCB, 0xCC, 0xCD, 0xCE, 0xCF)
+FUSED = "fused"         # Gen.instr: a comparison emitted together with the jump after it
+
+
+class Untranslatable(Exception):
+    """The method keeps running in the interpreter (an irregular stack, a bytecode the
+    tier leaves to the interpreter)."""
+
+
+class Instr:
+    __slots__ = ("pc", "size", "op", "a", "b", "c", "target", "next", "switch")
+
+    def __init__(self, pc, size, op, a=None, b=None, c=None, target=None):
+        self.pc = pc
+        self.size = size
+        self.op = op
+        self.a = a
+        self.b = b
+        self.c = c
+        self.target = target
+        self.next = pc + size
+        self.switch = False        # a send or backward jump: interrupts are checked before it
+
+
+def decode(code, pc, has_closures, spur=False) -> Instr:
+    """One V3 instruction at `pc` (raises Untranslatable for what the tier leaves alone)."""
+    b = code[pc]
+    if b < 0x10:
+        return Instr(pc, 1, "push_ivar", b)
+    if b < 0x20:
+        return Instr(pc, 1, "push_temp", b - 0x10)
+    if b < 0x40:
+        return Instr(pc, 1, "push_lit", b - 0x20)
+    if b < 0x60:
+        return Instr(pc, 1, "push_litvar", b - 0x40)
+    if b < 0x68:
+        return Instr(pc, 1, "store_ivar", b - 0x60, True)
+    if b < 0x70:
+        return Instr(pc, 1, "store_temp", b - 0x68, True)
+    if b == 0x70:
+        return Instr(pc, 1, "push_const", "rcvr")
+    if b < 0x78:
+        return Instr(pc, 1, "push_const", CONST_NAMES[b])
+    if b < 0x7C:
+        return Instr(pc, 1, "return", RETURN_NAMES[b], False)
+    if b == 0x7C:
+        return Instr(pc, 1, "return", None, False)
+    if b == 0x7D:
+        return Instr(pc, 1, "return", None, True)
+    if b < 0x80:
+        raise Untranslatable("invalid bytecode %d" % b)
+    if b <= 0x82:
+        c = code[pc + 1]
+        kind = c >> 6
+        i = c & 63
+        if b == 0x80:
+            return Instr(pc, 2, ("push_ivar", "push_temp", "push_lit", "push_litvar")[kind], i)
+        if kind == 2:
+            raise Untranslatable("invalid extended store")
+        return Instr(pc, 2, ("store_ivar", "store_temp", None, "store_litvar")[kind], i, b == 0x82)
+    if b == 0x83:
+        c = code[pc + 1]
+        return Instr(pc, 2, "send", c & 31, c >> 5, False)
+    if b == 0x84:
+        c = code[pc + 1]
+        i = code[pc + 2]
+        kind = c >> 5
+        if kind < 2:
+            return Instr(pc, 3, "send", i, c & 31, kind == 1)
+        if kind == 2:
+            return Instr(pc, 3, "push_ivar", i)
+        if kind == 3:
+            return Instr(pc, 3, "push_lit", i)
+        if kind == 4:
+            return Instr(pc, 3, "push_litvar", i)
+        if kind == 5:
+            return Instr(pc, 3, "store_ivar", i, False)
+        if kind == 6:
+            return Instr(pc, 3, "store_ivar", i, True)
+        return Instr(pc, 3, "store_litvar", i, False)
+    if b == 0x85:
+        c = code[pc + 1]
+        return Instr(pc, 2, "send", c & 31, c >> 5, True)
+    if b == 0x86:
+        c = code[pc + 1]
+        return Instr(pc, 2, "send", c & 63, c >> 6, False)
+    if b == 0x87:
+        return Instr(pc, 1, "pop")
+    if b == 0x88:
+        return Instr(pc, 1, "dup")
+    if b == 0x89:
+        return Instr(pc, 1, "this_context")
+    if b < 0x90:
+        if b == 0x8B and spur:
+            return Instr(pc, 3, "nop")      # callPrimitive: the primitive failed or is absent
+        if not has_closures or b == 0x8B:
+            raise Untranslatable("bytecode %d" % b)
+        if b == 0x8A:
+            c = code[pc + 1]
+            return Instr(pc, 2, "new_array", c & 127, c > 127)
+        if b == 0x8C:
+            return Instr(pc, 3, "push_remote", code[pc + 1], code[pc + 2])
+        if b == 0x8D or b == 0x8E:
+            return Instr(pc, 3, "store_remote", code[pc + 1], code[pc + 2], b == 0x8E)
+        c = code[pc + 1]
+        size = code[pc + 2] * 256 + code[pc + 3]
+        ins = Instr(pc, 4, "closure", c & 15, c >> 4, size)
+        ins.target = pc + 4 + size
+        return ins
+    if b < 0x98:
+        return Instr(pc, 1, "jump", target=pc + 1 + b - 0x8F)
+    if b < 0xA0:
+        return Instr(pc, 1, "jump_false", target=pc + 1 + b - 0x97)
+    if b < 0xA8:
+        return Instr(pc, 2, "jump", target=pc + 2 + (b - 0xA4) * 256 + code[pc + 1])
+    if b < 0xAC:
+        return Instr(pc, 2, "jump_true", target=pc + 2 + (b - 0xA8) * 256 + code[pc + 1])
+    if b < 0xB0:
+        return Instr(pc, 2, "jump_false", target=pc + 2 + (b - 0xAC) * 256 + code[pc + 1])
+    if b < 0xD0:
+        return Instr(pc, 1, "special", b)
+    return Instr(pc, 1, "send", b & 15, (b >> 4) - 13, False)
+
+
+class Plan:
+    """The analysed method: instructions reachable from its entries, the stack depth
+    (stackp) and region kind before each, the block leaders."""
+
+    def __init__(self):
+        self.instrs = {}        # pc -> Instr
+        self.depth = {}         # pc -> stackp before the instruction
+        self.kind = {}          # pc -> METHOD / CLOSURE / BLOCK
+        self.leaders = set()
+        self.entries = {}       # pc -> stackp at which the tier may enter
+        self.has_blocks = False
+
+
+def analyse(code, ntemps, frame, lits, specsel_argc, has_closures, literal_int, spur=False) -> Plan:
+    """Follow the control flow from the method's start and from every block body; every
+    pc must be reached with one stack depth."""
+    plan = Plan()
+    work = [(0, ntemps, METHOD)]
+    plan.entries[0] = ntemps
+    plan.leaders.add(0)
+    end = len(code)
+    limit = frame        # stackp may not pass the context's frame (fields after the 6 fixed)
+
+    def reach(pc, depth, kind, leader=False):
+        if not 0 <= pc < end:
+            raise Untranslatable("a jump out of the method")
+        if leader:
+            plan.leaders.add(pc)
+        old = plan.depth.get(pc)
+        if old is None:
+            plan.depth[pc] = depth
+            plan.kind[pc] = kind
+            work.append((pc, depth, kind))
+        elif old != depth or plan.kind[pc] != kind:
+            raise Untranslatable("pc %d reached with two stack depths" % pc)
+
+    plan.depth[0] = ntemps
+    plan.kind[0] = METHOD
+    prev_of = {}
+    while work:
+        pc, depth, kind = work.pop()
+        while True:
+            ins = decode(code, pc, has_closures, spur)
+            if ins.next > end:
+                raise Untranslatable("an instruction runs past the end")
+            plan.instrs[pc] = ins
+            op = ins.op
+            d = depth
+            helper = False
+            if op == "nop":
+                pass
+            elif op in ("push_ivar", "push_temp", "push_lit", "push_litvar", "push_const", "dup",
+                      "this_context", "push_remote"):
+                d += 1
+            elif op in ("store_ivar", "store_temp", "store_litvar", "store_remote"):
+                if ins.b if op != "store_remote" else ins.c:
+                    d -= 1
+            elif op == "pop":
+                d -= 1
+            elif op == "send":
+                d -= ins.b
+                ins.switch = True
+                helper = True
+            elif op == "special":
+                argc = specsel_argc[(ins.a - 0xB0)]
+                d -= argc
+                if ins.a in SWITCH_SPECIALS:
+                    ins.switch = True
+                if ins.a in HELPER_SPECIALS:
+                    helper = True
+                if ins.a == 0xC8:
+                    # blockCopy: a pre-closure block whose body starts after the next
+                    # (2-byte) jump, entered with its arguments on its own stack
+                    nargs = literal_int(prev_of.get(pc))
+                    if nargs is None:
+                        raise Untranslatable("blockCopy: without a constant argument count")
+                    plan.has_blocks = True
+                    start = pc + 3
+                    plan.entries[start] = nargs
+                    reach(start, nargs, BLOCK, True)
+            elif op == "new_array":
+                d += 1 - (ins.a if ins.b else 0)
+            elif op == "closure":
+                d += 1 - ins.b
+                start = pc + 4
+                plan.entries[start] = ins.a + ins.b
+                reach(start, ins.a + ins.b, CLOSURE, True)
+            if d < 0 or d > limit:
+                raise Untranslatable("stack out of the frame at pc %d" % pc)
+            if op == "return":
+                break
+            if op == "jump":
+                if ins.target <= pc:
+                    ins.switch = True
+                    plan.leaders.add(pc)
+                reach(ins.target, d, kind, True)
+                break
+            if op == "closure":
+                reach(ins.target, d, kind, True)
+                break
+            if op in ("jump_true", "jump_false"):
+                d -= 1
+                if d < 0:
+                    raise Untranslatable("empty stack")
+                reach(ins.target, d, kind, True)
+                reach(ins.next, d, kind, True)
+                break
+            if ins.switch:
+                plan.leaders.add(pc)
+            if helper:
+                # the return point: entered when the callee's frame was given up
+                plan.entries[ins.next] = d
+                reach(ins.next, d, kind, True)
+                break
+            nxt = ins.next
+            prev_of[nxt] = ins
+            if nxt in plan.depth:
+                reach(nxt, d, kind)
+                plan.leaders.add(nxt)
+                break
+            if nxt >= end:
+                raise Untranslatable("falls off the end")
+            plan.depth[nxt] = d
+            plan.kind[nxt] = kind
+            pc = nxt
+            depth = d
+    # a block is entered at its leaders only: any leader is an entry too (a context
+    # stopped there by a heartbeat, a debugger, a deoptimisation)
+    for pc in plan.leaders:
+        plan.entries.setdefault(pc, plan.depth[pc])
+    return plan
+
+
+# --- code generation ----------------------------------------------------------------------
+
+class Sym:
+    """A stack slot during code generation: where its value is."""
+    __slots__ = ("kind", "expr")
+
+    def __init__(self, kind, expr):
+        self.kind = kind       # 'slot' (in the context), 'const', 'local', 'lazy' (a read of memory)
+        self.expr = expr
+
+
+class Gen:
+    def __init__(self, plan, off, specsel_argc):
+        self.plan = plan
+        self.off = off
+        self.specsel_argc = specsel_argc
+        self.out = []
+        self.ind = 3
+        self.stack = []        # Sym per depth 1..top
+        self.pending = 0       # bytecodes run since the budget was last charged
+        self.kind = METHOD
+        self.tmp = 0
+
+    # --- output --------------------------------------------------------------------------
+    def emit(self, line):
+        self.out.append("    " * self.ind + line)
+
+    def fresh(self, base="t"):
+        self.tmp += 1
+        return "%s%d" % (base, self.tmp)
+
+    # --- the symbolic stack -------------------------------------------------------------------
+    def top_index(self):
+        return len(self.stack) + 5
+
+    def slot_expr(self, depth):
+        return "p[%d]" % (depth + 5)
+
+    def start_block(self, depth, kind):
+        self.stack = [Sym("slot", self.slot_expr(d)) for d in range(1, depth + 1)]
+        self.pending = 0
+        self.kind = kind
+
+    def push(self, kind, expr):
+        self.stack.append(Sym(kind, expr))
+
+    def pop_expr(self):
+        s = self.stack.pop()
+        return s.expr
+
+    def flush_one(self, depth):
+        s = self.stack[depth - 1]
+        if s.kind != "slot":
+            self.emit("%s = %s" % (self.slot_expr(depth), s.expr))
+            s.kind = "slot"
+            s.expr = self.slot_expr(depth)
+
+    def flush(self):
+        """Write every stack slot into the context (the canonical state)."""
+        for depth in range(1, len(self.stack) + 1):
+            self.flush_one(depth)
+
+    def flush_keep(self):
+        """Write every stack slot into the context but keep using the locals and constants
+        (for a slow path in one branch of an inline fast path)."""
+        for depth, s in enumerate(self.stack, 1):
+            if s.kind != "slot":
+                self.emit("%s = %s" % (self.slot_expr(depth), s.expr))
+
+    def settle(self):
+        """Make every lazy read a local (before a store or a call-out changes memory)."""
+        for depth, s in enumerate(self.stack, 1):
+            if s.kind == "lazy":
+                name = "s%d" % depth
+                self.emit("%s = %s" % (name, s.expr))
+                s.kind = "local"
+                s.expr = name
+
+    def to_local(self, depth):
+        s = self.stack[depth - 1]
+        if s.kind in ("lazy", "slot"):
+            name = "s%d" % depth
+            self.emit("%s = %s" % (name, s.expr))
+            s.kind = "local"
+            s.expr = name
+        return s.expr
+
+    def temp_ref(self, i):
+        """The temp i; in a context holding its own temps, a closure's temps pushed by its
+        code are stack slots too: that slot is written back first."""
+        if self.kind != BLOCK and i + 1 <= len(self.stack):
+            self.flush_one(i + 1)
+        return "temps[%d]" % (i + 6)
+
+    def charge(self):
+        if self.pending:
+            self.emit("n -= %d" % self.pending)
+            self.pending = 0
+
+    def stored_pc(self, pc):
+        return pc + self.off
+
+    # --- blocks ----------------------------------------------------------------------------------
+    def goto(self, target, here):
+        """End the block: to `target` (a loop back edge continues the dispatch loop)."""
+        self.flush()
+        self.charge()
+        self.emit("st = %d" % target)
+        if target <= here:
+            self.emit("continue")
+
+    def gen(self):
+        plan = self.plan
+        pcs = sorted(plan.depth)
+        i = 0
+        while i < len(pcs):
+            pc = pcs[i]
+            self.ind = 3
+            self.emit("if st == %d:" % pc)
+            self.ind = 4
+            self.start_block(plan.depth[pc], plan.kind[pc])
+            ended = False
+            while True:
+                ins = plan.instrs[pc]
+                ended = self.instr(ins)
+                i += 1
+                if ended is FUSED:      # the conditional jump after it was emitted with it
+                    i += 1
+                if ended or i >= len(pcs):
+                    break
+                nxt = pcs[i]
+                if nxt != ins.next:
+                    raise Untranslatable("a gap after pc %d" % pc)
+                if nxt in plan.leaders:
+                    self.flush()
+                    self.charge()
+                    self.emit("st = %d" % nxt)
+                    break
+                pc = nxt
+            if not ended and i >= len(pcs):
+                raise Untranslatable("falls off the end")
+        self.ind = 3
+        self.emit("raise VMError('translated code lost its place at %d' % st)")
+        return self.out
+
+    # --- instructions -----------------------------------------------------------------------
+    def instr(self, ins) -> bool:
+        """Emit one instruction; True when it ends the block."""
+        op = ins.op
+        self.pending += 0 if ins.switch else 1
+        if op == "push_ivar":
+            self.push("lazy", "rcvr.ptrs[%d]" % ins.a)
+        elif op == "push_temp":
+            self.push("lazy", self.temp_ref(ins.a))
+        elif op == "push_lit":
+            self.push("lazy", "lits[%d]" % (ins.a + 1))
+        elif op == "push_litvar":
+            self.push("lazy", "lits[%d].ptrs[1]" % (ins.a + 1))
+        elif op == "push_const":
+            self.push("const", ins.a)
+        elif op == "dup":
+            s = self.stack[-1]
+            if s.kind == "slot" or s.kind == "lazy":
+                self.to_local(len(self.stack))
+            self.push(s.kind, s.expr)
+        elif op == "pop":
+            self.stack.pop()
+        elif op == "nop":
+            pass
+        elif op in ("store_ivar", "store_temp", "store_litvar", "store_remote"):
+            self.settle()
+            if op == "store_ivar":
+                dest = "rcvr.ptrs[%d]" % ins.a
+                pop = ins.b
+            elif op == "store_temp":
+                dest = self.temp_ref(ins.a)
+                pop = ins.b
+            elif op == "store_litvar":
+                dest = "lits[%d].ptrs[1]" % (ins.a + 1)
+                pop = ins.b
+            else:
+                dest = "%s.ptrs[%d]" % (self.temp_ref(ins.b), ins.a)
+                pop = ins.c
+            self.emit("%s = %s" % (dest, self.stack[-1].expr))
+            if op == "store_temp" and self.kind != BLOCK and ins.a + 1 <= len(self.stack):
+                # the temp is this very stack slot (or one below): it holds the value now
+                s = self.stack[ins.a]
+                s.kind, s.expr = "slot", self.slot_expr(ins.a + 1)
+            if pop:
+                self.stack.pop()
+        elif op == "push_remote":
+            self.push("lazy", "%s.ptrs[%d]" % (self.temp_ref(ins.b), ins.a))
+        elif op == "this_context":
+            self.settle()
+            self.flush()
+            self.emit("p[1] = %d" % self.stored_pc(ins.next))
+            self.emit("p[2] = %d" % len(self.stack))
+            self.push("const", "ctx")
+        elif op == "return":
+            self.ret(ins)
+            return True
+        elif op == "jump":
+            if ins.switch:
+                self.flush()
+                self.check_beat(ins)
+                self.pending = 1
+            self.goto(ins.target, ins.pc)
+            return True
+        elif op in ("jump_true", "jump_false"):
+            self.cond_jump(ins, self.pop_expr(), None)
+            return True
+        elif op == "send":
+            self.send(ins, "SEND(ctx, p, %d, %d, lits[%d], %d)" % (
+                self.top_index(), ins.b, ins.a + 1, self.stored_pc(ins.next))
+                if not ins.c else
+                "SUPER(ctx, p, %d, %d, lits[%d], %d)" % (
+                    self.top_index(), ins.b, ins.a + 1, self.stored_pc(ins.next)),
+                ins.b)
+            return True
+        elif op == "special":
+            return self.special(ins)
+        elif op == "new_array":
+            self.settle()
+            self.flush()
+            self.emit("v = NEWARRAY(ctx, p, %d, %d, %d, %d)" % (
+                self.top_index(), ins.a, 1 if ins.b else 0, self.stored_pc(ins.next)))
+            if ins.b:
+                del self.stack[len(self.stack) - ins.a:]
+            name = "s%d" % (len(self.stack) + 1)
+            self.emit("%s = v" % name)
+            self.push("local", name)
+        elif op == "closure":
+            self.settle()
+            self.flush()
+            self.emit("v = CLOSURE(ctx, p, %d, %d, %d, %d)" % (
+                self.top_index(), ins.a, ins.b, self.stored_pc(ins.pc + 4)))
+            if ins.b:
+                del self.stack[len(self.stack) - ins.b:]
+            self.push("local", "v")
+            self.goto(ins.target, ins.pc)
+            return True
+        else:
+            raise Untranslatable(op)
+        return False
+
+    def check_beat(self, ins):
+        """At a send or backward jump: charge the budget; when it is spent, the heartbeat
+        runs with the context stopped before this instruction (stack written back)."""
+        self.charge()
+        self.emit("if n <= 0:")
+        self.emit("    n = BEAT(ctx, p, %d, %d, n)" % (self.top_index(), self.stored_pc(ins.pc)))
+
+    def send(self, ins, call, argc):
+        """A send through a helper that may activate a method: the context is canonical,
+        the result comes back into the return point's slot."""
+        self.settle()
+        self.flush()
+        if ins.switch:
+            self.check_beat(ins)
+            self.emit("J.left = n - 1")
+        else:
+            self.charge()
+            self.emit("J.left = n")
+        self.emit("v = " + call)
+        self.emit("n = J.left")
+        del self.stack[len(self.stack) - argc:]
+        self.emit("%s = v" % self.slot_expr(len(self.stack)))
+        self.stack[-1] = Sym("slot", self.slot_expr(len(self.stack)))
+        self.emit("st = %d" % ins.next)
+        return True
+
+    def ret(self, ins):
+        what = ins.a
+        self.settle()
+        value = self.stack[-1].expr if what is None else what
+        if what is None and self.stack[-1].kind == "slot":
+            self.emit("v = %s" % value)
+            value = "v"
+        self.charge()
+        self.emit("J.left = n")
+        local = ins.b or self.kind == METHOD
+        if local:
+            # to the sender (a method) or the caller (a block): nothing in between
+            self.emit("s = p[0]")
+            self.emit("if s is caller and s.ptrs[1] is not nil:")
+            self.emit("    p[0] = nil")
+            self.emit("    p[1] = nil")
+            self.emit("    return %s" % value)
+        self.flush()
+        self.emit("return RET(ctx, p, %d, %d, %s, %s, caller)" % (
+            self.top_index(), self.stored_pc(ins.next), value, "True" if ins.b else "False"))
+
+    def cond_jump(self, ins, value, truth):
+        """A conditional jump on guest `value` (or on Python boolean expression `truth`,
+        from a comparison fused with it)."""
+        self.settle()
+        jump_if = ins.op == "jump_true"
+        if truth is None:
+            v = value
+            if not v.isidentifier():
+                self.emit("v = %s" % v)
+                v = "v"
+        self.flush()
+        self.charge()
+        if truth is None:
+            self.emit("if %s is %s:" % (v, "true" if jump_if else "false"))
+            self.emit("    st = %d" % ins.target)
+            self.emit("elif %s is %s:" % (v, "false" if jump_if else "true"))
+            self.emit("    st = %d" % ins.next)
+            self.emit("else:")
+            self.emit("    DEOPT(ctx, p, %d, %d, %s, n + 1)" % (
+                self.top_index() + 1, self.stored_pc(ins.pc), v))
+        else:
+            self.emit("st = %d if %s%s else %d" % (
+                ins.target, "" if jump_if else "not ", truth, ins.next))
+
+    # --- special selectors -----------------------------------------------------------------------
+    def special(self, ins) -> bool:
+        b = ins.a
+        argc = self.specsel_argc[b - 0xB0]
+        if b in HELPER_SPECIALS:
+            # value, value:, blockCopy:, @ and the rest: the helper (which runs blocks and
+            # primitives without a lookup where the interpreter does)
+            return self.send(ins, "SPECIAL(ctx, p, %d, %d, %d)" % (
+                self.top_index(), b, self.stored_pc(ins.next)), argc)
+        if b == 0xC7:                                       # class
+            self.settle()
+            a = self.to_local(len(self.stack))
+            self.stack.pop()
+            name = "s%d" % (len(self.stack) + 1)
+            self.emit("%s = %s.cls if %s.__class__ is SqObject else SI" % (name, a, a))
+            self.push("local", name)
+            return False
+        if b == 0xC6:                                       # ==
+            self.settle()
+            c = self.to_local(len(self.stack))
+            a = self.to_local(len(self.stack) - 1)
+            del self.stack[-2:]
+            if is_int_const(c):
+                a, c = c, a
+            if is_int_const(a):
+                test = "(%s.__class__ is int_ and %s == %s)" % (c, c, a)
+            else:
+                test = "(%s is %s or (%s.__class__ is int_ and %s == %s))" % (a, c, a, a, c)
+            return self.result_or_jump(ins, test, None)
+        # arithmetic, comparisons, at:, at:put:, size: inline fast paths, else the helper
+        self.settle()
+        depth = len(self.stack)
+        names = [self.to_local(depth - k) for k in range(argc, -1, -1)]
+        slow_index = self.top_index()
+        del self.stack[len(self.stack) - argc - 1:]
+        res = "s%d" % (len(self.stack) + 1)
+        slow = "ARITH(ctx, p, %d, %d, %d)" % (slow_index, b, self.stored_pc(ins.next))
+        if b == 0xC2:                                       # size
+            a = names[0]
+            fast = ("%s.__class__ is SqObject and %s.fmt == 2 and (d := SEL_SIZE.cache) "
+                    "and (e := d.get(%s.cls)) is not None and e[1] == 62" % (a, a, a))
+            return self.fast_or_slow(ins, fast, "len(%s.ptrs)" % a, slow, res, names)
+        if b == 0xC0:                                       # at:
+            a, c = names
+            fast = ("%s.__class__ is SqObject and %s.fmt == 2 and %s.__class__ is int_ "
+                    "and 0 < %s <= len(%s.ptrs) and (d := SEL_AT.cache) "
+                    "and (e := d.get(%s.cls)) is not None and e[1] == 60" % (a, a, c, c, a, a))
+            return self.fast_or_slow(ins, fast, "%s.ptrs[%s - 1]" % (a, c), slow, res, names)
+        if b == 0xC1:                                       # at:put:
+            a, c, v = names
+            fast = ("%s.__class__ is SqObject and %s.fmt == 2 and %s.__class__ is int_ "
+                    "and 0 < %s <= len(%s.ptrs) and (d := SEL_ATPUT.cache) "
+                    "and (e := d.get(%s.cls)) is not None and e[1] == 61" % (a, a, c, c, a, a))
+            self.emit("if %s:" % fast)
+            self.emit("    %s.ptrs[%s - 1] = %s" % (a, c, v))
+            self.emit("    %s = %s" % (res, v))
+            self.emit("else:")
+            self.ind += 1
+            self.slow_path(names, slow, res)
+            self.ind -= 1
+            self.push("local", res)
+            return False
+        a, c = names
+        ints = " and ".join("%s.__class__ is int_" % x for x in (a, c) if not is_int_const(x)) or "True"
+        if 0xB2 <= b <= 0xB7:
+            cmp_op = {0xB2: "<", 0xB3: ">", 0xB4: "<=", 0xB5: ">=", 0xB6: "==", 0xB7: "!="}[b]
+            return self.result_or_jump(ins, "%s %s %s" % (a, cmp_op, c), (ints, names, slow))
+        if b == 0xB0 or b == 0xB1 or b == 0xB8:
+            expr = "%s %s %s" % (a, {0xB0: "+", 0xB1: "-", 0xB8: "*"}[b], c)
+            fast = "%s and MINI <= (r := %s) <= MAXI" % (ints, expr)
+        elif b == 0xB9:                                     # /  (exact quotients only)
+            fast = "%s and %s != 0 and %s %% %s == 0 and MINI <= (r := %s // %s) <= MAXI" % (
+                ints, c, a, c, a, c)
+        elif b == 0xBA:                                     # \\
+            fast = "%s and %s != 0 and MINI <= (r := %s %% %s) <= MAXI" % (ints, c, a, c)
+        elif b == 0xBD:                                     # //
+            fast = "%s and %s != 0 and MINI <= (r := %s // %s) <= MAXI" % (ints, c, a, c)
+        elif b == 0xBE:
+            fast = "%s and MINI <= (r := %s & %s) <= MAXI" % (ints, a, c)
+        elif b == 0xBF:
+            fast = "%s and MINI <= (r := %s | %s) <= MAXI" % (ints, a, c)
+        elif b == 0xBC:                                     # bitShift:
+            fast = ("%s and MINI <= (r := (%s << %s if 0 <= %s < 31 else (%s >> -%s if -32 < %s < 0 "
+                    "else (-1 if %s < 0 else 0) if %s < 0 else MAXI + 1))) <= MAXI" % (
+                        ints, a, c, c, a, c, c, a, c))
+        else:
+            raise Untranslatable("special %d" % b)
+        return self.fast_or_slow(ins, fast, "r", slow, res, names)
+
+    def slow_path(self, names, slow, res):
+        """In the else branch of a fast path: the operands and everything below written
+        back, the send made by the helper (which may run a whole method)."""
+        self.flush_keep()
+        base = len(self.stack)
+        for k, name in enumerate(names):
+            self.emit("%s = %s" % (self.slot_expr(base + 1 + k), name))
+        self.emit("J.left = n")
+        self.emit("%s = %s" % (res, slow))
+        self.emit("n = J.left")
+
+    def fast_or_slow(self, ins, fast, value, slow, res, names):
+        self.emit("if %s:" % fast)
+        self.emit("    %s = %s" % (res, value))
+        self.emit("else:")
+        self.ind += 1
+        self.slow_path(names, slow, res)
+        self.ind -= 1
+        self.push("local", res)
+        return False
+
+    def result_or_jump(self, ins, test, arith):
+        """A comparison: fused with a conditional jump right after it (not a block
+        start), else a true/false pushed."""
+        plan = self.plan
+        nxt = plan.instrs.get(ins.next)
+        fuse = (nxt is not None and nxt.op in ("jump_true", "jump_false")
+                and ins.next not in plan.leaders)
+        if arith is None:
+            if fuse:
+                self.pending += 1
+                self.cond_jump(nxt, None, "(%s)" % test)
+                return FUSED
+            name = "s%d" % (len(self.stack) + 1)
+            self.emit("%s = true if %s else false" % (name, test))
+            self.push("local", name)
+            return False
+        ints, names, slow = arith
+        name = "s%d" % (len(self.stack) + 1)
+        if fuse:
+            # the interpreter counts a SmallInteger comparison and the jump-if-false after
+            # it as one bytecode: so does this code (the heartbeats come at the same place)
+            one = nxt.op == "jump_false"
+            self.emit("if %s:" % ints)
+            self.emit("    t = %s" % test)
+            self.emit("else:")
+            self.ind += 1
+            self.slow_path(names, slow, "v")
+            self.emit("t = TRUTH(ctx, p, %d, %d, v, n)" % (self.top_index() + 1, self.stored_pc(ins.next)))
+            if one:
+                self.emit("n -= 1")
+            self.ind -= 1
+            self.pending += 0 if one else 1
+            self.cond_jump(nxt, None, "t")
+            return FUSED
+        self.emit("if %s:" % ints)
+        self.emit("    %s = true if %s else false" % (name, test))
+        self.emit("else:")
+        self.ind += 1
+        self.slow_path(names, slow, name)
+        self.ind -= 1
+        self.push("local", name)
+        return False
+
+
+# --- the function -------------------------------------------------------------------------------
+
+PROLOGUE = '''def make(J, I, lits, ENTRIES, NOENTRY, SEND, SUPER, SPECIAL, ARITH, RET, BEAT, DEOPT, TRUTH,
+         NEWARRAY, CLOSURE, SqObject, VMError, SEL_AT, SEL_ATPUT, SEL_SIZE, SI, MINI, MAXI):
+    nil = I.nil
+    true = I.true
+    false = I.false
+    int_ = int
+
+    def run(ctx, caller):
+        p = ctx.ptrs
+        st = p[1]
+        if st.__class__ is not int_ or ENTRIES.get(st - %(off)d) != p[2]:
+            return NOENTRY
+        st -= %(off)d
+'''
+
+PROLOGUE_TEMPS = '''        temps = p
+        rcvr = p[5]
+'''
+
+PROLOGUE_BLOCKS = '''        if p[3].__class__ is int_:
+            temps = p[5].ptrs
+            rcvr = temps[5]
+        else:
+            temps = p
+            rcvr = p[5]
+'''
+
+
+def literal_int_of(lits):
+    """The SmallInteger an instruction pushes as a constant, else None."""
+    def literal_int(ins):
+        if ins is None:
+            return None
+        if ins.op == "push_const" and is_int_const(ins.a):
+            return int(ins.a.strip("()"))
+        if ins.op == "push_lit" and ins.a + 1 < len(lits) and lits[ins.a + 1].__class__ is int:
+            return lits[ins.a + 1]
+        return None
+    return literal_int
+
+
+def source_of(meth, info, specsel, has_closures, spur=False):
+    """The Python source of the translation of `meth` (decoded as `info`) and its entries;
+    raises Untranslatable."""
+    code = info[2]
+    lits = meth.ptrs
+    argcs = [specsel[2 * k + 1] if 2 * k + 1 < len(specsel) else 0 for k in range(32)]
+    if not all(a.__class__ is int and 0 <= a <= 2 for a in argcs):
+        raise Untranslatable("unusual special selectors")
+    plan = analyse(code, info[4], info[7], lits, argcs, has_closures, literal_int_of(lits), spur)
+    gen = Gen(plan, info[3], argcs)
+    body = gen.gen()
+    src = PROLOGUE % {"off": info[3]}
+    src += PROLOGUE_BLOCKS if plan.has_blocks else PROLOGUE_TEMPS
+    src += "        n = J.left\n        while True:\n"
+    src += "\n".join(body) + "\n    return run\n"
+    return src, plan
+
+
+def translate(jit, meth, info):
+    """`run(ctx, caller)` for `meth`, or None when it stays in the interpreter."""
+    interp = jit.interp
+    try:
+        src, plan = source_of(meth, info, interp.special_selectors, interp.has_closures,
+                              interp.heap.family.is_spur)
+    except (Untranslatable, IndexError) as e:
+        jit.note_untranslatable(meth, str(e))
+        return None
+    namespace = {}
+    exec(compile(src, "<ozvm translation of method %d>" % meth.hash, "exec"), namespace)
+    specsel = interp.special_selectors
+    family = interp.heap.family
+    from ..errors import VMError
+    return namespace["make"](
+        jit, interp, meth.ptrs, plan.entries, jit.NOENTRY, jit.send, jit.super_send, jit.special,
+        jit.arith, jit.ret, jit.beat, jit.deopt, jit.truth, jit.new_array, jit.closure,
+        SqObject, VMError, specsel[32], specsel[34], specsel[36], interp.smallint_class,
+        family.small_int_min, family.small_int_max)

@@ -1,0 +1,215 @@
+"""The translation tier (interp/translator.py, interp/jit.py; docs/jit.md) on the real images:
+squeak-vm's answers with every method translated at its first activation, the same answers
+and the same stacks as the interpreter where the tier hands over (deoptimisation, process
+switches, non-local returns, deep recursion, heartbeats), and translations dropped when a
+method changes. `OZ_JIT=always ./test.sh` runs the whole suite with the tier forced on;
+this file runs a CI-cheap part of the differential suites that way in the default run."""
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from conftest import image_path
+from ozvm.errors import GuestError
+from ozvm.interp import translator
+from ozvm.interp.jit import Jit, setting
+from ozvm.space import execution as X
+from ozvm.vm import VM
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_interp_oracle as ORACLE  # noqa: E402
+
+MINI = "squeak2.2-mini.image"
+CANDLE = "pharocandle.image"
+
+
+def tier(space, threshold):
+    """Set the space's tier: None (interpreter only), 0 (always), or a threshold."""
+    interp = X.interpreter_for(space)
+    interp.jit = None if threshold is None else Jit(interp, threshold)
+    return interp.jit
+
+
+def answer(space, expr):
+    try:
+        return ("RESULT", X.print_string(space, expr, timeout=120))
+    except GuestError as e:
+        return ("ERROR", e.message)
+
+
+def test_setting():
+    assert setting("0") is None and setting("off") is None and setting("") is None
+    assert setting("always") == 0
+    assert setting("on") == setting("1") > 0
+    assert setting("50") == 50
+
+
+def test_most_methods_translate_and_compile():
+    """Every 7th method of the closure-less and the closure image: those left to the
+    interpreter are ones without a regular stack (primitive-only methods whose bytes are
+    a filler)."""
+    for name in (MINI, CANDLE):
+        space = VM().load(image_path(name))
+        jit = tier(space, 0)
+        methods = [o for o in space.heap.objects if o.fmt == 12][::7]
+        made = [m for m in methods if jit.code_for(m) is not None]
+        assert len(made) > 0.85 * len(methods), name
+        for m, why in jit.untranslatable.items():
+            assert "falls off" in why or "out of" in why or "empty stack" in why \
+                or len(m.bytes) <= 8, (name, why, list(m.bytes))
+
+
+def test_squeak_vm_answers_with_every_method_translated():
+    """A quarter of the squeak-vm differential suite (tests/data/oracle_expressions.txt)
+    with the tier forced on."""
+    space = VM().load(image_path(MINI))
+    jit = tier(space, 0)
+    X.evaluate(space, "Delay startUp")
+    mismatches = []
+    for expr, kind, text in ORACLE.expected_outputs()[::4]:
+        got = answer(space, expr)
+        if got != (kind, text):
+            mismatches.append("%s\n    squeak-vm: %s %s\n    ozvm:      %s %s" % ((expr, kind, text) + got))
+    assert not mismatches, "%d differences:\n%s" % (len(mismatches), "\n".join(mismatches))
+    assert jit.translated > 300
+
+
+@pytest.fixture(params=[MINI, CANDLE])
+def spaces(request):
+    """The same image twice: interpreter only, and the tier forced on."""
+    out = []
+    for threshold in (None, 0):
+        s = VM().load(image_path(request.param))
+        root = s.class_named("Object") or s.class_named("PCObject")
+        s.install(root, "ozTruth: x ^ x ifTrue: [1] ifFalse: [2]")
+        s.install(root, "ozDeep: n ^ n = 0 ifTrue: [0] ifFalse: [(self ozDeep: n - 1) + 1]")
+        s.install(root, "ozFind: c ^ c inject: 0 into: [:a :e | e > 2 ifTrue: [^ e]. a + e]")
+        s.install(root, "ozCtx | c | c := thisContext. ^ c method == (self class compiledMethodAt: #ozCtx)")
+        s.install(root, "ozFloat: x ^ (x * 2.5) + 1 < 100")
+        s.install(root, "ozBig: x ^ (x * x * x) - x")
+        s.install(root, "ozLoop: n | s i | s := 0. i := 0. [i < n] whileTrue: [i := i + 1. s := s + (i \\\\ 7)]. ^ s")
+        tier(s, threshold)
+        out.append(s)
+    return out
+
+
+@pytest.mark.parametrize("expr", [
+    "nil ozTruth: 3",                       # mustBeBoolean: the tier hands over to the interpreter
+    "nil ozDeep: 300",                      # deeper than the tier nests Python frames
+    "nil ozFind: #(1 2 3 4)",               # a non-local return out of a block
+    "nil ozCtx",                            # thisContext in translated code
+    "nil ozFloat: 3.0",
+    "nil ozBig: 123456",                    # SmallInteger overflow into LargeIntegers
+    "nil ozLoop: 5000",                     # heartbeats at backward jumps
+    "(1 to: 50) inject: 0 into: [:a :b | a + (b * b)]",
+    "#(3 1 2) asSortedCollection asArray",
+    "nil foo",                              # doesNotUnderstand: from translated code
+])
+def test_same_answers_as_the_interpreter(spaces, expr):
+    plain, jitted = spaces
+    assert answer(jitted, expr) == answer(plain, expr)
+
+
+def test_a_changed_method_drops_its_translation():
+    space = VM().load(image_path(CANDLE))
+    jit = tier(space, 0)
+    root = space.class_named("PCObject")
+    space.install(root, "ozValue ^ 1 + 1")
+    space.install(root, "ozUse ^ self ozValue * 10")
+    assert space.evaluate("nil ozUse").to_local() == 20
+    assert space.evaluate("nil ozUse").to_local() == 20
+    old = space.mirror_on(root).lookup("ozUse").obj
+    assert jit.code_for(old) is not None
+    space.install(root, "ozValue ^ 3")             # a new method in the dictionary
+    assert space.evaluate("nil ozUse").to_local() == 30
+    space.install(root, "ozUse ^ self ozValue * 100")
+    assert space.evaluate("nil ozUse").to_local() == 300
+
+
+def test_processes_switch_inside_translated_code():
+    """A semaphore and yields between two processes running translated code: the same
+    interleaving as in the interpreter."""
+    expr = ("[:s :r | [1 to: 5 do: [:i | r add: i. s signal. Processor yield]] fork. "
+            "1 to: 5 do: [:k | s wait. r add: k * 10]. r asArray] "
+            "value: Semaphore new value: OrderedCollection new")
+    answers = []
+    for threshold in (None, 0):
+        space = VM().load(image_path(MINI))
+        tier(space, threshold)
+        answers.append(answer(space, expr))
+    assert answers[0] == answers[1] and answers[0][0] == "RESULT"
+
+
+def test_generated_code_is_ordinary_python():
+    """The translation of SmallInteger>>benchFib: inline SmallInteger paths with overflow
+    checks, sends through the send helper, a return to the Python caller."""
+    space = VM().load(image_path(MINI))
+    interp = X.interpreter_for(space)
+    meth = space.mirror_on(space.class_named("SmallInteger")).lookup("benchFib").obj
+    from ozvm.memory.contexts import decode_method
+    src, plan = translator.source_of(meth, decode_method(meth, interp.heap),
+                                     interp.special_selectors, interp.has_closures)
+    assert "MINI <= (r := rcvr - (1)) <= MAXI" in src
+    assert "SEND(ctx, p," in src and "return v" in src
+    assert plan.entries[0] == 0
+
+
+def test_spur_image_starts_as_on_squeakjs_with_every_method_translated(capsys):
+    """spur32-headless's own startup (V3PlusClosures on Spur, callPrimitive skipped) prints
+    what SqueakJS printed (tests/data/squeakjs_spur.txt)."""
+    from ozvm.space.objectspace import ObjectSpace
+    from squeakjs_spur_record import read_records
+    space = ObjectSpace.load(image_path("spur32-headless.image"))
+    interp = X.interpreter_for(space)
+    jit = tier(space, 0)
+    X.let_guest_handle_errors(space)
+    assert interp.run(max_bytecodes=2000000) == "quit"
+    assert capsys.readouterr().out == read_records()[("spur32-headless.image", "original")]["output"]
+    assert jit.translated > 10
+
+
+def test_61_bit_small_integers_inline_in_64_bit_spur():
+    from ozvm.space.objectspace import ObjectSpace
+    space = ObjectSpace.load(image_path("pharo8-kernel-spur64.image"))
+    tier(space, 0)
+    run = X.run_send
+    assert run(space, 1 << 40, "+", [1 << 40]) == 1 << 41
+    assert run(space, 1 << 30, "*", [1 << 29]) == 1 << 59
+    over = run(space, (1 << 60) - 1, "+", [1])
+    assert over.__class__ is not int and space.to_local(over) == 1 << 60
+
+
+def snapshot(p):
+    """What a debugger sees of a process: every frame's method, pc, stack pointer and
+    slots (arguments, temps, stack)."""
+    out = []
+    for f in p.frames():
+        out.append((f.describe(), f.pc(), f.stack_pointer(), [v.describe() for v in f.frame()]))
+    return out
+
+
+@pytest.mark.parametrize("name", [MINI, CANDLE])
+def test_a_debugger_sees_the_same_stacks_at_every_stop(name):
+    """A process stopped every 1500 bytecodes (a heartbeat at the next send or backward
+    jump): with every method translated, the same frames, pcs, stack pointers and slots as
+    with the interpreter only."""
+    source = "nil ozLoop: 400. nil ozDeep: 60. (1 to: 40) inject: 0 into: [:a :b | a + (nil ozTruth: b odd)]"
+    seen = []
+    for threshold in (None, 0):
+        s = VM().load(image_path(name))
+        root = s.class_named("Object") or s.class_named("PCObject")
+        s.install(root, "ozTruth: x ^ x ifTrue: [1] ifFalse: [2]")
+        s.install(root, "ozDeep: n ^ n = 0 ifTrue: [0] ifFalse: [(self ozDeep: n - 1) + 1]")
+        s.install(root, "ozLoop: n | s i | s := 0. i := 0. [i < n] whileTrue: [i := i + 1. s := s + (i \\\\ 7)]. ^ s")
+        jit = tier(s, threshold)
+        p = s.create_process(source, priority=80)
+        stops = []
+        for _ in range(12):
+            reason = s.transfer_control(bytecodes=1500)
+            stops.append((reason, snapshot(p)))
+        seen.append(stops)
+        if jit is not None:
+            assert jit.translated >= 3
+    assert seen[0] == seen[1]
