@@ -25,7 +25,7 @@ import os
 import sys
 
 from ..memory.accounting import MemoryLimitError, cost_of
-from ..memory.contexts import decode_method
+from ..memory.contexts import REUSE_CONTEXTS, decode_method
 from ..memory.objects import SqObject
 from ..prims.base import PRIMITIVES
 from . import translator
@@ -34,7 +34,6 @@ DEFAULT_THRESHOLD = 40      # activations of a method before it is translated (a
                             # finding it running counts as half that)
 # translated frames nested in Python before the stack is given up to the driver
 MAX_DEPTH = 60 if sys.implementation.name == "pypy" else 40
-RECYCLE_CONTEXTS = os.environ.get("OZ_NO_RECYCLE") is None
 
 
 class Unwind(Exception):
@@ -108,7 +107,7 @@ class Jit:
         self.specials = None
         self.translated = 0
         # dead contexts are reused by reference count (CPython), as in the interpreter
-        self.refcount = getattr(sys, "getrefcount", None) if RECYCLE_CONTEXTS else None
+        self.refcount = sys.getrefcount if REUSE_CONTEXTS else None
         self.unwinds = 0
 
     # --- which code ------------------------------------------------------------------------
