@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import html
+import re
+import time
 import threading
 import urllib.error
 import urllib.request
@@ -139,12 +141,73 @@ def test_spaces_page_in_chromium_runs_a_quantum_and_makes_a_sandbox(bench):
     driver = bench.open("/")
     row = driver.find_element(By.ID, "space-s1")
     assert "squeak2.2-mini.image" in row.text
-    row.find_element(By.NAME, "quantum").click()
-    bench.wait(lambda d: "quantum:" in d.find_element(By.ID, "message").text)
-    driver.find_element(By.ID, "space-s1").find_element(By.NAME, "copy").click()
-    bench.wait(lambda d: d.find_elements(By.ID, "space-s2"))
+    bench.click(row.find_element(By.NAME, "quantum"))
+    assert "quantum:" in bench.find("#message").text
+    bench.click(bench.find("#space-s1").find_element(By.NAME, "copy"))
     assert "sandbox of squeak2.2-mini.image" in driver.find_element(By.ID, "space-s2").text
     assert "overlay" in driver.find_element(By.ID, "space-s2").text
     bench.screenshot("spaces")
-    driver.find_element(By.ID, "space-s2").find_element(By.NAME, "unload").click()
-    bench.wait(lambda d: not d.find_elements(By.ID, "space-s2"))
+    bench.click(driver.find_element(By.ID, "space-s2").find_element(By.NAME, "unload"))
+    assert not driver.find_elements(By.ID, "space-s2")
+
+
+def _copy(bench) -> str:
+    status, text = bench.http("POST", "/spaces/s1/copy", {})
+    assert status == 200
+    return re.search(r"copied into (s\d+)", text).group(1)
+
+
+def _row(bench, sid) -> dict:
+    status, answer = bench.http("GET", "/api/spaces", json_answer=True)
+    assert status == 200
+    return next(r for r in answer["spaces"] if r["id"] == sid)
+
+
+def _until(bench, sid, condition, polls: int = 2000) -> dict:
+    """Poll the spaces API (counting polls) until `condition(row)` holds."""
+    for _ in range(polls):
+        row = _row(bench, sid)
+        if condition(row):
+            return row
+        time.sleep(0.05)
+    raise AssertionError("never: %r" % row)
+
+
+def test_a_guest_gone_wild_never_takes_the_server_down(bench):
+    sid = _copy(bench)
+    try:
+        # a runaway at the top priority, a crashing process, run continuously
+        bench.call(lambda wb: wb.space(sid).create_process("nil ozNoSuchMessage", priority=80))
+        bench.call(lambda wb: wb.space(sid).create_process("[true] whileTrue", priority=80))
+        assert bench.http("POST", "/spaces/%s/run" % sid, {"share": "0.5"})[0] == 200
+        row = _until(bench, sid, lambda r: r["running"] and r["measured_share"] is not None)
+        assert row["cpu_share"] == 0.5
+        for _ in range(3):      # every page answers while the runaway runs
+            assert bench.http("GET", "/browse/s1?cls=Fraction&sel=printOn:")[0] == 200
+            status, answer = bench.http("POST", "/inspect/s1/nil/evaluate", {"source": "3 + 4"})
+            assert status == 200 and "answered 7" in answer
+        row = _until(bench, sid, lambda r: r["last_error"])
+        assert "ozNoSuchMessage" in row["last_error"] and row["running"]   # the others go on
+        assert bench.http("POST", "/spaces/%s/stop" % sid, {})[0] == 200
+        assert not _row(bench, sid)["running"]
+    finally:
+        bench.http("POST", "/spaces/%s/unload" % sid, {})
+
+
+def test_an_allocation_bomb_stops_its_run_and_the_server_goes_on(bench):
+    sid = _copy(bench)
+    try:
+        # an allocation bomb past the space's memory limit: its run stops, the server goes on
+        bench.call(lambda wb: setattr(wb.space(sid), "memory_limit",
+                                      wb.space(sid).memory_figures()["in_use"] + 32 * 1024 * 1024))
+        bench.call(lambda wb: wb.space(sid).create_process(
+            "| all | all := OrderedCollection new. [true] whileTrue: [all add: (Array new: 1000000)]",
+            priority=80))
+        assert bench.http("POST", "/spaces/%s/run" % sid, {"share": "0.5"})[0] == 200
+        row = _until(bench, sid, lambda r: not r["running"])
+        assert row["stopped"].startswith("memory")
+        assert bench.http("GET", "/")[0] == 200
+        status, answer = bench.http("POST", "/inspect/s1/nil/evaluate", {"source": "3 + 4"})
+        assert status == 200 and "answered 7" in answer
+    finally:
+        bench.http("POST", "/spaces/%s/unload" % sid, {})

@@ -5,7 +5,7 @@
 
     def test_something(bench):
         bench.open("/browse/s1")                    # Chromium (Debian's chromium + chromedriver)
-        bench.driver.find_element(...)
+        bench.click(bench.find("#pane-classes a"))  # find waits for it; click for the next page
         status, body = bench.http("POST", "/spaces/s1/copy", {"x": "1"})   # no browser
         bench.screenshot("browser")                 # tests/artifacts/screenshots/browser.png
         bench.call(lambda wb: ...)                  # on the VM worker thread
@@ -83,6 +83,21 @@ class Bench:
         """Wait until `condition(driver)` is true (counting polls, not asserting time)."""
         from selenium.webdriver.support.ui import WebDriverWait
         return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(condition)
+
+    def find(self, css: str, timeout: float = 60.0):
+        """The element `css` selects, waiting until the page has it."""
+        from selenium.webdriver.common.by import By
+        return self.wait(lambda d: d.find_element(By.CSS_SELECTOR, css) if d.find_elements(
+            By.CSS_SELECTOR, css) else None, timeout)
+
+    def click(self, element, timeout: float = 120.0):
+        """Click `element` (a link or a button) and wait until the next page replaced this one."""
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions
+        page = self.driver.find_element(By.TAG_NAME, "html")
+        element.click()
+        self.wait(expected_conditions.staleness_of(page), timeout)
+        return self.driver
 
     def http(self, method: str, path: str, data=None, body: bytes = None, headers=None,
              json_answer: bool = False):

@@ -211,6 +211,12 @@ def _errors(space) -> dict:
     return errs
 
 
+def failed_processes(space) -> list:
+    """[(ProcessMirror, GuestError)] of the processes an unhandled error suspended (and
+    nobody terminated or forgot since), oldest first."""
+    return [(space.mirror_on(proc), err) for proc, err in _errors(space).values()]
+
+
 # --- processes made by the host ----------------------------------------------------------
 
 def priority_levels(space) -> int:

@@ -4,9 +4,11 @@ Owned by the VM worker thread (worker.py): only jobs running there touch it.
 """
 from __future__ import annotations
 
+import collections
 import os
 
 from ..errors import OzError
+from ..space import control
 from ..vm import VM
 
 
@@ -15,6 +17,36 @@ class NotFound(OzError):
 
 
 DEFAULT_RUN_SHARE = 0.5        # the CPU share a space gets when run continuously
+STOPPING_REASONS = ("quit", "memory", "stopped")   # a continuous run ends on these
+
+
+class ObjectHandles:
+    """Guest objects of one space named by short ids, the most recently used `limit` kept
+    (the host holds them; the guest does not see the table)."""
+
+    def __init__(self, limit: int = 20000):
+        self.limit = limit
+        self._by_id = collections.OrderedDict()      # 'o1' -> object
+        self._ids = {}                               # id(object) -> 'o1'
+        self._next = 1
+
+    def id_of(self, obj) -> str:
+        oid = self._ids.get(id(obj))
+        if oid is not None and self._by_id.get(oid) is obj:
+            self._by_id.move_to_end(oid)
+            return oid
+        oid = "o%d" % self._next
+        self._next += 1
+        self._by_id[oid] = obj
+        self._ids[id(obj)] = oid
+        while len(self._by_id) > self.limit:
+            old, gone = self._by_id.popitem(last=False)
+            if self._ids.get(id(gone)) == old:
+                del self._ids[id(gone)]
+        return oid
+
+    def get(self, oid: str):
+        return self._by_id.get(oid)
 
 
 class Workbench:
@@ -25,9 +57,10 @@ class Workbench:
         self.vm = vm or VM()
         self.ids: dict = {}          # id -> space
         self._next = 1
-        self.handles: dict = {}      # space id -> ObjectHandles (inspector.py)
+        self.handles: dict = {}      # space id -> ObjectHandles: guest objects pages name
         self.last_run: dict = {}     # space id -> figures of the last slice it ran in
         self.stopped_reason: dict = {}   # space id -> why its continuous run stopped
+        self.guest_errors: dict = {}     # space id -> the last error of a guest process it ran
 
     # --- spaces ----------------------------------------------------------------------
     def add(self, space, name=None) -> str:
@@ -63,11 +96,39 @@ class Workbench:
         del self.ids[sid]
         self.handles.pop(sid, None)
         self.last_run.pop(sid, None)
+        self.stopped_reason.pop(sid, None)
+        self.guest_errors.pop(sid, None)
         space.discard()
 
     def spaces(self) -> list:
         """[(id, space)] in the order they were added."""
         return sorted(self.ids.items(), key=lambda item: int(item[0][1:]))
+
+    # --- objects the pages name (the inspector's, a debugger's) -----------------------------
+    def handle(self, sid: str, obj) -> str:
+        """A short id ('o12') naming guest object `obj` of space `sid` in URLs."""
+        handles = self.handles.get(sid)
+        if handles is None:
+            self.space(sid)
+            handles = self.handles[sid] = ObjectHandles()
+        return handles.id_of(obj)
+
+    def object(self, sid: str, oid: str):
+        """The guest object a handle names ('nil' names nil); NotFound for an unknown (or
+        forgotten) one."""
+        space = self.space(sid)
+        if oid == "nil":
+            return space.nil
+        handles = self.handles.get(sid)
+        obj = handles.get(oid) if handles is not None else None
+        if obj is None:
+            raise NotFound("no object %r in space %s (unknown, or forgotten: open it again "
+                           "from the inspector)" % (oid, sid))
+        return obj
+
+    def has_object(self, sid: str, oid: str) -> bool:
+        handles = self.handles.get(sid)
+        return oid == "nil" or (handles is not None and handles.get(oid) is not None)
 
     # --- running continuously ------------------------------------------------------------
     def running_spaces(self) -> list:
@@ -104,10 +165,13 @@ class Workbench:
         for space, figures in stats.items():
             sid = self.id_of(space)
             self.last_run[sid] = figures
-            reasons = [r for r in figures["reasons"] if r not in ("quantum", "idle")]
-            if reasons:
-                err = getattr(space, "last_error", None)
-                self.stop(sid, reasons[0] + (": %s" % err.message if err is not None else ""))
+            err = getattr(space, "last_error", None)
+            failed = control.failed_processes(space)
+            if failed:                  # a failing guest process is suspended; the others go on
+                self.guest_errors[sid] = str(failed[-1][1]).splitlines()[0]
+            ends = [r for r in figures["reasons"] if r in STOPPING_REASONS]
+            if ends:
+                self.stop(sid, ends[0] + (": %s" % str(err).splitlines()[0] if err is not None else ""))
 
     def shutdown(self) -> None:
         for sid in list(self.ids):

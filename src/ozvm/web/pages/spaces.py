@@ -37,7 +37,8 @@ def space_rows(wb) -> list:
             "cpu_time": space.cpu_time,
             "last": None if last is None else {"reason": last.reason, "bytecodes": last.bytecodes,
                                                "ms": round(last.seconds * 1e3, 1)},
-            "last_error": None if space.last_error is None else str(space.last_error).splitlines()[0],
+            "last_error": wb.guest_errors.get(sid) or (
+                None if space.last_error is None else str(space.last_error).splitlines()[0]),
             "stopped": wb.stopped_reason.get(sid),
             "policy": space.file_policy.describe(),
         })

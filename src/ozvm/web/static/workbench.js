@@ -21,3 +21,44 @@ document.addEventListener("DOMContentLoaded", () => {
   // a selected line in a pane is scrolled into view
   document.querySelectorAll(".pane a.selected").forEach(a => a.scrollIntoView({block: "nearest"}));
 });
+
+// A compile or file-in error names a line and column: put the caret there in its text.
+function ozShowErrorAt(errorId, textId) {
+  const err = document.getElementById(errorId), text = document.getElementById(textId);
+  if (!err || !text) return;
+  const line = parseInt(err.getAttribute("data-line"), 10), column = parseInt(err.getAttribute("data-column"), 10);
+  if (!(line > 0)) return;
+  const lines = text.value.split("\n");
+  let offset = 0;
+  for (let i = 0; i < line - 1 && i < lines.length; i++) offset += lines[i].length + 1;
+  offset += Math.max(0, (column || 1) - 1);
+  text.focus();
+  text.setSelectionRange(offset, Math.min(offset + 1, text.value.length));
+  const lineHeight = parseFloat(getComputedStyle(text).lineHeight) || 16;
+  text.scrollTop = Math.max(0, (line - 3) * lineHeight);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  ozShowErrorAt("compile-error", "source");
+  ozShowErrorAt("filein-error", "filein-text");
+  ozShowErrorAt("evaluate-error", "evaluate-source");
+  // a chunk file chosen from the disk is read into the text area (latin-1, as Squeak writes it)
+  const file = document.getElementById("filein-file");
+  if (file) file.addEventListener("change", () => {
+    const f = file.files[0];
+    if (!f) return;
+    const reader = new FileReader();
+    reader.onload = () => {
+      document.getElementById("filein-text").value = reader.result;
+      document.querySelector("#filein-form input[name=name]").value = f.name;
+    };
+    reader.readAsText(f, "latin1");
+  });
+  // Tab in a source text area inserts a tab (Smalltalk sources are indented with tabs)
+  document.querySelectorAll("textarea").forEach(t => t.addEventListener("keydown", e => {
+    if (e.key !== "Tab" || e.shiftKey || e.ctrlKey || e.altKey) return;
+    e.preventDefault();
+    const s = t.selectionStart;
+    t.setRangeText("\t", s, t.selectionEnd, "end");
+  }));
+});
