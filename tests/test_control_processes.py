@@ -185,6 +185,11 @@ def test_evaluation_steps_take_quanta_answer_with_a_receiver_and_clean_up_when_c
     spin = control.evaluation_steps(space, "[true] whileTrue", timeout_ms=600000, quantum_ms=20)
     assert next(spin) == "quantum" and next(spin) == "quantum"     # a runaway, one quantum a step
     spin.close()                                                    # the host gave up on it
+    budget = control.evaluation_steps(space, "[true] whileTrue", timeout_ms=600000, quantum_ms=20,
+                                      max_bytecodes=50000)
+    with pytest.raises(GuestTimeout, match="within 50000 bytecodes"):
+        for _ in budget:
+            pass
     assert not getattr(space, "_hosted_processes", {})
     assert all("DoIt" not in " ".join(p.stack()) for p in space.processes())
     assert space.to_local(space.evaluate("3 + 4", timeout_ms=5000)) == 7

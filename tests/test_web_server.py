@@ -211,3 +211,22 @@ def test_an_allocation_bomb_stops_its_run_and_the_server_goes_on(bench):
         assert status == 200 and "answered 7" in answer
     finally:
         bench.http("POST", "/spaces/%s/unload" % sid, {})
+
+
+def test_load_save_and_unload_an_image(bench, tmp_path):
+    from conftest import image_path
+    from ozvm.space.objectspace import ObjectSpace
+    candle = image_path("pharocandle.image")
+    status, text = bench.http("POST", "/spaces/load", {"path": candle})
+    assert status == 200
+    sid = re.search(r"loaded pharocandle.image as (s\d+)", text).group(1)
+    try:
+        out = tmp_path / "saved.image"
+        status, text = bench.http("POST", "/spaces/%s/save" % sid, {"path": str(out)})
+        assert status == 200 and "saved saved.image" in text
+        assert not ObjectSpace.load(candle).diff(ObjectSpace.load(str(out)))   # the same image
+        status, text = bench.http("POST", "/spaces/%s/save" % sid, {"path": candle})
+        assert status == 400 and "refusing" in text                            # never over an input
+    finally:
+        assert bench.http("POST", "/spaces/%s/unload" % sid, {})[0] == 200
+    assert sid not in bench.http("GET", "/")[1]

@@ -540,24 +540,29 @@ def evaluate(space, source: str, timeout_ms: float = 10000.0, quantum_ms: float 
 
 
 def evaluation_steps(space, source: str, timeout_ms: float = 10000.0, quantum_ms: float = 50.0,
-                     receiver=None):
+                     receiver=None, max_bytecodes=None):
     """`evaluate` as a generator that yields after each quantum (so a host serving other
     requests can take turns with it) and returns the result; closing it early terminates
-    the guest process."""
+    the guest process. `max_bytecodes`: a budget of guest work (the transfers' bytecodes)
+    after which it gives up as after `timeout_ms`, the same on any machine."""
     proc = create_process(space, source, start=False, stop_when_finished=True, receiver=receiver)
     doit = proc.obj.ptrs[SUSPENDED_CONTEXT].ptrs[3]
     install_as_active_process(proc)
     deadline = time.monotonic() + timeout_ms / 1000.0
+    used = 0
     done = False
     try:
         while True:
             left = (deadline - time.monotonic()) * 1000.0
-            if left <= 0:
+            if left <= 0 or (max_bytecodes is not None and used >= max_bytecodes):
                 stack = process_stack(proc, 30)
                 terminate(proc)
                 done = True
-                raise GuestTimeout("the guest did not answer within %g ms" % timeout_ms, stack)
-            reason = transfer_control(space, quantum_ms=min(quantum_ms, left))
+                raise GuestTimeout("the guest did not answer within %s" % (
+                    "%g ms" % timeout_ms if left <= 0 else "%d bytecodes" % max_bytecodes), stack)
+            reason = transfer_control(space, quantum_ms=min(quantum_ms, left),
+                                      bytecodes=None if max_bytecodes is None else max_bytecodes - used)
+            used += space.last_transfer.bytecodes
             if is_finished(proc):
                 done = True
                 return process_result(proc).obj

@@ -19,9 +19,10 @@ from ..workbench import NotFound
 NAV = [(30, "Inspector", "/inspect")]
 
 PAGE_SIZE = 100                # indexed slots a page shows
-PRINT_TIMEOUT_MS = 2000.0      # the guest's printString gets that long
+PRINT_BYTECODES = 3000000       # the guest's printString gets that much work (~1-3 s)...
+PRINT_TIMEOUT_MS = 30000.0      # ... and never longer than that on a loaded machine
 PRINT_LIMIT = 5000             # characters of a printString shown
-EVALUATE_TIMEOUT_MS = 10000.0
+EVALUATE_TIMEOUT_MS = 60000.0
 QUANTUM_MS = 20.0              # a stepped job's quantum: the worker takes turns that often
 TRAIL_LIMIT = 30
 
@@ -98,17 +99,19 @@ def inspect_state(wb, sid: str, oid: str, page: int) -> dict:
     return state
 
 
-def _evaluation(wb, sid, oid, source, timeout_ms):
+def _evaluation(wb, sid, oid, source, timeout_ms, max_bytecodes=None):
     """A stepped job: `source` with the object as receiver, in quanta; answers the result."""
     space = wb.space(sid)
     obj = wb.object(sid, oid)
-    result = yield from control.evaluation_steps(space, source, timeout_ms, QUANTUM_MS, receiver=obj)
+    result = yield from control.evaluation_steps(space, source, timeout_ms, QUANTUM_MS, receiver=obj,
+                                                 max_bytecodes=max_bytecodes)
     return result
 
 
 def print_string(wb, sid, oid):
     """A stepped job: the guest's `printString` of the object (its own code, in quanta)."""
-    result = yield from _evaluation(wb, sid, oid, "self printString", PRINT_TIMEOUT_MS)
+    result = yield from _evaluation(wb, sid, oid, "self printString", PRINT_TIMEOUT_MS,
+                                    PRINT_BYTECODES)
     space = wb.space(sid)
     mirror = space.mirror_on(result)
     if result.__class__ is not SqObject or result.bytes is None:
