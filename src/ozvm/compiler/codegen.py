@@ -53,14 +53,14 @@ from . import ast as A
 from .literals import Symbol, literal_key
 from .scanner import error_at
 from .scopes import NameScope, RealScope, TempVar, analyse_closures
+from .v3_encoder import QUICK_CONSTANTS, V3Encoder
 
 SPECIAL_SELECTORS = (
     "+", "-", "<", ">", "<=", ">=", "=", "~=", "*", "/", "\\\\", "@", "bitShift:", "//",
     "bitAnd:", "bitOr:", "at:", "at:put:", "size", "next", "nextPut:", "atEnd", "==", "class",
     "blockCopy:", "value", "value:", "do:", "new", "new:", "x", "y")
 SPECIAL_INDEX = dict((s, i) for i, s in enumerate(SPECIAL_SELECTORS))
-QUICK_CONSTANTS = {-1: 116, 0: 117, 1: 118, 2: 119}
-PSEUDO_PUSH = {"self": 112, "super": 112, "true": 113, "false": 114, "nil": 115, "thisContext": 137}
+PSEUDO_VARIABLES = ("self", "super", "true", "false", "nil", "thisContext")
 SMALL_FRAME = 16
 LARGE_FRAME = 56
 LARGE_FRAME_22 = 32
@@ -116,8 +116,10 @@ class Emitter:
 
 
 class CodeGenerator:
-    def __init__(self, space, cls, source: str):
+    def __init__(self, space, cls, source: str, encoder=None):
         self.space = space
+        # the bytecode set's bytes (v3_encoder.py, sista_encoder.py); this class walks the tree
+        self.enc = encoder if encoder is not None else V3Encoder(space.heap.family)
         self.cls = cls
         self.source = source
         version = space.info.version
@@ -262,7 +264,7 @@ class CodeGenerator:
 
     def _bind(self, var, ns, store):
         name = var.name
-        if name in PSEUDO_PUSH:
+        if name in PSEUDO_VARIABLES:
             if store:
                 raise self.error(var.pos, "cannot store into %s" % name)
             var.binding = Binding("pseudo", name=name)
@@ -497,7 +499,7 @@ class CodeGenerator:
         k = node.kind
         if k == "literal":
             v = node.value
-            if not (v.__class__ is int and v in QUICK_CONSTANTS):
+            if self.enc.needs_literal(v):
                 self.lit_value(v)
         elif k == "variable":
             b = node.binding
@@ -564,7 +566,7 @@ class CodeGenerator:
                 if node.todo_limit is not None:
                     self._reserve(node.args[0])
                 self._reserve_body(block, False)
-                if step not in QUICK_CONSTANTS:
+                if self.enc.needs_literal(step):
                     self.lit_value(step)
                 if node.todo_limit is None:
                     self._reserve(node.args[0])
@@ -646,42 +648,13 @@ class CodeGenerator:
             return args[0], _const_block("false", pos)
         return _const_block("true", pos), args[0]     # or:
 
-    # --- jumps ----------------------------------------------------------------------------
-    @staticmethod
-    def jump_size(dist):
-        if dist == 0:
-            return 0
-        return 1 if 1 <= dist <= 8 else 2
-
-    @staticmethod
-    def branch_size(on_true, dist):
-        if dist == 0:
-            return 1
-        if on_true:
-            return 2
-        return 1 if 1 <= dist <= 8 else 2
-
+    # --- jumps, pushes and stores: the encoder's bytes, the depth kept here ---------------
     def emit_jump(self, e, dist):
-        if dist == 0:
-            return
-        if 1 <= dist <= 8:
-            e.add(143 + dist)
-        else:
-            if not -1024 <= dist <= 1023:
-                raise CompileError("jump of %d bytes is too long" % dist)
-            e.add(160 + (dist >> 8) + 4, dist & 255)
+        self.enc.jump(e, dist)
 
     def emit_branch(self, e, on_true, dist):
         e.pop()
-        if dist == 0:
-            e.add(135)      # a branch over nothing is a pop
-            return
-        if not on_true and 1 <= dist <= 8:
-            e.add(151 + dist)
-            return
-        if not 0 <= dist <= 1023:
-            raise CompileError("conditional jump of %d bytes is too long" % dist)
-        e.add((168 if on_true else 172) + (dist >> 8), dist & 255)
+        self.enc.branch(e, on_true, dist)
 
     # --- pushes and stores ------------------------------------------------------------------
     def lit_use(self, index):
@@ -696,32 +669,18 @@ class CodeGenerator:
     def emit_push_literal(self, e, index):
         index = self.lit_use(index)
         e.push()
-        if index < 32:
-            e.add(32 + index)
-        elif index < 64:
-            e.add(128, 0x80 | index)
-        else:
-            e.add(132, 0x60, index)
+        self.enc.push_literal(e, index)
 
     def emit_push_litvar(self, e, index):
         index = self.lit_use(index)
         e.push()
-        if index < 32:
-            e.add(64 + index)
-        elif index < 64:
-            e.add(128, 0xC0 | index)
-        else:
-            e.add(132, 0x80, index)
+        self.enc.push_litvar(e, index)
 
     def emit_literal(self, e, value):
-        if value.__class__ is int and value in QUICK_CONSTANTS:
-            e.push()
-            e.add(QUICK_CONSTANTS[value])
-            return
-        if value is None or value is True or value is False:
-            e.push()
-            e.add({None: 115, True: 113, False: 114}[value])
-            return
+        if not self.enc.needs_literal(value) or value is None or value is True or value is False:
+            if self.enc.push_inline_constant(e, value):
+                e.push()
+                return
         self.emit_push_literal(e, self.lit_index[self.lit_slot_key(value)])
 
     def temp_index(self, t, real):
@@ -734,30 +693,19 @@ class CodeGenerator:
         k = b.kind
         if k == "temp":
             t = b.temp
+            e.push()
             if self.closures and t.remote:
-                e.push()
-                e.add(140, t.vindex, real.index_of[id(t.vector)])
+                self.enc.push_remote(e, t.vindex, real.index_of[id(t.vector)])
                 return
-            i = self.temp_index(t, real)
-            e.push()
-            if i < 16:
-                e.add(16 + i)
-            else:
-                e.add(128, 0x40 | i)
+            self.enc.push_temp(e, self.temp_index(t, real))
         elif k == "inst":
-            i = b.index
             e.push()
-            if i < 16:
-                e.add(i)
-            elif i < 64:
-                e.add(128, i)
-            else:
-                e.add(132, 0x40, i)
+            self.enc.push_inst(e, b.index)
         elif k == "global":
             self.emit_push_litvar(e, self.lit_index[("assoc", id(b.assoc))])
         else:
             e.push()
-            e.add(PSEUDO_PUSH[b.name])
+            self.enc.push_pseudo(e, b.name)
 
     def emit_store(self, e, var, real, pop):
         b = var.binding
@@ -765,30 +713,13 @@ class CodeGenerator:
         if k == "temp":
             t = b.temp
             if self.closures and t.remote:
-                e.add(142 if pop else 141, t.vindex, real.index_of[id(t.vector)])
+                self.enc.store_remote(e, t.vindex, real.index_of[id(t.vector)], pop)
             else:
-                i = self.temp_index(t, real)
-                if pop and i < 8:
-                    e.add(104 + i)
-                else:
-                    e.add(130 if pop else 129, 0x40 | i)
+                self.enc.store_temp(e, self.temp_index(t, real), pop)
         elif k == "inst":
-            i = b.index
-            if pop and i < 8:
-                e.add(96 + i)
-            elif i < 64:
-                e.add(130 if pop else 129, i)
-            else:
-                e.add(132, 0xC0 if pop else 0xA0, i)
+            self.enc.store_inst(e, b.index, pop)
         elif k == "global":
-            i = self.lit_use(self.lit_index[("assoc", id(b.assoc))])
-            if i < 64:
-                e.add(130 if pop else 129, 0xC0 | i)
-            else:
-                if pop:
-                    e.add(132, 0xE0, i, 135)
-                else:
-                    e.add(132, 0xE0, i)
+            self.enc.store_litvar(e, self.lit_use(self.lit_index[("assoc", id(b.assoc))]), pop)
         else:
             raise self.error(var.pos, "cannot store into %s" % b.name)
         if pop:
@@ -797,20 +728,11 @@ class CodeGenerator:
     def emit_send(self, e, sel, nargs, is_super, index=None):
         e.pop(nargs)
         if not is_super and self.is_special(sel):
-            i = SPECIAL_INDEX[sel]
-            e.add(176 + i)
+            self.enc.special_send(e, SPECIAL_INDEX[sel])
             return
         if index is None:
             index = self.lit_index[("sel", sel)]
-        index = self.lit_use(index)
-        if not is_super and index < 16 and nargs < 3:
-            e.add(208 + nargs * 16 + index)
-        elif index < 32 and nargs < 8:
-            e.add(133 if is_super else 131, nargs * 32 + index)
-        elif not is_super and index < 64 and nargs < 4:
-            e.add(134, nargs * 64 + index)
-        else:
-            e.add(132, nargs + (32 if is_super else 0), index)
+        self.enc.send(e, self.lit_use(index), nargs, is_super)
 
     # --- expressions ----------------------------------------------------------------------
     def value(self, e, node, real):
@@ -842,13 +764,13 @@ class CodeGenerator:
             last = len(node.messages) - 1
             for i, m in enumerate(node.messages):
                 if i < last:
-                    e.add(136)
+                    self.enc.dup(e)
                     e.push()
                 for a in m.args:
                     self.value(e, a, real)
                 self.emit_send(e, m.selector, len(m.args), rsuper, m.super_index if rsuper else None)
                 if i < last:
-                    e.add(135)
+                    self.enc.pop(e)
                     e.pop()
         elif k == "block":
             if self.closures:
@@ -882,17 +804,17 @@ class CodeGenerator:
             getattr(self, "emit_" + node.special)(e, node, real, False)
             return
         self.value(e, node, real)
-        e.add(135)
+        self.enc.pop(e)
         e.pop()
 
     def emit_return(self, e, node, real):
         expr = node.expr
         if expr.kind == "variable" and expr.binding.kind == "pseudo" and expr.name in ("self", "true", "false", "nil"):
-            e.add({"self": 120, "true": 121, "false": 122, "nil": 123}[expr.name])
+            self.enc.return_pseudo(e, expr.name)
             e.push()        # the compilers count the returned value ("doesnt seem right")
             return
         self.value(e, expr, real)
-        e.add(124)
+        self.enc.return_top(e)
 
     # --- statement sequences ---------------------------------------------------------------
     def eval_value(self, e, block, real):
@@ -950,36 +872,30 @@ class CodeGenerator:
         body.push(1 + len(block.args) + len(inner.copied))
         for t in inner.temps:
             if not t.remote:
-                body.add(115)
+                self.enc.push_inline_constant(body, None)
                 body.push()
         if inner.vector is not None:
             n = len([t for t in inner.temps if t.remote])
-            body.add(138, n)
+            self.enc.new_array(body, n)
             body.push()
         self.eval_value(body, block, inner)
         if not block_returns(block):
-            body.add(125)
+            self.enc.block_return(body)
         size = len(body.code)
-        if size > 65535:
-            raise CompileError("block body too long")
         if len(inner.copied) > 15:
             raise self.error(block.pos, "a block refers to %d variables of its outer scopes, at most "
                                         "15 (4 bits in bytecode 143)" % len(inner.copied))
         e.pop(len(inner.copied))
         e.push()
-        e.add(143, (len(inner.copied) << 4) | len(block.args), size >> 8, size & 255)
+        self.enc.closure(e, len(inner.copied), len(block.args), size)
         e.code.extend(body.code)
         if body.max > e.max:
             e.max = body.max
 
     def _push_local(self, e, var, real):
         """Push an outer variable (a temp or a temp vector) as seen from context `real`."""
-        i = real.index_of[id(var)]
         e.push()
-        if i < 16:
-            e.add(16 + i)
-        else:
-            e.add(128, 0x40 | i)
+        self.enc.push_temp(e, real.index_of[id(var)])
 
     def emit_brace(self, e, node, real):
         n = len(node.elements)
@@ -990,7 +906,7 @@ class CodeGenerator:
                 raise self.error(node.pos, "brace array of more than 127 elements")
             e.pop(n)
             e.push()
-            e.add(138, 0x80 | n)
+            self.enc.cons_array(e, n)
             return
         array = self._array_assoc(node)
         for el in node.elements:
@@ -1005,7 +921,7 @@ class CodeGenerator:
         then_b, else_b = self._if_arms(node, for_value)
         if not for_value and not (then_b.is_just_nil() or else_b.is_just_nil()):
             self.emit_if(e, node, real, True)
-            e.add(135)
+            self.enc.pop(e)
             e.pop()
             return
         self.value(e, node.receiver, real)
@@ -1018,7 +934,7 @@ class CodeGenerator:
             self.eval_value(else_e, else_b, real)
             else_size = len(else_e.code)
             returns = block_returns(then_b)
-            jump = 0 if returns else self.jump_size(else_size)
+            jump = 0 if returns else self.enc.jump_size(else_size)
             self.emit_branch(e, False, len(then_e.code) + jump)
             e.absorb(then_e)
             e.pop()
@@ -1047,26 +963,23 @@ class CodeGenerator:
         body.pop()
         if node.args:
             self.eval_effect(body, node.args[0], real, loop_body=True)
-        body_size = len(body.code) + 2
+        body_size = len(body.code) + self.enc.jump_back_size
         self.emit_branch(e, on_true, body_size)
         e.absorb(body)
         self.emit_jump_back(e, start)
         if for_value:
-            e.add(115)
+            self.enc.push_inline_constant(e, None)
             e.push()
 
     def emit_jump_back(self, e, start):
-        dist = start - (len(e.code) + 2)
-        if dist < -1024:
-            raise CompileError("loop of %d bytes is too long" % -dist)
-        e.add(160 + (dist >> 8) + 4, dist & 255)
+        self.enc.jump_back(e, start)
 
     def emit_repeat(self, e, node, real, for_value):
         start = len(e.code)
         self.eval_effect(e, node.receiver, real)
         self.emit_jump_back(e, start)
         if for_value:
-            e.add(115)
+            self.enc.push_inline_constant(e, None)
             e.push()
 
     def emit_todo(self, e, node, real, for_value):
@@ -1094,11 +1007,11 @@ class CodeGenerator:
         self.emit_literal(body, step)
         self.emit_send(body, "+", 1, False)
         self.emit_store(body, fake_var, real, pop=True)
-        self.emit_branch(e, False, len(body.code) + 2)
+        self.emit_branch(e, False, len(body.code) + self.enc.jump_back_size)
         e.absorb(body)
         self.emit_jump_back(e, start)
         if for_value:
-            e.add(115)
+            self.enc.push_inline_constant(e, None)
             e.push()
 
     def emit_ifnil(self, e, node, real, for_value):
@@ -1109,20 +1022,20 @@ class CodeGenerator:
         self.value(e, node.receiver, real)
         if len(args) == 1:
             if for_value:
-                e.add(136)
+                self.enc.dup(e)
                 e.push()
-                e.add(115)
+                self.enc.push_inline_constant(e, None)
                 e.push()
                 self.emit_send(e, "==", 1, False)
                 arm = e.fork()
                 arm.pop()
-                arm.add(135)
+                self.enc.pop(arm)
                 arm.pop()
                 self.eval_value(arm, args[0], real)
                 self.emit_branch(e, sel == "ifNotNil:", len(arm.code))
                 e.absorb(arm)
             else:
-                e.add(115)
+                self.enc.push_inline_constant(e, None)
                 e.push()
                 self.emit_send(e, "==", 1, False)
                 arm = e.fork()
@@ -1211,23 +1124,19 @@ class CodeGenerator:
         large = num_temps + e.max > (SMALL_FRAME if self.closures else SMALL_FRAME_22)
         if self.closures and primitive == 84:
             large = True    # perform:withArguments: spreads its arguments on the stack
-        header = self.family.make_method_header(nargs, num_temps, len(self.literals), primitive, large)
-        return header, self.literals, self.family.method_prologue(primitive) + bytes(e.code)
+        header = self.enc.header(nargs, num_temps, len(self.literals), primitive, large)
+        return header, self.literals, self.enc.prologue(primitive) + bytes(e.code)
 
     def emit_body(self, e, body):
         """The method's bytecodes after its primitive: temp vector, error code, statements."""
         if self.closures and self.method_scope.vector is not None:
             n = len([t for t in self.method_scope.temps if t.remote])
-            e.add(138, n)
+            self.enc.new_array(e, n)
             e.push()
-            vi = self.method_scope.vector.index
-            if vi < 8:
-                e.add(104 + vi)
-            else:
-                e.add(130, 0x40 | vi)
+            self.enc.store_temp(e, self.method_scope.vector.index, True)
             e.pop()
         if self.error_temp is not None:
-            e.add(129, 0x40 | self.temp_index(self.error_temp, self.method_scope))
+            self.enc.store_temp(e, self.temp_index(self.error_temp, self.method_scope), False)
         self.eval_value(e, body, self.method_scope)
 
     def _order_by_use(self):
@@ -1340,7 +1249,7 @@ def _self_node(pos):
 
 
 def _bound(node):
-    if node.kind == "variable" and node.binding is None and node.name in PSEUDO_PUSH:
+    if node.kind == "variable" and node.binding is None and node.name in PSEUDO_VARIABLES:
         node.binding = Binding("pseudo", name=node.name)
     if node.kind == "return":
         _bound(node.expr)

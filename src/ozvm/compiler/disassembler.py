@@ -145,6 +145,11 @@ def decode_one(code, pc: int) -> Instr:
     return Instr(pc, pc + 1, "send", b & 15, (b - 208) >> 4)
 
 
+def special_send_bytecode(index: int) -> int:
+    """The bytecode that sends special selector `index` (0-31)."""
+    return 176 + index
+
+
 _ENDS = ("returnSelf", "returnConst", "returnTop", "blockReturn")
 
 
@@ -200,6 +205,22 @@ def decode_tolerant(code, closures: bool = True) -> list:
     return out
 
 
+def bytecode_set(alternate: bool):
+    """The decoding module (its `decode`, `decode_tolerant`) of a method's bytecode set:
+    this one, or compiler/sista_disassembler.py for a method whose header selects the
+    alternate set (`family.method_alternate_bytecodes`)."""
+    if alternate:
+        from . import sista_disassembler
+        return sista_disassembler
+    import sys
+    return sys.modules[__name__]
+
+
+def method_bytecode_set(family, method):
+    """`bytecode_set` of a guest compiled method (or CompiledBlock) of a heap of `family`."""
+    return bytecode_set(family.method_alternate_bytecodes(method.ptrs[0]))
+
+
 # --- printing for people -------------------------------------------------------------
 
 # default names of the 32 special selectors (an image's own table wins when given)
@@ -213,6 +234,9 @@ _TEMP_OPS = dict((k + "Temp", v) for k, v in _ACCESS.items())
 _GLOBAL_OPS = dict((k + "LitVar", v) for k, v in _ACCESS.items())
 _REMOTE_OPS = dict((k + "Remote", v) for k, v in _ACCESS.items())
 _JUMPS = {"jump": "jump", "jumpFalse": "jump if false", "jumpTrue": "jump if true"}
+_SISTA_PLAIN = {"pushThisProcess": "push this process", "blockReturnNil": "block return nil",
+                "nop": "nop", "trap": "trap"}
+_REMOTE_INST_OPS = dict((k + "RemoteInst", v) for k, v in _ACCESS.items())
 _PLAIN = {"pushSelf": "push self", "returnSelf": "return self", "returnTop": "return top",
           "blockReturn": "block return top", "pop": "pop", "dup": "dup",
           "pushThisContext": "push this context"}
@@ -277,6 +301,25 @@ def instruction_text(ins: Instr, literals, describe, pc_base: int = 1, temp_name
                                                                ins.next + ins.arg3 + pc_base)
     if op == "callPrimitive":
         return "call primitive %d" % arg
+    # the Sista V1 set's own instructions (compiler/sista_disassembler.py)
+    if op in _SISTA_PLAIN:
+        return _SISTA_PLAIN[op]
+    if op == "pushInteger":
+        return "push %d" % arg
+    if op == "pushChar":
+        return "push $%s" % chr(arg) if 32 < arg < 127 else "push Character value: %d" % arg
+    if op == "directedSuperSend":
+        return "directed super send %s (%d args)" % (lit(arg).lstrip("#"), ins.arg2)
+    if op == "pushFullClosure":
+        return "push full closure %s (%d copied%s%s)" % (
+            lit(arg), ins.arg2, ", no outer context" if ins.arg3 & 1 else "",
+            ", receiver on the stack" if ins.arg3 & 2 else "")
+    if op == "inlinePrimitive":
+        return "inline primitive %d" % arg
+    if op in _REMOTE_INST_OPS:
+        return "%s field %d of the object in temp %d" % (_REMOTE_INST_OPS[op], arg, ins.arg2)
+    if op == "jumpNotInstanceOf":
+        return "jump to %d if not an instance of %s" % (ins.arg2 + pc_base, lit(arg))
     return "%s bytecode %d" % (op, arg)       # 'unknown', 'truncated'
 
 
@@ -313,5 +356,8 @@ def disassemble(space, method) -> list:
         except OzError:
             return "<unprintable literal>"
 
-    return format_lines(method.bytes, method.ptrs[1:], describe, decode(method.bytes),
+    family = space.heap.family
+    return format_lines(method.bytes, method.ptrs[1:], describe,
+                        method_bytecode_set(family, method).decode(method.bytes),
+                        pc_base=family.pc_offset(method),
                         special_names=[name for name, _ in special_selectors(space)])

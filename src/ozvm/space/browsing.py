@@ -18,7 +18,7 @@ organization as Squeak's ClassOrganizer keeps it), the same ones the image's bro
 from __future__ import annotations
 
 from ..compiler.decompiler import method_dictionary_items
-from ..compiler.disassembler import decode_tolerant
+from ..compiler.disassembler import method_bytecode_set
 from ..errors import OzError
 from ..memory.objects import FMT_METHOD, SqObject
 from .layout import SUPERCLASS, is_bytes, text_of
@@ -116,10 +116,10 @@ def _has_literal(ptrs, start, target, array_cls, depth) -> bool:
 
 def _sends_special(space, method, index, has_closures) -> bool:
     code = space.mirror_on(method).bytecodes()
-    first = 176 + index
-    if first not in code:
+    code_set = method_bytecode_set(space.heap.family, method)
+    if code_set.special_send_bytecode(index) not in code:
         return False
-    return any(i.op == "sendSpecial" and i.arg == index for i in decode_tolerant(code, has_closures))
+    return any(i.op == "sendSpecial" and i.arg == index for i in code_set.decode_tolerant(code, has_closures))
 
 
 def references_to(space, name: str) -> list:

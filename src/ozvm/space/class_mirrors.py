@@ -7,7 +7,7 @@ constants, so Squeak 2.2 and PharoCandle both work.
 """
 from __future__ import annotations
 
-from ..compiler.disassembler import decode_tolerant, format_lines
+from ..compiler.disassembler import format_lines, method_bytecode_set
 from ..errors import MembraneError, MirrorIndexError, MirrorKeyError
 from ..memory.objects import (
     FMT_BYTES, FMT_DOUBLE_WORDS, FMT_EPHEMERON, FMT_FIXED_VAR, FMT_METHOD, FMT_SHORTS, FMT_VAR,
@@ -575,7 +575,8 @@ class MethodMirror(ObjectMirror):
 
     def instructions(self) -> list:
         """The bytecodes as `Instr`s (pcs 0-based; ops 'unknown'/'truncated' where damaged)."""
-        return decode_tolerant(self.bytecodes(), self.space.info.has_closures)
+        code_set = method_bytecode_set(self.space.heap.family, self.obj)
+        return code_set.decode_tolerant(self.bytecodes(), self.space.info.has_closures)
 
     def disassembly(self) -> list:
         """Readable lines 'pc  bytes  instruction' (pc as a context would show it)."""
