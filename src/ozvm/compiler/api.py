@@ -1,5 +1,9 @@
 """The compiler's entry points: compile Smalltalk source into guest CompiledMethods.
 
+Every entry point takes `bytecode_set`: 'V3' (V3PlusClosures in closure and Spur images,
+the blue-book set in Squeak 2.2) or 'SistaV1' (Spur only: full blocks, CompiledBlocks);
+None: the space's default (`space_bytecode_set`).
+
     compile_method(space, cls, source)            -> CompiledMethod (not installed)
     install(space, cls, source, category=None)    -> CompiledMethod, put in cls's method dictionary
     compile_doit(space, source, receiver_class)   -> CompiledMethod #DoIt answering the last value
@@ -14,7 +18,8 @@ from __future__ import annotations
 
 from ..errors import CompileError
 from ..memory import specials as S
-from .codegen import CodeGenerator
+from ..memory.objects import FMT_METHOD
+from .codegen import BlockCode, CodeGenerator
 from .literals import materialize
 from .parser import parse_doit, parse_method
 from .scanner import error_at
@@ -26,7 +31,36 @@ def _underscore_assigns(space) -> bool:
     return space.info.version == 6502
 
 
-def generate(space, cls, source: str, doit: bool = False, bindings=None, quick: bool = True):
+BYTECODE_SETS = ("V3", "SistaV1")
+
+
+def space_bytecode_set(space) -> str:
+    """The bytecode set ozvm's compiler uses in `space` unless told otherwise:
+    `space.bytecode_set` when set, else 'SistaV1' when the image's own methods use it (the
+    alternate set of their headers), else 'V3' (decided once, then kept on the space)."""
+    chosen = space.bytecode_set
+    if chosen is None:
+        family = space.heap.family
+        uses = family.is_spur and any(o.fmt == FMT_METHOD and family.method_alternate_bytecodes(o.ptrs[0])
+                                      for o in space.heap.objects)
+        chosen = space.bytecode_set = "SistaV1" if uses else "V3"
+    return chosen
+
+
+def encoder_for(space, bytecode_set=None):
+    """The code generator's encoder for `bytecode_set` (None: the space's default)."""
+    from .sista_encoder import SistaEncoder
+    from .v3_encoder import V3Encoder
+    name = bytecode_set or space_bytecode_set(space)
+    if name == "SistaV1":
+        return SistaEncoder(space.heap.family)
+    if name == "V3":
+        return V3Encoder(space.heap.family)
+    raise CompileError("unknown bytecode set %r (%s)" % (name, " or ".join(BYTECODE_SETS)))
+
+
+def generate(space, cls, source: str, doit: bool = False, bindings=None, quick: bool = True,
+             bytecode_set=None, selector: str = "DoIt"):
     """Parse and generate; answer (header, literals as (kind, key, value), bytecodes, selector).
     `bindings`: {name: guest Association} of extra variables in scope (before globals).
     Any source gives an answer or a CompileError: a character without a byte code (the
@@ -34,14 +68,15 @@ def generate(space, cls, source: str, doit: bool = False, bindings=None, quick: 
     the compiler's recursion allows as a CompileError too. `quick`=False: a method that
     only answers self, nil, true, false, a small constant or a field gets bytecodes doing
     so instead of a quick-return primitive (for a context run from its first bytecode)."""
+    encoder = encoder_for(space, bytecode_set)
     check_source(source)
     try:
         if doit:
             tree = parse_doit(source, _underscore_assigns(space))
-            tree.selector = "DoIt"
+            tree.selector = selector
         else:
             tree = parse_method(source, _underscore_assigns(space))
-        gen = CodeGenerator(space, cls, source)
+        gen = CodeGenerator(space, cls, source, encoder)
         gen.allow_quick = quick
         if bindings:
             gen.bindings = dict(bindings)
@@ -83,39 +118,70 @@ def source_temp_names(space, cls, source: str) -> dict:
 
 
 def _make_method(space, header, literals, code):
-    values = [_literal_object(space, kind, value) for (kind, _key, value) in literals]
     cm_class = space.special(S.CLASS_COMPILED_METHOD)
-    return space.heap.new_method(cm_class, header, values, bytes(code) + TRAILER)
+    return _make_code(space, cm_class, header, literals, code, None)
 
 
-def _literal_object(space, kind, value):
+def _make_code(space, cls, header, literals, code, outer):
+    """A CompiledMethod (or CompiledBlock: `outer` its outer code), its full blocks made
+    after it (each refers to it)."""
+    values = [_literal_object(space, kind, value, outer) for (kind, _key, value) in literals]
+    method = space.heap.new_method(cls, header, values, bytes(code) + TRAILER)
+    for i, (kind, _key, value) in enumerate(literals):
+        if kind == "block":
+            method.ptrs[i + 1] = _make_block(space, value, method)
+    return method
+
+
+def _make_block(space, block: BlockCode, outer):
+    cls = space.class_named("CompiledBlock")
+    if cls is None:
+        raise CompileError("full blocks need the class CompiledBlock, which this image lacks")
+    specials = space.heap.specials.ptrs
+    if specials[S.CLASS_FULL_BLOCK_CLOSURE] is space.nil:
+        # the VM makes full block closures of the class in this slot (Pharo 8's kernel
+        # leaves it empty: none of its own methods makes one)
+        closure_class = space.class_named("FullBlockClosure")
+        if closure_class is None:
+            raise CompileError("full blocks need the class FullBlockClosure, which this image lacks")
+        specials[S.CLASS_FULL_BLOCK_CLOSURE] = closure_class
+    return _make_code(space, cls, block.header, block.literals, block.code, outer)
+
+
+def _literal_object(space, kind, value, outer=None):
     if kind in ("assoc", "classbinding"):
         return value
+    if kind == "outer":
+        return outer
+    if kind == "block":
+        return space.nil        # made after the method (it refers to it)
     return materialize(space, value)
 
 
-def compile_method(space, cls, source: str):
+def compile_method(space, cls, source: str, bytecode_set=None):
     """A new guest CompiledMethod for `source` in class `cls` (not installed)."""
-    header, literals, code, _sel = generate(space, cls, source)
+    header, literals, code, _sel = generate(space, cls, source, bytecode_set=bytecode_set)
     return _make_method(space, header, literals, code)
 
 
-def compile_doit(space, source: str, receiver_class=None, bindings=None, quick: bool = True):
-    """A method #DoIt (in `receiver_class`, default nil's class) answering the value of the
-    last statement of `source`. `bindings` ({name: guest Association}) are variables in
+def compile_doit(space, source: str, receiver_class=None, bindings=None, quick: bool = True,
+                 bytecode_set=None, selector: str = "DoIt"):
+    """A method #DoIt (or `selector`, unary; in `receiver_class`, default nil's class)
+    answering the value of the last statement of `source`. `bindings` ({name: guest Association}) are variables in
     scope, read and written through their Associations (a debugger's frame variables);
     `quick`: see generate."""
     if receiver_class is None:
         receiver_class = space.class_of(space.nil)
     header, literals, code, _sel = generate(space, receiver_class, source, doit=True,
-                                            bindings=bindings, quick=quick)
+                                            bindings=bindings, quick=quick, bytecode_set=bytecode_set,
+                                            selector=selector)
     return _make_method(space, header, literals, code)
 
 
-def install(space, cls, source: str, category=None):
+def install(space, cls, source: str, category=None, bytecode_set=None):
     """Compile `source` and put the method into `cls`'s method dictionary (replacing a method
     of the same selector); answer the method."""
-    header, literals, code, selector = generate(space, cls, source)
+    header, literals, code, selector = generate(space, cls, source, bytecode_set=bytecode_set)
     method = _make_method(space, header, literals, code)
     install_method(space, cls, space.intern_symbol(selector), method, category)
     return method

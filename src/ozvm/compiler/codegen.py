@@ -138,10 +138,13 @@ class CodeGenerator:
         self.error_temp = None
         self.bindings = {}          # name -> guest Association: extra variables (doits in a frame)
         # Squeak 5's compiler (the Spur images) numbers literals in the order the code uses
-        # them; the earlier closure compiler in the order of its sizing pass (_reserve)
-        self.emission_order = self.family.is_spur
+        # them; the earlier closure compiler in the order of its sizing pass (_reserve), as
+        # ozvm's Sista V1 code does (each full block in a frame of its own)
+        self.emission_order = self.family.is_spur and not self.enc.full_blocks
         self.lit_used = {}          # literal index -> rank of its first use in the code
         self.lit_remap = None       # old literal index -> final slot (emission order)
+        self.block_depth = 0        # full blocks (Sista V1) being sized or emitted around here
+        self.binding = None         # the class binding (made once: a metaclass's is new)
 
     def error(self, pos, message):
         return error_at(self.source, pos, message)
@@ -468,8 +471,8 @@ class CodeGenerator:
         i = self.lit_index.get(k)
         if i is None:
             i = len(self.literals)
-            if i >= 256:
-                raise CompileError("more than 256 literals")
+            if i >= self.enc.max_literals:
+                raise CompileError("more than %d literals" % self.enc.max_literals)
             self.lit_index[k] = i
             self.literals.append((kind, key, value))
         return i
@@ -525,7 +528,9 @@ class CodeGenerator:
             else:
                 self._reserve_brace22(node)
         elif k == "block":
-            if self.closures:
+            if self.enc.full_blocks:
+                self._reserve_full_block(node)
+            elif self.closures:
                 self._reserve_body(node, True)
             else:
                 self._reserve_body(node, True)
@@ -586,6 +591,9 @@ class CodeGenerator:
             self.lit_selector(sel)
         if is_super:
             self.supered = True
+            if self.block_depth:
+                # a full block's super send is directed: the class binding pushed before it
+                self.lit_assoc(self._class_binding())
         if receiver is not None:
             self._reserve(receiver)
         for a in node.args:
@@ -604,6 +612,26 @@ class CodeGenerator:
             if not v and st.kind in ("literal", "variable"):
                 continue
             self._reserve(st, v)
+
+    def _reserve_full_block(self, block):
+        """A full block (Sista V1) has a literal frame of its own: its literals in sizing
+        order, the selectors of its inlined messages, then its outer code (the method or
+        block whose literal it is); the enclosing frame gets a slot for its CompiledBlock."""
+        saved = (self.literals, self.lit_index, self.optimized)
+        self.literals, self.lit_index, self.optimized = [], {}, []
+        self.block_depth += 1
+        self._reserve_body(block, True)
+        self._add_inlined_selectors()
+        self._lit("outer", None, None)
+        block.frame = (self.literals, self.lit_index)
+        self.block_depth -= 1
+        self.literals, self.lit_index, self.optimized = saved
+        self._lit("block", id(block), None)
+
+    def _add_inlined_selectors(self):
+        for sel in self.optimized:
+            if ("lit", literal_key(Symbol(sel))) not in self.lit_index and ("sel", sel) not in self.lit_index:
+                self._lit("opt", sel, Symbol(sel))
 
     def _reserve_brace22(self, node):
         """Squeak 2.2: elements, then `Array fromBraceStack: n`; sized count first."""
@@ -732,7 +760,15 @@ class CodeGenerator:
             return
         if index is None:
             index = self.lit_index[("sel", sel)]
-        self.enc.send(e, self.lit_use(index), nargs, is_super)
+        index = self.lit_use(index)
+        if is_super and self.block_depth:
+            # a super send inside a full block: directed, the class pushed last
+            e.push()
+            self.enc.push_litvar(e, self.lit_use(self.lit_index[("assoc", id(self._class_binding()))]))
+            e.pop()
+            self.enc.directed_super_send(e, index, nargs)
+            return
+        self.enc.send(e, index, nargs, is_super)
 
     # --- expressions ----------------------------------------------------------------------
     def value(self, e, node, real):
@@ -773,7 +809,9 @@ class CodeGenerator:
                     self.enc.pop(e)
                     e.pop()
         elif k == "block":
-            if self.closures:
+            if self.enc.full_blocks:
+                self.emit_full_block(e, node, real)
+            elif self.closures:
                 self.emit_closure(e, node, real)
             else:
                 self.emit_block22(e, node, real)
@@ -891,6 +929,44 @@ class CodeGenerator:
         e.code.extend(body.code)
         if body.max > e.max:
             e.max = body.max
+
+    def emit_full_block(self, e, block, real):
+        """Sista V1: the copied values, then pushFullClosure of the block's CompiledBlock
+        (compiled here into its own frame: arguments, copied values and temps are its
+        context's first slots, nil until stored; its temp vector made by its first
+        bytecodes). A block that needs neither its outer context nor its receiver (no ^,
+        no self, super, instance variables or thisContext, no outer variables) is clean:
+        its closure has no outer context."""
+        inner = block.scope
+        for c in inner.copied:
+            self._push_local(e, c, real)
+        saved = (self.literals, self.lit_index)
+        self.literals, self.lit_index = block.frame
+        self.block_depth += 1
+        body = Emitter(0)
+        if inner.vector is not None:
+            self.enc.new_array(body, len([t for t in inner.temps if t.remote]))
+            body.push()
+            self.enc.store_temp(body, inner.vector.index, True)
+            body.pop()
+        self.eval_value(body, block, inner)
+        if not block_returns(block):
+            self.enc.block_return(body)
+        self.block_depth -= 1
+        if inner.num_temps > 63:
+            raise self.error(block.pos, "too many temporaries in a block (%d)" % inner.num_temps)
+        if inner.num_temps + body.max > LARGE_FRAME:
+            raise self.error(block.pos, "the block needs %d temporaries and stack slots, more than "
+                                        "a context holds (%d)" % (inner.num_temps + body.max, LARGE_FRAME))
+        large = inner.num_temps + body.max > SMALL_FRAME
+        header = self.enc.header(len(block.args), inner.num_temps, len(self.literals), 0, large)
+        compiled = BlockCode(header, self.literals, bytes(body.code))
+        self.literals, self.lit_index = saved
+        index = self.lit_index[("block", id(block))]
+        self.literals[index] = ("block", id(block), compiled)
+        e.pop(len(inner.copied))
+        e.push()
+        self.enc.full_closure(e, index, len(inner.copied), self.enc.clean_blocks and _is_clean(block))
 
     def _push_local(self, e, var, real):
         """Push an outer variable (a temp or a temp vector) as seen from context `real`."""
@@ -1111,9 +1187,7 @@ class CodeGenerator:
         if self.supered and not self.closures:
             self.lit_assoc(self._class_binding())
         if self.closures:
-            for sel in self.optimized:
-                if ("lit", literal_key(Symbol(sel))) not in self.lit_index and ("sel", sel) not in self.lit_index:
-                    self._lit("opt", sel, Symbol(sel))
+            self._add_inlined_selectors()
             self._lit("selector", None, Symbol(method.selector or "DoIt"))
             self._lit("classbinding", None, self._class_binding())
         self.max_depth = e.max
@@ -1169,6 +1243,11 @@ class CodeGenerator:
         return None
 
     def _class_binding(self):
+        if self.binding is None:
+            self.binding = self._new_class_binding()
+        return self.binding
+
+    def _new_class_binding(self):
         cls = self.cls
         layout = self.layout
         if not layout.is_metaclass(cls):
@@ -1195,6 +1274,55 @@ class CodeGenerator:
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+class BlockCode:
+    """A full block compiled for a literal frame (Sista V1): what compiler/api.py makes a
+    CompiledBlock of, its last literal (kind 'outer') the code whose literal it is."""
+    __slots__ = ("header", "literals", "code")
+
+    def __init__(self, header, literals, code):
+        self.header = header
+        self.literals = literals
+        self.code = code
+
+
+def _is_clean(block) -> bool:
+    """Does a real block need nothing of its outer context or receiver (no ^, self, super,
+    thisContext, instance variable, nor variables of outer contexts)?"""
+    if block.scope.copied:
+        return False
+    return _clean_nodes(block.statements)
+
+
+def _clean_nodes(nodes) -> bool:
+    for node in nodes:
+        if node is None:
+            continue
+        k = node.kind
+        if k == "return":
+            return False
+        if k == "variable":
+            b = node.binding
+            if b is not None and (b.kind == "inst" or (b.kind == "pseudo" and b.name in
+                                                       ("self", "super", "thisContext"))):
+                return False
+        elif k == "assign":
+            if not _clean_nodes([node.variable, node.value]):
+                return False
+        elif k == "cascade":
+            if not _clean_nodes([node.receiver]) or not all(_clean_nodes(m.args) for m in node.messages):
+                return False
+        elif k == "brace":
+            if not _clean_nodes(node.elements):
+                return False
+        elif k == "block":
+            if not _clean_nodes(node.statements):
+                return False
+        elif k == "send":
+            if not _clean_nodes([node.receiver] + list(node.args)):
+                return False
+    return True
+
 
 def block_returns(block) -> bool:
     s = block.statements

@@ -16,7 +16,8 @@ structures the compiler inlines are recognised from their jump patterns:
 Blocks are `thisContext blockCopy: n` followed by a jump over the body (format 6502; the
 arguments are method temporaries stored by the first instructions of the body), or the
 closure bytecode (format 6505; copied values and temp vectors are shown as the ordinary
-temporaries of the scope that declares them).
+temporaries of the scope that declares them), or pushFullClosure (Sista V1: the block's own
+CompiledBlock, decompiled in place; a super send in it is a directed one).
 
 Names: the image keeps no temporary names, so method arguments are arg1, arg2..., every
 other temporary (block arguments included) t1, t2... (the conventions of Squeak's
@@ -47,7 +48,7 @@ import re
 from ..errors import OzError
 from ..memory import specials as S
 from ..memory.objects import SqObject, float_of_words
-from .disassembler import SPECIAL_SELECTORS, decode
+from .disassembler import SPECIAL_SELECTORS, method_bytecode_set
 
 NIL_FORMS = {"ifTrue:": "ifNil:", "ifFalse:": "ifNotNil:", "ifTrue:ifFalse:": "ifNil:ifNotNil:",
              "ifFalse:ifTrue:": "ifNotNil:ifNil:"}
@@ -331,6 +332,10 @@ def wrap(node, level, ind):
 
 # --- scopes -----------------------------------------------------------------------
 
+class _SuperClass(Node):
+    """The class a full block pushes before a directed super send (Sista V1)."""
+
+
 class Scope:
     """The temporaries of the method or of one closure: index -> variable."""
 
@@ -422,14 +427,7 @@ class MethodDecompiler:
             else:
                 body_lines = ["^ " + self.inst_var(prim - 264).name]
         else:
-            self.instrs = decode(self.method.bytes)
-            self.index = {ins.pc: k for k, ins in enumerate(self.instrs)}
-            self.loops = {}
-            for k, ins in enumerate(self.instrs):
-                if ins.op == "jump" and ins.arg <= ins.pc:
-                    self.loops.setdefault(ins.arg, []).append(k)
-            self.active = set()
-            self.hints = self.inlined_selector_hints()
+            self.enter_code(self.method, 2)
             names = {}
             for i in range(self.nargs):
                 names[i] = Var(arg_names[i], ("arg", i))
@@ -469,7 +467,21 @@ class MethodDecompiler:
         lines.extend("\t" + b for b in self._dotted(body_lines))
         return "\n".join(lines)
 
-    def inlined_selector_hints(self):
+    def enter_code(self, code, reserved):
+        """Read the instructions of `code` (the method, or a full block's CompiledBlock:
+        Sista V1), whose literal frame ends with `reserved` literals that are no constants
+        (a method's selector and class binding, a block's outer code)."""
+        self.lits = code.ptrs[1:]
+        self.instrs = method_bytecode_set(self.space.heap.family, code).decode(code.bytes)
+        self.index = {ins.pc: k for k, ins in enumerate(self.instrs)}
+        self.loops = {}
+        for k, ins in enumerate(self.instrs):
+            if ins.op == "jump" and ins.arg <= ins.pc:
+                self.loops.setdefault(ins.arg, []).append(k)
+        self.active = set()
+        self.hints = self.inlined_selector_hints(reserved)
+
+    def inlined_selector_hints(self, reserved=2):
         """Selectors in the literal frame that no bytecode uses (format 6505 images keep
         those of the inlined messages there); empty for 6502."""
         if not self.closures:
@@ -480,7 +492,7 @@ class MethodDecompiler:
                 used.add(ins.arg)
         out = set()
         lits = self.lits
-        for i, lit in enumerate(lits[:-2]):
+        for i, lit in enumerate(lits[:-reserved]):
             if i not in used and lit.__class__ is SqObject and lit.cls is self.space.symbol_class():
                 out.add(_text(lit))
         return frozenset(out)
@@ -651,7 +663,16 @@ class MethodDecompiler:
             elif op == "pushLit":
                 stack.append(self.lit_node(ins.arg))
             elif op == "pushLitVar":
-                stack.append(self.lit_var(ins.arg))
+                if i + 1 < end and instrs[i + 1].op == "directedSuperSend":
+                    stack.append(_SuperClass())     # the class a full block's super send starts above
+                else:
+                    stack.append(self.lit_var(ins.arg))
+            elif op == "pushInteger":
+                stack.append(Lit(str(ins.arg)))
+            elif op == "pushChar":
+                stack.append(Lit("$" + chr(ins.arg) if ins.arg < 256 else "(Character value: %d)" % ins.arg))
+            elif op == "nop":
+                pass
             elif op == "pushSelf":
                 stack.append(Var("self"))
             elif op == "pushConst":
@@ -699,7 +720,12 @@ class MethodDecompiler:
                     casc = Cascade(top)
                 stack.append(casc)
                 stack.append(CascadeReceiver(casc))
-            elif op in ("send", "superSend", "sendSpecial"):
+            elif op in ("send", "superSend", "sendSpecial", "directedSuperSend"):
+                if op == "directedSuperSend":
+                    if not (stack and isinstance(stack[-1], _SuperClass)):
+                        raise DecompileError("directed super send without its class at pc %d" % ins.pc)
+                    stack.pop()
+                    op = "superSend"
                 if op == "sendSpecial":
                     sel, nargs = self.specials[ins.arg]
                 else:
@@ -737,6 +763,10 @@ class MethodDecompiler:
             elif op == "blockReturn":
                 value = self.pop(stack)
                 stmts.append(_BlockValue(value))
+            elif op == "blockReturnNil":
+                stmts.append(_BlockValue(Lit("nil")))
+            elif op == "pushFullClosure":
+                self.full_closure(ins, stack)
             elif op in ("jumpFalse", "jumpTrue"):
                 if exit_pc is not None and ins.arg == exit_pc:
                     return i
@@ -875,20 +905,7 @@ class MethodDecompiler:
         copied = stack[len(stack) - ncopied:]
         del stack[len(stack) - ncopied:]
         outer = self.scope
-        names = {}
-        args = []
-        for a in range(nargs):
-            v = self.new_temp()
-            names[a] = v
-            args.append(v)
-            self.block_args.add(id(v))
-        for c, node in enumerate(copied):
-            if isinstance(node, TempVector):
-                names[nargs + c] = node.vector
-            elif isinstance(node, Var) and node.ref is not None:
-                names[nargs + c] = node
-            else:
-                raise DecompileError("closure copies a value that is no variable")
+        names, args = self.block_names(nargs, copied)
         scope = Scope(outer, names)
         self.scope = scope
         try:
@@ -920,6 +937,67 @@ class MethodDecompiler:
             stmts = self.fold_value(stmts)
         stack.append(Block(args, temps, stmts))
         return end
+
+    def full_closure(self, ins, stack):
+        """pushFullClosure (Sista V1): the block is the CompiledBlock of the literal, its
+        context args, copied values, then temps (nil from the start: none pushed)."""
+        block = self.lit(ins.arg)
+        if block.__class__ is not SqObject or block.fmt != 12:
+            raise DecompileError("pushFullClosure of a literal that is no CompiledBlock")
+        ncopied = ins.arg2
+        family = self.space.heap.family
+        nargs = family.method_num_args(block.ptrs[0])
+        ntemps = family.method_num_temps(block.ptrs[0])
+        if len(stack) < ncopied:
+            raise DecompileError("closure copies more values than the stack holds")
+        copied = stack[len(stack) - ncopied:]
+        del stack[len(stack) - ncopied:]
+        outer = self.scope
+        names, args = self.block_names(nargs, copied)
+        saved = (self.lits, self.instrs, self.index, self.loops, self.active, self.hints)
+        scope = Scope(outer, names)
+        self.scope = scope
+        try:
+            self.enter_code(block, 1)
+            local_stack = []
+            stmts = []
+            self.seq(0, len(self.instrs), local_stack, stmts)
+        finally:
+            self.scope = outer
+            self.lits, self.instrs, self.index, self.loops, self.active, self.hints = saved
+        if local_stack:
+            raise DecompileError("full block leaves values on its stack")
+        value = None
+        if stmts and isinstance(stmts[-1], _BlockValue):
+            value = stmts.pop().value
+        elif not (stmts and isinstance(stmts[-1], Return)):
+            raise DecompileError("full block does not end with a return")
+        if any(i >= ntemps for i in scope.names):
+            raise DecompileError("full block uses a temporary it does not have")
+        temps = self.scope_temps(scope, nargs + ncopied, ntemps)
+        if value is not None:
+            stmts.append(value)
+            stmts = self.fold_value(stmts)
+        stack.append(Block(args, temps, stmts))
+
+    def block_names(self, nargs, copied):
+        """{index: variable} of a closure's arguments and copied values, and the arguments."""
+        names = {}
+        args = []
+        for a in range(nargs):
+            v = self.new_temp()
+            v.ref = ("temp", a)         # a variable an inner closure may copy
+            names[a] = v
+            args.append(v)
+            self.block_args.add(id(v))
+        for c, node in enumerate(copied):
+            if isinstance(node, TempVector):
+                names[nargs + c] = node.vector
+            elif isinstance(node, Var) and node.ref is not None:
+                names[nargs + c] = node
+            else:
+                raise DecompileError("closure copies a value that is no variable")
+        return names, args
 
     # --- control structures ------------------------------------------------------------
     def _pick_loop(self, heads, i, end):

@@ -354,6 +354,8 @@ def disassemble(space, method) -> list:
         try:
             return literal_source(space, obj, binding=variable)
         except OzError:
+            if obj.__class__ is not int and obj.bytes is not None and obj.ptrs is not None:
+                return space.describe(obj)      # compiled code: a full block's CompiledBlock
             return "<unprintable literal>"
 
     family = space.heap.family

@@ -10,7 +10,8 @@ Encoding choices, as Pharo's OpalEncoderForSistaV1 makes them: SmallIntegers -32
 and Characters 0..32767 are pushed by pushInteger/pushChar (no literal); an index, argument
 count or distance beyond a bytecode's own bits takes extA/extB prefixes (224/225); a
 forward jump or branch of 1-8 bytes is one byte, 9-255 two, farther four (with extB); a
-backward jump is always extB + jump (four bytes).
+backward jump is always extB + jump (four bytes). Closures of clean blocks get no outer
+context only when asked (`clean_blocks`).
 """
 from __future__ import annotations
 
@@ -44,10 +45,13 @@ class SistaEncoder:
     max_literals = 32767        # 15 bits of the Spur header
     jump_back_size = 4
 
-    def __init__(self, family):
+    def __init__(self, family, clean_blocks: bool = False):
         if not family.is_spur:
             raise CompileError("the Sista V1 bytecode set exists only in Spur images")
         self.family = family
+        # closures of clean blocks without outer context (pushFullClosure's ignoreOuterContext
+        # bit); off by default, as Pharo 8's compiler: SqueakJS's interpreter fails on the bit
+        self.clean_blocks = clean_blocks
 
     # --- constants -----------------------------------------------------------------
     def push_inline_constant(self, e, value) -> bool:
@@ -161,6 +165,15 @@ class SistaEncoder:
                 raise CompileError("a send with %d arguments" % nargs)
             e.add(225, nargs >> 3)
         e.add(235 if is_super else 234, ((index & 31) << 3) | (nargs & 7))
+
+    def directed_super_send(self, e, index, nargs):
+        """A super send whose lookup starts above the class on top of the stack (pushed
+        after the arguments): how a full block sends to super (its last literal is its
+        outer code, not the class binding)."""
+        _ext_a(e, index >> 5)
+        if nargs >> 3 > 63:
+            raise CompileError("a send with %d arguments" % nargs)
+        e.add(225, 64 + (nargs >> 3), 235, ((index & 31) << 3) | (nargs & 7))
 
     # --- returns -----------------------------------------------------------------------
     def return_pseudo(self, e, name):

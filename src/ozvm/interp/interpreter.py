@@ -29,7 +29,7 @@ from ..memory import specials as S
 from ..memory.accounting import HOST_MEMORY_LIMIT, MemoryLimitError, cost_of
 from ..memory.contexts import (
     CLOSURE, HOME, LARGE_FRAME, METHOD, RECEIVER, REUSE_CONTEXTS, SENDER, SMALL_FRAME,
-    decode_method, method_of_context,
+    AlternateCode, decode_method, method_of_context,
 )
 from ..memory.objects import SqObject, float_of_words
 from ..prims.base import PRIMITIVES
@@ -37,6 +37,7 @@ from ..prims.files import FileTable
 from .jit import ENTER, Jit, setting as jit_setting
 from .lookup import HOOK_PRIM, MethodLookup
 from .scheduler import Scheduler
+from .sista import OTHER_SET, run_sista
 
 CHUNK = 4000        # bytecodes between two heartbeats
 MEMORY_CHECK_EVERY = 64     # heartbeats between two looks at the process's memory
@@ -296,7 +297,13 @@ class Interpreter(MethodLookup, Scheduler):
                 self.store_registers()
                 self.fetch(self.ctx)
                 try:
-                    return self._loop(limit, deadline)
+                    if self.code.__class__ is AlternateCode:
+                        reason = run_sista(self, limit, deadline)
+                    else:
+                        reason = self._loop(limit, deadline)
+                    if reason == OTHER_SET:
+                        continue            # the active method is of the other bytecode set
+                    return reason
                 except HOST_STOPS as e:
                     # quit (113) and exitToDebugger (114) end the run; the registers were
                     # written before the primitive was called
@@ -722,6 +729,12 @@ class Interpreter(MethodLookup, Scheduler):
                         val = false
                     elif b == 0x7D:
                         val = stack[sp]
+                    elif code.__class__ is AlternateCode:
+                        # a Sista V1 method: interp/sista.py runs it (run() switches)
+                        n += 1          # not a bytecode of the guest's
+                        pc -= 1
+                        self.stop_reason = OTHER_SET
+                        break
                     else:
                         raise VMError("invalid bytecode %d" % b)
                     target = stack[0]

@@ -46,11 +46,22 @@ SMALL_FRAME = 16
 LARGE_FRAME = 56
 
 
+class AlternateCode(bytes):
+    """What `decode_method` gives the V3 loop as the bytecodes of a method (or
+    CompiledBlock) of the alternate set (Sista V1): as many 126s (unassigned in V3) as the
+    method has bytes, so that the V3 loop stops at the first one it meets and hands the
+    context over to interp/sista.py, which reads the method's own bytes."""
+
+
+OTHER_SET_BYTE = 126
+
+
 def decode_method(meth: SqObject, heap) -> tuple:
     """The interpreter's view of a compiled method of `heap`, cached in `meth.cache`:
 
     (method, primitive, bytes, pc offset, numTemps, nil filler, numArgs, frame size)
 
+(the bytes of an alternate-set method are an `AlternateCode`, not its own)
     The filler fills a fresh context after receiver and arguments."""
     info = meth.cache
     if info is not None and info[0] is meth:
@@ -63,10 +74,29 @@ def decode_method(meth: SqObject, heap) -> tuple:
     if ntemps + 4 > size:       # the C VM trusts the compiler; be safe
         size = max(LARGE_FRAME, ntemps + 16)
     prim = family.method_primitive(meth)
-    info = (meth, prim, meth.bytes, family.pc_offset(meth), ntemps,
+    code = meth.bytes
+    if family.method_alternate_bytecodes(header):
+        code = AlternateCode(bytes((OTHER_SET_BYTE,)) * len(code))
+    info = (meth, prim, code, family.pc_offset(meth), ntemps,
             [heap.nil] * (size - nargs), nargs, size)
     meth.cache = info
     return info
+
+
+def full_block_context(heap, sender, clo, args, context_class) -> SqObject:
+    """A context that runs the full block closure `clo` (a FullBlockClosure: outer context,
+    CompiledBlock, numArgs, receiver, copied values...) with `args`: the arguments, the
+    copied values, nil temps; pc at the CompiledBlock's first bytecode (VMMaker's
+    activateNewFullClosure)."""
+    block = clo.ptrs[1]
+    info = decode_method(block, heap)
+    copied = clo.ptrs[4:]
+    nil = heap.nil
+    p = [sender, info[3], info[4], block, clo, clo.ptrs[3]]
+    p += args
+    p += copied
+    p += [nil] * (info[7] - len(args) - len(copied))
+    return heap.new_context(context_class, p)
 
 
 def is_method(obj) -> bool:

@@ -56,7 +56,7 @@ process suspended where it got to.
 from __future__ import annotations
 
 from ..errors import GuestError, GuestTimeout, OzError
-from ..memory.contexts import decode_method, method_of_context
+from ..memory.contexts import decode_method, is_method, method_of_context
 from ..memory.objects import SqObject
 from . import control
 from .control import ControlError
@@ -242,15 +242,37 @@ def _is_alive(ctx) -> bool:
 def _next_bytecode(space, ctx):
     meth = method_of_context(ctx)
     info = decode_method(meth, space.heap)
-    code = info[2]
+    code = meth.bytes
     i = ctx.ptrs[PC] - info[3]
     if not 0 <= i < len(code):
         return None, None
     return code[i], (code[i + 1] if i + 1 < len(code) else None)
 
 
+_SISTA_SENDS = ("send", "superSend", "directedSuperSend", "sendSpecial")
+_SISTA_RETURNS = ("returnSelf", "returnConst", "returnTop", "blockReturn", "blockReturnNil")
+
+
+def _next_sista_op(space, ctx):
+    """The operation of the next instruction of a context running a Sista V1 method, or None
+    (another bytecode set, or no instruction there)."""
+    meth = method_of_context(ctx)
+    if not space.heap.family.method_alternate_bytecodes(meth.ptrs[0]):
+        return None
+    from ..compiler.disassembler import BytecodeError
+    from ..compiler.sista_disassembler import decode_one
+    i = ctx.ptrs[PC] - decode_method(meth, space.heap)[3]
+    try:
+        return decode_one(meth.bytes, i).op if 0 <= i < len(meth.bytes) else ""
+    except (BytecodeError, IndexError):
+        return ""
+
+
 def will_send(space, ctx) -> bool:
     """The next bytecode of `ctx` is a real send (not blockCopy:, not an extended push)."""
+    op = _next_sista_op(space, ctx)
+    if op is not None:
+        return op in _SISTA_SENDS
     b, b2 = _next_bytecode(space, ctx)
     if b is None or b < 128 or b == 200:
         return False
@@ -262,6 +284,9 @@ def will_send(space, ctx) -> bool:
 
 
 def will_return(space, ctx) -> bool:
+    op = _next_sista_op(space, ctx)
+    if op is not None:
+        return op in _SISTA_RETURNS
     b, _ = _next_bytecode(space, ctx)
     return b is not None and 120 <= b <= 125
 
@@ -508,9 +533,16 @@ def _selector_sent(space, ctx):
         return None
     meth = method_of_context(sender)
     info = decode_method(meth, space.heap)
-    code, i = info[2], sender.ptrs[PC] - info[3]
+    code, i = meth.bytes, sender.ptrs[PC] - info[3]
     lits = meth.ptrs
     candidates = []
+    if space.heap.family.method_alternate_bytecodes(meth.ptrs[0]):
+        from ..compiler.sista_disassembler import decode_tolerant
+        for ins in decode_tolerant(code[:i]):
+            if ins.next == i and ins.op in ("send", "superSend", "directedSuperSend") \
+                    and ins.arg + 1 < len(lits):
+                candidates.append(lits[ins.arg + 1])
+        i = 0                   # none of the V3 patterns below
     if i >= 1 and code[i - 1] >= 0xD0:
         candidates.append(lits[(code[i - 1] & 15) + 1])
     if i >= 2 and code[i - 2] in (0x83, 0x85):
@@ -556,8 +588,12 @@ def restart(process, frame, budget: int = STEP_BUDGET):
     clo = p[CLOSURE] if space.info.has_closures else nil
     if clo is not nil and clo.__class__ is SqObject:
         nargs = clo.ptrs[2]
-        copied = clo.ptrs[3:]
-        p[PC] = clo.ptrs[1]
+        if is_method(clo.ptrs[1]):          # a full block (Sista V1): its CompiledBlock
+            copied = clo.ptrs[4:]
+            p[PC] = decode_method(clo.ptrs[1], space.heap)[3]
+        else:
+            copied = clo.ptrs[3:]
+            p[PC] = clo.ptrs[1]
         p[6 + nargs:6 + nargs + len(copied)] = copied
         for k in range(6 + nargs + len(copied), len(p)):
             p[k] = nil

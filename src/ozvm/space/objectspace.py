@@ -77,6 +77,8 @@ class ObjectSpace:
         self._category_index = None
         self._sources = None
         self._source_pointers = None
+        # ozvm's compiler: 'V3' or 'SistaV1'; None: what the image uses (compiler/api.py)
+        self.bytecode_set = None
 
     # --- loading and saving ------------------------------------------------
     @classmethod
