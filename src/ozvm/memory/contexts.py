@@ -83,22 +83,6 @@ def decode_method(meth: SqObject, heap) -> tuple:
     return info
 
 
-def full_block_context(heap, sender, clo, args, context_class) -> SqObject:
-    """A context that runs the full block closure `clo` (a FullBlockClosure: outer context,
-    CompiledBlock, numArgs, receiver, copied values...) with `args`: the arguments, the
-    copied values, nil temps; pc at the CompiledBlock's first bytecode (VMMaker's
-    activateNewFullClosure)."""
-    block = clo.ptrs[1]
-    info = decode_method(block, heap)
-    copied = clo.ptrs[4:]
-    nil = heap.nil
-    p = [sender, info[3], info[4], block, clo, clo.ptrs[3]]
-    p += args
-    p += copied
-    p += [nil] * (info[7] - len(args) - len(copied))
-    return heap.new_context(context_class, p)
-
-
 def is_method(obj) -> bool:
     return obj.__class__ is SqObject and obj.fmt == FMT_METHOD
 

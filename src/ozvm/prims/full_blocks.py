@@ -5,12 +5,12 @@ primitiveFullClosureValueNoContextSwitch 209; SqueakJS has the same three number
 A FullBlockClosure's fields: 0 outer context (nil for a clean block), 1 its CompiledBlock,
 2 numArgs, 3 receiver, then the copied values. The primitive fails when the argument
 count is not the closure's (208: when the argument is not an Array of that size), or when
-field 1 is not compiled code; otherwise the closure runs in a new context (memory/contexts.py
-`full_block_context`) whose sender is the caller.
+field 1 is not compiled code; otherwise the closure runs in a new context whose sender is
+the caller.
 """
 from __future__ import annotations
 
-from ..memory.contexts import full_block_context
+from ..memory.contexts import CLOSURE, decode_method
 from ..memory.objects import FMT_METHOD, SqObject
 from .base import raw_primitive
 
@@ -25,9 +25,15 @@ def _full_closure(obj):
 
 
 def _activate(interp, clo, argc, args) -> None:
+    """VMMaker's activateNewFullClosure: a context whose method is the CompiledBlock, pc at
+    its first bytecode, the arguments then the copied values then nil temps (stackp: all
+    its temps), made at the interpreter's one activation point."""
     interp.sp -= argc + 1
     interp.store_registers()
-    interp.fetch(full_block_context(interp.heap, interp.ctx, clo, args, interp.method_context_class))
+    info = decode_method(clo.ptrs[1], interp.heap)
+    ctx = interp.activate_frame(interp.ctx, info, clo.ptrs[3], list(args) + clo.ptrs[4:])
+    ctx.ptrs[CLOSURE] = clo
+    interp.fetch(ctx)
 
 
 @raw_primitive(207, 209)     # value, value:..., valueNoContextSwitch(:)
