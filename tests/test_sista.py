@@ -37,6 +37,8 @@ def test_differential_suite_runs_as_on_squeakjs(tmp_path):
     image = sista_script.make_in(str(tmp_path), image_path(sista_script.SOURCE_IMAGE), exprs)
     lines, proc = sista_script.run_ozvm(image, 600)
     assert lines == expected, proc.stdout + proc.stderr
+    # the copy's own methods now use Sista V1: ozvm's compiler does too there by default
+    assert space_bytecode_set(ObjectSpace.load(image)) == "SistaV1"
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +73,7 @@ def test_methods_use_the_alternate_set_and_full_blocks(kernel):
     assert "pushChar" in _ops(kernel, block)
     text = "\n".join(kernel.mirror_on(m).disassembly())
     assert "push full closure" in text and "push -300" in text
+    assert "full block (literal" in text and "push $a" in text      # the block's listing too
     # FullBlockClosure is where the VM looks for it (Pharo 8's kernel leaves the slot empty)
     assert kernel.special(37) is kernel.class_named("FullBlockClosure")
     # a super send inside a full block is a directed one (the block has no class binding)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..compiler.disassembler import format_lines, method_bytecode_set
 from ..errors import MembraneError, MirrorIndexError, MirrorKeyError
+from ..memory.contexts import is_method
 from ..memory.objects import (
     FMT_BYTES, FMT_DOUBLE_WORDS, FMT_EPHEMERON, FMT_FIXED_VAR, FMT_METHOD, FMT_SHORTS, FMT_VAR,
     FMT_WEAK, FMT_WORDS, FORMAT_NAMES, SqObject,
@@ -578,11 +579,14 @@ class MethodMirror(ObjectMirror):
         code_set = method_bytecode_set(self.space.heap.family, self.obj)
         return code_set.decode_tolerant(self.bytecodes(), self.space.info.has_closures)
 
-    def disassembly(self) -> list:
-        """Readable lines 'pc  bytes  instruction' (pc as a context would show it)."""
+    def disassembly(self, inst_var_names=None) -> list:
+        """Readable lines 'pc  bytes  instruction' (pc as a context would show it), then
+        those of the method's full blocks (Sista V1: CompiledBlocks among its literals)."""
         space = self.space
-        owner = space.method_owner(self.obj)
-        ivars = space.layout.all_inst_var_names(owner[0]) if owner else None
+        ivars = inst_var_names
+        if ivars is None:
+            owner = space.method_owner(self.obj)
+            ivars = space.layout.all_inst_var_names(owner[0]) if owner else None
 
         def describe(obj, variable=False):
             if variable and obj.__class__ is SqObject and obj.ptrs is not None and len(obj.ptrs) == 2 \
@@ -599,6 +603,10 @@ class MethodMirror(ObjectMirror):
                 quick = "%s (%s)" % (ivars[self.primitive() - 264], quick)
             lines.insert(0, "%5s  %-12s %s" % ("", "", "quick method: answers %s (primitive %d)"
                                                 % (quick, self.primitive())))
+        for i, lit in enumerate(self.obj.ptrs[1:]):
+            if is_method(lit) and lit.ptrs[-1] is self.obj:        # one of its full blocks
+                lines.append("%5s  %-12s full block (literal %d):" % ("", "", i))
+                lines.extend("    " + line for line in space.mirror_on(lit).disassembly(ivars))
         return lines
 
     def quick_return(self):
