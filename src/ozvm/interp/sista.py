@@ -168,6 +168,19 @@ def run_sista(interp, limit, deadline) -> str:
                     val = (rcvr, true, false, nil, 0, nil)[b - 88]
                 if b == 94 and ext_a:
                     _bad(b, start)
+                target = stack[0]
+                if (b >= 93 or stack[4] is nil) and target is not nil and target.ptrs[1] is not nil:
+                    # to the sender, nothing in between (the V3 loop's fast return)
+                    stack[0] = nil
+                    stack[1] = nil
+                    interp.fetch(target)
+                    interp.push(val)
+                    if interp.code.__class__ is not AlternateCode:
+                        interp.bytecodes = count
+                        interp.store_registers()
+                        return OTHER_SET
+                    ctx, stack, code, lits, rcvr, sp, pc = reload()
+                    continue
                 interp.ctx = ctx
                 interp.stack = stack
                 interp.sp = sp
@@ -438,6 +451,21 @@ def run_sista(interp, limit, deadline) -> str:
                 continue                # the method's primitive failed (or it had none)
             _bad(b, start)
         # ------------------------------------------------------------------------------ send
+        if super_class is None:
+            a = stack[sp - argc]
+            d = sel.cache
+            entry = d.get(a.cls if a.__class__ is SqObj else si_class) if d else None
+            if entry is not None and not entry[1]:
+                # a cached method without primitive: activated here (the V3 loop's fast send)
+                stack[1] = pc + interp.off
+                stack[2] = sp - argc - 6
+                new = interp.activate_frame(ctx, entry, a, stack[sp - argc + 1:sp + 1])
+                interp.fetch(new)
+                if entry[2].__class__ is not AlternateCode:
+                    interp.bytecodes = count
+                    return OTHER_SET
+                ctx, stack, code, lits, rcvr, sp, pc = reload()
+                continue
         interp.ctx = ctx
         interp.stack = stack
         interp.sp = sp
