@@ -276,6 +276,46 @@ def _st_ozblt(args) -> str:
             "BitBlt addSelector: #%s withMethod: m. r := b %s. " % (pattern, sel, send))
 
 
+def make_cursor_cases(seed: int = 101) -> list:
+    """Primitive 101 (beCursor, beCursorWithMask:) through tryPrimitive:withArgs:: a good
+    16x16 1-bit cursor (with and without a mask), then one field changed at a time (extent,
+    depth, offset, bits). Receivers squeak-vm crashes on (a SmallInteger, a Point) and two
+    arguments are left out."""
+    rng = random.Random(seed)
+
+    def form(**change):
+        f = {"w": 16, "h": 16, "depth": 1, "offset": (-rng.randint(0, 16), -rng.randint(0, 16)),
+             "bits": ("words", 16), "seed": rng.randrange(1 << 32)}
+        f.update(change)
+        return f
+    variants = [{}, {"offset": (0, 0)}, {"offset": (-16, -16)}, {"offset": (1, 0)}, {"offset": (0, -17)},
+                {"offset": (-17, -3)}, {"offset": "nil"}, {"offset": ("0.5", 0)}, {"w": 15}, {"h": 32},
+                {"depth": 2}, {"depth": 32, "bits": ("words", 256)}, {"bits": ("words", 15)},
+                {"bits": ("words", 17)}, {"bits": ("bytes", 64)}]
+    cases = []
+    for v in variants:
+        cases.append({"cursor": form(**v), "mask": None})
+    for v in variants:
+        cases.append({"cursor": form(), "mask": form(**v)})
+    cases.append({"cursor": form(offset=(3, 3)), "mask": form()})
+    cases.append({"cursor": form(), "mask": "array"})
+    return cases
+
+
+def cursor_expression(case) -> str:
+    def st_form(f):
+        kind, n = f["bits"]
+        bits = ("b := Bitmap new: %d. 1 to: %d do: [:i | b at: i put: i * %d + %d \\\\ 4294967296]. b"
+                % (n, n, MULT, f["seed"]) if kind == "words" else "ByteArray new: %d" % n)
+        offset = "nil" if f["offset"] == "nil" else "(%s @ %s)" % f["offset"]
+        return ("((Form extent: %d@%d depth: %d) bits: ([%s] value); offset: %s; yourself)"
+                % (f["w"], f["h"], f["depth"], bits, offset))
+    mask = case["mask"]
+    args = "#()" if mask is None else "(Array with: %s)" % ("(Array new: 5)" if mask == "array" else st_form(mask))
+    return ("| r b | r := %s tryPrimitive: 101 withArgs: %s. r == ContextPart primitiveFailToken "
+            "ifTrue: [#failed] ifFalse: [#ok]" % (st_form(case["cursor"]), args))
+
+
 SCAN_STOP_SYMBOLS = ("space", "cr", "tab", "stopA")
 
 
@@ -405,7 +445,7 @@ def scan_expression(case) -> str:
 
 def all_cases() -> list:
     return (make_cases() + make_warp_cases() + make_line_cases() + make_text_cases() + make_scan_cases()
-            + make_rule41_cases())
+            + make_rule41_cases() + make_cursor_cases())
 
 
 def _st_form(name, form):
@@ -442,6 +482,8 @@ FIELD_ORDER = ("destX", "destY", "width", "height", "sourceX", "sourceY",
 
 
 def expression(case) -> str:
+    if "cursor" in case:
+        return cursor_expression(case)
     if case.get("scan"):
         return scan_expression(case)
     parts = ["| d s b r c h m | ", _st_form("d", case["dest"])]

@@ -178,7 +178,43 @@ def _print(space, obj):
     return "#" + space.to_local(obj)
 
 
+def run_cursor_case(builder, case, interp):
+    """A primitive 101 case (bitblt_cases.make_cursor_cases) on ozvm: #ok or #failed, and
+    what ozvm kept of a cursor it took."""
+    heap, space = builder.heap, builder.space
+
+    def form(f):
+        kind, n = f["bits"]
+        if kind == "words":
+            bits = builder.filled(n, f["seed"])
+        else:
+            bits = heap.instantiate(space.class_named("ByteArray"), n)
+        if f["offset"] == "nil":
+            offset = heap.nil
+        else:
+            offset = heap.instantiate(space.class_named("Point"))
+            offset.ptrs[:2] = [builder.value(v) if isinstance(v, str) else v for v in f["offset"]]
+        obj = heap.instantiate(builder.form)
+        obj.ptrs[:5] = [bits, f["w"], f["h"], f["depth"], offset]
+        return obj
+    mask = case["mask"]
+    args = [] if mask is None else [heap.new_array([heap.nil] * 5) if mask == "array" else form(mask)]
+    interp.cursor = None
+    cursor = form(case["cursor"])
+    r = call(interp, 101, cursor, *args)
+    if r is FAILED:
+        assert interp.cursor is None
+        return "#failed"
+    assert r is cursor
+    kept = interp.cursor
+    assert kept.bits == cursor.ptrs[0].words and kept.offset == tuple(cursor.ptrs[4].ptrs[:2])
+    assert kept.mask == (None if mask is None else args[0].ptrs[0].words)
+    return "#ok"
+
+
 def run_case(builder, case, interp):
+    if "cursor" in case:
+        return run_cursor_case(builder, case, interp)
     if case.get("scan"):
         return run_scan_case(builder, case, interp)
     b, dest = builder.bitblt_of(case)
@@ -226,8 +262,8 @@ def test_copy_bits_answers_as_squeak_vm(scratch):
     for i, (case, (kind, answer)) in enumerate(zip(cases, expected)):
         got = run_case(builder, case, interp)
         want = "ERROR" if kind == "ERROR" else answer
-        if got != want and case.get("scan"):
-            wrong.append((i, "scan", case.get("bad"), got, want))
+        if got != want and ("cursor" in case or case.get("scan")):
+            wrong.append((i, "cursor" if "cursor" in case else "scan", case.get("bad"), got, want))
         elif got != want:
             wrong.append((i, [k for k in ("warp", "line", "text") if case.get(k)] or "copy", case["fields"]["rule"], case["dest"]["depth"],
                           case["source"] if not isinstance(case["source"], dict) else case["source"]["depth"],

@@ -103,3 +103,32 @@ def test_bench_display_runs():
     r = subprocess.run([oz, "bench", "display", "--repeat", "1"], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     assert r.stdout.count(" ms") == 4 and "full screen, rule 3" in r.stdout
+
+
+def test_cursor_kept_and_drawn(tmp_path):
+    """Squeak 2.2 sets its arrow cursor (primitive 101) early in its startup; the Screen
+    shows it (form, hotspot, mouse position) and draws it into the PNG at the mouse point."""
+    from ozvm.space import execution
+    space = ObjectSpace.load(image_path("squeak2.2-mini.image"))
+    interp = execution.interpreter_for(space)
+    execution.let_guest_handle_errors(space)
+    interp.run(max_bytecodes=100000)
+    screen = Screen(space)
+    cursor = screen.cursor
+    assert cursor is not None and cursor.mask is None
+    normal = space.evaluate("Cursor normal bits asArray").to_local()
+    assert cursor.bits == normal and cursor.bits[:4] == [0x80000000, 0xC0000000, 0xE0000000, 0xF0000000]
+    assert cursor.hotspot == (0, 0) and screen.cursor_position == (0, 0)
+    space.input_device().mouse(5, 7)
+    assert screen.cursor_position == (5, 7)
+    plain = screen.rgb_rows()
+    drawn = screen.draw_cursor(plain)
+    pixels = cursor.pixels()
+    changed = {(x, y) for y in range(screen.height) for x in range(screen.width)
+               if plain[y][3 * x:3 * x + 3] != drawn[y][3 * x:3 * x + 3]}
+    black = {(5 + x, 7 + y) for y in range(16) for x in range(16) if pixels[y][x] == 1}
+    assert changed <= black and (5, 7) in black
+    assert all(drawn[y][3 * x:3 * x + 3] == b"\x00\x00\x00" for x, y in black)
+    assert len(cursor.rgba()) == 16 * 16 * 4
+    screen.save_png(str(tmp_path / "c.png"), cursor=True)
+    assert read_png(str(tmp_path / "c.png"))[2] == drawn

@@ -10,7 +10,7 @@ bitblt.py. The line-drawing loop (104) fails, so the image's own Smalltalk code 
 from __future__ import annotations
 
 from ..memory import specials as S
-from ..memory.objects import FMT_VAR, SqObject
+from ..memory.objects import FMT_VAR, FMT_WORDS, SqObject
 from .base import PrimitiveFailed, primitive
 from .input_device import device_of
 from .values import boolean, boolean_value, new_point, register_failing, small_value
@@ -81,10 +81,80 @@ register_failing(104)
 
 # --- cursor and display ---------------------------------------------------------------------------------
 
+class CursorShape:
+    """The cursor a guest set with primitive 101 (Cursor>>beCursor, beCursorWithMask:), as
+    the C VM keeps it: a copy of the 16x16 1-bit form's 16 words (the leftmost pixel in
+    each word's top bit, as a Form holds it), of its mask's when one was given, and the
+    offset of its top left corner from the mouse point (-16..0 each)."""
+
+    width = height = 16
+
+    def __init__(self, bits, mask, offset):
+        self.bits = list(bits)
+        self.mask = None if mask is None else list(mask)
+        self.offset = offset
+
+    @property
+    def hotspot(self) -> tuple:
+        """The pixel of the cursor that lies on the mouse point (x, y from its top left)."""
+        return -self.offset[0], -self.offset[1]
+
+    def pixels(self) -> list:
+        """16 rows of 16: 1 black, 0 white, None transparent. With a mask, a pixel shows
+        where the mask is set (black where the form is); without, where the form is set."""
+        rows = []
+        for y in range(16):
+            word, mask = self.bits[y], self.mask[y] if self.mask is not None else None
+            row = []
+            for x in range(16):
+                bit = (word >> (31 - x)) & 1
+                if mask is None:
+                    row.append(1 if bit else None)
+                else:
+                    row.append(bit if (mask >> (31 - x)) & 1 else None)
+            rows.append(row)
+        return rows
+
+    def rgba(self) -> bytes:
+        """The cursor as 16x16 RGBA bytes, row by row (transparent pixels have alpha 0)."""
+        colors = {1: b"\x00\x00\x00\xff", 0: b"\xff\xff\xff\xff", None: b"\x00\x00\x00\x00"}
+        return b"".join(colors[p] for row in self.pixels() for p in row)
+
+
+def _cursor_form(form, with_offset):
+    """(16 words of bits, (offset x, offset y)) of a 16x16 1-bit Form, as primitive 101
+    checks it; PrimitiveFailed otherwise."""
+    if form.__class__ is not SqObject or form.ptrs is None or form.fmt > 4 or len(form.ptrs) < 5:
+        raise PrimitiveFailed()
+    bits, width, height, depth, offset = form.ptrs[:5]
+    if not (width.__class__ is int and height.__class__ is int and depth.__class__ is int):
+        raise PrimitiveFailed()
+    point = None
+    if with_offset:
+        if offset.__class__ is not SqObject or offset.ptrs is None or offset.fmt > 4 or len(offset.ptrs) < 2:
+            raise PrimitiveFailed()
+        point = offset.ptrs[0], offset.ptrs[1]
+        if not all(v.__class__ is int and -16 <= v <= 0 for v in point):
+            raise PrimitiveFailed()
+    if (width, height, depth) != (16, 16, 1):
+        raise PrimitiveFailed()
+    if bits.__class__ is not SqObject or bits.fmt != FMT_WORDS or len(bits.words) != 16:
+        raise PrimitiveFailed()
+    return bits.words, point
+
+
 @primitive(101)
 def be_cursor(interp, rcvr, *args):
+    """beCursor / beCursorWithMask: aForm: the receiver (and the mask) must be 16x16 1-bit
+    Forms with 16-word bits, the offset within -16..0, as squeak-vm 4.10 checks them (it
+    has no 32-bit cursors). The shape is kept on the interpreter (`interp.cursor`, a
+    CursorShape; `Screen.cursor` shows it); nothing is drawn. With more than one argument,
+    or a receiver that is no object of five fields, squeak-vm crashes; ozvm fails."""
     if len(args) > 1:
         raise PrimitiveFailed()
+    bits, offset = _cursor_form(rcvr, True)
+    mask = _cursor_form(args[0], False)[0] if args else None
+    interp.cursor = CursorShape(bits, mask, offset)
     return rcvr
 
 

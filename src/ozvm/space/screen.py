@@ -9,7 +9,8 @@ color by repeating the top bits, 1 to 8 bits through Squeak's standard color tab
 little-endian order within each word.
 
 `Screen.png()` answers PNG bytes (8-bit RGB, no dependency beyond zlib); `save_png(path)`
-writes them atomically.
+writes them atomically; with `cursor=True` the guest's cursor is drawn at the mouse point.
+`Screen.cursor` is the cursor the guest set (primitive 101), `cursor_position` the mouse.
 """
 from __future__ import annotations
 
@@ -126,11 +127,51 @@ class Screen:
                 rows.append(b"".join(_PALETTE[p] for p in pixels))
         return rows
 
-    def png(self) -> bytes:
-        """The screen as a PNG file's bytes (8-bit RGB)."""
-        return encode_png(self.width, self.height, self.rgb_rows())
+    # --- the cursor ------------------------------------------------------------------
+    @property
+    def cursor(self):
+        """The cursor the guest set (primitive 101), a CursorShape (prims/display.py:
+        `hotspot`, `offset`, `bits`, `mask`, `pixels()`, `rgba()`), or None when it set none."""
+        interp = getattr(self.space, "_interpreter", None) if self.space is not None else None
+        return getattr(interp, "cursor", None)
 
-    def save_png(self, path: str) -> None:
+    @property
+    def cursor_position(self) -> tuple:
+        """Where the mouse is (x, y): the guest's input device (0, 0 until the host moves it)."""
+        interp = getattr(self.space, "_interpreter", None) if self.space is not None else None
+        device = getattr(interp, "input_device", None)
+        return (device.x, device.y) if device is not None else (0, 0)
+
+    def draw_cursor(self, rows) -> list:
+        """`rows` (full-screen RGB rows) with the cursor drawn where the mouse is, its
+        hotspot on the mouse point (clipped to the screen); the rows as they were when the
+        guest set no cursor."""
+        cursor = self.cursor
+        if cursor is None:
+            return rows
+        mx, my = self.cursor_position
+        left, top = mx + cursor.offset[0], my + cursor.offset[1]
+        rows = list(rows)
+        for dy, line in enumerate(cursor.pixels()):
+            y = top + dy
+            if not 0 <= y < len(rows):
+                continue
+            row = bytearray(rows[y])
+            for dx, pixel in enumerate(line):
+                x = left + dx
+                if pixel is not None and 0 <= x < self.width:
+                    row[3 * x:3 * x + 3] = b"\x00\x00\x00" if pixel else b"\xff\xff\xff"
+            rows[y] = bytes(row)
+        return rows
+
+    def png(self, cursor: bool = False) -> bytes:
+        """The screen as a PNG file's bytes (8-bit RGB); with the cursor drawn if `cursor`."""
+        rows = self.rgb_rows()
+        if cursor:
+            rows = self.draw_cursor(rows)
+        return encode_png(self.width, self.height, rows)
+
+    def save_png(self, path: str, cursor: bool = False) -> None:
         """Write the PNG atomically (a temporary file beside `path`, then a rename)."""
         from ..image.files import atomic_write
-        atomic_write(path, self.png())
+        atomic_write(path, self.png(cursor))

@@ -5,7 +5,8 @@ The image is resumed headless as `oz run` resumes it (its own error handling, th
 files as the --files policy says) for S seconds or N bytecodes; clicks and typing, if any,
 are then posted to its input device and it runs again (--settle, default half as long);
 then its Display form is written as a PNG (space/screen.py). With neither --after nor
---bytecodes, the screen is the one saved in the image. --missing lists the named primitives
+--bytecodes, the screen is the one saved in the image. --cursor draws the guest's cursor
+at the mouse point. --missing lists the named primitives
 the image called that ozvm lacks (the image ran its fallback code for them).
 """
 from __future__ import annotations
@@ -34,6 +35,8 @@ def add_commands(sub) -> None:
     p.add_argument("--settle", type=float, default=None, metavar="AMOUNT",
                    help="how long the image runs after the clicks and typing, in the unit of "
                         "--after or --bytecodes (default: half the first run)")
+    p.add_argument("--cursor", action="store_true",
+                   help="draw the guest's cursor (primitive 101) at the mouse point")
     p.add_argument("--missing", action="store_true",
                    help="list the named primitives the image called that ozvm lacks (calls each)")
     add_files_option(p, "host")
@@ -65,7 +68,7 @@ def cmd_screenshot(args) -> int:
         reason = _run(interp, args.after, args.bytecodes)
         if args.click or args.type:
             if args.before:
-                Screen(space).save_png(args.before)
+                Screen(space).save_png(args.before, args.cursor)
             device = space.input_device()
             for where in args.click:
                 try:
@@ -83,7 +86,7 @@ def cmd_screenshot(args) -> int:
     elif args.click or args.type:
         raise OzError("--click and --type need --after or --bytecodes (the image must run)")
     screen = Screen(space)
-    screen.save_png(args.output)
+    screen.save_png(args.output, args.cursor)
     if args.missing:
         interp = execution.interpreter_for(space)
         log = getattr(interp, "missing_named_primitives", None) or {}
