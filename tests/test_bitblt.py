@@ -273,14 +273,26 @@ def test_copy_bits_answers_as_squeak_vm(scratch):
     assert kinds == {"RESULT", "ERROR"}
 
 
+def _rule_args(rule):
+    """copyBits' arguments for rules that take some (rule 41: a color and its alpha)."""
+    return (2, (0x3366CC, 200)) if rule == 41 else (0, ())
+
+
+def _pixel(rng):
+    """32-bit words with the alphas the blends treat apart (0, 255) and others."""
+    return rng.choice((0, rng.randrange(1 << 24), 0xFF000000 | rng.randrange(1 << 24), rng.randrange(1 << 32)))
+
+
 def test_rows_at_a_time_equal_the_word_loop():
     """The row paths (_rows_of_words for 32-bit pixels, _rows_bitwise for the others)
-    give the bits of the C VM's word loop."""
+    give the bits of the C VM's word loop, for the boolean rules at every depth and for
+    every rule that does not read the destination mask on 32-bit pixels."""
     heap = load_heap("pharocandle.image")
     rng = random.Random(7)
-    words = lambda n: [rng.randrange(1 << 32) for _ in range(n)]
-    for trial in range(300):
-        depth = rng.choice(C.DEPTHS)
+    words = lambda n: [_pixel(rng) for _ in range(n)]
+    row_rules = sorted(bitblt._NO_MASK_RULES - set(range(16)) - {16, 17})
+    for trial in range(500):
+        depth = rng.choice(C.DEPTHS) if trial < 300 else 32
         ppw = 32 // depth
         w, h = rng.randint(1, 90), rng.randint(1, 6)
         pitch = (w + ppw - 1) // ppw
@@ -288,7 +300,7 @@ def test_rows_at_a_time_equal_the_word_loop():
         dst_words = words(pitch * h)
         src_words = dst_words if same else words(pitch * h)
         halftone = words(rng.choice((1, 3))) if rng.random() < 0.3 else None
-        rule = rng.randrange(16)
+        rule = rng.randrange(16) if trial < 300 else rng.choice(row_rules)
         geometry = (rng.randint(-3, w), rng.randint(-2, h), rng.randint(1, w + 3), rng.randint(1, h + 2),
                     rng.randint(-3, w), rng.randint(-2, h))
         results = []
@@ -298,9 +310,54 @@ def test_rows_at_a_time_equal_the_word_loop():
             op = bitblt.BitBlt(FakeInterp(heap), blt)
             if not fast:
                 op._rows_bitwise = op._rows_of_words = lambda: False
-            op.copy_bits()
+            op.copy_bits(*_rule_args(rule))
             results.append(list(blt.ptrs[0].ptrs[0].words))
         assert results[0] == results[1], (trial, depth, w, h, rule, geometry, same, halftone)
+
+
+def test_pixel_map_rows_equal_the_pixel_loop():
+    """Into 32-bit pixels from other depths or through color maps, the row path
+    (_pix_map_rows) gives the bits of the C VM's pixel-map loop."""
+    heap = load_heap("pharocandle.image")
+    rng = random.Random(8)
+    wordcls = heap.specials.ptrs[S.CLASS_BITMAP]
+    rules = sorted(bitblt._NO_MASK_RULES - {16, 17})
+
+    def bits(ws):
+        return SqObject(wordcls, 6, 0, words=list(ws))
+    checked = 0
+    for trial in range(300):
+        s_depth = rng.choice((1, 2, 4, 8, 16, 32))
+        w, h = rng.randint(1, 40), rng.randint(1, 5)
+        sw, sh = rng.randint(1, 40), rng.randint(1, 5)
+        spitch = (sw * s_depth + 31) // 32
+        dst_words = [_pixel(rng) for _ in range(w * h)]
+        src_words = [rng.randrange(1 << 32) for _ in range(spitch * sh)]
+        table = None
+        if s_depth <= 8 and rng.random() < 0.8:
+            table = [_pixel(rng) for _ in range(1 << s_depth)]
+        elif s_depth >= 16 and rng.random() < 0.5:
+            table = [_pixel(rng) for _ in range(rng.choice((512, 4096)))]
+        halftone = None if rng.random() < 0.7 else [_pixel(rng)]
+        rule = rng.choice(rules)
+        geometry = [rng.randint(-2, w), rng.randint(-1, h), rng.randint(1, sw + 2), rng.randint(1, sh + 1),
+                    rng.randint(-2, sw), rng.randint(-1, sh), 0, 0, w, h]
+        if s_depth == 32 and table is None:
+            continue                    # the same-depth loop, tested above
+        results = []
+        for fast in (True, False):
+            dest = SqObject(heap.nil, 1, 0, ptrs=[bits(dst_words), w, h, 32])
+            src = SqObject(heap.nil, 1, 0, ptrs=[bits(src_words), sw, sh, s_depth])
+            blt = SqObject(heap.nil, 1, 0, ptrs=[dest, src, heap.nil if halftone is None else bits(halftone),
+                                                 rule] + geometry + [heap.nil if table is None else bits(table)])
+            op = bitblt.BitBlt(FakeInterp(heap), blt)
+            if not fast:
+                op._pix_map_rows = lambda flags: False
+            op.copy_bits(*_rule_args(rule))
+            results.append(list(dest.ptrs[0].words))
+        assert results[0] == results[1], (trial, s_depth, w, h, rule, geometry)
+        checked += 1
+    assert checked > 200
 
 
 def _bitblt_object(heap, depth, w, h, dst_words, src_words, rule, geometry, halftone):

@@ -706,7 +706,10 @@ class BitBlt:
 
     # --- the copy loops ---------------------------------------------------------------------
     def _copy_loop(self):
-        if self.rule <= 15 and (self._rows_of_words() or self._rows_bitwise()):
+        if self.rule <= 15:
+            if self._rows_of_words() or self._rows_bitwise():
+                return
+        elif self.rule in _NO_MASK_RULES and self._rows_of_words():
             return
         merge = self.merge
         src = self.source_bits
@@ -831,7 +834,49 @@ class BitBlt:
             merged = self.merge(word, dw & dest_mask)
             dst[di] = (dest_mask & merged) | (dw & ~dest_mask & ALL_ONES)
 
+    def _pix_map_rows(self, flags) -> bool:
+        """Into 32-bit pixels from another depth or through a color map, a row at a time:
+        the row's source pixels taken out of their words, mapped, merged with the row's
+        destination words (what the pixel-map loop does a pixel at a time). False when it
+        does not apply (other destination depths, one form, rules reading the mask)."""
+        if (self.dest_depth != 32 or self.rule not in _NO_MASK_RULES
+                or self.source_form is self.dest_form):
+            return False
+        src, dst = self.source_bits, self.dest_bits
+        s_depth = self.source_depth
+        s_ppw, s_mask = 32 // s_depth, MASK_TABLE[s_depth]
+        shifts = (range(32 - s_depth, -1, -s_depth) if self.source_msb else range(0, 32, s_depth))
+        sx, bbW = self.sx, self.bbW
+        first, last = sx // s_ppw, (sx + bbW - 1) // s_ppw
+        skip = sx - first * s_ppw
+        op = self._row_op()
+        if flags == CM_PRESENT | CM_INDEXED:
+            table, cm_mask = self.cm_table, self.cm_mask
+            mapped = lambda pixels: [table[p & cm_mask] for p in pixels]
+        elif flags & CM_PRESENT:
+            map_pixel = self._pixel_mapper(flags)
+            mapped = lambda pixels: [map_pixel(p) & ALL_ONES for p in pixels]
+        else:
+            mapped = None
+        s_pitch, d_pitch = self.source_pitch, self.dest_pitch
+        for i in range(self.bbH):
+            sb = (self.sy + i) * s_pitch
+            words = src[sb + first:sb + last + 1]
+            if s_depth == 32:
+                pixels = words
+            else:
+                pixels = [(w >> k) & s_mask for w in words for k in shifts][skip:skip + bbW]
+            if mapped is not None:
+                pixels = mapped(pixels)
+            dy = self.dy + i
+            ht = ALL_ONES if self.no_halftone else self.halftone_at(dy)
+            db = dy * d_pitch + self.dx
+            dst[db:db + bbW] = op(pixels, dst[db:db + bbW], ht)
+        return True
+
     def _copy_loop_pix_map(self):
+        if self._pix_map_rows(self.cm_flags & ~CM_NEW_STYLE):
+            return
         src = self.source_bits
         dst = self.dest_bits
         s_depth, d_depth = self.source_depth, self.dest_depth
@@ -917,6 +962,25 @@ class BitBlt:
         return mapped
 
     # --- the boolean rules a row at a time ------------------------------------------------------
+    def _row_op(self):
+        """f(source words, destination words, halftone word) -> the merged words, for
+        32-bit pixels (a pixel a word) and a rule whose merge does not read the
+        destination mask: the boolean rules, paint, the alpha blends written out, any
+        other rule through its merge function."""
+        rule = self.rule
+        if rule <= 15:
+            return _ROWS_OF_WORDS[rule]
+        fast = _ROW_RULES.get(rule)
+        if fast is not None:
+            return fast
+        merge = self.merge
+
+        def rows(S, D, h):
+            if h != ALL_ONES:
+                S = [w & h for w in S]
+            return [merge(s, d) & ALL_ONES for s, d in zip(S, D)]
+        return rows
+
     def _rows_of_words(self) -> bool:
         """32-bit pixels: a pixel is a word, so a row is a slice of words (read whole before
         it is written, rows in the loop's vertical order). False when it does not apply."""
@@ -927,7 +991,7 @@ class BitBlt:
         sx = self.sx - (bbW - 1 if self.h_dir < 0 else 0)
         src, dst = self.source_bits, self.dest_bits
         s_pitch, d_pitch, v_dir = self.source_pitch, self.dest_pitch, self.v_dir
-        op = _ROWS_OF_WORDS[self.rule]
+        op = self._row_op()
         copy = self.rule == 3
         for i in range(self.bbH):
             dy = self.dy + i * v_dir
@@ -1285,12 +1349,10 @@ class BitBlt:
         (alphaBlendScaled), a row at a time."""
         src, dst = self.source_bits, self.dest_bits
         w = self.bbW
-        blend = _alpha_blend_scaled
         for row in range(self.bbH):
             si = (self.sy + row) * self.source_pitch + self.sx
             di = (self.dy + row) * self.dest_pitch + self.dx
-            dst[di:di + w] = [s if s >= 0xFF000000 else (d if s < 0x1000000 else blend(s, d))
-                              for s, d in zip(src[si:si + w], dst[di:di + w])]
+            dst[di:di + w] = _rows_blend_scaled(src[si:si + w], dst[di:di + w], ALL_ONES, True)
 
     def _component_alpha_32(self, component=True):
         """Rule 41 into 32 bits (rgbComponentAlpha32): source pixels whose color part is
@@ -1680,6 +1742,69 @@ _ROW_OPS = (
     lambda s, d, f: (s ^ f) | (d ^ f),
     lambda s, d, f: d,
 )
+
+def _rows_paint(S, D, h):
+    """Rule 25 on 32-bit pixels: a source pixel that is not zero replaces the destination's."""
+    if h != ALL_ONES:
+        S = [w & h for w in S]
+    return [s or d for s, d in zip(S, D)]
+
+
+def _rows_alpha_blend(S, D, h):
+    """Rule 24 on 32-bit pixels (_alpha_blend written out)."""
+    out = []
+    append = out.append
+    for s, d in zip(S, D):
+        s &= h
+        a = s >> 24
+        if a == 0:
+            append(d)
+        elif a == 255:
+            append(s)
+        else:
+            un = 255 - a
+            append(((((a * 255 + (d >> 24) * un + 254) // 255) & 255) << 24)
+                   | (((((s >> 16) & 255) * a + ((d >> 16) & 255) * un + 254) // 255 & 255) << 16)
+                   | (((((s >> 8) & 255) * a + ((d >> 8) & 255) * un + 254) // 255 & 255) << 8)
+                   | ((((s & 255) * a + (d & 255) * un + 254) // 255) & 255))
+    return out
+
+
+def _rows_blend_scaled(S, D, h, skip=False):
+    """Rules 34-36 on 32-bit pixels (_alpha_blend_scaled written out); with `skip`, as the
+    C VM's dedicated loop: opaque source pixels stored, transparent ones skipped."""
+    if skip and S:
+        low, high = min(S), max(S)
+        if low >= 0xFF000000:
+            return list(S)               # all opaque
+        if high < 0x1000000:
+            return list(D)               # all transparent
+    out = []
+    append = out.append
+    for s, d in zip(S, D):
+        s &= h
+        if skip:
+            if s >= 0xFF000000:
+                append(s)
+                continue
+            if s < 0x1000000:
+                append(d)
+                continue
+        un = 255 - (s >> 24)
+        rb = ((((d & 0xFF00FF) * un) >> 8) & 0xFF00FF) + (s & 0xFF00FF)
+        ag = (((((d >> 8) & 0xFF00FF) * un) >> 8) & 0xFF00FF) + ((s >> 8) & 0xFF00FF)
+        append((((ag & 0xFF00FF) << 8) | ((ag & 0x1000100) * 255)) & ALL_ONES
+               | (rb & 0xFF00FF) | ((((rb & 0x1000100) * 255) >> 8) & ALL_ONES))
+    return out
+
+
+def _rows_blend_scaled_rule(S, D, h):
+    return _rows_blend_scaled(S, D, h)
+
+
+# rules written out for rows of 32-bit pixels (the others go through their merge function)
+_ROW_RULES = {24: _rows_alpha_blend, 25: _rows_paint, 34: _rows_blend_scaled_rule,
+              35: _rows_blend_scaled_rule, 36: _rows_blend_scaled_rule}
 
 # rules whose result does not depend on the merge's destination mask (all but the counting,
 # tallying and constant-alpha ones, which read it)
