@@ -229,7 +229,8 @@ def test_every_method_disassembles(sp):
                 assert ins[-1].op in ("returnTop", "returnConst", "returnSelf", "blockReturn", "jump"), \
                     (side.name(), sel, ins[-1])
                 count += 1
-    assert count > 800
+    # the methods with bytecodes: PharoCandle has 739, Squeak 2.2 many more
+    assert count > (800 if sp.prefix == "" else 700)
 
 
 def test_method_mirror_details(sp):
