@@ -8,9 +8,16 @@ Two styles:
   * closures (6504/6505, as the compiler that built pharocandle.image): push closure 143,
     copied values, temp vectors (138/140-142), block temps pushed as nil, blockReturn 125;
     the literal frame ends with the inlined selectors, the selector and the class binding.
-  * Spur (6521/68021, Squeak 5's compiler): closures as above; the literal frame in the order
-    the code uses it, a Symbol and the selector of its name sharing a slot; the method header
-    and the primitive's encoding (callPrimitive) from the heap's family.
+  * Spur (6521/68021, Squeak 5's Compiler and Pharo's Opal, which agree on all of this):
+    closures as above; the method header and the primitive's encoding (callPrimitive) from
+    the heap's family; the literal frame in the order the code uses it (literals reserved
+    for code compiled for effect, i.e. none, are dropped), a Symbol and the selector of its
+    name sharing a slot; two-armed conditional statements with each arm for effect; a
+    to:do: limit other than a literal, an argument or a pseudo variable kept in a temp
+    allocated before the loop variable; temps of inlined blocks allocated where declared
+    (outer before inner), later inlined blocks reusing the slots of finished ones; the
+    special selectors of the image's table (`~~` where V3 had blockCopy:); the context
+    class (the one declaring `sender`) reaching its fields with the long bytecodes.
 
 The literal frame follows the compiler's *sizing* pass, not the emission order (`_reserve`):
 a send reserves its selector before its receiver and arguments; inlined ifs size their else
@@ -49,6 +56,7 @@ Compiler, tests/test_compiler_pharocandle.py against pharocandle.image's methods
 from __future__ import annotations
 
 from ..errors import CompileError
+from ..memory import specials as S
 from . import ast as A
 from .literals import Symbol, literal_key
 from .scanner import error_at
@@ -141,6 +149,16 @@ class CodeGenerator:
         # them; the earlier closure compiler in the order of its sizing pass (_reserve), as
         # ozvm's Sista V1 code does (each full block in a frame of its own)
         self.emission_order = self.family.is_spur and not self.enc.full_blocks
+        self.lits_before_body = 0
+        # Squeak 5, Opal: the context class (the one declaring `sender`) reaches its fields
+        # with the long bytecodes, which the VM checks for married contexts
+        self.context_fields = self.emission_order and _declares_context_fields(space, cls)
+        # Squeak 5 (the image's table: ~~ replaced blockCopy:) and Opal send the special
+        # selectors the image's specialSelectors array names
+        self.special_index = SPECIAL_INDEX
+        if self.emission_order:
+            from .decompiler import special_selectors
+            self.special_index = dict((name, i) for i, (name, _n) in enumerate(special_selectors(space)))
         self.lit_used = {}          # literal index -> rank of its first use in the code
         self.lit_remap = None       # old literal index -> final slot (emission order)
         self.block_depth = 0        # full blocks (Sista V1) being sized or emitted around here
@@ -198,6 +216,10 @@ class CodeGenerator:
         if self.closures:
             if is_arg:
                 real.args.append(t)
+            elif getattr(nscope, "inlined", False) and self.emission_order:
+                t = self._inlined_slot(real, t)
+                nscope.names[decl.name] = t
+                nscope.hoisted.append(t)        # freed when the block ends
             elif getattr(nscope, "inlined", False):
                 nscope.hoisted.append(t)        # added to the context after the block's body
             else:
@@ -208,6 +230,24 @@ class CodeGenerator:
             t.is_arg = is_arg and False
             self.method_scope.temps.append(t)
         return t
+
+    def _inlined_slot(self, real, t):
+        """Squeak 5 and Opal: a temp of an inlined block takes its slot when declared,
+        the first slot an earlier inlined block of the context left free if any."""
+        free = real.free_inlined
+        if free:
+            free.sort(key=real.temps.index)
+            return free.pop(0)
+        real.temps.append(t)
+        return t
+
+    def _end_inlined(self, real, inner):
+        """An inlined block's scope ends: its temps join the context (after the block's
+        body, innermost first), or (Squeak 5, Opal) their slots become free."""
+        if self.emission_order:
+            real.free_inlined.extend(inner.hoisted)
+        else:
+            real.temps.extend(inner.hoisted)
 
     def _tick(self):
         self.order += 1
@@ -260,7 +300,10 @@ class CodeGenerator:
             self._declare(inner, t, False)
         for st in block.statements:
             self._resolve(st, inner)
-        real.temps.extend(inner.hoisted)
+        if inlined:
+            self._end_inlined(real, inner)
+        else:
+            real.temps.extend(inner.hoisted)
         if not inlined and self.closures:
             real.order_end = self._tick()
         return inner
@@ -355,6 +398,14 @@ class CodeGenerator:
             inner.inlined = True
             inner.hoisted = []
             block.scope = ns.real
+            limit = args[0]
+            lt = None
+            if self.emission_order and not (_is_number_literal(limit) or _is_constant_ref(limit)):
+                # Squeak 5 and Opal keep the limit in a temp allocated before the variable
+                lt = self._inlined_slot(ns.real, TempVar(block.args[0].name + "LimiT", ns.real,
+                                                         False, self.decl))
+                self.decl += 1
+                inner.hoisted.append(lt)
             loopvar = self._declare(inner, block.args[0], False)
             o = self._tick()
             loopvar.writes.append((ns.real, o))     # the increment is not counted (as in Squeak)
@@ -365,11 +416,16 @@ class CodeGenerator:
                 self._declare(inner, t, False)
             for st in block.statements:
                 self._resolve(st, inner)
-            ns.real.temps.extend(inner.hoisted)
+            self._end_inlined(ns.real, inner)
             end = self._tick()
-            limit = args[0]
             node.todo_var = loopvar
-            if _is_variable_ref(limit) or _is_number_literal(limit):
+            if self.emission_order:
+                node.todo_limit = lt
+                if lt is not None:
+                    lt.writes.append((ns.real, start))
+                    lt.reads.append((ns.real, end))
+                    ns.real.used.append(lt)
+            elif _is_variable_ref(limit) or _is_number_literal(limit):
                 node.todo_limit = None
             else:
                 lt = TempVar(loopvar.name + "LimiT", ns.real, False, self.decl)
@@ -413,7 +469,7 @@ class CodeGenerator:
                 notnil_b.scope = ns.real
                 for st in notnil_b.statements:
                     self._resolve(st, inner)
-                ns.real.temps.extend(inner.hoisted)
+                self._end_inlined(ns.real, inner)
                 notnil_b = A.Block([], [], notnil_b.statements, notnil_b.pos)
             else:
                 self._resolve_block(notnil_b, ns, inlined=True)
@@ -480,7 +536,7 @@ class CodeGenerator:
     def is_special(self, sel) -> bool:
         """Sent with a special-selector bytecode (176-207)? The closure-era compiler that built
         PharoCandle sends #class as an ordinary message."""
-        return sel in SPECIAL_INDEX and not (self.closures and sel == "class")
+        return sel in self.special_index and not (self.closures and sel == "class")
 
     def lit_value(self, value):
         return self._lit(*self.lit_slot_key(value), value)
@@ -728,7 +784,7 @@ class CodeGenerator:
             self.enc.push_temp(e, self.temp_index(t, real))
         elif k == "inst":
             e.push()
-            self.enc.push_inst(e, b.index)
+            self.enc.push_inst(e, b.index, self.context_fields)
         elif k == "global":
             self.emit_push_litvar(e, self.lit_index[("assoc", id(b.assoc))])
         else:
@@ -745,7 +801,7 @@ class CodeGenerator:
             else:
                 self.enc.store_temp(e, self.temp_index(t, real), pop)
         elif k == "inst":
-            self.enc.store_inst(e, b.index, pop)
+            self.enc.store_inst(e, b.index, pop, self.context_fields)
         elif k == "global":
             self.enc.store_litvar(e, self.lit_use(self.lit_index[("assoc", id(b.assoc))]), pop)
         else:
@@ -756,7 +812,7 @@ class CodeGenerator:
     def emit_send(self, e, sel, nargs, is_super, index=None):
         e.pop(nargs)
         if not is_super and self.is_special(sel):
-            self.enc.special_send(e, SPECIAL_INDEX[sel])
+            self.enc.special_send(e, self.special_index[sel])
             return
         if index is None:
             index = self.lit_index[("sel", sel)]
@@ -996,6 +1052,9 @@ class CodeGenerator:
     def emit_if(self, e, node, real, for_value):
         then_b, else_b = self._if_arms(node, for_value)
         if not for_value and not (then_b.is_just_nil() or else_b.is_just_nil()):
+            if self.emission_order:     # Squeak 5, Opal: each arm for effect
+                self.emit_if_effect(e, node, real, then_b, else_b)
+                return
             self.emit_if(e, node, real, True)
             self.enc.pop(e)
             e.pop()
@@ -1029,6 +1088,23 @@ class CodeGenerator:
             self.eval_effect(arm, else_b, real)
             self.emit_branch(e, True, len(arm.code))
         e.absorb(arm)
+
+    def emit_if_effect(self, e, node, real, then_b, else_b):
+        """A two-armed conditional statement, each arm compiled for effect."""
+        self.value(e, node.receiver, real)
+        then_e = e.fork()
+        then_e.pop()
+        self.eval_effect(then_e, then_b, real)
+        else_e = e.fork()
+        else_e.pop()
+        self.eval_effect(else_e, else_b, real)
+        returns = block_returns(then_b)
+        jump = 0 if returns else self.enc.jump_size(len(else_e.code))
+        self.emit_branch(e, False, len(then_e.code) + jump)
+        e.absorb(then_e)
+        if not returns:
+            self.emit_jump(e, len(else_e.code))
+        e.absorb(else_e)
 
     def emit_while(self, e, node, real, for_value):
         cond = node.receiver
@@ -1176,13 +1252,15 @@ class CodeGenerator:
         if quick is not None and not self.family.quick_methods_have_bytecodes:
             num_temps = 0
         else:
+            self.lits_before_body = len(self.literals)
             self._reserve_body(body, True)
             self.emit_body(e, body)
             if self.emission_order:
                 self._order_by_use()
                 e = Emitter(0)
                 self.emit_body(e, body)
-                self.lit_index = dict((k, self.lit_remap[i]) for k, i in self.lit_index.items())
+                self.lit_index = dict((k, self.lit_remap[i]) for k, i in self.lit_index.items()
+                                      if self.lit_remap[i] is not None)
                 self.lit_remap = None
         if self.supered and not self.closures:
             self.lit_assoc(self._class_binding())
@@ -1217,9 +1295,11 @@ class CodeGenerator:
         """Renumber the literals reserved so far in the order the code first uses them;
         those it does not use (a named primitive's description) keep their place before."""
         n = len(self.literals)
-        unused = [i for i in range(n) if i not in self.lit_used]
+        # literals the code does not use: a named primitive's description stays first,
+        # those the sizing pass reserved for code compiled for effect (nothing) go
+        unused = [i for i in range(self.lits_before_body) if i not in self.lit_used]
         order = unused + sorted(self.lit_used, key=self.lit_used.get)
-        self.lit_remap = [0] * n
+        self.lit_remap = [None] * n
         for new, old in enumerate(order):
             self.lit_remap[old] = new
         self.literals = [self.literals[old] for old in order]
@@ -1322,6 +1402,32 @@ def _clean_nodes(nodes) -> bool:
             if not _clean_nodes([node.receiver] + list(node.args)):
                 return False
     return True
+
+
+def _is_constant_ref(node) -> bool:
+    """An argument or a pseudo variable: no loop body can change it."""
+    if node.kind != "variable":
+        return False
+    b = node.binding
+    return b.kind == "pseudo" or (b.kind == "temp" and b.temp is not None and b.temp.is_arg)
+
+
+def _declares_context_fields(space, cls) -> bool:
+    """`cls` is the context class or a superclass of it, and declares `sender` itself."""
+    layout = space.layout
+    if layout.is_metaclass(cls) or "sender" not in layout.all_inst_var_names(cls):
+        return False
+    sup = cls.ptrs[0]
+    if sup.__class__ is not int and sup is not space.nil and "sender" in layout.all_inst_var_names(sup):
+        return False
+    c = space.special(S.CLASS_METHOD_CONTEXT)
+    for _ in range(64):
+        if c is cls:
+            return True
+        if c is space.nil or c.__class__ is int:
+            return False
+        c = c.ptrs[0]
+    return False
 
 
 def block_returns(block) -> bool:

@@ -12,7 +12,8 @@ structures the compiler inlines are recognised from their jump patterns:
     S: cond jumpFalse/jumpTrue X ... jump S X:             whileTrue:/whileFalse: (and unary)
     S: body jump S                                         repeat
     [limit :=] i := init. S: i <= limit jumpFalse X ... i := i + step. jump S X:   to:do:
-    expr dup pushNil == jumpFalse ... (Opal)              ifNil:/ifNotNil:
+    expr dup pushNil == jumpFalse/jumpTrue T pop ... T:   ifNil:/ifNotNil: for value
+                                                           (Squeak 5, Opal)
 Blocks are `thisContext blockCopy: n` followed by a jump over the body (format 6502; the
 arguments are method temporaries stored by the first instructions of the body), or the
 closure bytecode (format 6505; copied values and temp vectors are shown as the ordinary
@@ -38,7 +39,8 @@ because it follows what the images' compilers did:
 - Format 6505 images keep the selectors of inlined messages as unused literals: they choose
   between ifTrue:/ifFalse:/and:/or:/ifNil: forms, to:do: or a while loop, one or two arms.
 - a to:do: whose limit is computed stores it in a hidden temporary allocated after the loop
-  variable; the step is a literal; loops and one-armed conditionals answer nil for value.
+  variable (just before it in the Spur images' compilers); the step is a literal; loops and
+  one-armed conditionals answer nil for value.
 """
 from __future__ import annotations
 
@@ -369,6 +371,7 @@ class MethodDecompiler:
         self.specials = special_selectors(space)
         self.inst_names = space.layout.all_inst_var_names(cls) if cls is not None else []
         self.closures = space.info.has_closures
+        self.limit_before_var = family.is_spur
         self.temp_counter = 0
         self.hints = frozenset()
 
@@ -712,6 +715,9 @@ class MethodDecompiler:
                         # value then pop it; a one-armed one they emit for effect
                         value.sel, value.args = value.full
                     stmts.append(value)
+            elif op == "dup" and self.is_nil_value_form(i):
+                i = self.nil_value_form(i, end, stack)
+                continue
             elif op == "dup":
                 top = self.pop(stack)
                 if isinstance(top, Cascade) and not top.done:
@@ -993,8 +999,8 @@ class MethodDecompiler:
         for c, node in enumerate(copied):
             if isinstance(node, TempVector):
                 names[nargs + c] = node.vector
-            elif isinstance(node, Var) and node.ref is not None:
-                names[nargs + c] = node
+            elif isinstance(node, Var) and (node.ref is not None or id(node) in self.block_args):
+                names[nargs + c] = node     # a temp, or an enclosing block's argument
             else:
                 raise DecompileError("closure copies a value that is no variable")
         return names, args
@@ -1068,9 +1074,13 @@ class MethodDecompiler:
             return None
         limit = cond.args[0]
         n = 1
+        # the hidden limit temp: allocated after the variable by the earlier closure
+        # compiler, just before it by Squeak 5's and Opal (the Spur images)
+        hidden_slot = (limit.ref[1] == var.ref[1] - 1 if self.limit_before_var
+                       else limit.ref[1] > var.ref[1]) if isinstance(limit, Var) and limit.ref else False
         if (isinstance(limit, Var) and limit.ref and limit.ref[0] == "temp" and len(stmts) >= 2
                 and isinstance(stmts[-2], Assign) and stmts[-2].var is limit
-                and limit.ref[1] > var.ref[1] and id(limit) not in self.block_args):
+                and hidden_slot and id(limit) not in self.block_args):
             n = 2
             limit_expr = stmts[-2].value
             self.hidden.add(id(limit))
@@ -1082,6 +1092,34 @@ class MethodDecompiler:
         if step.text == "1" and ("to:do:" in self.hints or "to:by:do:" not in self.hints):
             return Send(init.value, "to:do:", [limit_expr, block])
         return Send(init.value, "to:by:do:", [limit_expr, step, block])
+
+    def is_nil_value_form(self, i) -> bool:
+        """At a dup: `r dup pushNil == jumpTrue/jumpFalse T pop`, the value form of an
+        inlined ifNil:/ifNotNil: (Squeak 5's and Opal's compilers)."""
+        ins = self.instrs
+        if i + 4 >= len(ins):
+            return False
+        a, b, j, p = ins[i + 1], ins[i + 2], ins[i + 3], ins[i + 4]
+        return (a.op == "pushConst" and a.arg == "nil" and b.op == "sendSpecial"
+                and self.specials[b.arg][0] == "==" and j.op in ("jumpTrue", "jumpFalse")
+                and j.arg > j.pc and p.op == "pop")
+
+    def nil_value_form(self, i, end, stack):
+        """`r ifNil: [a]` (jumpFalse: the arm runs when r is nil) or `r ifNotNil: [a]`
+        (jumpTrue) for value: the arm after the pop answers the value, r is the other one.
+        Answers the index after the form."""
+        rcv = self.pop(stack)
+        j = self.instrs[i + 3]
+        t = self.index.get(j.arg)
+        if t is None or t > end:
+            raise DecompileError("conditional jump at pc %d leaves its sequence" % j.pc)
+        arm_stack, arm = [], []
+        self.seq(i + 5, t, arm_stack, arm)
+        if len(arm_stack) > 1 or (not arm_stack and not ends_in_return(arm)):
+            raise DecompileError("ifNil: arm at pc %d answers no value" % j.pc)
+        sel = "ifNil:" if j.op == "jumpFalse" else "ifNotNil:"
+        stack.append(Send(rcv, sel, [Block([], [], self.fold_value(arm + arm_stack))]))
+        return t
 
     def conditional(self, i, end, stack, stmts):
         ins = self.instrs[i]

@@ -42,6 +42,7 @@ class RealScope:
         self.block = block
         self.args = []
         self.temps = []         # own temps in allocation order (declared, then hoisted)
+        self.free_inlined = []  # Squeak 5, Opal: slots of finished inlined blocks, to reuse
         self.copied = []        # TempVars of outer contexts this block copies (closures)
         self.vector = None      # TempVar of this context's temp vector, if any
         self.index_of = {}      # id(TempVar) -> local index in this context

@@ -102,7 +102,9 @@ class SistaEncoder:
         else:
             e.add(229, i)
 
-    def push_inst(self, e, i):
+    def push_inst(self, e, i, long=False):
+        """(`long`: the V3 set's married-context form; Sista V1 has none, and the code
+        generator asks for it only for V3 code.)"""
         if i < 16:
             e.add(i)
         else:
@@ -124,7 +126,7 @@ class SistaEncoder:
         else:
             e.add(242 if pop else 245, i)
 
-    def store_inst(self, e, i, pop):
+    def store_inst(self, e, i, pop, long=False):
         if pop and i < 8:
             e.add(200 + i)
         else:

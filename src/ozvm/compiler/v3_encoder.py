@@ -63,8 +63,12 @@ class V3Encoder:
         else:
             e.add(128, 0x40 | i)
 
-    def push_inst(self, e, i):
-        if i < 16:
+    def push_inst(self, e, i, long=False):
+        """`long`: the long form whatever `i` (Squeak 5 and Opal reach the context class's
+        fields so: the bytecodes the VM checks for married contexts)."""
+        if long:
+            e.add(132, 0x40, i)
+        elif i < 16:
             e.add(i)
         elif i < 64:
             e.add(128, i)
@@ -86,8 +90,10 @@ class V3Encoder:
         else:
             e.add(130 if pop else 129, 0x40 | i)
 
-    def store_inst(self, e, i, pop):
-        if pop and i < 8:
+    def store_inst(self, e, i, pop, long=False):
+        if long:
+            e.add(132, 0xC0 if pop else 0xA0, i)
+        elif pop and i < 8:
             e.add(96 + i)
         elif i < 64:
             e.add(130 if pop else 129, i)
