@@ -4,7 +4,9 @@
                                 printString of the result
     oz run IMAGE [--timeout S]  resume the image's active process headless until it quits
     oz bench tiny IMAGE         `0 tinyBenchmarks` on CPython, on pypy3 (if installed) and
-                                on squeak-vm (the oracle image) in the same run, with ratios
+                                on squeak-vm (the oracle image) in the same run, with ratios;
+                                for a Spur image on SqueakJS (under node) instead, or its
+                                recorded figure when node or SqueakJS is missing
 """
 from __future__ import annotations
 
@@ -244,6 +246,64 @@ def _with_jit(jit, f, *args):
             os.environ["OZ_JIT"] = old
 
 
+# SqueakJS's figures, recorded with `oz bench tiny IMAGE` on a loaded 2-core machine, for
+# when node or SqueakJS (../shared/oracle/squeakjs/README.md) is not at hand
+RECORDED_SQUEAKJS = {
+    "pharocandle-spur64.image": ((1_271_876, 154_214),
+                                 "recorded 2026-12-07 on 2 cores under load, interpreter only"),
+}
+
+
+def _squeakjs(path, timeout):
+    """`tinyBenchmarks` of a Spur image on SqueakJS: a copy whose startup answers it (ozvm's
+    compiler writes `PCSystem class>>start`; the images have no compiler), run by
+    ../oracle/squeakjs/run.sh under node; the recorded figure when that cannot run."""
+    import tempfile
+    _image, oracle_dir = _oracle_image(path)
+    runner = os.path.join(oracle_dir, "squeakjs", "run.sh")
+    sqjs = os.environ.get("SQJS", "/tmp/sqjs")
+    missing = None
+    if not os.path.exists(runner):
+        missing = "no SqueakJS runner at %s" % runner
+    elif shutil.which("node") is None:
+        missing = "node is not installed"
+    elif not os.path.exists(os.path.join(sqjs, "vm.interpreter.js")):
+        missing = "SqueakJS is not in %s" % sqjs
+    if missing is None:
+        space = _load(path)
+        system = space.class_named("PCSystem")
+        if system is None:
+            return None, "only PharoCandle-Spur64 has tinyBenchmarks among the Spur images"
+        space.install(space.class_of(system), "start\n\tself log: self tinyBenchmarks.\n\tself quit")
+        with tempfile.TemporaryDirectory() as work:
+            copy = os.path.join(work, os.path.basename(path))
+            space.save(copy)
+            try:
+                out = subprocess.run([runner, "-o", "-q", copy, str(int(timeout))], capture_output=True,
+                                     text=True, timeout=timeout + 60)
+            except subprocess.TimeoutExpired:
+                return None, "SqueakJS timed out"
+        res = _parse(out.stdout)
+        if res is not None:
+            return res, None
+        missing = "SqueakJS answered no figure"
+    recorded = RECORDED_SQUEAKJS.get(os.path.basename(path))
+    if recorded is None:
+        return None, missing
+    return recorded[0], "%s (%s)" % (recorded[1], missing)
+
+
+def _is_spur(path) -> bool:
+    """Whether the image file's format version is a Spur one (the header's first word)."""
+    from ..memory.families import family_of_version
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        return False
+    return len(head) == 4 and family_of_version(int.from_bytes(head, "little")).is_spur
+
+
 def cmd_bench_tiny(args) -> int:
     rows = []
     # the interpreter only, and with the translation tier (unless `oz --no-jit`)
@@ -260,11 +320,15 @@ def cmd_bench_tiny(args) -> int:
             t = time.time()
             res, note = _pypy(args.image, args.timeout, jit)
             rows.append(("ozvm (pypy3%s)" % label, res, note if res is None else "%.1fs" % (time.time() - t)))
-    if not args.no_squeak:
+    if not args.no_squeak and _is_spur(args.image):
+        t = time.time()
+        res, note = _squeakjs(args.image, args.timeout)
+        rows.append(("SqueakJS (node)", res, note if note else "%.1fs" % (time.time() - t)))
+    elif not args.no_squeak:
         t = time.time()
         res, note = _squeak(args.image, args.timeout)
         rows.append(("squeak-vm (oracle image)", res, note if res is None else "%.1fs" % (time.time() - t)))
-    ref = rows[-1][1] if rows[-1][1] is not None and rows[-1][0].startswith("squeak") else None
+    ref = rows[-1][1] if rows[-1][1] is not None and rows[-1][0].startswith(("squeak", "SqueakJS")) else None
     print("%-26s %15s %13s %9s %9s  %s" % ("VM", "bytecodes/s", "sends/s", "bc ratio", "send ratio", "time"))
     for name, res, note in rows:
         if res is None:
