@@ -19,6 +19,7 @@ PY=${PYTHON:-python3}
 [ -d .venv ] || "$PY" -m venv .venv
 .venv/bin/pip install -q --upgrade pip >/dev/null
 .venv/bin/pip install -q -e ".[dev]"
+touch .venv/.set-up                  # test.sh sets up again when pyproject.toml or this file is newer
 mkdir -p "$HOME/.local/bin"
 ln -sf "$PWD/.venv/bin/oz" "$HOME/.local/bin/oz"
 echo "ozvm is set up: run '.venv/bin/oz demo' (or 'oz demo' if ~/.local/bin is on PATH)"

@@ -3,5 +3,7 @@
 # or $OZ_IMAGES.
 set -euo pipefail
 cd "$(dirname "$0")"
-[ -x .venv/bin/pytest ] && ls /usr/lib/squeak/*/squeakvm >/dev/null 2>&1 || ./setup.sh
+# set up again when the venv predates the project's dependencies or set-up (a new package)
+[ -x .venv/bin/pytest ] && ls /usr/lib/squeak/*/squeakvm >/dev/null 2>&1 \
+  && [ .venv/.set-up -nt pyproject.toml ] && [ .venv/.set-up -nt setup.sh ] || ./setup.sh
 exec .venv/bin/pytest -q -n 2 "$@"
