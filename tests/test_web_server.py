@@ -230,3 +230,26 @@ def test_load_save_and_unload_an_image(bench, tmp_path):
     finally:
         assert bench.http("POST", "/spaces/%s/unload" % sid, {})[0] == 200
     assert sid not in bench.http("GET", "/")[1]
+
+
+def test_the_workbench_file_policy_governs_loads_saves_and_the_guests(tmp_path):
+    import os
+    from conftest import image_path
+    from ozvm.web.server import Server
+    from web_support import Bench
+    mini = image_path("squeak2.2-mini.image")
+    other = tmp_path / "other.image"
+    other.write_bytes(b"not read")
+    bench = Bench(Server([], port=0, files="read-only:" + os.path.dirname(mini)).start())
+    try:
+        status, text = bench.http("POST", "/spaces/load", {"path": str(other)})
+        assert status == 403 and "refuses to read" in html.unescape(text)
+        status, text = bench.http("POST", "/spaces/load", {"path": mini})
+        assert status == 200
+        out = tmp_path / "saved.image"
+        status, text = bench.http("POST", "/spaces/s1/save", {"path": str(out)})
+        assert status == 403 and "refuses to write" in html.unescape(text)
+        assert not out.exists()
+        assert _row(bench, "s1")["policy"].startswith("read-only")     # the guest's own files too
+    finally:
+        bench.close()

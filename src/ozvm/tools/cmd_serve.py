@@ -1,6 +1,8 @@
 """`oz serve [IMAGE ...]`: the surgeon's workbench in a web page (ozvm/web, docs/workbench.md)."""
 from __future__ import annotations
 
+from .common import add_files_option
+
 
 def add_commands(sub) -> None:
     p = sub.add_parser("serve", help="the workbench in a web page: spaces, code browser, "
@@ -13,6 +15,7 @@ def add_commands(sub) -> None:
     p.add_argument("--emergency", action="store_true",
                    help="run the images under the emergency kernel: when one fails, the host "
                         "takes over and its failing process opens in the debugger page")
+    add_files_option(p, "host")
     p.set_defaults(func=cmd_serve, serve_setup=None)
 
 
@@ -21,8 +24,9 @@ def cmd_serve(args) -> int:
     workbench, setup = None, args.serve_setup
     if getattr(args, "emergency", False):
         from ..web.pages.emergency import EmergencyWorkbench
-        workbench, setup = EmergencyWorkbench(), EmergencyWorkbench.take_over
-    server = Server(args.images, host=args.host, port=args.port, setup=setup, workbench=workbench)
+        workbench, setup = EmergencyWorkbench(files=args.files), EmergencyWorkbench.take_over
+    server = Server(args.images, host=args.host, port=args.port, setup=setup, workbench=workbench,
+                    files=args.files)
     if workbench is not None:
         print("emergency kernel: failures open at %semergency" % server.url.split("?")[0], flush=True)
     server.serve_forever(lambda line: print(line, flush=True))

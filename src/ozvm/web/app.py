@@ -22,7 +22,7 @@ from starlette.templating import Jinja2Templates
 from ..errors import CompileError, GuestError, MembraneError, OzError
 from .common import BadRequest, PayloadTooLarge
 from .worker import WorkerBusy, WorkerStopped
-from .workbench import NotFound
+from .workbench import Forbidden, NotFound
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAX_BODY = 2 * 1024 * 1024      # bytes a request may post (a chunk file to file in is the largest)
@@ -63,6 +63,8 @@ def create_app(worker, token=None, max_body: int = MAX_BODY):
 def _status_of(e: Exception) -> int:
     if isinstance(e, NotFound):
         return 404
+    if isinstance(e, Forbidden):
+        return 403
     if isinstance(e, PayloadTooLarge):
         return 413
     if isinstance(e, (WorkerBusy, WorkerStopped)):

@@ -29,13 +29,14 @@ def is_loopback(host: str) -> bool:
 
 class Server:
     """The workbench server on `host`:`port` with `images` loaded; a token is required
-    unless bound to loopback (or `token` is given)."""
+    unless bound to loopback (or `token` is given). `files`: the file policy (as `--files`)
+    of the spaces and of what the pages may load and save."""
 
     def __init__(self, images=(), host: str = "127.0.0.1", port: int = 8642, token=None,
-                 workbench=None, log_level: str = "warning", setup=None):
+                 workbench=None, log_level: str = "warning", setup=None, files: str = "host"):
         self.host, self.port = host, port
         self.token = token if token is not None else (None if is_loopback(host) else new_token())
-        self.worker = VMWorker(workbench or Workbench()).start()
+        self.worker = VMWorker(workbench or Workbench(files=files)).start()
         self.space_ids = []
         for path in images:
             self.space_ids.append(self.worker.call(lambda wb, p: wb.load(p), path,

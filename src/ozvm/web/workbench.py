@@ -16,6 +16,10 @@ class NotFound(OzError):
     """An id in a request names nothing (a space, an object, a class, a method)."""
 
 
+class Forbidden(OzError):
+    """The workbench's file policy refuses what a page asked for (a load, a save)."""
+
+
 DEFAULT_RUN_SHARE = 0.5        # the CPU share a space gets when run continuously
 STOPPING_REASONS = ("quit", "memory", "stopped")   # a continuous run ends on these
 
@@ -53,8 +57,11 @@ class Workbench:
     """The VM, its spaces by id, and what the pages keep between requests (objects the
     inspector shows, by space: `handles`)."""
 
-    def __init__(self, vm=None):
-        self.vm = vm or VM()
+    def __init__(self, vm=None, files: str = "host"):
+        from ..tools.common import file_policy
+        self.files = files
+        self.file_policy = file_policy(files)      # what the pages' loads and saves may reach
+        self.vm = vm or VM(file_policy=lambda: file_policy(files))   # and the guests' own files
         self.ids: dict = {}          # id -> space
         self._next = 1
         self.handles: dict = {}      # space id -> ObjectHandles: guest objects pages name
@@ -73,7 +80,21 @@ class Workbench:
             self.vm.add(space)
         return sid
 
+    def check_path(self, path: str, write: bool) -> None:
+        """Forbidden unless the workbench's file policy (`oz serve --files`) lets a page
+        read (load) or write (save) `path`."""
+        from ..prims.file_policy import Denied, OverlayPolicy
+        if write and isinstance(self.file_policy, OverlayPolicy):
+            raise Forbidden("the workbench's files are an overlay (--files %s): saving an image "
+                            "on the host is refused" % self.files)
+        try:
+            self.file_policy.reach(os.fsencode(os.path.abspath(path)), write)
+        except Denied as e:
+            raise Forbidden("the workbench's file policy (--files %s) refuses to %s %s: %s"
+                            % (self.files, "write" if write else "read", path, e.reason)) from None
+
     def load(self, path: str) -> str:
+        self.check_path(path, write=False)
         if not os.path.isfile(path):
             raise NotFound("no image file at %s" % path)
         space = self.vm.load(path)

@@ -84,6 +84,7 @@ def _save(wb, sid, path):
     from ...image.files import check_target
     space = wb.space(sid)
     loaded = [s.info.path for _, s in wb.spaces() if s.info.path]
+    wb.check_path(path, write=True)     # the workbench's file policy
     check_target(path, loaded)          # never over an image of the workbench
     space.save(path)
     return os.path.getsize(path)
