@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from conftest import image_path
 from ozvm.errors import OzError, VMError
 from ozvm.memory import specials as S
-from ozvm.memory.objects import FMT_METHOD, SqObject
+from ozvm.memory.objects import FMT_EPHEMERON, FMT_METHOD, SqObject
 from ozvm.prims import base
 from ozvm.prims.file_policy import FilePolicy
 from ozvm.space.control import interpreter
@@ -90,6 +90,8 @@ class Operands:
         self.makers += [self._object, self._objects_array, self._context, self._block,
                         self._point, self._semaphore, self._process, self._method,
                         self._bitmap, self._form, self._message]
+        if family.is_spur:
+            self.makers.append(self._ephemeron)
         # what is put back after each call
         self.kept = [heap.nil, heap.true, heap.false, heap.specials] + symbols + classes
         self.kept.append(classes[0].cls)
@@ -223,6 +225,11 @@ class Operands:
         form.ptrs[1], form.ptrs[2], form.ptrs[3] = 4, 4, 32
         return form
 
+    def _ephemeron(self):
+        """An ephemeron (Spur format 5): named pointer fields, the first its key."""
+        return self.heap.allocate(self._class("Association"), FMT_EPHEMERON,
+                                  ptrs=[self._object(), 3])
+
     def _message(self):
         msg = self._new(self._special_class(S.CLASS_MESSAGE, "Message"))
         msg.ptrs[0] = self.space.intern_symbol("yourself")
@@ -240,14 +247,15 @@ class Operands:
     # --- putting back -----------------------------------------------------------------
     @staticmethod
     def _state(o):
-        return (o.cls, o.fmt, o.hash, o.ptrs, None if o.ptrs is None else list(o.ptrs),
+        return (o.cls, o.fmt, o.hash, o.flags, o.ptrs, None if o.ptrs is None else list(o.ptrs),
                 o.bytes, None if o.bytes is None else bytes(o.bytes),
                 o.words, None if o.words is None else list(o.words))
 
     def restore(self):
-        for o, (cls, fmt, hsh, ptrs, ptrs_copy, data, data_copy, words, words_copy) in zip(
+        for o, (cls, fmt, hsh, flags, ptrs, ptrs_copy, data, data_copy, words, words_copy) in zip(
                 self.kept, self.saved):
-            o.cls, o.fmt, o.hash, o.ptrs, o.bytes, o.words = cls, fmt, hsh, ptrs, data, words
+            o.cls, o.fmt, o.hash, o.flags = cls, fmt, hsh, flags
+            o.ptrs, o.bytes, o.words = ptrs, data, words
             if ptrs is not None and ptrs != ptrs_copy:      # identity of fields (no __eq__)
                 ptrs[:] = ptrs_copy
             if data is not None and data != data_copy:

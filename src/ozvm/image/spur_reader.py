@@ -37,8 +37,8 @@ from ..memory import specials as S
 from ..memory.families import family_of_version
 from ..memory.heap import ImageInfo
 from ..memory.objects import (
-    FMT_BYTES, FMT_DOUBLE_WORDS, FMT_EPHEMERON, FMT_METHOD, FMT_SHORTS, FMT_WORDS, SqObject,
-    small_float_bits,
+    FLAG_IMMUTABLE, FLAG_PINNED, FMT_BYTES, FMT_DOUBLE_WORDS, FMT_EPHEMERON, FMT_METHOD,
+    FMT_SHORTS, FMT_WORDS, SqObject, small_float_bits,
 )
 from ..memory.spur_heap import SpurHeap
 
@@ -117,6 +117,21 @@ def read_spur(data: bytes, version: int, little: bool, offset: int, path: str | 
     if not _HOST_LITTLE:
         units.byteswap()
     return _Loader(data, units, start, info, family, seg).load()
+
+
+_IMMUTABLE_BIT = 1 << 23
+_PINNED_BIT = 1 << 30
+_FLAG_BITS = _IMMUTABLE_BIT | _PINNED_BIT
+
+
+def flags_of_header(h: int) -> int:
+    """SqObject.flags of a Spur object header (its immutable and pinned bits)."""
+    return (FLAG_IMMUTABLE if h & _IMMUTABLE_BIT else 0) | (FLAG_PINNED if h & _PINNED_BIT else 0)
+
+
+def header_bits_of_flags(flags: int) -> int:
+    """The Spur header bits of SqObject.flags (the writer's side of flags_of_header)."""
+    return (_IMMUTABLE_BIT if flags & FLAG_IMMUTABLE else 0) | (_PINNED_BIT if flags & FLAG_PINNED else 0)
 
 
 class _Loader:
@@ -214,6 +229,8 @@ class _Loader:
                     first.append(oop)
                 if cid >= 32:
                     obj = SqObject(None, fmt, (h >> 32) & 0x3FFFFF)
+                    if h & _FLAG_BITS:
+                        obj.flags = flags_of_header(h)
                     by_oop[oop] = obj
                     entries.append((obj, cid, fmt, u + 1, n))
                     unit_of_oop[oop] = u

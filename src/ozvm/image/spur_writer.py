@@ -18,18 +18,23 @@ from ..memory.objects import (
     FMT_BYTES, FMT_DOUBLE_WORDS, FMT_EPHEMERON, FMT_IMMEDIATE, FMT_METHOD, FMT_SHORTS, FMT_WORDS,
     SqObject, small_float_oop,
 )
-from .spur_reader import CLASS_TABLE_PAGES, HIDDEN_ARRAY_INDEX, PAGE_SIZE, header_bytes_needed
+from .spur_reader import (
+    CLASS_TABLE_PAGES, HIDDEN_ARRAY_INDEX, PAGE_SIZE, header_bits_of_flags, header_bytes_needed,
+)
 
 _HOST_LITTLE = sys.byteorder == "little"
 HIDDEN_ROOT_SLOTS = CLASS_TABLE_PAGES + 8
 _Q = struct.Struct("<Q")
 
 
-def _header(num_slots: int, spur_format: int, class_index: int, hash_: int) -> bytes:
+def _header(num_slots: int, spur_format: int, class_index: int, hash_: int, flags: int = 0) -> bytes:
+    """An object's header (and overflow size word); `flags`: SqObject.flags."""
+    bits = ((hash_ & 0x3FFFFF) << 32) | (spur_format << 24) | class_index
+    if flags:
+        bits |= header_bits_of_flags(flags)
     if num_slots >= 255:
-        return _Q.pack(num_slots | (255 << 56)) + _Q.pack(
-            (255 << 56) | ((hash_ & 0x3FFFFF) << 32) | (spur_format << 24) | class_index)
-    return _Q.pack((num_slots << 56) | ((hash_ & 0x3FFFFF) << 32) | (spur_format << 24) | class_index)
+        return _Q.pack(num_slots | (255 << 56)) + _Q.pack((255 << 56) | bits)
+    return _Q.pack((num_slots << 56) | bits)
 
 
 def _padded(body: bytes) -> bytes:
@@ -158,21 +163,21 @@ def _encode(o: SqObject, n: int, heap, word: int, pointer_bytes, oops) -> bytes:
     fmt = o.fmt
     cid = heap.class_index(o.cls)
     if fmt <= FMT_EPHEMERON:
-        return _header(n, fmt, cid, o.hash) + _padded(pointer_bytes(o.ptrs))
+        return _header(n, fmt, cid, o.hash, o.flags) + _padded(pointer_bytes(o.ptrs))
     if fmt == FMT_BYTES:
         raw = bytes(o.bytes)
-        return _header(n, 16 + (-len(raw)) % word, cid, o.hash) + _padded(raw)
+        return _header(n, 16 + (-len(raw)) % word, cid, o.hash, o.flags) + _padded(raw)
     if fmt == FMT_METHOD:
         raw = bytes(o.bytes)
-        return _header(n, 24 + (-len(raw)) % word, cid, o.hash) + _padded(pointer_bytes(o.ptrs) + raw)
+        return _header(n, 24 + (-len(raw)) % word, cid, o.hash, o.flags) + _padded(pointer_bytes(o.ptrs) + raw)
     if fmt == FMT_WORDS:
         w = o.words
         if len(w) == 2 and o.cls is heap.specials.ptrs[9]:
             w = (w[1], w[0])            # a boxed Float: least significant word first
-        return _header(n, 10 + len(w) % (word // 4), cid, o.hash) + _padded(struct.pack("<%dI" % len(w), *w))
+        return _header(n, 10 + len(w) % (word // 4), cid, o.hash, o.flags) + _padded(struct.pack("<%dI" % len(w), *w))
     if fmt == FMT_SHORTS:
         w = o.words
-        return _header(n, 12 + (-len(w)) % (word // 2), cid, o.hash) + _padded(struct.pack("<%dH" % len(w), *w))
+        return _header(n, 12 + (-len(w)) % (word // 2), cid, o.hash, o.flags) + _padded(struct.pack("<%dH" % len(w), *w))
     if fmt == FMT_DOUBLE_WORDS:
-        return _header(n, 9, cid, o.hash) + _padded(struct.pack("<%dQ" % len(o.words), *o.words))
+        return _header(n, 9, cid, o.hash, o.flags) + _padded(struct.pack("<%dQ" % len(o.words), *o.words))
     raise OzError("an object of format %d cannot be written in a Spur image" % fmt)

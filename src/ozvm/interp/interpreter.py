@@ -491,6 +491,22 @@ class Interpreter(MethodLookup, Scheduler):
                             stack[sp] = lits[b - 63].ptrs[1]
                         continue
                     if b < 0x68:
+                        if rcvr.flags & 1:      # read-only (Spur): #attemptToAssign:withIndex:
+                            self.ctx = ctx
+                            self.stack = stack
+                            self.sp = sp
+                            self.pc = pc
+                            self.cannot_assign(rcvr, b - 96, True)
+                            ctx = self.ctx
+                            stack = self.stack
+                            code = self.code
+                            lits = self.lits
+                            off = self.off
+                            rcvr = self.receiver
+                            temps = self.temps
+                            pc = self.pc
+                            sp = self.sp
+                            continue
                         rcvr.ptrs[b - 96] = stack[sp]
                     else:
                         temps[b - 98] = stack[sp]
@@ -843,11 +859,44 @@ class Interpreter(MethodLookup, Scheduler):
                             continue
                         a = stack[sp]
                         if kind == 0:
+                            if rcvr.flags & 1:      # read-only (Spur): #attemptToAssign:withIndex:
+                                self.ctx = ctx
+                                self.stack = stack
+                                self.sp = sp
+                                self.pc = pc
+                                self.cannot_assign(rcvr, i, b == 0x82)
+                                ctx = self.ctx
+                                stack = self.stack
+                                code = self.code
+                                lits = self.lits
+                                off = self.off
+                                rcvr = self.receiver
+                                temps = self.temps
+                                pc = self.pc
+                                sp = self.sp
+                                continue
                             rcvr.ptrs[i] = a
                         elif kind == 1:
                             temps[i + 6] = a
                         elif kind == 3:
-                            lits[i + 1].ptrs[1] = a
+                            a = lits[i + 1]
+                            if a.flags & 1:      # read-only (Spur): #attemptToAssign:withIndex:
+                                self.ctx = ctx
+                                self.stack = stack
+                                self.sp = sp
+                                self.pc = pc
+                                self.cannot_assign(a, 1, b == 0x82)
+                                ctx = self.ctx
+                                stack = self.stack
+                                code = self.code
+                                lits = self.lits
+                                off = self.off
+                                rcvr = self.receiver
+                                temps = self.temps
+                                pc = self.pc
+                                sp = self.sp
+                                continue
+                            a.ptrs[1] = stack[sp]
                         else:
                             raise VMError("invalid extended store bytecode %d %d" % (b, c))
                         if b == 0x82:
@@ -888,15 +937,46 @@ class Interpreter(MethodLookup, Scheduler):
                                 sp += 1
                                 stack[sp] = lits[i + 1].ptrs[1]
                                 continue
-                            elif kind == 5:
+                            elif kind == 5 or kind == 6:
+                                if rcvr.flags & 1:      # read-only (Spur): #attemptToAssign:withIndex:
+                                    self.ctx = ctx
+                                    self.stack = stack
+                                    self.sp = sp
+                                    self.pc = pc
+                                    self.cannot_assign(rcvr, i, kind == 6)
+                                    ctx = self.ctx
+                                    stack = self.stack
+                                    code = self.code
+                                    lits = self.lits
+                                    off = self.off
+                                    rcvr = self.receiver
+                                    temps = self.temps
+                                    pc = self.pc
+                                    sp = self.sp
+                                    continue
                                 rcvr.ptrs[i] = stack[sp]
-                                continue
-                            elif kind == 6:
-                                rcvr.ptrs[i] = stack[sp]
-                                sp -= 1
+                                if kind == 6:
+                                    sp -= 1
                                 continue
                             else:
-                                lits[i + 1].ptrs[1] = stack[sp]
+                                a = lits[i + 1]
+                                if a.flags & 1:      # read-only (Spur): #attemptToAssign:withIndex:
+                                    self.ctx = ctx
+                                    self.stack = stack
+                                    self.sp = sp
+                                    self.pc = pc
+                                    self.cannot_assign(a, 1, False)
+                                    ctx = self.ctx
+                                    stack = self.stack
+                                    code = self.code
+                                    lits = self.lits
+                                    off = self.off
+                                    rcvr = self.receiver
+                                    temps = self.temps
+                                    pc = self.pc
+                                    sp = self.sp
+                                    continue
+                                a.ptrs[1] = stack[sp]
                                 continue
                         else:
                             pc += 1
@@ -1420,6 +1500,19 @@ class Interpreter(MethodLookup, Scheduler):
         self.send(self.heap.specials.ptrs[S.SELECTOR_CANNOT_RETURN], 1)
 
     # --- closures (6504/6505) ------------------------------------------------------------------
+    def cannot_assign(self, target, index: int, pop: bool) -> None:
+        """A store bytecode into field `index` (0-based) of a read-only object (Spur): as the
+        Spur VM's cannotAssign:to:withIndex:, the value (popped first for a store-and-pop)
+        and the 1-based index go with `target` to #attemptToAssign:withIndex: (special
+        object 50); the store is not made."""
+        value = self.stack[self.sp]
+        if pop:
+            self.sp -= 1
+        self.push(target)
+        self.push(value)
+        self.push(index + 1)
+        self.send(self.heap.specials.ptrs[S.SELECTOR_ATTEMPT_TO_ASSIGN], 2)
+
     def closure_bytecode(self, b: int, code, temps) -> None:
         pc = self.pc
         stack = self.stack

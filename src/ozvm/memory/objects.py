@@ -43,6 +43,10 @@ FMT_DOUBLE_WORDS = 9  # Spur: indexable 64-bit words
 FMT_SHORTS = 10      # Spur: indexable 16-bit units
 FMT_METHOD = 12      # compiled method: header and literals, then bytes (12-15 in a file)
 
+# SqObject.flags (Spur header bits 23 and 30): primitives 163/164 and 183/184
+FLAG_IMMUTABLE = 1   # read-only: stores into it fail (primitives) or are refused
+FLAG_PINNED = 2      # immobile (for the FFI); ozvm never moves objects, the bit is kept
+
 FORMAT_NAMES = {
     FMT_EMPTY: "empty", FMT_FIXED: "fixed pointers", FMT_VAR: "indexable pointers",
     FMT_FIXED_VAR: "fixed+indexable pointers", FMT_WEAK: "weak pointers",
@@ -56,7 +60,9 @@ class SqObject:
     """A guest object that is not a SmallInteger."""
 
     # __weakref__: the heap's memory account tracks big objects by weak reference
-    __slots__ = ("cls", "hash", "fmt", "ptrs", "bytes", "words", "cache", "__weakref__")
+    # flags: Spur header bits that stay with the object's identity (FLAG_IMMUTABLE,
+    # FLAG_PINNED; a copy has none, become: does not move them)
+    __slots__ = ("cls", "hash", "fmt", "ptrs", "bytes", "words", "cache", "flags", "__weakref__")
 
     def __init__(self, cls, fmt, hash=0, ptrs=None, bytes=None, words=None):
         self.cls = cls
@@ -66,6 +72,7 @@ class SqObject:
         self.bytes = bytes
         self.words = words
         self.cache = None
+        self.flags = 0
 
     # --- shape -----------------------------------------------------------
     def is_pointers(self) -> bool:

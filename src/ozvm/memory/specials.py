@@ -49,5 +49,6 @@ CLASS_LARGE_NEGATIVE_INTEGER = 42
 CLASS_EXTERNAL_ADDRESS = 43
 SELECTOR_ABOUT_TO_RETURN = 48
 SELECTOR_RUN_WITH_IN = 49
+SELECTOR_ATTEMPT_TO_ASSIGN = 50   # Spur: a store into a read-only object
 
 NAMES = {v: k.lower() for k, v in dict(globals()).items() if k.isupper() and isinstance(v, int)}

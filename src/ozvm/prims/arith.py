@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 
+from ..memory.objects import FLAG_IMMUTABLE, FMT_IMMEDIATE
 from .base import PRIMITIVES, PrimitiveFailed, primitive, raw_primitive
 from .values import (
     MAX_SMALL, MIN_SMALL, float_or_small_value, float_value, new_float, new_point,
@@ -323,7 +324,8 @@ def float_at(interp, rcvr, index):
 @primitive(39, argc=2)
 def float_at_put(interp, rcvr, index, value):
     heap = interp.heap
-    if not is_float(heap, rcvr) or index.__class__ is not int or not 1 <= index <= 2:
+    if not is_float(heap, rcvr) or index.__class__ is not int or not 1 <= index <= 2 \
+            or rcvr.fmt == FMT_IMMEDIATE or rcvr.flags & FLAG_IMMUTABLE:
         raise PrimitiveFailed()
     word = positive32_value(heap, value)
     rcvr.words[index - 1] = word

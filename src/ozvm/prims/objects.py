@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from ..memory import specials as S
 from ..memory.objects import (
-    FMT_BYTES, FMT_EPHEMERON, FMT_IMMEDIATE, FMT_METHOD, FMT_VAR, FMT_WEAK, FMT_WORDS, SqObject,
+    FLAG_IMMUTABLE, FLAG_PINNED, FMT_BYTES, FMT_EPHEMERON, FMT_IMMEDIATE, FMT_METHOD, FMT_VAR,
+    FMT_WEAK, FMT_WORDS, SqObject,
 )
 from .base import PrimitiveFailed, primitive, raw_primitive
 from .values import (
@@ -126,10 +127,16 @@ def basic_at(interp, rcvr, index):
     raise PrimitiveFailed()
 
 
+def writable(rcvr) -> None:
+    """Fail unless `rcvr` is an object a primitive may store into: not read-only (the
+    Spur VM's PrimErrNoModification; V3 objects are never read-only)."""
+    if rcvr.__class__ is not SqObject or rcvr.flags & FLAG_IMMUTABLE:
+        raise PrimitiveFailed()
+
+
 def basic_at_put(interp, rcvr, index, value):
     i = _index(index)
-    if rcvr.__class__ is not SqObject:
-        raise PrimitiveFailed()
+    writable(rcvr)
     fmt = rcvr.fmt
     if fmt == FMT_BYTES or fmt == FMT_METHOD:
         if value.__class__ is not int or not 0 <= value <= 255:
@@ -167,6 +174,7 @@ def string_at(interp, rcvr, index):
 def string_at_put(interp, rcvr, index, value):
     i = _index(index)
     code = character_value(interp.heap, value)
+    writable(rcvr)
     if rcvr.__class__ is SqObject:
         if rcvr.fmt == FMT_BYTES:
             if 1 <= i <= len(rcvr.bytes) and 0 <= code <= 255:
@@ -221,7 +229,7 @@ def _fast_at_put(interp, argc):
     rcvr = stack[sp - 2]
     i = stack[sp - 1]
     value = stack[sp]
-    if i.__class__ is int and rcvr.__class__ is SqObject:
+    if i.__class__ is int and rcvr.__class__ is SqObject and not rcvr.flags:
         fmt = rcvr.fmt
         if fmt == FMT_VAR:
             p = rcvr.ptrs
@@ -315,6 +323,7 @@ def object_at(interp, rcvr, index):
 @primitive(69, argc=2)
 def object_at_put(interp, rcvr, index, value):
     i = _index(index)
+    writable(rcvr)
     if rcvr.__class__ is SqObject and rcvr.fmt == FMT_METHOD and 1 <= i <= len(rcvr.ptrs):
         rcvr.ptrs[i - 1] = value
         if i == 1:
@@ -404,6 +413,7 @@ def inst_var_at(interp, rcvr, index):
 def inst_var_at_put(interp, rcvr, index, value):
     i = _index(index)
     if 1 <= i <= _fixed_fields(interp, rcvr):
+        writable(rcvr)
         rcvr.ptrs[i - 1] = value
         if i == 1:
             rcvr.cache = None    # the interpreter's decoded header is stale
@@ -599,17 +609,22 @@ def all_objects(interp) -> list:
 
 # --- become -----------------------------------------------------------------------------------------------
 
-def _become_arrays(rcvr, arg):
+def _become_arrays(rcvr, arg, two_way=False, copy_hash=False):
+    """The two Arrays of a become, checked as the Spur VM checks them: no immediate, no
+    pinned and no read-only object among the objects that change (the receiver's, and
+    the argument's for a two-way become); for a one-way become copying the hash, no
+    read-only target."""
     if (rcvr.__class__ is not SqObject or arg.__class__ is not SqObject
             or rcvr.fmt != FMT_VAR or arg.fmt != FMT_VAR or len(rcvr.ptrs) != len(arg.ptrs)):
         raise PrimitiveFailed()
     a = rcvr.ptrs
     b = arg.ptrs
     for x in a:
-        if x.__class__ is not SqObject:
+        if x.__class__ is not SqObject or x.flags:
             raise PrimitiveFailed()
     for x in b:
-        if x.__class__ is not SqObject:
+        if x.__class__ is not SqObject or ((two_way or copy_hash) and x.flags & FLAG_IMMUTABLE) \
+                or (two_way and x.flags & FLAG_PINNED):
             raise PrimitiveFailed()
     return list(a), list(b)
 
@@ -672,7 +687,7 @@ def become_one_way(interp, sources, targets, copy_hash: bool) -> None:
 
 @primitive(128, argc=1)
 def array_become(interp, rcvr, arg):
-    a, b = _become_arrays(rcvr, arg)
+    a, b = _become_arrays(rcvr, arg, two_way=True)
     become_two_way(a, b)
     account = interp.heap.account
     for x, y in zip(a, b):
@@ -683,7 +698,7 @@ def array_become(interp, rcvr, arg):
 
 @primitive(72, argc=1)
 def array_become_one_way(interp, rcvr, arg):
-    a, b = _become_arrays(rcvr, arg)
+    a, b = _become_arrays(rcvr, arg, copy_hash=True)
     become_one_way(interp, a, b, True)
     return rcvr
 
@@ -701,7 +716,7 @@ def array_become_one_way_copy_hash(interp, rcvr, arg, *flag):
     if len(flag) > 1:
         raise PrimitiveFailed()
     copy_hash = boolean_value(interp.heap, flag[0]) if flag else True
-    a, b = _become_arrays(rcvr, arg)
+    a, b = _become_arrays(rcvr, arg, copy_hash=copy_hash)
     become_one_way(interp, a, b, copy_hash)
     return rcvr
 
@@ -714,7 +729,8 @@ def replace_from_to_with_starting_at(interp, rcvr, start, stop, repl, repl_start
     start = _index(start)
     stop = _index(stop)
     repl_start = _index(repl_start)
-    if rcvr.__class__ is not SqObject or repl.__class__ is not SqObject:
+    writable(rcvr)
+    if repl.__class__ is not SqObject:
         raise PrimitiveFailed()
     fmt = rcvr.fmt
     if fmt != repl.fmt or fmt == FMT_METHOD:
@@ -840,6 +856,7 @@ def short_at_put(interp, rcvr, index, value):
     v = small_value(value)
     if not 1 <= i <= _short_count(rcvr) or not -0x8000 <= v <= 0x7FFF:
         raise PrimitiveFailed()
+    writable(rcvr)
     i -= 1
     u = v & 0xFFFF
     if rcvr.fmt == FMT_WORDS:

@@ -12,7 +12,7 @@ import struct
 import weakref
 
 from ..memory import specials as S
-from ..memory.objects import FMT_BYTES, FMT_IMMEDIATE, SqObject
+from ..memory.objects import FMT_BYTES, FMT_EPHEMERON, FMT_IMMEDIATE, SqObject
 from .base import PrimitiveFailed
 
 MIN_SMALL = -0x40000000
@@ -224,7 +224,7 @@ def new_point(heap, x, y) -> SqObject:
 # --- shapes ---------------------------------------------------------------------------
 
 def is_pointers(obj) -> bool:
-    return obj.__class__ is SqObject and obj.fmt <= 4
+    return obj.__class__ is SqObject and obj.fmt <= FMT_EPHEMERON
 
 
 def is_class(obj) -> bool:

@@ -31,7 +31,7 @@ import math
 from ..errors import MembraneError, MirrorIndexError, MirrorKeyError
 from ..memory import specials as S
 from ..memory.objects import (
-    FMT_DOUBLE_WORDS, FMT_METHOD, FMT_SHORTS, FMT_VAR, FMT_WEAK, FMT_WORDS, FORMAT_NAMES,
+    FMT_DOUBLE_WORDS, FMT_EPHEMERON, FMT_METHOD, FMT_SHORTS, FMT_VAR, FMT_WORDS, FORMAT_NAMES,
     SqObject,
 )
 from .layout import FORMAT, text_of
@@ -176,7 +176,7 @@ class ObjectMirror:
             raise MembraneError("set_class: %s has format %s, instances of %s have %s" % (
                 self.describe(), FORMAT_NAMES.get(o.fmt, o.fmt),
                 self.space.layout.class_name_of(new), FORMAT_NAMES.get(spec, spec)))
-        if o.fmt <= FMT_WEAK:
+        if o.fmt <= FMT_EPHEMERON:
             fixed = family.class_inst_size(fmt_value)
             if fixed != self.fixed_size():
                 raise MembraneError("set_class: %s has %d named fields, instances of %s have %d"
@@ -200,7 +200,7 @@ class ObjectMirror:
         o = self.obj
         if o.__class__ is int:
             return 0
-        if o.fmt <= FMT_WEAK:
+        if o.fmt <= FMT_EPHEMERON:
             return fixed_fields(self.space, o)
         return 0
 
@@ -211,7 +211,7 @@ class ObjectMirror:
         if o.__class__ is int:
             return 0
         fmt = o.fmt
-        if fmt <= FMT_WEAK:
+        if fmt <= FMT_EPHEMERON:
             return len(o.ptrs) - self.fixed_size()
         if o.words is not None:
             return len(o.words)
@@ -265,7 +265,7 @@ class ObjectMirror:
         o = self._heap_object()
         self._check_index(index)
         fmt = o.fmt
-        if fmt <= FMT_WEAK:
+        if fmt <= FMT_EPHEMERON:
             return self.space.mirror_on(o.ptrs[self.fixed_size() + index - 1])
         if o.words is not None:
             return o.words[index - 1]
@@ -276,7 +276,7 @@ class ObjectMirror:
         o = self._heap_object()
         self._check_index(index)
         fmt = o.fmt
-        if fmt <= FMT_WEAK:
+        if fmt <= FMT_EPHEMERON:
             o.ptrs[self.fixed_size() + index - 1] = self.space.guest_value(value)
         elif o.words is not None:
             bits = _UNIT_BITS.get(fmt, 32)

@@ -34,6 +34,7 @@ def copy_heap(heap) -> Heap:
         n.hash = o.hash
         n.fmt = o.fmt
         n.cache = None
+        n.flags = o.flags          # read-only and pinned stay so in the copy
         new_of[id(o)] = n
     get = new_of.__getitem__
     for o in objects:
