@@ -270,6 +270,22 @@ class FileTable:
             indexes.append(index)
         return indexes
 
+    def descriptor_type(self, fd: int) -> int:
+        """FilePlugin's sqFileDescriptorType of the host's standard stream `fd` (0-2): 1 a
+        terminal, 2 a pipe, 3 a file, -1 an error. A space has no other host descriptor
+        numbers (its files are handles): any other `fd` answers -1, as a closed one does."""
+        if not self._policy.stdio:
+            self._deny("standard streams", b"<stdio>", "no file access (%s)" % self._policy.name)
+        if fd not in (0, 1, 2):
+            return -1
+        try:
+            if os.isatty(fd):
+                return 1
+            mode = os.fstat(fd).st_mode
+        except OSError:
+            return -1
+        return 2 if statmod.S_ISFIFO(mode) else 3
+
     def resources(self) -> list:
         """The host resources of this space, for check_isolation: its open file
         descriptors (not the standard streams) and what its policy holds."""
@@ -334,6 +350,14 @@ def file_close(interp, rcvr, handle):
 def file_stdio_handles(interp, rcvr):
     """An Array of handles on the host's standard input, output and error."""
     return interp.heap.new_array([_handle_object(interp, i) for i in interp.files.stdio_indexes()])
+
+
+def file_descriptor_type(interp, rcvr, fd):
+    """primitiveFileDescriptorType: what a standard stream of the host is (Pharo's Stdio
+    asks at startup); fails for an argument that is no SmallInteger."""
+    if fd.__class__ is not int:
+        raise PrimitiveFailed()
+    return interp.files.descriptor_type(fd)
 
 
 def file_at_end(interp, rcvr, handle):
@@ -542,6 +566,7 @@ _NAMED = [
     ("primitiveFileTruncate", file_truncate, 2),
     ("primitiveFileFlush", file_flush, 1),
     ("primitiveFileStdioHandles", file_stdio_handles, 0),
+    ("primitiveFileDescriptorType", file_descriptor_type, 1),
     ("primitiveFileDelete", file_delete, 1),
     ("primitiveFileRename", file_rename, 2),
     ("primitiveDirectoryCreate", directory_create, 1),
