@@ -105,6 +105,7 @@ def test_stores_into_a_read_only_object_fail(spur):
     assert call(spur, 61, text, 1, 65) == "failed" and text.bytes == bytearray(b"abc")
     assert call(spur, 64, text, 1, spur.character(65)) == "failed"
     assert call(spur, 74, point, 1, 5) == "failed"
+    assert call(spur, 174, point, 1, 5) == "failed" and call(spur, 174, arr, 1, 5) == "failed"
     assert call(spur, 105, arr, 1, 3, other, 1) == "failed" and arr.ptrs == [1, 2, 3]
     assert call(spur, 128, heap.new_array([arr]), heap.new_array([other])) == "failed"
     assert call(spur, 72, heap.new_array([other]), heap.new_array([arr])) == "failed"

@@ -20,8 +20,8 @@ one that still has a frame). A V3 image has no such bits: there 163 keeps its ol
 (the numbered file primitive of Squeak 2.2, prims/files.py), and 164, 183, 184 fail.
 
 What a read-only object refuses: every primitive that stores into its receiver fails
-(at:put:, basicAt:put:, stringAt:put:, objectAt:put:, instVarAt:put:, replaceFrom:to:with:
-startingAt:, shortAt:put:, floatAt:put:; become: on it fails), as the Spur VM's
+(at:put:, basicAt:put:, stringAt:put:, objectAt:put:, instVarAt:put:, slotAt:put:,
+replaceFrom:to:with:startingAt:, shortAt:put:, floatAt:put:; become: on it fails), as the Spur VM's
 PrimErrNoModification.
 """
 from __future__ import annotations

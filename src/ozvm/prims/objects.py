@@ -439,9 +439,10 @@ def slot_at(interp, rcvr, index):
 
 @primitive(174, argc=2)
 def slot_at_put(interp, rcvr, index, value):
-    """slotAt:put: (Spur), as slotAt: reads; fails in V3."""
-    if not interp.heap.family.is_spur or rcvr.__class__ is not SqObject:
+    """slotAt:put: (Spur), as slotAt: reads; fails in V3 and on a read-only receiver."""
+    if not interp.heap.family.is_spur:
         raise PrimitiveFailed()
+    writable(rcvr)
     if rcvr.ptrs is not None and rcvr.fmt not in (FMT_METHOD, FMT_IMMEDIATE):
         i = _index(index)
         if 1 <= i <= len(rcvr.ptrs):
