@@ -56,10 +56,11 @@ _STATE = _HostCollectorState()
 @contextlib.contextmanager
 def quantum():
     """Run a guest's quantum: no full collection and no walk of a big list inside it; what
-    was deferred is given back to the collector when it ends (in host time)."""
+    was deferred is given back to the collector when the last open quantum ends (in host
+    time; quanta of several threads may overlap)."""
     state = _STATE
-    outer = state.depth == 0 and hasattr(gc, "get_threshold") and REFCOUNTED
-    if outer:
+    managed = REFCOUNTED and hasattr(gc, "get_threshold")
+    if managed and state.depth == 0:
         young, middle, old = state.saved_threshold = gc.get_threshold()
         gc.set_threshold(young, middle, _DEFERRED_FULL)
     state.depth += 1
@@ -67,12 +68,13 @@ def quantum():
         yield
     finally:
         state.depth -= 1
-        if outer:
+        if managed and state.depth == 0:
             if state.froze:
                 state.froze = False
                 gc.unfreeze()
-            gc.set_threshold(*state.saved_threshold)
-            state.saved_threshold = None
+            if state.saved_threshold is not None:
+                gc.set_threshold(*state.saved_threshold)
+                state.saved_threshold = None
 
 
 def keep_out_of_young(obj) -> None:
