@@ -223,3 +223,24 @@ def test_a_store_into_a_read_only_binding(assign_handler):
                              bytes([0x77, 0x81, 0xC0, 0x7C]))    # 2; store litVar 0; returnTop
     assert run_method(space, method, heap.nil, [], timeout=5, max_bytecodes=1000) == 2
     assert binding.ptrs[1] is heap.nil
+
+
+@pytest.mark.parametrize("code,stored", [
+    ([76, 81, 201, 92], None),              # self; 1; popIntoRcvr: 1; returnTop (answers self)
+    ([76, 81, 243, 1, 92], 1),              # self; 1; store rcvr var 1 (extended); returnTop
+    ([76, 81, 240, 1, 92], None),           # self; 1; popInto rcvr var 1 (extended); returnTop
+])
+def test_sista_store_bytecodes_into_a_read_only_object(assign_handler, code, stored):
+    """The same in a Sista V1 method (the alternate bytecode set of the Pharo 8 kernel)."""
+    from ozvm.memory.objects import make_spur_method_header
+    space = assign_handler
+    heap = space.heap
+    header = make_spur_method_header(0, 0, 0, alternate=True, small_int_min=heap.family.small_int_min)
+    method = heap.new_method(heap.special(S.CLASS_COMPILED_METHOD), header, [], bytes(code))
+    point = heap.instantiate(space.class_named("PCPoint"))
+    normal = run_method(space, method, point, [], timeout=5, max_bytecodes=1000)
+    assert normal is (point if stored is None else stored) and point.ptrs[1] == 1
+    point.ptrs[1] = heap.nil
+    point.flags = FLAG_IMMUTABLE
+    assert run_method(space, method, point, [], timeout=5, max_bytecodes=1000) == 2
+    assert point.ptrs[1] is heap.nil

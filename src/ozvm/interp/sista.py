@@ -299,9 +299,18 @@ def run_sista(interp, limit, deadline) -> str:
             sel = specials[S.SELECTOR_MUST_BE_BOOLEAN]
             argc = 0
         elif b < 208:
-            rcvr.ptrs[b - 200] = stack[sp]
-            sp -= 1
-            continue
+            if not rcvr.flags & 1:
+                rcvr.ptrs[b - 200] = stack[sp]
+                sp -= 1
+                continue
+            # read-only (Spur): not stored; rcvr attemptToAssign: value withIndex: i
+            a = stack[sp]
+            stack[sp] = rcvr
+            stack[sp + 1] = a
+            stack[sp + 2] = b - 199
+            sp += 2
+            sel = specials[S.SELECTOR_ATTEMPT_TO_ASSIGN]
+            argc = 2
         elif b < 216:
             stack[b - 202] = stack[sp]
             sp -= 1
@@ -372,16 +381,26 @@ def run_sista(interp, limit, deadline) -> str:
                     continue
                 sel = specials[S.SELECTOR_MUST_BE_BOOLEAN]
                 argc = 0
-            elif b == 240 or b == 243:
-                rcvr.ptrs[c + (ext_a << 8)] = stack[sp]
-                if b == 240:
+            elif b == 240 or b == 243 or b == 241 or b == 244:
+                i = c + (ext_a << 8)
+                target = rcvr if b == 240 or b == 243 else lits[i + 1]
+                if b == 241 or b == 244:
+                    i = 1                   # a binding's value
+                if not target.flags & 1:
+                    target.ptrs[i] = stack[sp]
+                    if b == 240 or b == 241:
+                        sp -= 1
+                    continue
+                # read-only (Spur): not stored; target attemptToAssign: value withIndex: i + 1
+                a = stack[sp]
+                if b == 240 or b == 241:
                     sp -= 1
-                continue
-            elif b == 241 or b == 244:
-                lits[c + (ext_a << 8) + 1].ptrs[1] = stack[sp]
-                if b == 241:
-                    sp -= 1
-                continue
+                stack[sp + 1] = target
+                stack[sp + 2] = a
+                stack[sp + 3] = i + 1
+                sp += 3
+                sel = specials[S.SELECTOR_ATTEMPT_TO_ASSIGN]
+                argc = 2
             elif b == 242 or b == 245:
                 stack[c + 6] = stack[sp]
                 if b == 242:
