@@ -11,7 +11,7 @@ import pytest
 from web_support import served
 
 from ozvm.space import control
-from ozvm.web.live import live_state
+from ozvm.web.live import process, process_id
 
 bench = served("squeak2.2-mini.image")
 
@@ -49,7 +49,7 @@ def test_interrupt_a_top_priority_runaway_and_terminate_it(bench):
         space = wb.space("s1")
         proc = space.create_process("[true] whileTrue", priority=80)
         wb.start("s1", 0.5)                 # the space runs continuously
-        return live_state(wb).process_id("s1", proc), proc.priority(), control.priority_levels(space)
+        return process_id(wb, "s1", proc), proc.priority(), control.priority_levels(space)
 
     pid, priority, top = bench.call(start_runaway)
     assert priority == top == 8             # Squeak 2.2's highest level
@@ -84,7 +84,7 @@ def test_step_through_a_method_and_restart_it_after_a_fix(bench):
         space = wb.space("s1")
         space.install(space.mirror_on(space.class_named("Object")), DEMO % 3)
         proc = space.create_process("nil ozLiveDemo", start=False)
-        return live_state(wb).process_id("s1", proc)
+        return process_id(wb, "s1", proc)
 
     pid = bench.call(make)
     driver = bench.open("/debug/s1/" + pid)
@@ -135,8 +135,8 @@ def test_unknown_processes_are_clear_errors(bench, path, status):
 
 
 def test_bad_operations_are_refused(bench):
-    pid = bench.call(lambda wb: live_state(wb).process_id(
-        "s1", wb.space("s1").create_process("3 + 4", start=False)))
+    pid = bench.call(lambda wb: process_id(
+        wb,         "s1", wb.space("s1").create_process("3 + 4", start=False)))
     assert bench.http("POST", "/api/processes/s1/%s/explode" % pid, {})[0] == 400
     assert bench.http("POST", "/api/debug/s1/%s/explode" % pid, {})[0] == 400
     status, answer = bench.http("POST", "/api/debug/s1/%s/into" % pid, {"frame": "77"}, json_answer=True)
@@ -144,4 +144,4 @@ def test_bad_operations_are_refused(bench):
     status, answer = bench.http("POST", "/api/debug/s1/%s/evaluate" % pid, {"source": "3 +"},
                                 json_answer=True)
     assert status == 400 and "line" in answer
-    bench.call(lambda wb: control.terminate(live_state(wb).process(wb, "s1", pid)))
+    bench.call(lambda wb: control.terminate(process(wb, "s1", pid)))

@@ -15,10 +15,11 @@ from urllib.parse import quote
 from starlette.routing import Route
 
 from ...errors import GuestError, OzError
+from ...memory.objects import SqObject
 from ...space import control, debugger
 from ...space.frame_source import frame_source
 from ..common import BadRequest, form_of, int_param, json, on_vm, redirect, render
-from ..live import live_state
+from ..live import live_state, process
 
 OPERATION_TIMEOUT = 120.0       # a step over a long send runs the guest that long at most
 EVALUATE_TIMEOUT = 30.0         # seconds of guest time an evaluation in a frame may take
@@ -34,7 +35,7 @@ def _frame_row(space, i, frame) -> dict:
 def debug_view(wb, sid, pid, index) -> dict:
     """What the debugger page shows of process `pid`, frame `index` (on the worker)."""
     live = live_state(wb)
-    mirror = live.process(wb, sid, pid)
+    mirror = process(wb, sid, pid)
     space = mirror.space
     control.park(space)
     alive = mirror.obj.ptrs[control.SUSPENDED_CONTEXT] is not space.nil
@@ -58,11 +59,17 @@ def debug_view(wb, sid, pid, index) -> dict:
     frame = frames[index]
     where = frame_source(frame, top=index == 0)
     receiver = frame.receiver()
+
+    def cell(value):
+        """How a value shows: described, with the inspector's handle of a heap object."""
+        return {"value": space.describe(value),
+                "oid": wb.handle(sid, value) if value.__class__ is SqObject else None}
+
     variables = []
     for name, holder, i in debugger.frame_variables(frame):
-        variables.append({"name": name, "value": space.describe(holder.obj.ptrs[holder.fixed() + i])})
+        variables.append(dict(cell(holder.obj.ptrs[holder.fixed() + i]), name=name))
     view["frame"] = dict(where.as_dict(), name=view["frames"][index]["name"],
-                         receiver=space.describe(receiver.obj if receiver is not None else space.nil),
+                         receiver=cell(receiver.obj if receiver is not None else space.nil),
                          variables=variables,
                          stack=[space.describe(v.obj if hasattr(v, "obj") else v)
                                 for v in frame.stack_values()])
@@ -72,7 +79,7 @@ def debug_view(wb, sid, pid, index) -> dict:
 def _operate(wb, sid, pid, op, index, source):
     """Run one debugger operation; answer (frame index to show, message)."""
     live = live_state(wb)
-    mirror = live.process(wb, sid, pid)
+    mirror = process(wb, sid, pid)
     live.keep(sid, pid)
     space = mirror.space
     control.park(space)

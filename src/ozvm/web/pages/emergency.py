@@ -18,7 +18,7 @@ from ...errors import OzError
 from ...space import control
 from ...space.emergency import EmergencyKernel, Takeover
 from ..common import json, on_vm, redirect, render
-from ..live import live_state
+from ..live import live_state, process_id
 from ..workbench import Workbench
 
 NAV = [(45, "Emergency", "/emergency")]
@@ -55,7 +55,7 @@ class EmergencyWorkbench(Workbench):
             try:
                 reason = kernel.run(deadline=time.monotonic() + share)
             except Takeover as t:
-                pid = live.process_id(sid, t.process) if t.process is not None else None
+                pid = process_id(wb, sid, t.process) if t.process is not None else None
                 if pid is not None:
                     live.keep(sid, pid)
                 live.failures[sid] = (pid, t.failure)

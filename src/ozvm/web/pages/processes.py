@@ -9,7 +9,7 @@ from starlette.routing import Route
 from ...errors import GuestError
 from ...space import control
 from ..common import BadRequest, json, on_vm, render
-from ..live import live_state
+from ..live import live_state, process, process_id
 
 NAV = [(40, "Processes", "/processes")]
 
@@ -21,7 +21,7 @@ def process_row(wb, sid, mirror) -> dict:
     """What the process browser shows of one process (on the worker)."""
     live = live_state(wb)
     space = mirror.space
-    pid = live.process_id(sid, mirror)
+    pid = process_id(wb, sid, mirror)
     ctx = mirror.obj.ptrs[control.SUSPENDED_CONTEXT]
     alive = ctx is not space.nil or mirror.is_active()
     state = mirror.state() if alive else "terminated"
@@ -55,7 +55,7 @@ def process_rows(wb, only=None) -> list:
 
 def _act(wb, sid, pid, action):
     live = live_state(wb)
-    mirror = live.process(wb, sid, pid)
+    mirror = process(wb, sid, pid)
     live.keep(sid, pid)
     if action in ("interrupt", "suspend"):
         control.suspend(mirror)
