@@ -111,6 +111,12 @@ def test_squeak_world_in_the_canvas_and_clicked(bench):
     driver = bench.open("/screen/s1")
     bench.wait(lambda d: frames(d) >= 1)
     assert canvas_rows(driver) == expected             # the Display, pixel for pixel
+    # the guest's cursor (primitive 101) is the canvas's mouse cursor, its hotspot on the point
+    hotspot = bench.call(lambda wb: list(Screen(wb.space("s1")).cursor.hotspot))
+    assert driver.execute_script("return document.getElementById('screen-canvas').dataset.cursor") == \
+        ",".join(map(str, hotspot))
+    assert driver.execute_script(
+        "return document.getElementById('screen-canvas').style.cursor").startswith('url("data:image/png')
     assert _dark(expected) < 300                       # no category selected yet
     driver.find_element(By.ID, "screen-run").click()   # the space runs continuously
     bench.wait(lambda d: d.find_element(By.ID, "screen-canvas").get_attribute("data-running") == "yes"

@@ -6,7 +6,9 @@ messages: a 4-byte big-endian length, a JSON header
     {"serial", "width", "height", "depth", "full", "rects": [[x, y, w, h, bytes]...],
      "bytecodes", "running"}
 then the rectangles' PNGs one after the other (space/screen_updates.py: only what changed
-since the last update, the whole screen first and when the Display changes). The page
+since the last update, the whole screen first and when the Display changes). When the
+guest's cursor (primitive 101, Screen.cursor) changed, the header has "cursor": its 16x16
+RGBA pixels (base64) and hotspot, or null; the page makes it the canvas's mouse cursor. The page
 draws an update, then answers {"type": "ack"}: the next update is made only then, so a slow
 page is never flooded and a fast one gets as many frames as the VM draws. Input events are
 JSON text messages ({"type": "mousedown", "x", "y", "buttons", "shift", ...}: see
@@ -18,6 +20,7 @@ run button starts it continuously (the spaces page's run), stop stops it.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json as jsonlib
 import struct
 
@@ -80,15 +83,32 @@ def _feed(wb, sid) -> int:
     return feeder.feed(space.input_device(), turn=interp.bytecodes)
 
 
-def _update(wb, sid, tracker):
-    """The next update for one page: (header, PNGs), or None when nothing changed."""
+def _cursor(space):
+    """The cursor the guest set (primitive 101: Screen.cursor), as the page draws it:
+    (key, {"rgba": base64 of 16x16 RGBA, "hotspot": [x, y]}), or (None, None)."""
+    shape = Screen(space).cursor
+    if shape is None:
+        return None, None
+    key = (tuple(shape.bits), None if shape.mask is None else tuple(shape.mask), tuple(shape.offset))
+    return key, {"rgba": base64.b64encode(shape.rgba()).decode("ascii"),
+                 "hotspot": list(shape.hotspot)}
+
+
+def _update(wb, sid, tracker, seen):
+    """The next update for one page: (header, PNGs), or None when nothing changed (the
+    screen, or the cursor: `seen` keeps what the page was last sent of it)."""
     _feed(wb, sid)
     update = tracker.update()
-    if not update.rects:
+    key, cursor = _cursor(wb.space(sid))
+    new_cursor = update.full or seen.get("cursor", "none yet") != key
+    if not update.rects and not new_cursor:
         return None
     header = {"serial": update.serial, "width": update.width, "height": update.height,
               "depth": update.depth, "full": update.full,
               "rects": [[r.x, r.y, r.w, r.h, len(r.png)] for r in update.rects]}
+    if new_cursor:
+        seen["cursor"] = key
+        header["cursor"] = cursor
     header.update(_status(wb, sid))
     return header, [r.png for r in update.rects]
 
@@ -117,6 +137,7 @@ async def live_socket(websocket):
         return
     acked = asyncio.Event()
     acked.set()
+    seen = {}                   # what the page was sent of the cursor (touched on the worker)
     feeder = await worker.run(lambda wb: live_state(wb).feeder(sid), timeout=FRAME_TIMEOUT)
 
     async def receive():
@@ -135,7 +156,7 @@ async def live_socket(websocket):
             if kind == "ack":
                 acked.set()
             elif kind == "reset":
-                await worker.run(lambda wb: tracker.reset(), timeout=FRAME_TIMEOUT)
+                await worker.run(lambda wb: (tracker.reset(), seen.clear()), timeout=FRAME_TIMEOUT)
             else:
                 try:
                     feeder.push(message, width, height)
@@ -149,7 +170,7 @@ async def live_socket(websocket):
             await acked.wait()
             acked.clear()
             while True:
-                found = await worker.run(_update, sid, tracker, timeout=FRAME_TIMEOUT)
+                found = await worker.run(_update, sid, tracker, seen, timeout=FRAME_TIMEOUT)
                 if found is not None:
                     break
                 await asyncio.sleep(IDLE_POLL)

@@ -34,6 +34,7 @@ function ozScreen(canvas) {
       ctx.drawImage(bitmap, x, y);
       bitmap.close();
     }
+    if ("cursor" in header) ozCursor(canvas, header.cursor);
     frames += 1;
     canvas.dataset.frames = String(frames);
     canvas.dataset.serial = String(header.serial);
@@ -89,6 +90,21 @@ function ozScreen(canvas) {
     .catch(e => showError(String(e)));
   document.getElementById("screen-run").onclick = () => post("/spaces/" + sid + "/run");
   document.getElementById("screen-stop").onclick = () => post("/spaces/" + sid + "/stop");
+}
+
+// The guest's cursor (16x16 RGBA, its hotspot) as the canvas's mouse cursor; none: a crosshair.
+function ozCursor(canvas, cursor) {
+  if (!cursor) {
+    canvas.style.cursor = "crosshair";
+    delete canvas.dataset.cursor;
+    return;
+  }
+  const bytes = Uint8ClampedArray.from(atob(cursor.rgba), c => c.charCodeAt(0));
+  const c = document.createElement("canvas");
+  c.width = c.height = 16;
+  c.getContext("2d").putImageData(new ImageData(bytes, 16, 16), 0, 0);
+  canvas.style.cursor = "url(" + c.toDataURL() + ") " + cursor.hotspot[0] + " " + cursor.hotspot[1] + ", crosshair";
+  canvas.dataset.cursor = cursor.hotspot.join(",");
 }
 
 const OZ_KEYS = new Set(["Backspace", "Tab", "Enter", "Escape", "Delete", "Home", "End", "PageUp",
