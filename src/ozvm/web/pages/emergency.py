@@ -55,7 +55,7 @@ class EmergencyWorkbench(Workbench):
             try:
                 reason = kernel.run(deadline=time.monotonic() + share)
             except Takeover as t:
-                pid = process_id(wb, sid, t.process) if t.process is not None else None
+                pid = process_id(self, sid, t.process) if t.process is not None else None
                 if pid is not None:
                     live.keep(sid, pid)
                 live.failures[sid] = (pid, t.failure)
