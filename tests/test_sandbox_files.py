@@ -252,16 +252,22 @@ def test_a_snapshot_goes_to_a_new_file_and_resumes_as_squeak_vm_s_own(tmp_path, 
     for vm, snapshot in (("squeak-vm", runs["squeak-vm"] / "oracle.image"),
                          ("ozvm", runs["ozvm"] / "oracle-snapshot.image")):
         for runner in ("squeak-vm", "ozvm"):
-            folder = tmp_path / ("resume-%s-on-%s" % (vm, runner))
-            folder.mkdir()
-            shutil.copy(snapshot, folder / "oracle.image")
             out = runs[vm] / "oracle_out.txt"
-            seen = len(_oracle_lines(out))
-            if runner == "squeak-vm":
-                _squeak(folder)
-            else:
-                monkeypatch.chdir(folder)
-                assert main(["run", str(folder / "oracle.image"), "--timeout", "120"]) == 0
+            # squeak-vm itself is not deterministic here: about one resume in thirty ends
+            # after the first line (seen resuming its own snapshot; not yet explained). Its answer is
+            # the reference, so squeak-vm gets three tries to give it; ozvm gets one.
+            for attempt in range(3 if runner == "squeak-vm" else 1):
+                folder = tmp_path / ("resume-%s-on-%s-%d" % (vm, runner, attempt))
+                folder.mkdir()
+                shutil.copy(snapshot, folder / "oracle.image")
+                seen = len(_oracle_lines(out))
+                if runner == "squeak-vm":
+                    _squeak(folder)
+                else:
+                    monkeypatch.chdir(folder)
+                    assert main(["run", str(folder / "oracle.image"), "--timeout", "120"]) == 0
+                if _oracle_lines(out)[seen:] == again:
+                    break
             assert _oracle_lines(out)[seen:] == again, (vm, runner)
 
 
