@@ -86,8 +86,9 @@ def get_immutability(interp, argc):
     return True
 
 
-@raw_primitive(164)
-def set_immutability(interp, argc):
+def _set_flag(interp, argc, mask, may_set=None):
+    """`rcvr flag: aBoolean` for a header bit: true sets `mask` (where `may_set` allows),
+    false clears it; answers whether it was set."""
     heap = interp.heap
     if not heap.family.is_spur or argc != 1:
         return False
@@ -95,15 +96,20 @@ def set_immutability(interp, argc):
     flag = _boolean_arg(heap, interp.stack[interp.sp])
     if not _object(rcvr) or flag is None:
         return False
-    was = bool(rcvr.flags & FLAG_IMMUTABLE)
+    was = bool(rcvr.flags & mask)
     if flag:
-        if not can_be_read_only(heap, rcvr):
+        if may_set is not None and not may_set(heap, rcvr):
             return False
-        rcvr.flags |= FLAG_IMMUTABLE
+        rcvr.flags |= mask
     else:
-        rcvr.flags &= ~FLAG_IMMUTABLE
+        rcvr.flags &= ~mask
     interp.pop_push(2, boolean(heap, was))
     return True
+
+
+@raw_primitive(164)
+def set_immutability(interp, argc):
+    return _set_flag(interp, argc, FLAG_IMMUTABLE, can_be_read_only)
 
 
 @raw_primitive(183)
@@ -120,17 +126,4 @@ def is_pinned(interp, argc):
 
 @raw_primitive(184)
 def pin(interp, argc):
-    heap = interp.heap
-    if not heap.family.is_spur or argc != 1:
-        return False
-    rcvr = interp.stack[interp.sp - 1]
-    flag = _boolean_arg(heap, interp.stack[interp.sp])
-    if not _object(rcvr) or flag is None:
-        return False
-    was = bool(rcvr.flags & FLAG_PINNED)
-    if flag:
-        rcvr.flags |= FLAG_PINNED
-    else:
-        rcvr.flags &= ~FLAG_PINNED
-    interp.pop_push(2, boolean(heap, was))
-    return True
+    return _set_flag(interp, argc, FLAG_PINNED)
