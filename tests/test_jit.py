@@ -213,3 +213,61 @@ def test_a_debugger_sees_the_same_stacks_at_every_stop(name):
         if jit is not None:
             assert jit.translated >= 3
     assert seen[0] == seen[1]
+
+
+SPUR64 = "pharocandle-spur64.image"
+
+
+@pytest.mark.parametrize("code,kind", [
+    ([0x70, 0x77, 0x61, 0x7C], "ivar"),                 # self; 2; popIntoRcvr: 1; returnTop
+    ([0x70, 0x77, 0x81, 0x01, 0x87, 0x7C], "ivar"),     # self; 2; store rcvr var 1; pop; returnTop
+    ([0x70, 0x77, 0x84, 0xC0, 0x01, 0x7C], "ivar"),     # self; 2; doubleExtended storeAndPop rcvr var 1
+    ([0x77, 0x81, 0xC0, 0x7C], "litvar"),               # 2; store litVar 0; returnTop
+    # self; 2; 2; at:put:; pop; the same again (through the selector's cache); returnTop
+    ([0x70, 0x77, 0x77, 0xC1, 0x87, 0x70, 0x77, 0x77, 0xC1, 0x7C], "at:put:"),
+])
+def test_translated_stores_into_a_read_only_object(code, kind):
+    """Stores made inline by translated code honour Spur's read-only bit as the interpreter
+    does (#attemptToAssign:withIndex: for a store bytecode, primitive 61's failure for
+    at:put:): the same answers, the same object, with and without the tier."""
+    from ozvm.memory import specials as S
+    from ozvm.memory.objects import FLAG_IMMUTABLE
+    seen = []
+    for threshold in (None, 0):
+        space = VM().load(image_path(SPUR64))
+        heap = space.heap
+        jit = tier(space, threshold)
+        # Object>>attemptToAssign: value withIndex: index answers index
+        handler = heap.new_method(heap.special(S.CLASS_COMPILED_METHOD),
+                                  heap.family.make_method_header(2, 2, 0), [], bytes([0x11, 0x7C]))
+        space.mirror_on(space.class_named("PCObject")).method_dictionary().at_put(
+            "attemptToAssign:withIndex:", handler)
+        if kind == "litvar":
+            target = heap.instantiate(space.class_named("PCAssociation"))
+            rcvr = heap.nil
+        elif kind == "ivar":
+            target = rcvr = heap.instantiate(space.class_named("PCPoint"))
+        else:
+            target = rcvr = heap.new_array([heap.nil, heap.nil])
+        method = heap.new_method(heap.special(S.CLASS_COMPILED_METHOD),
+                                 heap.family.make_method_header(0, 0, 1), [target], bytes(code))
+        for cls in ("PCObject", "PCArray"):     # sent, so that the tier sees an activation
+            space.mirror_on(space.class_named(cls)).method_dictionary().at_put("ozStore", method)
+        runs = []
+        for flags in (0, FLAG_IMMUTABLE):      # (the first fills the selectors' caches)
+            target.ptrs[1] = heap.nil
+            target.flags = flags
+            try:
+                r = X.run_send(space, rcvr, "ozStore", [], timeout=30, max_bytecodes=100000)
+                r = "self" if r is rcvr else space.mirror_on(r).describe()
+            except GuestError as e:
+                r = "error: " + e.message
+            runs.append((r, space.mirror_on(target.ptrs[1]).describe()))
+        if jit is not None:
+            assert jit.fns[method][1] is not None       # translated
+        seen.append(runs)
+    assert seen[0] == seen[1]
+    writable, read_only = seen[0]
+    assert read_only[1] == "nil" and writable[1] == "2"
+    if kind != "at:put:":
+        assert read_only[0] == "2"                      # attemptToAssign:withIndex:'s answer

@@ -632,7 +632,8 @@ class Interpreter(MethodLookup, Scheduler):
                             if a.__class__ is SqObj and a.fmt == 2 and c.__class__ is int_:
                                 d = sel_atput.cache
                                 entry = d.get(a.cls) if d else None
-                                if entry is not None and entry[1] == 61 and 0 < c <= len(a.ptrs):
+                                if entry is not None and entry[1] == 61 and 0 < c <= len(a.ptrs) \
+                                        and not a.flags & 1:     # read-only: 61 fails
                                     r = stack[sp]
                                     a.ptrs[c - 1] = r
                                     sp -= 2

@@ -570,6 +570,20 @@ class Jit:
             return False
         self.deopt(ctx, p, sp, stored, value, n)
 
+    def assign(self, ctx, p, sp, target, index, pop, stored, n):
+        """A store into field `index` of the read-only `target` (Spur), the value on top at
+        p[sp], the context stopped after the store at `stored`: the interpreter's
+        cannotAssign (#attemptToAssign:withIndex:, leaving the stack one deeper than a
+        store would); the interpreter or the driver goes on from there."""
+        interp = self.interp
+        p[1] = stored
+        p[2] = sp - 5
+        self.registers(ctx, p, sp, stored)
+        self.left = n
+        interp.cannot_assign(target, index, pop)
+        interp.store_registers()
+        raise Unwind
+
     # --- allocations ---------------------------------------------------------------------------
     def new_array(self, ctx, p, sp, count, pop, stored):
         """Bytecode 138: a new Array, of the top `count` slots when `pop`."""

@@ -480,6 +480,17 @@ class Gen:
             else:
                 dest = "%s.ptrs[%d]" % (self.temp_ref(ins.b), ins.a)
                 pop = ins.c
+            if op == "store_ivar" or op == "store_litvar":
+                # a read-only object (Spur) refuses the store: #attemptToAssign:withIndex:,
+                # as the interpreter sends it (the stack is then deeper than the plan's)
+                target = "rcvr" if op == "store_ivar" else "lits[%d]" % (ins.a + 1)
+                self.emit("if %s.flags & 1:" % target)
+                self.ind += 1
+                self.flush_keep()
+                self.emit("ASSIGN(ctx, p, %d, %s, %d, %s, %d, n - %d)" % (
+                    self.top_index(), target, ins.a if op == "store_ivar" else 1,
+                    "True" if pop else "False", self.stored_pc(ins.next), self.pending))
+                self.ind -= 1
             self.emit("%s = %s" % (dest, self.stack[-1].expr))
             if op == "store_temp" and self.kind != BLOCK and ins.a + 1 <= len(self.stack):
                 # the temp is this very stack slot (or one below): it holds the value now
@@ -664,8 +675,8 @@ class Gen:
         if b == 0xC1:                                       # at:put:
             a, c, v = names
             fast = ("%s.__class__ is SqObject and %s.fmt == 2 and %s.__class__ is int_ "
-                    "and 0 < %s <= len(%s.ptrs) and (d := SEL_ATPUT.cache) "
-                    "and (e := d.get(%s.cls)) is not None and e[1] == 61" % (a, a, c, c, a, a))
+                    "and 0 < %s <= len(%s.ptrs) and not %s.flags & 1 and (d := SEL_ATPUT.cache) "
+                    "and (e := d.get(%s.cls)) is not None and e[1] == 61" % (a, a, c, c, a, a, a))
             self.emit("if %s:" % fast)
             self.emit("    %s.ptrs[%s - 1] = %s" % (a, c, v))
             self.emit("    %s = %s" % (res, v))
@@ -770,7 +781,7 @@ class Gen:
 # --- the function -------------------------------------------------------------------------------
 
 PROLOGUE = '''def make(J, I, lits, ENTRIES, NOENTRY, SEND, SUPER, SPECIAL, ARITH, RET, BEAT, DEOPT, TRUTH,
-         NEWARRAY, CLOSURE, SqObject, VMError, SEL_AT, SEL_ATPUT, SEL_SIZE, SI, MINI, MAXI):
+         ASSIGN, NEWARRAY, CLOSURE, SqObject, VMError, SEL_AT, SEL_ATPUT, SEL_SIZE, SI, MINI, MAXI):
     nil = I.nil
     true = I.true
     false = I.false
@@ -844,6 +855,6 @@ def translate(jit, meth, info):
     from ..errors import VMError
     return namespace["make"](
         jit, interp, meth.ptrs, plan.entries, jit.NOENTRY, jit.send, jit.super_send, jit.special,
-        jit.arith, jit.ret, jit.beat, jit.deopt, jit.truth, jit.new_array, jit.closure,
+        jit.arith, jit.ret, jit.beat, jit.deopt, jit.truth, jit.assign, jit.new_array, jit.closure,
         SqObject, VMError, specsel[32], specsel[34], specsel[36], interp.smallint_class,
         family.small_int_min, family.small_int_max)
