@@ -18,6 +18,7 @@ Semantics follow the C interpreter VM (Debian squeak-vm 4.10, the oracle):
 from __future__ import annotations
 
 import math
+import operator
 
 from ..memory.objects import FLAG_IMMUTABLE, FMT_IMMEDIATE
 from .base import PRIMITIVES, PrimitiveFailed, primitive, raw_primitive
@@ -157,22 +158,20 @@ raw_primitive(13)(_two_smalls(small_quo))
 
 # --- bit operations 14-17 on positive 32-bit values --------------------------------
 
-@primitive(14, argc=1)
-def bit_and(interp, rcvr, arg):
-    heap = interp.heap
-    return positive32_object(heap, positive32_value(heap, rcvr) & positive32_value(heap, arg))
+def _bitwise(index, op, operand, answer, name):
+    """Register primitive `index`: `op` (a C-level operator) on the receiver's and the
+    argument's values as `operand` reads them (failing where it fails), answered as
+    `answer` makes it."""
+    def fn(interp, rcvr, arg):
+        heap = interp.heap
+        return answer(heap, op(operand(heap, rcvr), operand(heap, arg)))
+    fn.__name__ = name
+    primitive(index, argc=1)(fn)
 
 
-@primitive(15, argc=1)
-def bit_or(interp, rcvr, arg):
-    heap = interp.heap
-    return positive32_object(heap, positive32_value(heap, rcvr) | positive32_value(heap, arg))
-
-
-@primitive(16, argc=1)
-def bit_xor(interp, rcvr, arg):
-    heap = interp.heap
-    return positive32_object(heap, positive32_value(heap, rcvr) ^ positive32_value(heap, arg))
+_bitwise(14, operator.and_, positive32_value, positive32_object, "bit_and")
+_bitwise(15, operator.or_, positive32_value, positive32_object, "bit_or")
+_bitwise(16, operator.xor, positive32_value, positive32_object, "bit_xor")
 
 
 @primitive(17, argc=1)
@@ -294,22 +293,9 @@ _large_compare(27, lambda a, b: a == b, "large_equal")
 _large_compare(28, lambda a, b: a != b, "large_not_equal")
 
 
-@primitive(34, argc=1)
-def large_bit_and(interp, rcvr, arg):
-    heap = interp.heap
-    return integer_object(heap, _unsigned64(heap, rcvr) & _unsigned64(heap, arg))
-
-
-@primitive(35, argc=1)
-def large_bit_or(interp, rcvr, arg):
-    heap = interp.heap
-    return integer_object(heap, _unsigned64(heap, rcvr) | _unsigned64(heap, arg))
-
-
-@primitive(36, argc=1)
-def large_bit_xor(interp, rcvr, arg):
-    heap = interp.heap
-    return integer_object(heap, _unsigned64(heap, rcvr) ^ _unsigned64(heap, arg))
+_bitwise(34, operator.and_, _unsigned64, integer_object, "large_bit_and")
+_bitwise(35, operator.or_, _unsigned64, integer_object, "large_bit_or")
+_bitwise(36, operator.xor, _unsigned64, integer_object, "large_bit_xor")
 
 
 @primitive(38, argc=1)
