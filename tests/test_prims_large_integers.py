@@ -75,3 +75,26 @@ def test_bits_compare_normalize(vm):
     made = call(vm, (M, "primAsLargeInteger"), h.nil, -5)
     assert val(vm, made) == -5 and made.__class__ is not int
     assert call(vm, (M, "primCheckIfCModuleExists"), h.nil) is h.true
+
+
+@pytest.mark.parametrize("name,with_name,args", [
+    ("primDigitAdd", "primDigitAddWith", (2**70 + 5, -2**64)),
+    ("primDigitSubtract", "primDigitSubtractWith", (-2**70, 2**64 + 3)),
+    ("primDigitMultiplyNegative", "primDigitMultiplyWithNegative", (2**40 + 1, -2**33, "true")),
+    ("primDigitDivNegative", "primDigitDivWithNegative", (2**80 + 9, 2**40 + 7, "false")),
+    ("primDigitCompare", "primDigitCompareWith", (-2**70, 2**70 - 1)),
+    ("primDigitBitShiftMagnitude", "primDigitBitShift", (2**65 + 8, 3)),
+])
+def test_with_variants_answer_as_the_receiver_forms(vm, name, with_name, args):
+    """The ...With forms take the first operand as an argument (the receiver is ignored);
+    primDigitBitShift is primDigitBitShiftMagnitude."""
+    h = vm.heap
+    ops = [getattr(h, a) if isinstance(a, str) else big(vm, a) for a in args]
+    plain = call(vm, (M, name), *ops)
+    receiver = (h.nil,) if "With" in with_name else ()
+    other = call(vm, (M, with_name), *receiver, *ops)
+    assert plain is not FAILED and other is not FAILED
+    if plain.__class__ is int or plain.ptrs is None:
+        assert val(vm, plain) == val(vm, other)
+    else:
+        assert [val(vm, x) for x in plain.ptrs] == [val(vm, x) for x in other.ptrs]

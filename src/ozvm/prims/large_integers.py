@@ -190,34 +190,26 @@ def _reg(name, argc):
     return named_primitive(MODULE, name, argc=argc)
 
 
-@_reg("primDigitAdd", 1)
-def prim_digit_add(interp, a, b):
-    return digit_add(interp.heap, a, b)
+def _with_and_without_receiver(name, with_name, argc, op):
+    """Register `op(heap, *operands)` as `name`, whose receiver is the first operand (and
+    `argc` arguments the others), and as `with_name`, whose receiver is not an operand
+    (its `argc + 1` arguments are)."""
+    def on_receiver(interp, *operands):
+        return op(interp.heap, *operands)
+
+    def on_arguments(interp, rcvr, *operands):
+        return op(interp.heap, *operands)
+    on_receiver.__name__ = "prim_" + op.__name__
+    on_arguments.__name__ = "prim_" + op.__name__ + "_with"
+    _reg(name, argc)(on_receiver)
+    _reg(with_name, argc + 1)(on_arguments)
 
 
-@_reg("primDigitAddWith", 2)
-def prim_digit_add_with(interp, rcvr, a, b):
-    return digit_add(interp.heap, a, b)
-
-
-@_reg("primDigitSubtract", 1)
-def prim_digit_subtract(interp, a, b):
-    return digit_subtract(interp.heap, a, b)
-
-
-@_reg("primDigitSubtractWith", 2)
-def prim_digit_subtract_with(interp, rcvr, a, b):
-    return digit_subtract(interp.heap, a, b)
-
-
-@_reg("primDigitMultiplyNegative", 2)
-def prim_digit_multiply_negative(interp, a, b, neg):
-    return digit_multiply(interp.heap, a, b, neg)
-
-
-@_reg("primDigitMultiplyWithNegative", 3)
-def prim_digit_multiply_with_negative(interp, rcvr, a, b, neg):
-    return digit_multiply(interp.heap, a, b, neg)
+_with_and_without_receiver("primDigitAdd", "primDigitAddWith", 1, digit_add)
+_with_and_without_receiver("primDigitSubtract", "primDigitSubtractWith", 1, digit_subtract)
+_with_and_without_receiver("primDigitMultiplyNegative", "primDigitMultiplyWithNegative", 2,
+                           digit_multiply)
+_with_and_without_receiver("primDigitCompare", "primDigitCompareWith", 1, digit_compare)
 
 
 @_reg("primDigitDivNegative", 2)
@@ -230,19 +222,17 @@ def prim_digit_div_with_negative(interp, rcvr, a, b, neg):
     return digit_div(interp.heap, a, b, neg, check_normalized=False)
 
 
-@_reg("primDigitBitAnd", 1)
-def prim_digit_bit_and(interp, a, b):
-    return _bit_logic(interp.heap, a, b, 1)
+def _digit_bit_logic(name, op):
+    """Register `name`: bit operation `op` (1 and, 2 or, 3 xor) of the receiver and the argument."""
+    def fn(interp, a, b):
+        return _bit_logic(interp.heap, a, b, op)
+    fn.__name__ = "prim_digit_bit_logic_%d" % op
+    _reg(name, 1)(fn)
 
 
-@_reg("primDigitBitOr", 1)
-def prim_digit_bit_or(interp, a, b):
-    return _bit_logic(interp.heap, a, b, 2)
-
-
-@_reg("primDigitBitXor", 1)
-def prim_digit_bit_xor(interp, a, b):
-    return _bit_logic(interp.heap, a, b, 3)
+_digit_bit_logic("primDigitBitAnd", 1)
+_digit_bit_logic("primDigitBitOr", 2)
+_digit_bit_logic("primDigitBitXor", 3)
 
 
 @_reg("primDigitBitLogicWithOp", 3)
@@ -251,23 +241,9 @@ def prim_digit_bit_logic_with_op(interp, rcvr, a, b, op):
 
 
 @_reg("primDigitBitShift", 1)
-def prim_digit_bit_shift(interp, a, shift):
-    return digit_shift_magnitude(interp.heap, a, shift)
-
-
 @_reg("primDigitBitShiftMagnitude", 1)
 def prim_digit_bit_shift_magnitude(interp, a, shift):
     return digit_shift_magnitude(interp.heap, a, shift)
-
-
-@_reg("primDigitCompare", 1)
-def prim_digit_compare(interp, a, b):
-    return digit_compare(interp.heap, a, b)
-
-
-@_reg("primDigitCompareWith", 2)
-def prim_digit_compare_with(interp, rcvr, a, b):
-    return digit_compare(interp.heap, a, b)
 
 
 @_reg("primAnyBitFromTo", 2)
