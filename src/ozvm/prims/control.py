@@ -199,9 +199,7 @@ def prim_execute_method(interp, argc):
     sp = interp.sp
     meth = stack[sp]
     args = stack[sp - 1]
-    rcvr = stack[sp - 2] if argc == 3 else stack[sp - 2]
-    if argc == 2:
-        rcvr = stack[sp - 2]
+    rcvr = stack[sp - 2]        # the object itself (2) or the first argument (3)
     if meth.__class__ is not SqObject or meth.fmt != 12 or not _is_array(interp, args):
         return False
     entry = decode_method(meth, interp.heap)
@@ -312,22 +310,22 @@ def _is_signalable(interp, sema) -> bool:
     return interp.is_semaphore(sema) and sema.ptrs[2].__class__ is int
 
 
-@raw_primitive(85)
-def prim_signal(interp, argc):
-    sema = interp.stack[interp.sp]
-    if argc != 0 or not _is_signalable(interp, sema):
-        return False
-    interp.synchronous_signal(sema)
-    return True
+def _receiver_to(index, accepts, action):
+    """Register primitive `index` (no arguments): a receiver that `accepts(interp, rcvr)`
+    takes is handed to the interpreter's (scheduler's) method `action`; the receiver stays
+    on the stack as the answer (of the process that runs again, if `action` switches)."""
+    def prim(interp, argc):
+        rcvr = interp.stack[interp.sp]
+        if argc != 0 or not accepts(interp, rcvr):
+            return False
+        getattr(interp, action)(rcvr)
+        return True
+    prim.__name__ = "prim_" + action
+    raw_primitive(index)(prim)
 
 
-@raw_primitive(86)
-def prim_wait(interp, argc):
-    sema = interp.stack[interp.sp]
-    if argc != 0 or not _is_signalable(interp, sema):
-        return False
-    interp.wait_on(sema)
-    return True
+_receiver_to(85, _is_signalable, "synchronous_signal")     # Semaphore>>signal
+_receiver_to(86, _is_signalable, "wait_on")                # Semaphore>>wait
 
 
 def _is_process(interp, obj) -> bool:
@@ -347,13 +345,7 @@ def _resumable(interp, proc) -> bool:
     return 1 <= proc.ptrs[2] <= len(interp.scheduler().ptrs[0].ptrs)
 
 
-@raw_primitive(87)
-def prim_resume(interp, argc):
-    proc = interp.stack[interp.sp]
-    if argc != 0 or not _resumable(interp, proc):
-        return False
-    interp.resume(proc)
-    return True
+_receiver_to(87, _resumable, "resume")                     # Process>>resume
 
 
 @raw_primitive(88)
@@ -379,24 +371,30 @@ def prim_yield(interp, argc):
     return True
 
 
-@raw_primitive(136)
-def prim_signal_at_milliseconds(interp, argc):
-    """signal: aSemaphore atMilliseconds: msClockValue -- the timer semaphore."""
-    if argc != 2:
-        return False
+def _set_timer(interp, wakeup: int) -> bool:
+    """The primitive's first argument (a Semaphore) becomes the timer semaphore, to be
+    signalled at `wakeup` on the millisecond clock; anything else clears the timer."""
     sema = interp.stack[interp.sp - 1]
-    when = interp.stack[interp.sp]
-    if when.__class__ is not int:
-        return False
     specials = interp.heap.specials.ptrs
     if interp.is_semaphore(sema):
         specials[S.THE_TIMER_SEMAPHORE] = sema
-        interp.next_wakeup = when or 1
+        interp.next_wakeup = wakeup or 1
     else:
         specials[S.THE_TIMER_SEMAPHORE] = interp.nil
         interp.next_wakeup = 0
     interp.sp -= 2
     return True
+
+
+@raw_primitive(136)
+def prim_signal_at_milliseconds(interp, argc):
+    """signal: aSemaphore atMilliseconds: msClockValue -- the timer semaphore."""
+    if argc != 2:
+        return False
+    when = interp.stack[interp.sp]
+    if when.__class__ is not int:
+        return False
+    return _set_timer(interp, when)
 
 
 @raw_primitive(242)
@@ -406,21 +404,12 @@ def prim_signal_at_utc_microseconds(interp, argc):
     from .system import utc_microseconds
     if argc != 2:
         return False
-    sema = interp.stack[interp.sp - 1]
     try:
         when = int_value(interp.heap, interp.stack[interp.sp])
     except PrimitiveFailed:
         return False
-    specials = interp.heap.specials.ptrs
-    if interp.is_semaphore(sema):
-        specials[S.THE_TIMER_SEMAPHORE] = sema
-        delay_ms = max(0, (when - utc_microseconds()) // 1000)
-        interp.next_wakeup = (interp.millisecond_clock() + delay_ms) or 1
-    else:
-        specials[S.THE_TIMER_SEMAPHORE] = interp.nil
-        interp.next_wakeup = 0
-    interp.sp -= 2
-    return True
+    delay_ms = max(0, (when - utc_microseconds()) // 1000)
+    return _set_timer(interp, interp.millisecond_clock() + delay_ms)
 
 
 @raw_primitive(230)
