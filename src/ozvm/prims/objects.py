@@ -421,20 +421,30 @@ def inst_var_at_put(interp, rcvr, index, value):
     raise PrimitiveFailed()
 
 
+def _pointer_slot(rcvr, index):
+    """slotAt:'s slot of `rcvr` (0-based) if it is a pointer object, None for a bits object
+    (whose slots are its elements, as at: reaches them); fails for a CompiledMethod or an
+    immediate, and out of bounds."""
+    if rcvr.fmt == FMT_METHOD or rcvr.fmt == FMT_IMMEDIATE:
+        raise PrimitiveFailed()
+    if rcvr.ptrs is None:
+        return None
+    i = _index(index)
+    if 1 <= i <= len(rcvr.ptrs):
+        return i - 1
+    raise PrimitiveFailed()
+
+
 @primitive(173, argc=1)
 def slot_at(interp, rcvr, index):
     """slotAt: (Spur): the index-th of all pointer slots, named and indexed; of a bits object
     its index-th element as at: answers it. Fails in V3 (no such primitive there)."""
     if not interp.heap.family.is_spur or rcvr.__class__ is not SqObject:
         raise PrimitiveFailed()
-    if rcvr.ptrs is not None and rcvr.fmt not in (FMT_METHOD, FMT_IMMEDIATE):
-        i = _index(index)
-        if 1 <= i <= len(rcvr.ptrs):
-            return rcvr.ptrs[i - 1]
-        raise PrimitiveFailed()
-    if rcvr.fmt == FMT_METHOD or rcvr.fmt == FMT_IMMEDIATE:
-        raise PrimitiveFailed()
-    return basic_at(interp, rcvr, index)
+    i = _pointer_slot(rcvr, index)
+    if i is None:
+        return basic_at(interp, rcvr, index)
+    return rcvr.ptrs[i]
 
 
 @primitive(174, argc=2)
@@ -443,15 +453,11 @@ def slot_at_put(interp, rcvr, index, value):
     if not interp.heap.family.is_spur:
         raise PrimitiveFailed()
     writable(rcvr)
-    if rcvr.ptrs is not None and rcvr.fmt not in (FMT_METHOD, FMT_IMMEDIATE):
-        i = _index(index)
-        if 1 <= i <= len(rcvr.ptrs):
-            rcvr.ptrs[i - 1] = value
-            return value
-        raise PrimitiveFailed()
-    if rcvr.fmt == FMT_METHOD or rcvr.fmt == FMT_IMMEDIATE:
-        raise PrimitiveFailed()
-    return basic_at_put(interp, rcvr, index, value)
+    i = _pointer_slot(rcvr, index)
+    if i is None:
+        return basic_at_put(interp, rcvr, index, value)
+    rcvr.ptrs[i] = value
+    return value
 
 
 # --- identity ----------------------------------------------------------------------------------------
@@ -557,33 +563,31 @@ def store_stackp(interp, ctx, new_sp):
 
 # --- enumeration --------------------------------------------------------------------------------------
 
+def _found(obj):
+    """What an enumeration found; it fails where it found nothing (None)."""
+    if obj is None:
+        raise PrimitiveFailed()
+    return obj
+
+
 @primitive(77, argc=0)
 def some_instance(interp, cls):
     """The first instance of `cls` in memory order (see memory/gc.py)."""
     if cls.__class__ is not SqObject:
         raise PrimitiveFailed()
-    first = interp.heap.gc.first_instance(cls)
-    if first is None:
-        raise PrimitiveFailed()
-    return first
+    return _found(interp.heap.gc.first_instance(cls))
 
 
 @primitive(78, argc=0)
 def next_instance(interp, obj):
     if obj.__class__ is not SqObject:
         raise PrimitiveFailed()
-    nxt = interp.heap.gc.instance_after(obj)
-    if nxt is None:
-        raise PrimitiveFailed()
-    return nxt
+    return _found(interp.heap.gc.instance_after(obj))
 
 
 @primitive(138, argc=0)
 def some_object(interp, rcvr):
-    first = interp.heap.gc.first_object()
-    if first is None:
-        raise PrimitiveFailed()
-    return first
+    return _found(interp.heap.gc.first_object())
 
 
 @primitive(139, argc=0)
@@ -697,18 +701,21 @@ def array_become(interp, rcvr, arg):
     return rcvr
 
 
+def _forward(interp, rcvr, arg, copy_hash: bool):
+    """A one-way become of the receiver's objects into the argument's."""
+    a, b = _become_arrays(rcvr, arg, copy_hash=copy_hash)
+    become_one_way(interp, a, b, copy_hash)
+    return rcvr
+
+
 @primitive(72, argc=1)
 def array_become_one_way(interp, rcvr, arg):
-    a, b = _become_arrays(rcvr, arg, copy_hash=True)
-    become_one_way(interp, a, b, True)
-    return rcvr
+    return _forward(interp, rcvr, arg, True)
 
 
 @primitive(248, argc=1)
 def array_become_one_way_no_hash(interp, rcvr, arg):
-    a, b = _become_arrays(rcvr, arg)
-    become_one_way(interp, a, b, False)
-    return rcvr
+    return _forward(interp, rcvr, arg, False)
 
 
 @primitive(249)
@@ -716,10 +723,7 @@ def array_become_one_way_copy_hash(interp, rcvr, arg, *flag):
     """elementsForwardIdentityTo: [copyHash:] (copyHash defaults to true)."""
     if len(flag) > 1:
         raise PrimitiveFailed()
-    copy_hash = boolean_value(interp.heap, flag[0]) if flag else True
-    a, b = _become_arrays(rcvr, arg, copy_hash=copy_hash)
-    become_one_way(interp, a, b, copy_hash)
-    return rcvr
+    return _forward(interp, rcvr, arg, boolean_value(interp.heap, flag[0]) if flag else True)
 
 
 # --- replaceFrom:to:with:startingAt: -------------------------------------------------------------------
