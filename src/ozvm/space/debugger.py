@@ -337,42 +337,51 @@ def _single_step(process, what):
 
 # --- stepping ---------------------------------------------------------------------------------
 
+def _ready_to_step(process, frame, budget: int):
+    """The set-up of every step: (the frame's context, None) once the frame is on top and
+    stopped at its next send or return, ready for its next bytecode; or (None, the frame to
+    answer) when the step ended there already: a lower frame selected completes its callees
+    and stops at its next point, a frame that returned while reaching its point is left."""
+    _take(process)
+    ctx = _frame_in(process, frame)
+    if _top(process) is not ctx:
+        return None, _complete_and_point(process, ctx, budget)
+    _step_to_point(process, ctx)
+    if _top(process) is not ctx:
+        return None, top_frame(process)
+    return ctx, None
+
+
+def _stop_in_top(process):
+    """The frame on top (if any) stops at its next send or return; answers it."""
+    new = _top(process)
+    if new is not process.space.nil:
+        _step_to_point(process, new)
+    return top_frame(process)
+
+
 def step_into(process, frame=None, budget: int = STEP_BUDGET):
     """Execute the frame's next send and stop in the method it activates, at its first send or
     return (or in the same frame when a primitive answered). See the module doc."""
-    _take(process)
-    ctx = _frame_in(process, frame)
-    space = process.space
-    if _top(process) is not ctx:
-        return _complete_and_point(process, ctx, budget)
-    _step_to_point(process, ctx)
-    if _top(process) is not ctx:
-        return top_frame(process)
+    ctx, done = _ready_to_step(process, frame, budget)
+    if ctx is None:
+        return done
     _single_step(process, "step into")
-    new = _top(process)
-    if new is not space.nil:
-        _step_to_point(process, new)
-    return top_frame(process)
+    return _stop_in_top(process)
 
 
 def step_over(process, frame=None, budget: int = STEP_BUDGET):
     """Execute the frame's next send and run until it returns to the frame, which then stops
     at its next send or return; at a return, return to the sender (as step_into)."""
-    _take(process)
-    ctx = _frame_in(process, frame)
+    ctx, done = _ready_to_step(process, frame, budget)
+    if ctx is None:
+        return done
     space = process.space
-    if _top(process) is not ctx:
-        return _complete_and_point(process, ctx, budget)
-    _step_to_point(process, ctx)
-    if _top(process) is not ctx:
-        return top_frame(process)
     returning = will_return(space, ctx)
     _single_step(process, "step over")
     new = _top(process)
     if returning or new is space.nil:
-        if new is not space.nil:
-            _step_to_point(process, new)
-        return top_frame(process)
+        return _stop_in_top(process)
     if new is not ctx:
         _complete_to(process, ctx, budget)
     _step_to_point(process, ctx)
@@ -393,21 +402,14 @@ def step_through(process, frame=None, budget: int = THROUGH_BUDGET):
     """step_over, stopping instead in a block made by the frame as soon as it runs (Pharo's
     'through'), e.g. in the block of `#(1 2) do: [:x | ...]`. Single-steps the callee (at most
     `budget` bytecodes)."""
-    _take(process)
-    ctx = _frame_in(process, frame)
+    ctx, done = _ready_to_step(process, frame, STEP_BUDGET)
+    if ctx is None:
+        return done
     space = process.space
-    if _top(process) is not ctx:
-        return _complete_and_point(process, ctx, STEP_BUDGET)
-    _step_to_point(process, ctx)
-    if _top(process) is not ctx:
-        return top_frame(process)
     returning = will_return(space, ctx)
     _single_step(process, "step through")
     if returning:
-        new = _top(process)
-        if new is not space.nil:
-            _step_to_point(process, new)
-        return top_frame(process)
+        return _stop_in_top(process)
     n = 0
     while True:
         top = _top(process)
