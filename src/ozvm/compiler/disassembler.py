@@ -150,23 +150,27 @@ def special_send_bytecode(index: int) -> int:
     return 176 + index
 
 
-_ENDS = ("returnSelf", "returnConst", "returnTop", "blockReturn")
+_ENDS = ("returnSelf", "returnConst", "returnTop", "blockReturn", "blockReturnNil")
 
 
-def decode(code, start: int = 0, end: int = None) -> list:
+def decode(code, start: int = 0, end: int = None, one=decode_one) -> list:
     """The instructions from `start` up to `end` (default: the end of the bytecodes, found
-    by following the control flow: the method's trailer is never decoded)."""
+    by following the control flow: the method's trailer is never decoded). `one` decodes
+    one instruction: V3's by default, Sista V1's for compiler/sista_disassembler.py (whose
+    jumpNotInstanceOf jumps to its second operand, and blockReturnNil ends as a return)."""
     out = []
     pc = start
     if end is None:
         reach = start          # the furthest pc some jump or block may reach
         while True:
-            ins = decode_one(code, pc)
+            ins = one(code, pc)
             out.append(ins)
             pc = ins.next
             op = ins.op
             if op in ("jump", "jumpFalse", "jumpTrue"):
                 reach = max(reach, ins.arg)
+            elif op == "jumpNotInstanceOf":
+                reach = max(reach, ins.arg2)
             elif op == "pushClosure":
                 reach = max(reach, pc + ins.arg3)
             if pc > reach and (op in _ENDS or (op == "jump" and ins.arg < pc)):
@@ -174,7 +178,7 @@ def decode(code, start: int = 0, end: int = None) -> list:
             if pc >= len(code):
                 raise BytecodeError("bytecodes run off the end of the method")
     while pc < end:
-        ins = decode_one(code, pc)
+        ins = one(code, pc)
         out.append(ins)
         pc = ins.next
     return out

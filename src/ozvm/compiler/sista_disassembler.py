@@ -24,6 +24,7 @@ VMMaker's StackInterpreter (extension arithmetic).
 from __future__ import annotations
 
 from .disassembler import SPECIAL_NARGS, BytecodeError, Instr
+from .disassembler import decode as v3_decode
 
 EXT_A = 224
 EXT_B = 225
@@ -145,36 +146,10 @@ def decode_one(code, pc: int) -> Instr:
     raise BytecodeError("unassigned bytecode %d at pc %d" % (b, start))
 
 
-_ENDS = ("returnSelf", "returnConst", "returnTop", "blockReturn", "blockReturnNil")
-_JUMPS = ("jump", "jumpFalse", "jumpTrue", "jumpNotInstanceOf")
-
-
 def decode(code, start: int = 0, end: int = None) -> list:
     """The instructions from `start` up to `end` (default: the end of the bytecodes, found
-    by following the control flow: the trailer is never decoded)."""
-    out = []
-    pc = start
-    if end is None:
-        reach = start
-        while True:
-            ins = decode_one(code, pc)
-            out.append(ins)
-            pc = ins.next
-            op = ins.op
-            if op in _JUMPS:
-                target = ins.arg if op != "jumpNotInstanceOf" else ins.arg2
-                reach = max(reach, target)
-            elif op == "pushClosure":
-                reach = max(reach, pc + ins.arg3)
-            if pc > reach and (op in _ENDS or (op == "jump" and ins.arg < pc)):
-                return out
-            if pc >= len(code):
-                raise BytecodeError("bytecodes run off the end of the method")
-    while pc < end:
-        ins = decode_one(code, pc)
-        out.append(ins)
-        pc = ins.next
-    return out
+    by following the control flow: the trailer is never decoded), as V3's decode finds them."""
+    return v3_decode(code, start, end, decode_one)
 
 
 def decode_tolerant(code, closures: bool = True) -> list:
