@@ -68,11 +68,10 @@ def test_step_over_walks_a_doit_statement_by_statement(space):
 
 
 def real_names(space, *names):
-    """The names a frame shows for an installed method: the real ones where the image keeps
-    source pointers (space.install logged the source), else the decompiler's."""
-    if space.keeps_source_pointers():
-        return names
-    return tuple("arg1" if n == "x" else "t1" for n in names)  # ozSum:'s s is t1 too
+    """The names a frame shows for an installed method: the real ones, from the source
+    space.install was given (logged where the image keeps source pointers, else kept by
+    the space)."""
+    return names
 
 
 def test_step_into_enters_the_method_and_run_to_end_returns_from_it(space):

@@ -17,7 +17,7 @@ FIRST_FREE_INDEX = 1024     # the first page of the class table is the VM's own
 
 
 class SpurHeap(Heap):
-    def __init__(self, specials: SqObject, info, class_table: dict, characters=None):
+    def __init__(self, specials: SqObject, info, class_table: dict, characters=None, objects=None):
         self.class_table = class_table          # index -> class
         self._index_of = {}     # id(class) -> its index: its hash, else the lowest (puns)
         for index in sorted(class_table):
@@ -25,7 +25,7 @@ class SpurHeap(Heap):
             if cls.hash == index or id(cls) not in self._index_of:
                 self._index_of[id(cls)] = index
         self._chars: dict = dict(characters or {})     # code point -> Character
-        super().__init__(specials, info)
+        super().__init__(specials, info, objects)
 
     # --- class indices ---------------------------------------------------------
     def class_index(self, cls: SqObject) -> int:

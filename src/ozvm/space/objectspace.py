@@ -77,6 +77,10 @@ class ObjectSpace:
         self._category_index = None
         self._sources = None
         self._source_pointers = None
+        # id(method) -> (method, source) of what ozvm compiled here where the image keeps
+        # no source pointers (Pharo's trailers, PharoCandle): the browser and debugger show
+        # that source (its temporaries' names) rather than the decompiled one
+        self._compiled_sources: dict = {}
         # ozvm's compiler: 'V3' or 'SistaV1'; None: what the image uses (compiler/api.py)
         self.bytecode_set = None
 
@@ -139,10 +143,12 @@ class ObjectSpace:
 
     def method_source(self, method) -> str | None:
         """The source of a CompiledMethod (guest object or MethodMirror) as written in the
-        image's .changes/.sources files, or None (then decompile: compiler/decompiler.py)."""
+        image's .changes/.sources files (or, in an image that keeps none, as given to
+        `install` in this session), or None (then decompile: compiler/decompiler.py)."""
         obj = getattr(method, "obj", method)
         if not self.keeps_source_pointers():
-            return None
+            kept = self._compiled_sources.get(id(obj))
+            return kept[1] if kept is not None and kept[0] is obj else None
         return self.sources.source_of(obj.bytes)
 
     @property
@@ -692,6 +698,8 @@ class ObjectSpace:
             stamp = "ozvm %d/%d/%d %02d:%02d" % (t.tm_mon, t.tm_mday, t.tm_year, t.tm_hour, t.tm_min)
             self.sources.log_method(method, self.layout.class_name_of(cls),
                                     category or "as yet unclassified", source, stamp)
+        elif not self.keeps_source_pointers():
+            self._compiled_sources[id(method)] = (method, source)
         return method
 
     def as_class(self, cls) -> SqObject:

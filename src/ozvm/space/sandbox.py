@@ -19,13 +19,16 @@ from __future__ import annotations
 import copy as _copy
 
 from ..memory.heap import Heap
-from ..memory.objects import SqObject
+from ..memory.objects import FMT_IMMEDIATE, SqObject
+from ..memory.spur_heap import SpurHeap
 from ..prims.file_policy import FilePolicy
 from . import control
 
 
 def copy_heap(heap) -> Heap:
-    """A deep copy of the object graph of `heap` (everything reachable from its roots)."""
+    """A deep copy of the object graph of `heap` (everything reachable from its roots).
+    A Spur heap's copy is a Spur heap: its class table and immediates (Characters, one
+    per code point, and SmallFloat64s) are the copy's own."""
     objects = heap.all_objects()
     new_of = {}
     make = SqObject.__new__
@@ -36,6 +39,18 @@ def copy_heap(heap) -> Heap:
         n.cache = None
         n.flags = o.flags          # read-only and pinned stay so in the copy
         new_of[id(o)] = n
+    spur = isinstance(heap, SpurHeap)
+    if spur:                       # immediates are not listed: every one the heap made
+        immediates = list(heap._chars.values())
+        for o in objects:
+            ptrs = o.ptrs
+            if ptrs is not None:
+                immediates.extend(p for p in ptrs if p.__class__ is SqObject and p.fmt == FMT_IMMEDIATE)
+        for o in immediates:
+            if id(o) not in new_of:
+                new_of[id(o)] = SqObject(new_of[id(o.cls)], FMT_IMMEDIATE, o.hash,
+                                         ptrs=None if o.ptrs is None else list(o.ptrs),
+                                         words=None if o.words is None else list(o.words))
     get = new_of.__getitem__
     for o in objects:
         n = new_of[id(o)]
@@ -59,7 +74,12 @@ def copy_heap(heap) -> Heap:
         if n is not None and id(n) not in listed:
             listed.add(id(n))
             order.append(n)
-    new = Heap(get(id(heap.specials)), info, objects=order)
+    if spur:
+        table = {i: new_of[id(c)] for i, c in heap.class_table.items() if id(c) in new_of}
+        chars = {code: new_of[id(c)] for code, c in heap._chars.items()}
+        new = SpurHeap(get(id(heap.specials)), info, table, chars, objects=order)
+    else:
+        new = Heap(get(id(heap.specials)), info, objects=order)
     new.last_hash = heap.last_hash
     new.extra_roots = [get(id(r)) for r in heap.extra_roots if r.__class__ is SqObject]
     return new

@@ -128,7 +128,11 @@ def _operate(wb, sid, pid, op, index, source):
             return 0, "passed: the image's own error handling runs"
         elif op == "terminate":
             live.interrupted.get(sid, set()).discard(pid)
-            debugger.terminate(mirror)
+            try:
+                debugger.terminate(mirror)
+            except GuestError as e:         # the image's own terminate failed: the host ended it
+                return 0, "terminated by the host (the image's own terminate failed: %s)" % (
+                    e.message.splitlines()[0] if e.message else type(e).__name__)
             if emergency:
                 kernel.process = None
                 from .emergency import resume_kernel
