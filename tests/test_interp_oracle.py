@@ -19,9 +19,11 @@ from ozvm.space.objectspace import ObjectSpace
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
 
-def expected_outputs() -> list:
+def expected_outputs(name: str = "oracle_expected.txt") -> list:
+    """(expression, RESULT or ERROR, printString or error label) of each line the oracle
+    runner wrote in data/`name`."""
     out = []
-    with open(os.path.join(DATA, "oracle_expected.txt"), encoding="latin-1") as f:
+    with open(os.path.join(DATA, name), encoding="latin-1") as f:
         for line in f:
             parts = line.rstrip("\n").split("\t")
             if parts[0] in ("RESULT", "ERROR"):
@@ -29,9 +31,14 @@ def expected_outputs() -> list:
     return out
 
 
+def expressions(name: str = "oracle_expressions.txt") -> list:
+    """The expressions of data/`name` (one a line; lines starting with `"` are comments)."""
+    with open(os.path.join(DATA, name), encoding="latin-1") as f:
+        return [l.strip() for l in f if l.strip() and not l.startswith('"')]
+
+
 def test_expected_outputs_cover_the_expressions():
-    with open(os.path.join(DATA, "oracle_expressions.txt"), encoding="latin-1") as f:
-        exprs = [l.strip() for l in f if l.strip() and not l.startswith('"')]
+    exprs = expressions()
     assert [e for e, _, _ in expected_outputs()] == exprs
     assert len(exprs) >= 150
 

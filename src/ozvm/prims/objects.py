@@ -4,9 +4,11 @@ instantiation (70-71, 79), become (72, 128, 248, 249), instVarAt: (73-74), ident
 (105), memory (112, 129-131), pointsTo: (132), shallowCopy (148), asCharacter (170).
 
 Semantics follow the C interpreter VM (squeak-vm 4.10, the oracle): indexing counts the
-indexable fields after the named ones; a context's size is its stack pointer; bytes of a
-CompiledMethod are indexed after its header and literals (the literal area itself cannot be
-read as bytes here, so those indices fail); instVarAt: reaches the named fields only;
+indexable fields after the named ones; a context's size is its stack pointer; at: on a
+CompiledMethod counts the bytes of its header and literal words first (V3: a SmallInteger's
+word answers as squeak-vm's little-endian memory holds it, an object literal's address does
+not exist here and fails; Spur: those indices fail, as on SqueakJS); at:put: fails there;
+instVarAt: reaches the named fields only;
 non-indexable objects and SmallIntegers have no size (62 fails).
 
 Enumeration (someInstance, nextInstance, someObject, nextObject) follows the heap's memory
@@ -117,14 +119,28 @@ def basic_at(interp, rcvr, index):
         if 1 <= i <= len(rcvr.words):
             return positive32_object(interp.heap, rcvr.words[i - 1])
     elif fmt == FMT_METHOD:
-        i -= interp.heap.family.word_size * len(rcvr.ptrs) + 1
-        if 0 <= i < len(rcvr.bytes):
-            return rcvr.bytes[i]
+        family = interp.heap.family
+        j = i - family.word_size * len(rcvr.ptrs) - 1
+        if 0 <= j < len(rcvr.bytes):
+            return rcvr.bytes[j]
+        if j < 0 < i and not family.is_spur:
+            return _method_word_byte(family.word_size, rcvr, i - 1)
     else:
         r = indexable_range(interp, rcvr)
         if r is not None and 1 <= i <= r[1]:
             return rcvr.ptrs[r[0] + i - 1]
     raise PrimitiveFailed()
+
+
+def _method_word_byte(word_size: int, method, k: int) -> int:
+    """Byte `k` (0-based) of a V3 CompiledMethod's header and literal words, as squeak-vm
+    answers at: there: the bytes of the word in its memory, little-endian as on its host
+    (whatever the image file's order). A SmallInteger's word is exact (the header's, a
+    SmallInteger literal's); an object's is an address ozvm does not have: that fails."""
+    value = method.ptrs[k // word_size]
+    if value.__class__ is not int:
+        raise PrimitiveFailed()
+    return ((value << 1 | 1) >> (8 * (k % word_size))) & 0xFF
 
 
 def writable(rcvr) -> None:
