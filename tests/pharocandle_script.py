@@ -21,16 +21,14 @@ Usage as a script:
 """
 from __future__ import annotations
 
-import argparse
-import glob
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.path.abspath(os.path.join(HERE, "..", "src"))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+import image_script as S  # noqa: E402
+
 EXPRESSIONS = os.path.join(HERE, "data", "pharocandle_expressions.txt")
 EXPECTED = os.path.join(HERE, "data", "pharocandle_expected.txt")
 RESULTS = "results.txt"
@@ -39,20 +37,7 @@ CHUNK = 25
 
 
 def read_expressions(path: str = EXPRESSIONS) -> list:
-    """One expression a line; blank lines and lines starting with `"` are skipped."""
-    out = []
-    with open(path, encoding="latin-1") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if line.strip() and not line.startswith('"'):
-                if "\t" in line:
-                    raise ValueError("expression contains a tab: %r" % line)
-                out.append(line)
-    return out
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+    return S.read_expressions(path)
 
 
 RUNNER = """ozRun: aBlock source: aString
@@ -69,14 +54,9 @@ RUNNER = """ozRun: aBlock source: aString
 
 def _install_doit(space, cls, selector: str, source: str) -> None:
     """Compile `source` as a do-it (answering its last statement) named `selector` in cls."""
-    from ozvm.compiler.api import _make_method, add_to_method_dictionary
-    from ozvm.compiler.codegen import CodeGenerator
-    from ozvm.compiler.parser import parse_doit
-    tree = parse_doit(source, space.info.version == 6502)
-    tree.selector = selector
-    header, literals, code = CodeGenerator(space, cls, source).generate(tree, doit=True)
-    method = _make_method(space, header, literals, code)
-    add_to_method_dictionary(space, cls, space.intern_symbol(selector), method)
+    from ozvm.compiler.api import compile_doit, install_method
+    method = compile_doit(space, source, cls, selector=selector)
+    install_method(space, cls, space.intern_symbol(selector), method)
 
 
 def _bind_processor(space) -> None:
@@ -103,7 +83,7 @@ def build(src_image: str, expressions: list, out_path: str) -> None:
         for i in range(start, min(start + CHUNK, len(expressions))):
             sel = "ozExpr%d" % (i + 1)
             _install_doit(space, meta, sel, expressions[i])
-            lines.append("\tself ozRun: [self %s] source: %s." % (sel, _quote(expressions[i])))
+            lines.append("\tself ozRun: [self %s] source: %s." % (sel, S.quote(expressions[i])))
         part = "ozPart%d" % (len(parts) + 1)
         install(space, meta, part + "\n" + "\n".join(lines))
         parts.append(part)
@@ -113,39 +93,17 @@ def build(src_image: str, expressions: list, out_path: str) -> None:
 
 
 def read_results(folder: str) -> list:
-    """The lines of results.txt in `folder` (CR-separated), without the empty tail."""
-    path = os.path.join(folder, RESULTS)
-    if not os.path.exists(path):
-        return []
-    with open(path, "rb") as f:
-        text = f.read().decode("latin-1")
-    lines = text.replace("\r\n", "\r").replace("\n", "\r").split("\r")
-    while lines and lines[-1] == "":
-        lines.pop()
-    return lines
-
-
-def squeak_vm() -> str:
-    found = sorted(glob.glob("/usr/lib/squeak/*/squeakvm"))
-    if not found:
-        raise RuntimeError("squeak-vm is not installed (/usr/lib/squeak/*/squeakvm)")
-    return found[-1]
+    """The lines of results.txt in `folder`."""
+    return S.read_lines(os.path.join(folder, RESULTS))
 
 
 def run_squeak(image: str, timeout: float = 120) -> list:
-    folder = os.path.dirname(os.path.abspath(image))
-    subprocess.run([squeak_vm(), "-vm-display-null", "-vm-sound-null", os.path.basename(image)],
-                   cwd=folder, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
-    return read_results(folder)
+    return S.run_squeak(image, RESULTS, timeout)
 
 
 def run_ozvm(image: str, timeout: float = 300, python: str = sys.executable):
     """(result lines, completed process) of `oz run IMAGE` in the image's folder."""
-    folder = os.path.dirname(os.path.abspath(image))
-    env = dict(os.environ, PYTHONPATH=SRC)
-    proc = subprocess.run([python, "-m", "ozvm.cli", "run", image, "--timeout", str(int(timeout))],
-                          cwd=folder, env=env, capture_output=True, text=True, timeout=timeout + 60)
-    return read_results(folder), proc
+    return S.run_ozvm(image, RESULTS, timeout, python)
 
 
 def make_in(folder: str, src_image: str, expressions: list) -> str:
@@ -155,40 +113,14 @@ def make_in(folder: str, src_image: str, expressions: list) -> str:
 
 
 def default_source_image() -> str:
-    sys.path.insert(0, HERE)
     from conftest import image_path
     return image_path("pharocandle.image")
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--regenerate", action="store_true", help="run squeak-vm, rewrite the expected file")
-    ap.add_argument("--ozvm", action="store_true", help="run ozvm and print its results")
-    ap.add_argument("--timeout", type=float, default=300)
-    args = ap.parse_args(argv)
-    if SRC not in sys.path:
-        sys.path.insert(0, SRC)
-    exprs = read_expressions()
-    src = default_source_image()
-    folder = tempfile.mkdtemp(prefix="pcscript-")
-    try:
-        image = make_in(folder, src, exprs)
-        if args.ozvm:
-            lines, proc = run_ozvm(image, args.timeout)
-            sys.stderr.write(proc.stderr)
-        else:
-            lines = run_squeak(image, args.timeout)
-        for line in lines:
-            print(line)
-        if args.regenerate:
-            if not lines or lines[-1] != "DONE":
-                sys.stderr.write("squeak-vm did not finish (no DONE); expected file not written\n")
-                return 1
-            with open(EXPECTED, "w", encoding="latin-1", newline="\n") as f:
-                f.write("\n".join(lines) + "\n")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    return 0
+    return S.main(argv, __doc__, "squeak-vm",
+                  lambda folder, args: make_in(folder, default_source_image(), read_expressions()),
+                  run_squeak, run_ozvm, EXPECTED)
 
 
 if __name__ == "__main__":

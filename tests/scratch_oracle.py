@@ -24,23 +24,21 @@ Usage as a script:
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.path.abspath(os.path.join(HERE, "..", "src"))
 EXPRESSIONS = os.path.join(HERE, "data", "scratch_gc_expressions.txt")
 EXPECTED = os.path.join(HERE, "data", "scratch_gc_expected.txt")
 IMAGE_NAME = "scratch-oracle.image"
+RESULTS = "oracle_out.txt"
 
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
-from conftest import SCRATCH_IMAGE, squeak_vm  # noqa: E402
+import image_script as S  # noqa: E402
+from conftest import SCRATCH_IMAGE  # noqa: E402
 
 DEBUGGER_HOOK = """openContext: aContext label: aString contents: contentsString
 	| f |
@@ -78,16 +76,7 @@ RUNNER = """ozOracleRun
 
 
 def read_expressions(path: str = EXPRESSIONS) -> list:
-    """One expression a line; blank lines and lines starting with `"` are skipped."""
-    out = []
-    with open(path, encoding="latin-1") as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith('"'):
-                if "\t" in line:
-                    raise ValueError("expression contains a tab: %r" % line)
-                out.append(line)
-    return out
+    return S.read_expressions(path)
 
 
 def build(src_image: str, out_path: str) -> None:
@@ -121,85 +110,39 @@ def read_expected(path: str = EXPECTED) -> tuple:
     return first, lines
 
 
-def read_results(folder: str) -> list:
-    """The lines of oracle_out.txt in `folder`, without the empty tail."""
-    path = os.path.join(folder, "oracle_out.txt")
-    if not os.path.exists(path):
-        return []
-    with open(path, "rb") as f:
-        text = f.read().decode("latin-1")
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    while lines and lines[-1] == "":
-        lines.pop()
-    return lines
-
-
 def _prepare(folder: str, image: str, expressions: list) -> str:
     local = os.path.join(folder, IMAGE_NAME)
     if os.path.abspath(image) != local:
         shutil.copyfile(image, local)
     with open(os.path.join(folder, "oracle_in.txt"), "w", encoding="latin-1", newline="\n") as f:
         f.write("\n".join(expressions) + "\n")
-    out = os.path.join(folder, "oracle_out.txt")
+    out = os.path.join(folder, RESULTS)
     if os.path.exists(out):
         os.unlink(out)
     return local
 
 
 def run_squeak(folder: str, image: str, expressions: list, timeout: float = 300) -> list:
-    local = _prepare(folder, image, expressions)
-    try:
-        subprocess.run([squeak_vm(), "-vm-display-null", "-vm-sound-null", os.path.basename(local)],
-                       cwd=folder, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        pass
-    return read_results(folder)
+    return S.run_squeak(_prepare(folder, image, expressions), RESULTS, timeout)
 
 
 def run_ozvm(folder: str, image: str, expressions: list, timeout: float = 300,
              python: str = sys.executable):
     """(result lines, completed process) of `oz run IMAGE` in `folder`."""
-    local = _prepare(folder, image, expressions)
-    env = dict(os.environ, PYTHONPATH=SRC)
-    proc = subprocess.run([python, "-m", "ozvm.cli", "run", os.path.basename(local),
-                           "--timeout", str(int(timeout))],
-                          cwd=folder, env=env, capture_output=True, text=True, timeout=timeout + 60)
-    return read_results(folder), proc
+    return S.run_ozvm(_prepare(folder, image, expressions), RESULTS, timeout, python)
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--regenerate", action="store_true", help="run squeak-vm, rewrite the expected file")
-    ap.add_argument("--ozvm", action="store_true", help="run ozvm (oz run) and print its lines")
-    ap.add_argument("--image", default=None, help="default: Scratch 1.4's installed image")
-    ap.add_argument("--timeout", type=float, default=300)
-    args = ap.parse_args(argv)
-    if SRC not in sys.path:
-        sys.path.insert(0, SRC)
-    if args.image is None:
-        args.image = SCRATCH_IMAGE
-    exprs = read_expressions()
-    folder = tempfile.mkdtemp(prefix="scratch-oracle-")
-    try:
+    def make(folder, args):
         image = os.path.join(folder, IMAGE_NAME)
-        build(args.image, image)
-        if args.ozvm:
-            lines, proc = run_ozvm(folder, image, exprs, args.timeout)
-            sys.stderr.write(proc.stderr)
-        else:
-            lines = run_squeak(folder, image, exprs, args.timeout)
-        for line in lines:
-            print(line)
-        if args.regenerate:
-            if not lines or lines[-1] != "DONE":
-                sys.stderr.write("squeak-vm did not finish (no DONE); expected file not written\n")
-                return 1
-            with open(EXPECTED, "w", encoding="latin-1", newline="\n") as f:
-                f.write("# %s\n" % fingerprint(image))
-                f.write("\n".join(lines) + "\n")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    return 0
+        build(args.image or SCRATCH_IMAGE, image)
+        return image
+    exprs = read_expressions()
+    return S.main(argv, __doc__, "squeak-vm", make,
+                  lambda image, timeout: run_squeak(os.path.dirname(image), image, exprs, timeout),
+                  lambda image, timeout: run_ozvm(os.path.dirname(image), image, exprs, timeout),
+                  EXPECTED, header=lambda image: "# %s\n" % fingerprint(image),
+                  options=[(("--image",), dict(default=None, help="default: Scratch 1.4's installed image"))])
 
 
 if __name__ == "__main__":

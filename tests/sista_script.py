@@ -23,24 +23,23 @@ SqueakJS as ../shared/oracle/squeakjs/README.md says (exported into /tmp/sqjs, o
 """
 from __future__ import annotations
 
-import argparse
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.path.abspath(os.path.join(HERE, "..", "src"))
-sys.path.insert(0, HERE)
-# the expressions file, quoting, `oz run` and results.txt as for PharoCandle
-from pharocandle_script import RESULTS, _quote, run_ozvm  # noqa: E402
-from pharocandle_script import read_expressions as _read_expressions  # noqa: E402
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+import image_script as S  # noqa: E402
+# results.txt and `oz run` as for PharoCandle
+from pharocandle_script import RESULTS, run_ozvm  # noqa: E402,F401
 EXPRESSIONS = os.path.join(HERE, "data", "sista_expressions.txt")
 EXPECTED = os.path.join(HERE, "data", "sista_expected.txt")
 IMAGE_NAME = "sista.image"
 SOURCE_IMAGE = "pharo8-kernel-spur64.image"
 CHUNK = 25
+HEADER = ("# SqueakJS 40b9d9c5 (under Node) on a copy of pharo8-kernel-spur64.image with\n"
+          "# Sista V1 methods compiled by ozvm; regenerate: python tests/sista_script.py --regenerate\n")
 
 # (class name, class side?, source): compiled as Sista V1 into the copy
 HELPERS = [
@@ -74,8 +73,7 @@ HELPERS = [
 
 
 def read_expressions(path: str = EXPRESSIONS) -> list:
-    """One expression a line; blank lines and lines starting with `"` are skipped."""
-    return _read_expressions(path)
+    return S.read_expressions(path)
 
 
 RUNNER = """ozRun: aBlock source: aString on: aStream
@@ -102,7 +100,7 @@ def build(src_image: str, expressions: list, out_path: str) -> None:
             sel = "ozExpr%d" % (i + 1)
             method = compile_doit(space, expressions[i], nil_class, selector=sel)
             install_method(space, nil_class, space.intern_symbol(sel), method)
-            lines.append("\tself ozRun: [self %s] source: %s on: aStream." % (sel, _quote(expressions[i])))
+            lines.append("\tself ozRun: [self %s] source: %s on: aStream." % (sel, S.quote(expressions[i])))
         part = "ozPart%d:" % (len(parts) + 1)
         install(space, nil_class, part + " aStream\n" + "\n".join(lines))
         parts.append(part)
@@ -124,29 +122,19 @@ def build(src_image: str, expressions: list, out_path: str) -> None:
 
 
 def squeakjs_runner() -> str:
-    sys.path.insert(0, HERE)
     from conftest import ORACLE
     return os.path.join(ORACLE, "squeakjs", "run.sh")
 
 
 def run_squeakjs(image: str, timeout: float = 300) -> list:
-    """Run the image on SqueakJS (run.sh copies it into a folder of its own and prints the
-    files it wrote): the lines of results.txt."""
+    """Run the image on SqueakJS (run.sh copies it into a folder of its own and prints each
+    file it wrote after a line `--- file: NAME ---`): the lines of results.txt."""
     out = subprocess.run([squeakjs_runner(), "-o", "-q", image, str(int(timeout))],
-                         capture_output=True, text=True, timeout=timeout + 120)
-    marker = "--- file: %s ---" % RESULTS
-    text = out.stdout
-    if marker not in text:
+                         capture_output=True, text=True, timeout=timeout + 120).stdout
+    marker = "--- file: %s ---\n" % RESULTS
+    if marker not in out:
         return []
-    body = text.split(marker, 1)[1].split("\n", 1)[-1]
-    lines = []
-    for line in body.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        if line.startswith("--- file: "):
-            break
-        lines.append(line)
-    while lines and lines[-1] == "":
-        lines.pop()
-    return lines
+    return S.split_lines(out.split(marker, 1)[1].split("\n--- file: ", 1)[0])
 
 
 def make_in(folder: str, src_image: str, expressions: list) -> str:
@@ -156,41 +144,14 @@ def make_in(folder: str, src_image: str, expressions: list) -> str:
 
 
 def default_source_image() -> str:
-    sys.path.insert(0, HERE)
     from conftest import image_path
     return image_path(SOURCE_IMAGE)
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--regenerate", action="store_true", help="run SqueakJS, rewrite the expected file")
-    ap.add_argument("--ozvm", action="store_true", help="run ozvm and print its results")
-    ap.add_argument("--timeout", type=float, default=600)
-    args = ap.parse_args(argv)
-    if SRC not in sys.path:
-        sys.path.insert(0, SRC)
-    exprs = read_expressions()
-    folder = tempfile.mkdtemp(prefix="sista-")
-    try:
-        image = make_in(folder, default_source_image(), exprs)
-        if args.ozvm:
-            lines, proc = run_ozvm(image, args.timeout)
-            sys.stderr.write(proc.stderr)
-        else:
-            lines = run_squeakjs(image, args.timeout)
-        for line in lines:
-            print(line)
-        if args.regenerate:
-            if not lines or lines[-1] != "DONE":
-                sys.stderr.write("SqueakJS did not finish (no DONE); expected file not written\n")
-                return 1
-            with open(EXPECTED, "w", encoding="latin-1", newline="\n") as f:
-                f.write("# SqueakJS 40b9d9c5 (under Node) on a copy of pharo8-kernel-spur64.image with\n"
-                        "# Sista V1 methods compiled by ozvm; regenerate: python tests/sista_script.py --regenerate\n")
-                f.write("\n".join(lines) + "\n")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    return 0
+    return S.main(argv, __doc__, "SqueakJS",
+                  lambda folder, args: make_in(folder, default_source_image(), read_expressions()),
+                  run_squeakjs, run_ozvm, EXPECTED, timeout=600, header=lambda image: HEADER)
 
 
 if __name__ == "__main__":
