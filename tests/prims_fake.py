@@ -5,6 +5,8 @@ flush_method_cache, flush_method_cache_after_become, image_path, files) and noth
 """
 from __future__ import annotations
 
+import pytest
+
 from conftest import load_heap
 from ozvm.memory import specials as S
 from ozvm.prims import base
@@ -72,3 +74,16 @@ def call(interp, index, rcvr, *args):
     result = stack[interp.sp]
     interp.sp = below
     return result
+
+
+@pytest.fixture(params=["squeak2.2-mini.image", "pharocandle.image"])
+def vm(request):
+    """A FakeInterp on each V3 image's shared heap (import it into a test module to use it:
+    primitives that change existing objects want a heap of their own)."""
+    return FakeInterp(shared_heap(request.param))
+
+
+def big(interp, value: int):
+    """`value` as the heap's SmallInteger or LargeInteger."""
+    from ozvm.prims.values import integer_object
+    return integer_object(interp.heap, value)

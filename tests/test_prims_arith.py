@@ -3,25 +3,13 @@ from __future__ import annotations
 
 import math
 
-import pytest
-
 from ozvm.memory import specials as S
 from ozvm.prims.values import float_of, int_value, new_float
-from prims_fake import FAILED, FakeInterp, call, shared_heap
-
-
-@pytest.fixture(params=["squeak2.2-mini.image", "pharocandle.image"])
-def vm(request):
-    return FakeInterp(shared_heap(request.param))
+from prims_fake import FAILED, big, call, vm  # noqa: F401  (vm: the fixture)
 
 
 def F(vm, x):
     return new_float(vm.heap, x)
-
-
-def big(vm, x):
-    from ozvm.prims.values import integer_object
-    return integer_object(vm.heap, x)
 
 
 def fval(obj):

@@ -3,21 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import load_heap
 from ozvm.memory import specials as S
-from ozvm.prims.values import int_value, integer_object
-from prims_fake import FAILED, FakeInterp, call
+from ozvm.prims.values import int_value
+from prims_fake import FAILED, big, call, vm  # noqa: F401  (vm: the fixture)
 
 M = "LargeIntegers"
-
-
-@pytest.fixture(params=["squeak2.2-mini.image", "pharocandle.image"])
-def vm(request):
-    return FakeInterp(load_heap(request.param))
-
-
-def big(vm, x):
-    return integer_object(vm.heap, x)
 
 
 def val(vm, obj):
