@@ -159,9 +159,19 @@ class VM:
 
     def load(self, path: str) -> GuestSpace:
         """Load an image as a new space (the file is only read)."""
+        return self.adopt(self.read(path))
+
+    def read(self, path: str) -> GuestSpace:
+        """The space of the image at `path`, not yet one of this VM's spaces (`adopt` makes
+        it one). It reads the file and touches nothing the VM runs, so a host may call it
+        on another thread than the one running the VM (`oz serve` reads images so)."""
         from .image.formats import read_image
         space = GuestSpace(read_image(path, self.memory_limit), self)
         space.name = path
+        return space
+
+    def adopt(self, space) -> GuestSpace:
+        """Make a space `read` answered one of this VM's spaces (its file policy the VM's)."""
         self.spaces.append(space)
         if self.file_policy is not None:
             space.file_policy = self.file_policy()

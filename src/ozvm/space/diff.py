@@ -1,6 +1,7 @@
 """What differs between two spaces, class by class and method by method (`oz diff`).
 
     diff_spaces(a, b) -> SpaceDiff      a: the old space, b: the new one
+    diff_steps(a, b)                    the same in steps: yields (classes done, all), returns it
     SpaceDiff.entries                   [DiffEntry]: mark '+' (only in b), '-' (only in a),
                                         '~' (changed); kind 'class', 'method' or 'global'
     SpaceDiff.lines(source=False)       readable lines; with source, a unified diff of the
@@ -216,10 +217,25 @@ def _methods(space, cls) -> dict:
 def diff_spaces(a, b) -> SpaceDiff:
     """The differences from space `a` to space `b`, sorted: classes, then methods by class
     (instance side, then class side) and selector, then globals."""
+    steps = diff_steps(a, b)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def diff_steps(a, b, classes_a_step: int = 25):
+    """`diff_spaces` as a generator: it yields (classes compared, classes in all) after
+    every `classes_a_step` classes, so a host serving other requests takes turns with a
+    diff of big spaces, and returns the SpaceDiff."""
     ma, mb = _Meanings(a), _Meanings(b)
     ca, cb = a._classes(), b._classes()
     class_entries, method_entries = [], []
-    for name in sorted(set(ca) | set(cb)):
+    names = sorted(set(ca) | set(cb))
+    for done, name in enumerate(names):
+        if done % classes_a_step == 0:
+            yield done, len(names)
         x, y = ca.get(name), cb.get(name)
         if x is None:
             class_entries.append(DiffEntry("+", "class", name))

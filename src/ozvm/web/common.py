@@ -1,6 +1,7 @@
 """What every page module of the workbench uses (see docs/workbench.md).
 
     await on_vm(request, fn, *args, timeout=...)   fn(workbench, *args) on the VM worker thread
+    await off_vm(fn, *args)                        host work touching no space, on another thread
     render(request, "page.html", title=..., **values)   a page in the base template
     await form_of(request)                         the posted form (size-limited by the app)
     json(data)                                     a JSON answer
@@ -31,9 +32,20 @@ def workbench_worker(request):
     return request.app.state.worker
 
 
-async def on_vm(request, fn, *args, timeout: float = PAGE_TIMEOUT, stepped: bool = False):
-    """Run `fn(workbench, *args)` on the VM worker thread and answer its result."""
-    return await request.app.state.worker.run(fn, *args, timeout=timeout, stepped=stepped)
+async def on_vm(request, fn, *args, timeout: float = PAGE_TIMEOUT, stepped: bool = False,
+                label=None):
+    """Run `fn(workbench, *args)` on the VM worker thread and answer its result (a stepped
+    job: `label` names it among the worker's tasks, with the progress it yields)."""
+    return await request.app.state.worker.run(fn, *args, timeout=timeout, stepped=stepped,
+                                              label=label)
+
+
+async def off_vm(fn, *args):
+    """Run `fn(*args)` on a thread of its own, neither the VM worker nor the event loop:
+    host work that touches no space (reading an image file), so the worker and the pages
+    go on meanwhile."""
+    import asyncio
+    return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
 
 
 def render(request, template: str, status_code: int = 200, **values):

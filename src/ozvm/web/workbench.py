@@ -5,6 +5,7 @@ Owned by the VM worker thread (worker.py): only jobs running there touch it.
 from __future__ import annotations
 
 import collections
+import functools
 import os
 
 from ..errors import OzError
@@ -22,6 +23,11 @@ class Forbidden(OzError):
 
 DEFAULT_RUN_SHARE = 0.5        # the CPU share a space gets when run continuously
 STOPPING_REASONS = ("quit", "memory", "stopped")   # a continuous run ends on these
+
+
+def read_space(vm, path: str):
+    """The space of the image at `path` for `vm`, not yet one of its spaces (VM.read)."""
+    return vm.read(path)
 
 
 class ObjectHandles:
@@ -94,10 +100,22 @@ class Workbench:
                             % (self.files, "write" if write else "read", path, e.reason)) from None
 
     def load(self, path: str) -> str:
+        """Load the image at `path` as a new space; its id."""
+        return self.adopt(self.reader(path)(), path)
+
+    def reader(self, path: str):
+        """A function reading the image at `path` into a space not yet in the workbench
+        (Forbidden, NotFound now when the policy refuses it or there is no file). The
+        function touches no space: it may run on another thread than the worker, which
+        goes on meanwhile; `adopt` adds what it answered."""
         self.check_path(path, write=False)
         if not os.path.isfile(path):
             raise NotFound("no image file at %s" % path)
-        space = self.vm.load(path)
+        return functools.partial(read_space, self.vm, path)
+
+    def adopt(self, space, path: str) -> str:
+        """Add a space `reader` made to the VM and the workbench; its id."""
+        self.vm.adopt(space)
         return self.add(space, os.path.basename(path))
 
     def space(self, sid: str):

@@ -41,13 +41,15 @@ IDLE_WAIT_SECONDS = 0.05      # how long the worker sleeps when nothing is to be
 
 
 class _Job:
-    __slots__ = ("fn", "args", "future", "stepped", "steps", "abandoned")
+    __slots__ = ("fn", "args", "future", "stepped", "steps", "abandoned", "label", "progress")
 
-    def __init__(self, fn, args, stepped):
+    def __init__(self, fn, args, stepped, label=None):
         self.fn, self.args, self.stepped = fn, args, stepped
         self.future = concurrent.futures.Future()
         self.steps = None
         self.abandoned = False      # its waiter gave up: a stepped job is closed at its next turn
+        self.label = label          # what the job does, for `tasks` (stepped jobs)
+        self.progress = None        # the last (done, total) a stepped job yielded
 
 
 class VMWorker:
@@ -57,6 +59,7 @@ class VMWorker:
         self.state = state
         self._queue = collections.deque()
         self._stepping = collections.deque()
+        self._under_way = []        # the stepped jobs started and not yet over, in start order
         self._wake = threading.Condition()
         self._stop = False
         self.thread = threading.Thread(target=self._loop, name="ozvm-worker", daemon=True)
@@ -76,13 +79,23 @@ class VMWorker:
 
     def submit(self, fn, *args, stepped: bool = False) -> concurrent.futures.Future:
         """Queue `fn(state, *args)`; a Future for its answer. `stepped`: fn answers a
-        generator advanced one step at a time; its return value is the answer."""
+        generator advanced one step at a time; its return value is the answer. A step
+        that yields a pair (done, total) reports the job's progress (`tasks`)."""
         return self._submit(fn, args, stepped).future
 
-    def _submit(self, fn, args, stepped) -> _Job:
+    def tasks(self) -> list:
+        """[{"label", "done", "total"}] of the stepped jobs under way that have a label
+        and reported progress (from any thread: a snapshot)."""
+        out = []
+        for job in list(self._under_way):
+            if job.label and job.progress is not None:
+                out.append({"label": job.label, "done": job.progress[0], "total": job.progress[1]})
+        return out
+
+    def _submit(self, fn, args, stepped, label=None) -> _Job:
         if self._stop or not self.thread.is_alive():
             raise WorkerStopped("the VM worker is not running")
-        job = _Job(fn, args, stepped)
+        job = _Job(fn, args, stepped, label)
         with self._wake:
             self._queue.append(job)
             self._wake.notify()
@@ -100,10 +113,11 @@ class VMWorker:
             job.future.cancel()
             raise WorkerBusy("the VM did not answer within %g s" % timeout) from None
 
-    async def run(self, fn, *args, timeout: float = 10.0, stepped: bool = False):
-        """`call` for a coroutine: the event loop goes on while the worker works."""
+    async def run(self, fn, *args, timeout: float = 10.0, stepped: bool = False, label=None):
+        """`call` for a coroutine: the event loop goes on while the worker works. `label`
+        names a stepped job in `tasks`."""
         import asyncio
-        job = self._submit(fn, args, stepped)
+        job = self._submit(fn, args, stepped, label)
         try:
             return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(job.future)), timeout)
         except asyncio.TimeoutError:
@@ -128,6 +142,7 @@ class VMWorker:
                 continue
             self._run_spaces()
         for job in list(self._queue) + list(self._stepping):
+            self._over(job)
             self._close(job)
             if not job.future.done():
                 job.future.set_exception(WorkerStopped("the server stopped"))
@@ -145,23 +160,33 @@ class VMWorker:
             job.future.set_result(answer)
             return
         job.steps = answer
+        self._under_way.append(job)
         self._step(job)
 
     def _step(self, job: _Job) -> None:
         if job.abandoned or job.future.cancelled():
+            self._over(job)
             self._close(job)
             if not job.future.done():
                 job.future.set_exception(WorkerBusy("abandoned"))
             return
         try:
-            next(job.steps)
+            step = next(job.steps)
         except StopIteration as stop:
+            self._over(job)
             job.future.set_result(stop.value)
             return
         except BaseException as e:          # noqa: B902
+            self._over(job)
             self._fail(job, e)
             return
+        if step.__class__ is tuple and len(step) == 2:
+            job.progress = step
         self._stepping.append(job)
+
+    def _over(self, job: _Job) -> None:
+        if job in self._under_way:
+            self._under_way.remove(job)
 
     def _close(self, job: _Job) -> None:
         if job.steps is not None:

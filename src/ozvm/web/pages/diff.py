@@ -1,22 +1,27 @@
 """The diff page: two spaces compared class by class, method by method (space/diff.py),
-with the source diff of each changed method."""
+with the source diff of each changed method. The comparison is a stepped job: the worker
+answers other pages between its steps, and its progress is among the worker's tasks
+(`/api/tasks`, shown by the page while it waits)."""
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
 from starlette.routing import Route
 
+from ...space.diff import DiffEntry, SpaceDiff, diff_steps
 from ..common import BadRequest, on_vm, render
 
 NAV = [(50, "Diff", "/diff")]
 
-DIFF_TIMEOUT = 300.0       # comparing two big images takes a while
+DIFF_TIMEOUT = 300.0       # the page waits that long for a diff (other pages are answered meanwhile)
 INLINE_SOURCES = 60        # changed methods whose source diff the page shows inline
 
 
-def diff_state(wb, a: str, b: str) -> dict:
+def diff_state(wb, a: str, b: str):
+    """A stepped job: the diff in steps of some classes (yielding its progress), then the
+    source diffs of the first changed methods, one a step; answers what the page shows."""
     space_a, space_b = wb.space(a), wb.space(b)
-    diff = space_a.diff(space_b)
+    diff = yield from diff_steps(space_a, space_b)
     groups = {}
     order = []
     shown = 0
@@ -29,6 +34,7 @@ def diff_state(wb, a: str, b: str) -> dict:
         row = {"mark": e.mark, "kind": e.kind, "name": e.name, "detail": e.detail,
                "text": str(e), "lines": None}
         if e.kind == "method" and shown < INLINE_SOURCES:
+            yield
             row["lines"] = diff.source_diff(e)
             shown += 1
         groups[key].append(row)
@@ -38,11 +44,9 @@ def diff_state(wb, a: str, b: str) -> dict:
 
 
 def method_diff(wb, a: str, b: str, name: str) -> list:
-    from ...space.diff import DiffEntry
     space_a, space_b = wb.space(a), wb.space(b)
     if ">>" not in name:
         raise BadRequest("a method is named Class>>selector, not %r" % name)
-    from ...space.diff import SpaceDiff
     return SpaceDiff(space_a, space_b, []).source_diff(DiffEntry("~", "method", name))
 
 
@@ -66,7 +70,8 @@ async def diff_page(request):
     if a or b:
         if not (a and b):
             raise BadRequest("name two spaces to compare: a and b")
-        state = await on_vm(request, diff_state, a, b, timeout=DIFF_TIMEOUT)
+        state = await on_vm(request, diff_state, a, b, timeout=DIFF_TIMEOUT, stepped=True,
+                            label="diff %s %s" % (a, b))
     return render(request, "diff.html", title="Diff", spaces=ids, d=state, line_class=line_kind,
                   a=a or (ids[0][0] if ids else ""), b=b or (ids[1][0] if len(ids) > 1 else ""),
                   urlencode=urlencode)

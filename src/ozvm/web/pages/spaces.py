@@ -7,11 +7,12 @@ import os
 from starlette.routing import Route
 
 from ...errors import OzError
-from ..common import (BadRequest, form_of, int_param, json, on_vm, param, redirect, render)
+from ..common import (BadRequest, form_of, int_param, json, off_vm, on_vm, param, redirect,
+                      render)
 
 NAV = [(10, "Spaces", "/")]
 
-LOAD_TIMEOUT = 300.0       # an image may take long to read: the load waits that long
+LOAD_TIMEOUT = 300.0       # a copy or a save of a big space takes a while: the page waits that long
 QUANTUM_MS_MAX = 5000
 
 
@@ -59,7 +60,10 @@ async def load(request):
     path = param(await form_of(request), "path").strip()
     if not path:
         raise BadRequest("give the path of an image file to load")
-    sid = await on_vm(request, lambda wb: wb.load(os.path.expanduser(path)), timeout=LOAD_TIMEOUT)
+    path = os.path.expanduser(path)
+    read = await on_vm(request, lambda wb: wb.reader(path))       # the policy, the file
+    space = await off_vm(read)          # parsed off the worker: the pages go on meanwhile
+    sid = await on_vm(request, lambda wb: wb.adopt(space, path))
     return redirect(request, "/?message=loaded+%s+as+%s" % (os.path.basename(path), sid))
 
 
@@ -132,9 +136,15 @@ async def stop(request):
     return redirect(request, "/")
 
 
+async def tasks_json(request):
+    """The worker's long jobs under way and their progress (answered without the worker)."""
+    return json({"tasks": request.app.state.worker.tasks()})
+
+
 ROUTES = [
     Route("/", spaces_page),
     Route("/api/spaces", spaces_json),
+    Route("/api/tasks", tasks_json),
     Route("/spaces/load", load, methods=["POST"]),
     Route("/spaces/{sid}/unload", unload, methods=["POST"]),
     Route("/spaces/{sid}/copy", copy, methods=["POST"]),

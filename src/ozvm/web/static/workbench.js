@@ -62,3 +62,23 @@ document.addEventListener("DOMContentLoaded", () => {
     t.setRangeText("\t", s, t.selectionEnd, "end");
   }));
 });
+
+// While a long job runs (a diff of big spaces), the page shows its progress from /api/tasks.
+function ozShowProgress(el, label) {
+  el.hidden = false;
+  const look = () => fetch("/api/tasks", {headers: {"Accept": "application/json"}})
+    .then(r => r.json())
+    .then(body => {
+      const task = (body.tasks || []).find(t => t.label === label);
+      el.textContent = task ? "comparing: " + task.done + " of " + task.total + " classes…" : "comparing…";
+    })
+    .catch(() => {});
+  look();
+  setInterval(look, 300);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("diff-form");
+  if (form) form.addEventListener("submit", () =>
+    ozShowProgress(document.getElementById("diff-progress"), "diff " + form.a.value + " " + form.b.value));
+});
