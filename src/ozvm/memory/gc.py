@@ -33,7 +33,7 @@ from __future__ import annotations
 import sys
 
 from . import specials as S
-from .objects import FMT_IMMEDIATE, FMT_WEAK, SqObject
+from .objects import FMT_IMMEDIATE, SqObject
 
 YOUNG_SPACE = 4000          # allocations between two young collections (the C VM's default)
 YOUNG_BYTES = 4 << 20       # or bytes charged (heap.allocated), so big garbage goes soon
@@ -41,7 +41,6 @@ TENURE_AT = 2000            # young survivors past which they are tenured (the C
 MARK_AGAIN = 500000         # a young collection marks when the list passes 2 * live + this
 
 _refcount = getattr(sys, "getrefcount", None)   # CPython; None on PyPy
-CONTEXT_FIXED_FIELDS = 6
 
 
 class Collector:
@@ -83,60 +82,22 @@ class Collector:
                             if (o.cls is mctx or o.cls is bctx) and id(o) not in listed)
 
     # --- marking ----------------------------------------------------------------------
-    def mark(self, weak: bool = True, extra_roots=(), frames=None) -> tuple:
-        """(reachable objects, weak objects among them). `weak`: as a collector sees the
-        heap (weak indexable fields not traced, contexts only up to their stack pointer);
-        otherwise every field is traced. `frames` (default: `weak`): contexts only up to
-        their stack pointer."""
+    def mark(self, weak: bool = True, frames=None) -> tuple:
+        """(reachable objects, weak objects among them, ids of the reachable objects) from
+        the roots, as Heap.trace walks them. `weak`: as a collector sees the heap (weak
+        indexable fields not traced, contexts only up to their stack pointer); otherwise
+        every field is traced. `frames` (default: `weak`): contexts only up to their stack
+        pointer."""
         if frames is None:
             frames = weak
         heap = self.heap
-        sp = heap.specials.ptrs
-        mctx, bctx = sp[S.CLASS_METHOD_CONTEXT], sp[S.CLASS_BLOCK_CONTEXT]
         active_ctx, active_sp = None, 0
         if self.prepare is not None:
             active_ctx, active_sp = self.prepare()
-        roots = [heap.specials] + list(heap.extra_roots) + list(extra_roots)
+        roots = [heap.specials] + list(heap.extra_roots)
         if active_ctx is not None:
             roots.append(active_ctx)
-        seen = set()
-        order = []
-        stack = []
-        for r in roots:
-            if r.__class__ is SqObject and id(r) not in seen:
-                seen.add(id(r))
-                order.append(r)
-                stack.append(r)
-        weak_objects = []
-        inst_size = heap.family.class_inst_size
-        seen_add = seen.add
-        append = order.append
-        push = stack.append
-        while stack:
-            obj = stack.pop()
-            c = obj.cls
-            if id(c) not in seen:
-                seen_add(id(c))
-                append(c)
-                push(c)
-            ptrs = obj.ptrs
-            if ptrs is None:
-                continue
-            if weak and obj.fmt == FMT_WEAK:
-                weak_objects.append(obj)
-                ptrs = ptrs[:inst_size(c.ptrs[2])]
-            elif frames and (c is mctx or c is bctx):
-                if obj is active_ctx:
-                    ptrs = ptrs[:active_sp + 1]
-                else:
-                    n = ptrs[2]
-                    ptrs = ptrs[:CONTEXT_FIXED_FIELDS + (n if n.__class__ is int and n > 0 else 0)]
-            for p in ptrs:
-                if p.__class__ is SqObject and id(p) not in seen:
-                    seen_add(id(p))
-                    append(p)
-                    push(p)
-        return order, weak_objects
+        return heap.trace(roots, weak, frames, active_ctx, active_sp)
 
     # --- collections ------------------------------------------------------------------
     def collect(self, incremental: bool = False) -> int:
@@ -144,8 +105,7 @@ class Collector:
         to them become nil. Answers how many weak fields were cleared. `incremental`:
         the image asked for an incremental one (counted as such)."""
         heap = self.heap
-        reachable, weak_objects = self.mark(True)
-        marked = set(map(id, reachable))
+        reachable, weak_objects, marked = self.mark(True)
         nil = heap.nil
         cleared = 0
         for w in weak_objects:
@@ -166,8 +126,8 @@ class Collector:
         objects = heap.objects
         self.counts[1] += 1
         if _refcount is None or len(objects) > 2 * self.live + MARK_AGAIN:
-            reachable = self.mark(False, frames=True)[0]
-            self._keep(set(map(id, reachable)), reachable)
+            reachable, _, marked = self.mark(False, frames=True)
+            self._keep(marked, reachable)
             # a mark costs the live size: at most one per live size of allocation
             self.young_limit = len(heap.objects) + max(YOUNG_SPACE, self.live)
             self.young_bytes = heap.allocated + max(YOUNG_BYTES, 100 * self.live)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from . import gc as G
 from . import specials as S
 from .accounting import BIG_OBJECT, CONTEXT_BYTES, MemoryAccount, cost_of, footprint
-from .contexts import REUSE_CONTEXTS
+from .contexts import REUSE_CONTEXTS, TEMP0
 from .families import family_of_version
 from .objects import (
     FMT_BYTES, FMT_DOUBLE_WORDS, FMT_IMMEDIATE, FMT_METHOD, FMT_SHORTS, FMT_VAR, FMT_WEAK,
@@ -251,13 +251,28 @@ class Heap:
         interpreter's context and stack), each once, in a deterministic order:
         nil, false, true, the specials array, the other roots, then depth-first."""
         sp = self.specials.ptrs
-        order = [sp[S.NIL], sp[S.FALSE], sp[S.TRUE], self.specials]
-        seen = set(map(id, order))
-        for root in list(self.extra_roots) + list(extra_roots):
+        roots = [sp[S.NIL], sp[S.FALSE], sp[S.TRUE], self.specials]
+        return self.trace(roots + list(self.extra_roots) + list(extra_roots))[0]
+
+    def trace(self, roots, weak: bool = False, frames: bool = False, active=None,
+              active_sp: int = 0) -> tuple:
+        """The one walk of the object graph (all_objects, and the collector's mark):
+        (the objects reachable from `roots`, each once, `roots` first (those that are
+        objects) then depth-first, immediates left out; the weak objects among them; the
+        set of the ids of all, immediates included). `weak`: the indexable fields of weak
+        objects are not traced. `frames`: a context's fields are traced up to its stack
+        pointer only (`active`'s, the running context, up to index `active_sp`)."""
+        sp = self.specials.ptrs
+        mctx, bctx = sp[S.CLASS_METHOD_CONTEXT], sp[S.CLASS_BLOCK_CONTEXT]
+        order = []
+        seen = set()
+        for root in roots:
             if root.__class__ is SqObject and id(root) not in seen:
                 seen.add(id(root))
                 order.append(root)
         stack = list(reversed(order))
+        weak_objects = []
+        inst_size = self.family.class_inst_size
         seen_add = seen.add
         append = order.append
         push = stack.append
@@ -269,19 +284,29 @@ class Heap:
                 append(c)
                 push(c)
             ptrs = obj.ptrs
-            if ptrs is not None:
-                if len(ptrs) > 256:
-                    # a big object: each distinct field once, found at C speed (in the
-                    # same order: the first of each, from the end), e.g. a million nils
-                    ptrs = list(dict.fromkeys(reversed(ptrs)))
-                    ptrs.reverse()
-                for p in reversed(ptrs):
-                    if p.__class__ is SqObject and id(p) not in seen:
-                        seen_add(id(p))
-                        if p.fmt != FMT_IMMEDIATE:
-                            append(p)
-                            push(p)
-        return order
+            if ptrs is None:
+                continue
+            if weak and obj.fmt == FMT_WEAK:
+                weak_objects.append(obj)
+                ptrs = ptrs[:inst_size(c.ptrs[2])]
+            elif frames and (c is mctx or c is bctx):
+                if obj is active:
+                    ptrs = ptrs[:active_sp + 1]
+                else:
+                    n = ptrs[2]
+                    ptrs = ptrs[:TEMP0 + (n if n.__class__ is int and n > 0 else 0)]   # stackp
+            if len(ptrs) > 256:
+                # a big object: each distinct field once, found at C speed (in the
+                # same order: the first of each, from the end), e.g. a million nils
+                ptrs = list(dict.fromkeys(reversed(ptrs)))
+                ptrs.reverse()
+            for p in reversed(ptrs):
+                if p.__class__ is SqObject and id(p) not in seen:
+                    seen_add(id(p))
+                    if p.fmt != FMT_IMMEDIATE:
+                        append(p)
+                        push(p)
+        return order, weak_objects, seen
 
     def save_order(self) -> list:
         """The objects to write in an image: every reachable object, those read from the
