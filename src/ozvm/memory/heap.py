@@ -15,6 +15,8 @@ and reused when they return as a real VM reuses them).
 """
 from __future__ import annotations
 
+from functools import partial
+
 from . import gc as G
 from . import specials as S
 from .accounting import BIG_OBJECT, CONTEXT_BYTES, MemoryAccount, cost_of, footprint
@@ -334,19 +336,23 @@ class Heap:
         nil = self.nil
         return {id(c): i + 1 for i, c in enumerate(table.ptrs) if c is not nil and c.__class__ is SqObject}
 
+    def object_sizer(self):
+        """A function answering the bytes an object takes in an image of this heap's kind
+        (here V3's; SpurHeap answers Spur's)."""
+        return partial(v3_bytes, compact=self.compact_classes())
+
     def bytes_of(self, objects) -> int:
-        """Bytes `objects` take in a V3 image."""
-        compact = self.compact_classes()
-        return sum(v3_bytes(o, compact) for o in objects)
+        """Bytes `objects` take in an image of this heap's kind."""
+        return sum(map(self.object_sizer(), objects))
 
     def memory_use(self):
-        """(object count, bytes as in a V3 image, [(class, count, bytes)])."""
-        compact = self.compact_classes()
+        """(object count, bytes as in an image of this heap's kind, [(class, count, bytes)])."""
+        size_of = self.object_sizer()
         by_class: dict = {}
         total = 0
         objects = self.all_objects()
         for obj in objects:
-            size = v3_bytes(obj, compact)
+            size = size_of(obj)
             total += size
             entry = by_class.get(id(obj.cls))
             if entry is None:

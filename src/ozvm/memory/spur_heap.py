@@ -100,24 +100,8 @@ class SpurHeap(Heap):
     def compact_classes(self) -> dict:
         return {}
 
-    def memory_use(self):
-        """(object count, bytes as in a Spur image, [(class, count, bytes)])."""
-        by_class: dict = {}
-        total = 0
-        objects = self.all_objects()
-        size_of = self.object_bytes
-        for obj in objects:
-            size = size_of(obj)
-            total += size
-            entry = by_class.get(id(obj.cls))
-            if entry is None:
-                by_class[id(obj.cls)] = entry = [obj.cls, 0, 0]
-            entry[1] += 1
-            entry[2] += size
-        return len(objects), total, [tuple(e) for e in by_class.values()]
-
-    def bytes_of(self, objects) -> int:
-        return sum(map(self.object_bytes, objects))
+    def object_sizer(self):
+        return self.object_bytes
 
     def object_bytes(self, obj: SqObject) -> int:
         """Bytes `obj` takes in a Spur image: an 8-byte header (16 with the overflow word
