@@ -58,7 +58,7 @@ def _two_smalls(op):
 
 
 # The operations answer the exact result (None to fail); the caller checks that it is a
-# SmallInteger of the image's family.
+# SmallInteger of the image's family (1-13) or a signed 64-bit integer (21-33).
 
 def small_add(a, b):
     return a + b
@@ -225,56 +225,25 @@ def _answer64(heap, value):
 
 
 def _large_binary(index, op):
+    """Register primitive `index`: SmallInteger operation `op` (None to fail) on any
+    integers of the signed 64-bit range, failing when the result leaves it."""
     def fn(interp, rcvr, arg):
         heap = interp.heap
-        return _answer64(heap, op(_signed64(heap, rcvr), _signed64(heap, arg)))
-    fn.__name__ = "large_" + op.__name__
+        r = op(_signed64(heap, rcvr), _signed64(heap, arg))
+        if r is None:
+            raise PrimitiveFailed()
+        return _answer64(heap, r)
+    fn.__name__ = "large_" + op.__name__[len("small_"):]
     primitive(index, argc=1)(fn)
 
 
-def _nonzero(b):
-    if b == 0:
-        raise PrimitiveFailed()
-    return b
-
-
-def large_add(a, b):
-    return a + b
-
-
-def large_subtract(a, b):
-    return a - b
-
-
-def large_multiply(a, b):
-    return a * b
-
-
-def large_divide(a, b):
-    if a % _nonzero(b):
-        raise PrimitiveFailed()
-    return a // b
-
-
-def large_mod(a, b):
-    return a % _nonzero(b)
-
-
-def large_div(a, b):
-    return a // _nonzero(b)
-
-
-def large_quo(a, b):
-    return quo(a, _nonzero(b))
-
-
-_large_binary(21, large_add)
-_large_binary(22, large_subtract)
-_large_binary(29, large_multiply)
-_large_binary(30, large_divide)
-_large_binary(31, large_mod)
-_large_binary(32, large_div)
-_large_binary(33, large_quo)
+_large_binary(21, small_add)
+_large_binary(22, small_subtract)
+_large_binary(29, small_multiply)
+_large_binary(30, small_divide)
+_large_binary(31, small_mod)
+_large_binary(32, small_div)
+_large_binary(33, small_quo)
 
 
 def _large_compare(index, op, name):
