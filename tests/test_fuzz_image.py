@@ -183,6 +183,18 @@ def _structural_mutation(rng, heap):
         t.ptrs[i] = value
 
 
+def _structurally_corrupted(rng, data: bytes):
+    """The image file `data` with a structural mutation, or None for a mutation no image
+    file can express."""
+    from ozvm.image.formats import encode_image
+    heap = read_image_bytes(data)
+    _structural_mutation(rng, heap)
+    try:
+        return encode_image(heap)
+    except Exception:
+        return None
+
+
 @pytest.mark.parametrize("name,cases,must_fail", [
     ("pharocandle.image", CASES // 6, True), ("squeak2.2-mini.image", CASES // 100, True),
     ("spur32-headless.image", max(CASES // 10, 5), False),
@@ -190,16 +202,12 @@ def _structural_mutation(rng, heap):
 def test_structural_corruptions(name, cases, must_fail):
     """Well-formed files whose kernel objects make no sense (cycles, integers where
     classes should be...). `must_fail`: some of the (20 or more) cases must be refused."""
-    from ozvm.image.formats import encode_image
     rng = random.Random("structural-%s-%d" % (name, SEED))
     data = _read(name)
     errors = 0
     for n in range(cases):
-        heap = read_image_bytes(data)
-        _structural_mutation(rng, heap)
-        try:
-            bad = encode_image(heap)
-        except Exception:           # a mutation no image file can express
+        bad = _structurally_corrupted(rng, data)
+        if bad is None:
             continue
         try:
             result = load_or_format_error(bad)
@@ -238,15 +246,9 @@ def test_inspection_of_corrupted_images_fails_cleanly(image, root, cls, selector
                                     ("refs", root), ("hierarchy", cls), ("categories", root))]
     loaded = 0
     for n in range(cases):
-        if n % 2:
-            bad = mutate(rng, data)
-        else:
-            heap = read_image_bytes(data)
-            _structural_mutation(rng, heap)
-            try:
-                bad = encode_image(heap)
-            except Exception:       # a mutation no image file can express
-                continue
+        bad = mutate(rng, data) if n % 2 else _structurally_corrupted(rng, data)
+        if bad is None:
+            continue
         space = load_or_format_error(bad)
         if isinstance(space, ImageFormatError):
             continue
