@@ -10,6 +10,7 @@ import urllib.request
 
 import pytest
 
+from conftest import image_path
 from web_support import served
 
 from ozvm.errors import OzError
@@ -67,6 +68,31 @@ def test_stepped_jobs_take_turns_and_an_abandoned_one_is_closed():
         assert closed.wait(60)                                  # the abandoned one was closed
     finally:
         future.cancel()
+        worker.stop()
+
+
+def test_a_watch_is_looked_at_after_each_turn_until_it_answers():
+    worker = VMWorker(Workbench()).start()
+    looks = []
+
+    def third_look(wb):
+        looks.append(threading.current_thread().name)
+        return "seen" if len(looks) == 3 else None
+
+    def failing(wb):
+        raise OzError("the screen is gone")
+
+    try:
+        pending = worker.watch(lambda wb: None)                 # never answers...
+        assert worker.call(lambda wb: 6 * 7) == 42              # ...and holds nothing
+        assert worker.watch(third_look).result(60) == "seen"
+        assert looks == ["ozvm-worker"] * 3                     # once a turn, on the worker
+        with pytest.raises(OzError, match="the screen is gone"):
+            worker.watch(failing).result(60)
+        pending.cancel()                                        # a page gone: its watch ends
+        assert worker.watch(lambda wb: True).result(60) is True
+        assert all(future is not pending for _, _, future in worker._watches)
+    finally:
         worker.stop()
 
 
@@ -214,7 +240,6 @@ def test_an_allocation_bomb_stops_its_run_and_the_server_goes_on(bench):
 
 
 def test_load_save_and_unload_an_image(bench, tmp_path):
-    from conftest import image_path
     from ozvm.space.objectspace import ObjectSpace
     candle = image_path("pharocandle.image")
     status, text = bench.http("POST", "/spaces/load", {"path": candle})
@@ -253,3 +278,11 @@ def test_the_workbench_file_policy_governs_loads_saves_and_the_guests(tmp_path):
         assert _row(bench, "s1")["policy"].startswith("read-only")     # the guest's own files too
     finally:
         bench.close()
+
+
+def test_oz_bench_serve_counts_the_live_screens_updates():
+    from ozvm.web.screen_bench import bench_screen, report
+    figures = bench_screen(image_path("squeak2.2-mini.image"), seconds=0.2, warmup=0.0)
+    assert figures["updates"] >= 1 and figures["bytes_per_update"] > 0    # figures, not timed
+    lines = report(figures)
+    assert "updates/s" in lines[1] and "load average" in lines[2]

@@ -15,7 +15,8 @@ whose waiter gave up is closed (its generator's `finally` cleans up in the guest
 
 Between jobs the worker gives the running spaces (those with a `cpu_share`) their shares
 of the CPU in short slices (`vm.run`), so a space runs continuously while every page
-still answers.
+still answers. A *watch* (`watch`, `watching`) is looked at after each turn of the worker
+until it answers: a live screen waits for the guest's next frame so, without polling.
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ class WorkerStopped(OzError):
 
 
 RUN_SLICE_SECONDS = 0.05      # guest time given to the running spaces between two jobs
+LIVE_SLICE_SECONDS = 0.01     # ... while a page watches the guest live (a live screen is open)
 IDLE_WAIT_SECONDS = 0.05      # how long the worker sleeps when nothing is to be done
 
 
@@ -60,6 +62,8 @@ class VMWorker:
         self._queue = collections.deque()
         self._stepping = collections.deque()
         self._under_way = []        # the stepped jobs started and not yet over, in start order
+        self._watches = []          # [(fn, args, future)]: looked at after each turn (watch)
+        self.viewers = 0            # pages watching the guests live (live screens open): short slices
         self._wake = threading.Condition()
         self._stop = False
         self.thread = threading.Thread(target=self._loop, name="ozvm-worker", daemon=True)
@@ -82,6 +86,31 @@ class VMWorker:
         generator advanced one step at a time; its return value is the answer. A step
         that yields a pair (done, total) reports the job's progress (`tasks`)."""
         return self._submit(fn, args, stepped).future
+
+    def watch(self, fn, *args) -> concurrent.futures.Future:
+        """Look at `fn(state, *args)` on the worker after each of its turns (a run slice, a
+        step of a stepped job, or an idle wait) until it answers something other than None;
+        the Future gets that answer (or its exception). Cancel the Future to stop watching.
+        While a watch waits, the running spaces run in short slices, so what it waits for
+        (a guest's next frame) is seen soon after it happened (as while `viewers`)."""
+        future = concurrent.futures.Future()
+        if self._stop or not self.thread.is_alive():
+            raise WorkerStopped("the VM worker is not running")
+        with self._wake:
+            self._watches.append((fn, args, future))
+            self._wake.notify()
+        return future
+
+    async def watching(self, fn, *args):
+        """`watch` for a coroutine, for as long as it takes; a cancelled coroutine (a page
+        gone) ends the watch."""
+        import asyncio
+        future = self.watch(fn, *args)
+        try:
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
 
     def tasks(self) -> list:
         """[{"label", "done", "total"}] of the stepped jobs under way that have a label
@@ -139,13 +168,18 @@ class VMWorker:
                 continue
             if self._stepping:
                 self._step(self._stepping.popleft())
-                continue
-            self._run_spaces()
+            else:
+                self._run_spaces()
+            if self._watches:
+                self._look()
         for job in list(self._queue) + list(self._stepping):
             self._over(job)
             self._close(job)
             if not job.future.done():
                 job.future.set_exception(WorkerStopped("the server stopped"))
+        for _, _, future in self._watches:
+            if future.set_running_or_notify_cancel():
+                future.set_exception(WorkerStopped("the server stopped"))
         self.state.shutdown()
 
     def _start(self, job: _Job) -> None:
@@ -209,9 +243,34 @@ class VMWorker:
     def _note(self, e: BaseException) -> None:
         self.errors.append("%s: %s\n%s" % (type(e).__name__, e, traceback.format_exc()))
 
+    def _look(self) -> None:
+        """Look at the watches: those answered (or failed, or cancelled) are over."""
+        for watch in list(self._watches):
+            fn, args, future = watch
+            if not future.cancelled():
+                try:
+                    answer = fn(self.state, *args)
+                except BaseException as e:      # noqa: B902 - the worker must survive anything
+                    if not isinstance(e, OzError):
+                        self._note(e)
+                    answer, failure = None, e if isinstance(e, Exception) else OzError(
+                        "the watch stopped: %s" % type(e).__name__)
+                else:
+                    failure = None
+                if answer is None and failure is None:
+                    continue
+                if future.set_running_or_notify_cancel():
+                    if failure is not None:
+                        future.set_exception(failure)
+                    else:
+                        future.set_result(answer)
+            with self._wake:
+                self._watches.remove(watch)
+
     def _run_spaces(self) -> None:
         try:
-            self.state.run_slice(RUN_SLICE_SECONDS)
+            live = self._watches or self.viewers > 0
+            self.state.run_slice(LIVE_SLICE_SECONDS if live else RUN_SLICE_SECONDS)
         except Exception as e:              # a guest gone wild never stops the worker
             self._note(e)
             self.state.stop_all(str(e))

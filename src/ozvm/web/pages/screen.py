@@ -10,7 +10,10 @@ since the last update, the whole screen first and when the Display changes). Whe
 guest's cursor (primitive 101, Screen.cursor) changed, the header has "cursor": its 16x16
 RGBA pixels (base64) and hotspot, or null; the page makes it the canvas's mouse cursor. The page
 draws an update, then answers {"type": "ack"}: the next update is made only then, so a slow
-page is never flooded and a fast one gets as many frames as the VM draws. Input events are
+page is never flooded and a fast one gets as many frames as the VM draws. The next update is
+a watch of the worker (worker.py): looked for after each of its turns; while a live screen is
+open the spaces run in short slices (worker.LIVE_SLICE_SECONDS), so a frame leaves soon after
+the guest drew it. Input events are
 JSON text messages ({"type": "mousedown", "x", "y", "buttons", "shift", ...}: see
 space/browser_input.py); {"type": "reset"} asks for the whole screen again. The guest gets
 the events between its quanta, a change of the buttons after it had a turn (so an image
@@ -37,8 +40,7 @@ from ..live import live_state
 
 NAV = [(60, "Screen", "/screen")]
 
-FRAME_TIMEOUT = 30.0        # seconds an update may wait for the VM worker
-IDLE_POLL = 0.04            # seconds between looks at an unchanged screen (the frame rate's cap: 25)
+FRAME_TIMEOUT = 30.0        # seconds a page's set-up or reset may wait for the VM worker
 MAX_MESSAGE = 4096          # bytes of one input message
 
 
@@ -169,14 +171,12 @@ async def live_socket(websocket):
         while True:
             await acked.wait()
             acked.clear()
-            while True:
-                found = await worker.run(_update, sid, tracker, seen, timeout=FRAME_TIMEOUT)
-                if found is not None:
-                    break
-                await asyncio.sleep(IDLE_POLL)
+            # looked for after each turn of the worker (a run slice), until something changed
+            found = await worker.watching(_update, sid, tracker, seen)
             await websocket.send_bytes(encode_update(*found))
 
     tasks = [asyncio.ensure_future(receive()), asyncio.ensure_future(send())]
+    worker.viewers += 1         # while the page is open, the worker runs the spaces in short slices
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
@@ -188,6 +188,7 @@ async def live_socket(websocket):
                 except Exception:           # noqa: BLE001 - the page went away meanwhile
                     pass
     finally:
+        worker.viewers -= 1
         for task in tasks:
             task.cancel()
 
