@@ -33,6 +33,10 @@ for _src in ("foo | a | ^ [:a | a]", "foo | a | self bar: [:a | a]. ^ a", "foo: 
     KNOWN_DIFFERENCES[_src] = ("2.2 stops to warn that the block argument shadows a temporary (hangs "
                                "headless); ozvm shares the slot, as the image's own methods do "
                                "(ContextPart>>mclass)")
+for _src in ("foo: x ^ x caseOf: {[1] -> [2]. 3}", "foo: x ^ x caseOf: {[1] -> [2]} otherwise: 3",
+             "foo: x ^ x caseOf: [1]", "foo: x ^ x caseOf: {}", "foo: x ^ x caseOf: {[:a | 1] -> [2]}"):
+    KNOWN_DIFFERENCES[_src] = ("2.2 stops to report a caseOf: argument it cannot inline (hangs "
+                               "headless); ozvm sends caseOf: as a message, as Opal does")
 KNOWN_PREFIXES = {
     "foo: x [x a] whileTrue: [self a; a; a;":
         "2.2 hangs on a loop of 400 bytes; ozvm compiles it with long jumps",

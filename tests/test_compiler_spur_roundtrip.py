@@ -13,8 +13,8 @@ What differs, by category (the shares are asserted below, the numbers in docs/sp
   keep (some of those Symbols have no identity hash yet); compared as a set;
 - "float literal": PharoCandle-Spur64 holds SmallFloat64 literals though it has no
   SmallFloat64 class; ozvm's compiler boxes them (an instance of nil could not run);
-- "other": everything else, each named in docs/spur.md (inlined caseOf:, the order of a
-  Squeak 5 block's copied values in two methods, a jump form, Opal's ifNil: arms ...).
+- "other": everything else, each named in docs/spur.md (the order of a block's copied
+  values, a jump form, Opal's temps of inlined blocks ...).
 """
 from __future__ import annotations
 
@@ -34,10 +34,8 @@ MACROS = {"ifTrue:", "ifFalse:", "ifTrue:ifFalse:", "ifFalse:ifTrue:", "and:", "
 # when the round trip was written; a regression fails
 FLOORS = {"spur32-headless.image": (0.99, 1), "pharocandle-spur64.image": (0.98, 1),
           "pharo8-kernel-spur64.image": (0.96, 7)}
-# methods that do not decompile yet: the inlined caseOf: of Squeak's and Opal's compilers
-NOT_DECOMPILED = {"pharo8-kernel-spur64.image": {("ExternalType", "writeFieldAt:with:"),
-                                                 ("ExternalType", "readFieldAt:"),
-                                                 ("String", "startingAt:match:startingAt:")}}
+# methods that do not decompile: none (the last three were Pharo 8's inlined caseOf:s)
+NOT_DECOMPILED = {}
 
 
 def _desc(sp, o):

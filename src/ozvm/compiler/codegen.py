@@ -378,6 +378,13 @@ class CodeGenerator:
             self._resolve(rcv, ns)
             for a in args:
                 self._resolve_block(a, ns, inlined=True)
+        elif kind == "case":
+            self._resolve(rcv, ns)
+            for key, arm in _case_pairs(args[0]):
+                self._resolve_block(key, ns, inlined=True)
+                self._resolve_block(arm, ns, inlined=True)
+            if len(args) == 2:
+                self._resolve_block(args[1], ns, inlined=True)
         elif kind == "while":
             start = self._tick()
             self._resolve_block(rcv, ns, inlined=True)
@@ -497,6 +504,10 @@ class CodeGenerator:
             if _is_block(rcv, 0):
                 return "while"
             return None
+        if sel in ("caseOf:", "caseOf:otherwise:"):
+            if _case_pairs(args[0]) is not None and (len(args) == 1 or _is_block(args[1], 0)):
+                return "case"
+            return None
         if sel in ("to:do:", "to:by:do:"):
             if not _is_block(args[-1], 1):
                 return None
@@ -612,6 +623,18 @@ class CodeGenerator:
             elif sp == "ifnil":
                 for a in node.args:
                     self._reserve_body(a, value)
+                self._reserve(node.receiver)
+            elif sp == "case":
+                # Squeak's sizeCase:value: (for effect too: sized for value, then popped):
+                # the otherwise arm (or the caseError send), the cases last to first (the
+                # arm, then the key), then the receiver
+                if len(node.args) == 2:
+                    self._reserve_body(node.args[1], True)
+                else:
+                    self.lit_selector("caseError")
+                for key, arm in reversed(_case_pairs(node.args[0])):
+                    self._reserve_body(arm, True)
+                    self._reserve_body(key, True)
                 self._reserve(node.receiver)
             elif sp == "while":
                 if node.args:
@@ -1198,6 +1221,58 @@ class CodeGenerator:
             return
         raise AssertionError("two-armed ifNil: forms compile as ifs")
 
+    def emit_case(self, e, node, real, for_value):
+        """`r caseOf: {[k1] -> [a1]. ... [kn] -> [an]} otherwise: [o]` inlined, as Squeak's
+        MessageNode>>emitCodeForCase: and Opal's emitCaseOf: do: r; for each case but the
+        last `dup k = jumpFalse next; pop a jump end`; for the last `k = jumpFalse next;
+        a jump end`; then o (caseOf: without otherwise: `self caseError`). An arm that ends
+        in a return has no jump after it. For effect: the same for value, then a pop."""
+        if not for_value:
+            self.emit_case(e, node, real, True)
+            self.enc.pop(e)
+            e.pop()
+            return
+        self.value(e, node.receiver, real)
+        r = e.depth
+        pairs = _case_pairs(node.args[0])
+        last = len(pairs) - 1
+        pieces = []
+        # generated in the order of the code (the literal frame's first uses), joined last
+        # to first (the jumps' distances)
+        for k, (key, arm) in enumerate(pairs):
+            key_e = Emitter(r + 1 if k < last else r)
+            self.eval_value(key_e, key, real)
+            self.emit_send(key_e, "=", 1, False)
+            arm_e = Emitter(r - 1)
+            self.eval_value(arm_e, arm, real)
+            pieces.append((key_e, arm_e, block_returns(arm)))
+        other = Emitter(r - 1)
+        if len(node.args) == 2:
+            self.eval_value(other, node.args[1], real)
+        else:
+            self.emit_push_var(other, _self_node(node.pos), real)
+            self.emit_send(other, "caseError", 0, False)
+        tail = bytes(other.code)
+        top = other.max
+        for k in range(last, -1, -1):
+            key_e, arm_e, returns = pieces[k]
+            arm = Emitter(0)
+            if k < last:
+                self.enc.pop(arm)
+            arm.code.extend(arm_e.code)
+            if not returns:
+                self.enc.jump(arm, len(tail))
+            head = Emitter(0)
+            if k < last:
+                self.enc.dup(head)
+            head.code.extend(key_e.code)
+            self.enc.branch(head, False, len(arm.code))
+            tail = bytes(head.code) + bytes(arm.code) + tail
+            top = max(top, key_e.max, arm_e.max)
+        e.code.extend(tail)
+        if top > e.max:
+            e.max = top
+
     # ======================================================================================
     # driver
     # ======================================================================================
@@ -1454,6 +1529,20 @@ def _kept_before_return(node) -> bool:
         return True
     return (k == "send" and node.special == "if" and node.selector in ("ifTrue:ifFalse:", "ifFalse:ifTrue:")
             and not (block_returns(node.args[0]) and block_returns(node.args[1])))
+
+
+def _case_pairs(node):
+    """[(key block, arm block)] of the argument of an inlinable caseOf: (a brace of
+    `[key] -> [arm]` associations of blocks without arguments), else None."""
+    if node.kind != "brace" or not node.elements:
+        return None
+    pairs = []
+    for el in node.elements:
+        if not (el.kind == "send" and el.selector == "->" and el.receiver is not None
+                and _is_block(el.receiver, 0) and _is_block(el.args[0], 0)):
+            return None
+        pairs.append((el.receiver, el.args[0]))
+    return pairs
 
 
 def _is_block(node, nargs) -> bool:

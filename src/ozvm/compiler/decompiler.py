@@ -452,6 +452,10 @@ class MethodDecompiler:
                 self.hidden.add(id(self.error_temp))
                 first += 1
             self.seq(first, len(self.instrs), stack, stmts)
+            if len(stack) == 1 and isinstance(stack[0], Send) and stack[0].sel.startswith("caseOf:"):
+                # `^ r caseOf: {...} otherwise: [...]` whose arms all return: its own return
+                # is dead code, after the method's last reachable bytecode
+                stmts.append(Return(stack.pop()))
             if stack:
                 raise DecompileError("values left on the stack at the end of the method")
             stmts = self.polish(stmts, top=True)
@@ -709,12 +713,22 @@ class MethodDecompiler:
                 else:
                     if isinstance(value, Assign):
                         value.popped = True
+                    elif (not self.closures and isinstance(value, Send) and value.full is not None
+                          and value.sel == "ifTrue:ifFalse:" and i + 1 < end
+                          and instrs[i + 1].op in ("returnTop", "returnSelf", "returnConst")
+                          and self.one_case(value.rcv, *[x.stmts for x in value.args])):
+                        # Squeak 2.2 keeps a two-armed conditional statement before a return
+                        # on the stack: popped, it is a caseOf: of one case
+                        value = self.one_case(value.rcv, *[x.stmts for x in value.args])[0]
                     elif (isinstance(value, Send) and value.full is not None
                           and value.sel in ("ifTrue:", "ifFalse:")):
                         # Squeak's compilers emit a two-armed conditional statement for
                         # value then pop it; a one-armed one they emit for effect
                         value.sel, value.args = value.full
                     stmts.append(value)
+            elif op == "dup" and self.case_key_end(i + 1, True) is not None:
+                i = self.case_form(i, end, stack)
+                continue
             elif op == "dup" and self.is_nil_value_form(i):
                 i = self.nil_value_form(i, end, stack)
                 continue
@@ -1093,6 +1107,112 @@ class MethodDecompiler:
             return Send(init.value, "to:do:", [limit_expr, block])
         return Send(init.value, "to:by:do:", [limit_expr, step, block])
 
+    def case_key_end(self, k, dup):
+        """From instruction k, the first of a caseOf: key, the index of the `=` send that
+        ends it: `= jumpFalse` forward (then a pop when the case had a dup, i.e. is not
+        the last one); else None. The key is followed on a model of the stack: it never
+        consumes the value under it (the receiver's copy, which a cascade would consume)
+        and leaves one value on it for `=`."""
+        ins = self.instrs
+        n = len(ins) - (3 if dup else 2)
+        depth = 1           # the value compared, under the key
+        while k < n:
+            x = ins[k]
+            op = x.op
+            if op == "sendSpecial" and self.specials[x.arg][0] == "=" and depth == 2:
+                j = ins[k + 1]
+                if j.op == "jumpFalse" and j.arg > j.pc and (not dup or ins[k + 2].op == "pop"):
+                    return k
+                return None
+            if op in ("send", "sendSpecial", "superSend"):
+                nargs = self.specials[x.arg][1] if op == "sendSpecial" else x.arg2
+                if depth < nargs + 2:
+                    return None
+                depth -= nargs
+            elif op == "consArray":
+                if depth < x.arg + 1:
+                    return None
+                depth += 1 - x.arg
+            elif op == "dup" or (op.startswith("push") and op not in ("pushClosure", "pushFullClosure")):
+                if op == "dup" and depth < 2:
+                    return None
+                depth += 1
+            elif op == "pop" or op.startswith("pop"):
+                if depth < 2:
+                    return None
+                depth -= 1
+            elif op.startswith("store"):
+                if depth < 2:
+                    return None
+            elif op != "nop":
+                return None
+            k += 1
+        return None
+
+    def case_form(self, i, end, stack):
+        """`r caseOf: {[k1] -> [a1]. ...} otherwise: [o]` inlined (Squeak's and Opal's
+        compilers): r, then for each case but the last `dup k = jumpFalse N; pop a jump E`,
+        for the last `k = jumpFalse N; a jump E`, then o up to E (`self caseError` for
+        caseOf:). An arm that returns has no jump. Answers the index of E."""
+        rcv = self.pop(stack)
+        ins = self.instrs
+        pairs = []
+        exit_index = None
+        k = i
+        while True:
+            dup = ins[k].op == "dup"
+            start = k + 1 if dup else k
+            j = self.case_key_end(start, dup)
+            if j is None:
+                raise DecompileError("caseOf: case without its key test at pc %d" % ins[k].pc)
+            key_stack, key_stmts = [], []
+            self.seq(start, j, key_stack, key_stmts)
+            if len(key_stack) != 1 or key_stmts:
+                raise DecompileError("caseOf: key at pc %d is no single value" % ins[start].pc)
+            t = self.index.get(ins[j + 1].arg)
+            if t is None or t > end:
+                raise DecompileError("caseOf: jump at pc %d leaves its sequence" % ins[j + 1].pc)
+            arm_start = j + 3 if dup else j + 2
+            prev = ins[t - 1]
+            arm_end = t
+            if t - 1 >= arm_start and prev.op == "jump" and prev.arg > prev.pc:
+                e = self.index.get(prev.arg)
+                if e is None or e > end or (exit_index is not None and e != exit_index):
+                    raise DecompileError("caseOf: arm at pc %d jumps elsewhere" % prev.pc)
+                exit_index = e
+                arm_end = t - 1
+            arm_stack, arm = [], []
+            self.seq(arm_start, arm_end, arm_stack, arm)
+            if len(arm_stack) > 1 or (arm_end == t and (arm_stack or not ends_in_return(arm))) \
+                    or (arm_end < t and len(arm_stack) != 1):
+                raise DecompileError("caseOf: arm at pc %d answers no value" % ins[arm_start].pc)
+            pairs.append(Send(Block([], [], key_stack), "->",
+                              [Block([], [], self.fold_value(arm + arm_stack))]))
+            k = t
+            if not dup:
+                break
+        other_end = exit_index
+        caseerror = (k + 1 < len(ins) and ins[k].op == "pushSelf" and ins[k + 1].op == "send"
+                     and ins[k + 1].arg2 == 0 and self.sel_text(ins[k + 1].arg) == "caseError")
+        if other_end is None:
+            # every arm returns: the otherwise arm is `self caseError`, or ends in a return
+            other_end = k + 2 if caseerror else next(
+                (q + 1 for q in range(k, end) if ins[q].op in ("returnTop", "returnSelf", "returnConst")), None)
+            if other_end is None:
+                raise DecompileError("caseOf: at pc %d: every arm returns, its end is unknown" % ins[i].pc)
+        other_stack, other = [], []
+        self.seq(k, other_end, other_stack, other)
+        if len(other_stack) > 1 or (not other_stack and not ends_in_return(other)):
+            raise DecompileError("caseOf: otherwise at pc %d answers no value" % ins[k].pc)
+        brace = Brace(pairs)
+        if caseerror and other_end == k + 2 and not ("caseOf:otherwise:" in self.hints
+                                                     and "caseOf:" not in self.hints):
+            stack.append(Send(rcv, "caseOf:", [brace], None, ins[k + 1].arg))
+        else:
+            stack.append(Send(rcv, "caseOf:otherwise:",
+                              [brace, Block([], [], self.fold_value(other + other_stack))]))
+        return other_end
+
     def is_nil_value_form(self, i) -> bool:
         """At a dup: `r dup pushNil == jumpTrue/jumpFalse T pop`, the value form of an
         inlined ifNil:/ifNotNil: (Squeak 5's and Opal's compilers)."""
@@ -1188,11 +1308,27 @@ class MethodDecompiler:
         if then_value and not then and then_stack[0].is_lit("nil"):
             forms.append(Send(cond, "ifFalse:" if positive else "ifTrue:", [Block([], [], b)], full))
         forms.append(Send(cond, full[0], full[1], full))
+        if self.hints and then_value and else_value and positive:
+            forms.extend(self.one_case(cond, a, b))
         if self.hints:
             for f in forms:
                 if f.sel in self.hints or self.nil_form(f) in self.hints:
                     return f
         return forms[0]
+
+    @staticmethod
+    def one_case(cond, a, b):
+        """`r caseOf: {[k] -> [a]} otherwise: [b]` has the code of `r = k ifTrue: [a]
+        ifFalse: [b]`: its forms (caseOf: when b is `self caseError`), none if cond is no `=`."""
+        if not (isinstance(cond, Send) and cond.sel == "=" and cond.index is None):
+            return []
+        case = Brace([Send(Block([], [], [cond.args[0]]), "->", [Block([], [], a)])])
+        forms = []
+        if (len(b) == 1 and isinstance(b[0], Send) and b[0].sel == "caseError" and not b[0].args
+                and isinstance(b[0].rcv, Var) and b[0].rcv._name == "self"):
+            forms.append(Send(cond.rcv, "caseOf:", [case], None, b[0].index))
+        forms.append(Send(cond.rcv, "caseOf:otherwise:", [case, Block([], [], b)]))
+        return forms
 
     @staticmethod
     def nil_test(node):
@@ -1496,6 +1632,18 @@ def size_order(node, out):
                 size_order(true_arm if true_arm.stmts else false_arm, out)
             if rcv is not None:
                 size_order(rcv, out)
+            return
+        if sel in ("caseOf:", "caseOf:otherwise:") and isinstance(node.args[0], Brace):
+            # the otherwise arm (or the caseError send), the cases last to first (arm,
+            # then key), then the receiver
+            if len(node.args) == 2:
+                size_order(node.args[1], out)
+            elif node.index is not None:
+                out.append(node.index)
+            for case in reversed(node.args[0].items):
+                size_order(case.args[0], out)
+                size_order(case.rcv, out)
+            size_order(node.rcv, out)
             return
         if sel in ("whileTrue:", "whileFalse:") and isinstance(node.rcv, Block) and node.rcv.real is None:
             size_order(node.args[0], out)
