@@ -82,12 +82,13 @@ RUNNER = """ozRun: aBlock source: aString on: aStream
 	aStream nextPutAll: ((r beginsWith: 'ERROR ') ifTrue: ['ERROR'] ifFalse: ['RESULT']); tab; nextPutAll: aString; tab; nextPutAll: ((r beginsWith: 'ERROR ') ifTrue: [r allButFirst: 6] ifFalse: [r]); lf"""
 
 
-def build(src_image: str, expressions: list, out_path: str) -> None:
-    """Write to `out_path` a copy of `src_image` that evaluates `expressions` at startup."""
+def build(src_image: str, expressions: list, out_path: str, bytecode_set: str = "SistaV1") -> None:
+    """Write to `out_path` a copy of `src_image` that evaluates `expressions` at startup,
+    everything compiled with `bytecode_set` (tests/pharo8_script.py: V3PlusClosures)."""
     from ozvm.compiler.api import compile_doit, install, install_method
     from ozvm.space.objectspace import ObjectSpace
     space = ObjectSpace.load(src_image)
-    space.bytecode_set = "SistaV1"
+    space.bytecode_set = bytecode_set
     for name, meta, source in HELPERS:
         cls = space.class_named(name)
         install(space, space.class_of(cls) if meta else cls, source)
@@ -137,9 +138,9 @@ def run_squeakjs(image: str, timeout: float = 300) -> list:
     return S.split_lines(out.split(marker, 1)[1].split("\n--- file: ", 1)[0])
 
 
-def make_in(folder: str, src_image: str, expressions: list) -> str:
+def make_in(folder: str, src_image: str, expressions: list, bytecode_set: str = "SistaV1") -> str:
     path = os.path.join(folder, IMAGE_NAME)
-    build(src_image, expressions, path)
+    build(src_image, expressions, path, bytecode_set)
     return path
 
 

@@ -67,6 +67,12 @@ def materialize(space, value):
         obj = space.heap.instantiate(cls)
         names = space.layout.all_inst_var_names(cls)
         v = value.value
+        if "numerator" in names:
+            # Pharo's ScaledDecimal is a Fraction (numerator, denominator, scale)
+            obj.ptrs[names.index("numerator")] = space.from_local(v.numerator)
+            obj.ptrs[names.index("denominator")] = space.from_local(v.denominator)
+            obj.ptrs[names.index("scale")] = value.scale
+            return obj
         if v.denominator == 1:
             num = space.from_local(int(v))
         else:
