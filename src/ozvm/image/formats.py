@@ -114,7 +114,8 @@ def encode_image(heap, little_endian: bool | None = None) -> bytes:
         from .spur_writer import encode_image as encode_spur
         if little_endian is False:
             from ..errors import OzError
-            raise OzError("Spur images are written little-endian only")
+            from .spur_reader import NO_BIG_ENDIAN_SPUR
+            raise OzError("Spur images are written little-endian only: " + NO_BIG_ENDIAN_SPUR)
         return encode_spur(heap)
     from .v3_writer import encode_image as encode_v3
     return encode_v3(heap, little_endian)

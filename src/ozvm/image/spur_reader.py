@@ -1,4 +1,5 @@
-"""Reading Spur image files: 6521 (32-bit) and 68021 (64-bit), little-endian.
+"""Reading Spur image files: 6521 (32-bit) and 68021 (64-bit), little-endian (the only byte
+order Spur has: NO_BIG_ENDIAN_SPUR).
 
 File layout: an image header (version, header size, then in words of the image's size:
 data size, old base address, special objects oop, last hash, saved window size, flags,
@@ -78,10 +79,19 @@ def header_bytes_needed(word: int) -> int:
     return 8 + 6 * word + 16 + 2 * word
 
 
+# Why ozvm has no big-endian Spur (docs/spur.md, "Byte order"): the Spur object memory is
+# little-endian by design; VMMaker reads an object's slot count from byte 7 of its 64-bit
+# header (SpurMemoryManager>>rawNumSlotsOf:), which holds it only in little-endian memory,
+# and no Spur VM was ever built for a big-endian machine, so none ever wrote such a file.
+NO_BIG_ENDIAN_SPUR = ("big-endian Spur images do not exist: Spur's object memory is little-endian "
+                      "only (a VM reads an object's slot count from byte 7 of its header) and no Spur "
+                      "VM runs on a big-endian machine, so no VM writes or reads one")
+
+
 def read_spur(data: bytes, version: int, little: bool, offset: int, path: str | None) -> SpurHeap:
     if not little:
-        raise UnsupportedImageFormat("big-endian Spur images are not supported (image version %d)"
-                                     % version, offset)
+        raise UnsupportedImageFormat("image version %d read byte-swapped: %s" % (version, NO_BIG_ENDIAN_SPUR),
+                                     offset)
     family = family_of_version(version)
     word = family.word_size
     size = len(data)
