@@ -1167,7 +1167,7 @@ class MethodDecompiler:
                 raise DecompileError("caseOf: case without its key test at pc %d" % ins[k].pc)
             key_stack, key_stmts = [], []
             self.seq(start, j, key_stack, key_stmts)
-            if len(key_stack) != 1 or key_stmts:
+            if len(key_stack) != 1:
                 raise DecompileError("caseOf: key at pc %d is no single value" % ins[start].pc)
             t = self.index.get(ins[j + 1].arg)
             if t is None or t > end:
@@ -1186,7 +1186,7 @@ class MethodDecompiler:
             if len(arm_stack) > 1 or (arm_end == t and (arm_stack or not ends_in_return(arm))) \
                     or (arm_end < t and len(arm_stack) != 1):
                 raise DecompileError("caseOf: arm at pc %d answers no value" % ins[arm_start].pc)
-            pairs.append(Send(Block([], [], key_stack), "->",
+            pairs.append(Send(Block([], [], key_stmts + key_stack), "->",
                               [Block([], [], self.fold_value(arm + arm_stack))]))
             k = t
             if not dup:
@@ -1310,6 +1310,12 @@ class MethodDecompiler:
         forms.append(Send(cond, full[0], full[1], full))
         if self.hints and then_value and else_value and positive:
             forms.extend(self.one_case(cond, a, b))
+        elif not self.closures and then_value and else_value and positive:
+            # Squeak 2.2 keeps no inlined selectors: a one-case caseOf: and the conditional
+            # differ only in the order their literals were numbered (the key after the arms)
+            cases = self.one_case(cond, a, b)
+            if cases and _inversions(cases[0]) < _inversions(forms[0]):
+                return cases[0]
         if self.hints:
             for f in forms:
                 if f.sel in self.hints or self.nil_form(f) in self.hints:
@@ -1514,13 +1520,7 @@ class MethodDecompiler:
             size_order(st, order)
         node.sel, node.args, node.full = saved[:3]
         stmts[:] = saved[3]
-        seen = []
-        known = set()
-        for i in order:
-            if i not in known:
-                known.add(i)
-                seen.append(i)
-        return sum(1 for a in range(len(seen)) for b in range(a + 1, len(seen)) if seen[a] > seen[b])
+        return _count_inversions(order)
 
     def polish_node(self, node):
         if isinstance(node, Block):
@@ -1687,6 +1687,25 @@ def size_order(node, out):
     else:
         for child in children(node):
             size_order(child, out)
+
+
+def _inversions(node) -> int:
+    """How many pairs of `node`'s literals its sizing order numbers the other way round from
+    their literal frame indices (0 for the form the compiler sized)."""
+    order = []
+    size_order(node, order)
+    return _count_inversions(order)
+
+
+def _count_inversions(order) -> int:
+    """Pairs of literal indices out of order in `order`, each index counted where first met."""
+    seen = []
+    known = set()
+    for i in order:
+        if i not in known:
+            known.add(i)
+            seen.append(i)
+    return sum(1 for a in range(len(seen)) for b in range(a + 1, len(seen)) if seen[a] > seen[b])
 
 
 def blocks_in(node):
