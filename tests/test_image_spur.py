@@ -214,7 +214,7 @@ def test_save_is_atomic_and_input_untouched(tmp_path):
 
 @pytest.mark.parametrize("name,version,word", [("spur32-headless.image", 6521, 4),
                                                ("pharocandle-spur64.image", 68021, 8)])
-def test_big_endian_spur_is_refused_as_a_format_no_vm_writes(name, version, word):
+def test_big_endian_spur_is_refused_as_a_format_no_vm_writes(name, version, word, tmp_path):
     """A real Spur image with its header fields byte-swapped (the two 32-bit fields, then
     words of the image's size, as VMMaker's reader would take them): refused, saying why
     (docs/spur.md, byte order)."""
@@ -228,6 +228,11 @@ def test_big_endian_spur_is_refused_as_a_format_no_vm_writes(name, version, word
     assert "big-endian Spur images do not exist" in str(e.value)
     assert "version %d read byte-swapped" % version in str(e.value)
     assert "byte 7 of its header" in str(e.value)
+    # from a file too (its header's sizes are not taken in the wrong byte order first)
+    path = tmp_path / "swapped.image"
+    path.write_bytes(bytes(data))
+    with pytest.raises(UnsupportedImageFormat, match="big-endian Spur images do not exist"):
+        read_image(str(path))
 
 
 @pytest.mark.parametrize("name,where,message", [

@@ -86,6 +86,8 @@ def declared_length(head: bytes, file_size: int, memory_limit=None) -> int:
     header_size = struct.unpack_from(order + "I", head, offset + 4)[0]
     if not 36 <= header_size <= 4096:
         return len(head)
+    if version in (6521, 68021) and not little:
+        return len(head)        # a byte order Spur does not have: the reader says so
     if version in (6521, 68021):
         from .spur_reader import header_bytes_needed, header_fields
         word = 8 if version == 68021 else 4

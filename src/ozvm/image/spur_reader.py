@@ -84,8 +84,8 @@ def header_bytes_needed(word: int) -> int:
 # header (SpurMemoryManager>>rawNumSlotsOf:), which holds it only in little-endian memory,
 # and no Spur VM was ever built for a big-endian machine, so none ever wrote such a file.
 NO_BIG_ENDIAN_SPUR = ("big-endian Spur images do not exist: Spur's object memory is little-endian "
-                      "only (a VM reads an object's slot count from byte 7 of its header) and no Spur "
-                      "VM runs on a big-endian machine, so no VM writes or reads one")
+                      "only (a VM reads an object's slot count from byte 7 of its header), no Spur VM "
+                      "runs on a big-endian machine, and none ever wrote such a file")
 
 
 def read_spur(data: bytes, version: int, little: bool, offset: int, path: str | None) -> SpurHeap:
