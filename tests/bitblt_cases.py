@@ -30,9 +30,20 @@ PRIME = 4294967291
 WARP_RULES = (3, 3, 25, 34, 24, 7, 20, 1)
 
 
-def fill_value(i: int, seed: int) -> int:
-    """The word at 1-based index i of a Form filled with `seed`."""
-    return (i * MULT + seed) % 4294967296
+def fill_value(i: int, seed: int, mixed: bool = False) -> int:
+    """The word at 1-based index i of a Form filled with `seed`. A `mixed` Form has words
+    that are 0 (transparent for the paint rules) or have alpha 0 or 255 (the alpha rules
+    treat those apart; fixAlpha fills in a zero alpha) at every fourth index."""
+    word = (i * MULT + seed) % 4294967296
+    if mixed:
+        kind = i % 4
+        if kind == 0:
+            return 0
+        if kind == 1:
+            return word & 0xFFFFFF
+        if kind == 2:
+            return word | 0xFF000000
+    return word
 
 
 def digest(words) -> int:
@@ -77,46 +88,165 @@ def _geometry_inside(rng, rule, dest, sw, sh) -> dict:
     return f
 
 
-def make_cases(n: int = 400, seed: int = 20261207) -> list:
+# Rules 23 and 33 (tallyIntoMap) count the destination's pixels into the color map. Without
+# a source Form squeak-vm 4.10 loads no color map, yet its plugin's color map flags and table
+# pointer (globals) still hold an earlier copyBits' map, and it tallies into that: into an
+# object the image may have dropped and its collector moved, writing over whatever is there
+# now (a run of these cases crashes squeak-vm a few cases later). ozvm loads no map and
+# tallies nothing. The cases give these rules a source.
+TALLY_RULES = (23, 33)
+def _field_number(text, default=0):
+    """What the C VM takes from a field: a SmallInteger, a Float truncated, nil as the
+    default; None for anything else (the primitive fails)."""
+    if text is None:
+        return default
+    if isinstance(text, int):
+        return text
+    try:
+        return int(float(text))
+    except ValueError:
+        return None
+
+
+def _turned(f) -> bool:
+    """Would a copy within one Form with these fields go left or up (the source above the
+    destination, or on its row and left of it)? Clipping moves both by the same amount.
+    Through a color map such a copy runs the C VM's pixel-map loop, which goes right and
+    down whatever the direction: it reads and writes beyond the rectangle, past the bits
+    near the Form's end (squeak-vm overwrites the next object and hangs or crashes). The
+    random cases leave the color map out of these; make_turned_cases has some that stay
+    inside the bits."""
+    dx, dy, sx, sy = (_field_number(f[k]) for k in ("destX", "destY", "sourceX", "sourceY"))
+    if None in (dx, dy, sx, sy):
+        return False
+    return dy > sy or (dy == sy and dx > sx)
+
+
+def make_turned_cases(n: int = 24, seed: int = 2026) -> list:
+    """Copies within one Form through a color map that go up (the source rows above) or left
+    (on one row), placed so that the C VM's pixel-map loop, which walks right and down
+    from the far corner (see _turned), stays inside the Form's bits."""
     rng = random.Random(seed)
     cases = []
     for k in range(n):
-        rule = RULES[k % len(RULES)] if k < 3 * len(RULES) else rng.choice(RULES)
-        dest = _form(rng)
+        depth = DEPTHS[k % len(DEPTHS)]
+        dest = _form(rng, depth)
+        dest["h"] = max(dest["h"], 3)
+        while ((dest["w"] * depth + 31) // 32) * dest["h"] > 120:
+            dest["w"] = max(1, dest["w"] // 2)
+        w, h = dest["w"], dest["h"]
+        rule = rng.choice(RULES)
+        if k % 2 == 0:          # up: rows sy + bbH - 1 .. sy + 2 bbH - 2 are read
+            sy = rng.randint(0, 1)
+            height = rng.randint(1, (h - sy + 1) // 2)
+            dy = sy + rng.randint(1, h - sy - height) if h - sy - height >= 1 else sy + 1
+            sx = dx = rng.randint(0, w - 1)
+            width = rng.randint(1, w - sx)
+        else:                   # left, on rows two or more above the last
+            sy = dy = rng.randint(0, h - 3)
+            height = 1
+            sx = rng.randint(0, max(w - 2, 0))
+            dx = min(sx + rng.randint(1, 3), w - 1) if w > 1 else sx
+            width = rng.randint(1, max(w - dx, 1))
+        f = {"rule": rule, "destX": dx, "destY": dy, "width": width, "height": height,
+             "sourceX": sx, "sourceY": sy, "clipX": None, "clipY": None, "clipWidth": None,
+             "clipHeight": None}
+        halftone = ("bitmap", [rng.randrange(1 << 32)]) if rng.random() < 0.2 else None
+        cases.append({"dest": dest, "source": "same", "fields": f, "halftone": halftone,
+                      "cmap": _color_map(rng, depth), "alpha": rng.randint(0, 255) if rule in (30, 31) else None})
+    return cases
+
+
+PAIRS = [(d, s) for d in DEPTHS for s in DEPTHS]       # every (destination, source) depth pair
+
+
+def _drawing_geometry(rng, rule, dest, sw, sh, same) -> dict:
+    """Rule and rectangle fields that leave something to draw after clipping: a destination
+    pixel (px, py) inside the forms and the clipping rectangle is drawn from the source
+    pixel (qx, qy); around it the rectangles reach past the forms' and the clip's edges.
+    For a copy within one Form (`same`) the source is a few pixels from the destination in
+    any direction (overlapping copies both ways, and apart)."""
+    px, py = rng.randrange(dest["w"]), rng.randrange(dest["h"])
+    if same:
+        qx = min(max(px + rng.randint(-3, 3), 0), dest["w"] - 1)
+        qy = min(max(py + rng.randint(-2, 2), 0), dest["h"] - 1)
+    else:
+        qx, qy = rng.randrange(sw), rng.randrange(sh)
+    dx = px - rng.randint(0, px + 2)
+    dy = py - rng.randint(0, py + 1)
+    f = {"rule": rule, "destX": dx, "destY": dy,
+         "width": px - dx + rng.randint(1, sw + 2), "height": py - dy + rng.randint(1, sh + 1),
+         "sourceX": qx - (px - dx), "sourceY": qy - (py - dy),
+         "clipX": None, "clipY": None, "clipWidth": None, "clipHeight": None}
+    if rng.random() < 0.6:
+        cx, cy = px - rng.randint(0, px + 2), py - rng.randint(0, py + 1)
+        f.update({"clipX": cx, "clipY": cy, "clipWidth": px - cx + rng.randint(1, dest["w"] + 2),
+                  "clipHeight": py - cy + rng.randint(1, dest["h"] + 1)})
+    return f
+
+
+def _color_map(rng, s_depth):
+    """An old-style table (a Bitmap of 2^depth entries, or 512/4096/32768 for 16 and 32
+    bits) or a new-style one (shifts, masks and an optional table), or none."""
+    s_depth = abs(s_depth)
+    if s_depth <= 8:
+        size = 1 << s_depth
+    else:
+        size = rng.choice((512, 4096, 32768)) if rng.random() < 0.7 else 0
+    if size and rng.random() < 0.7:
+        return ("bitmap", size, rng.randrange(1 << 32))
+    masks = [rng.choice((0xFF0000, 0x7C00, 0xF800, 0xFF)), rng.choice((0xFF00, 0x3E0, 0x7E0)),
+             rng.choice((0xFF, 0x1F)), rng.choice((0, 0xFF000000))]
+    shifts = [rng.choice((-9, -6, -3, 0, 3, 6, 9)) for _ in range(4)]
+    return ("new", shifts, masks, size, rng.randrange(1 << 32))
+
+
+def make_cases(n: int = 480, seed: int = 20261207) -> list:
+    """copyBits cases. Case k has rule RULES[k % 39] and depth pair PAIRS[k % 36] (so every
+    rule meets a dozen pairs, no (rule, pair) twice); a fifth of the depths are negative
+    (little-endian pixels). Nine cases in ten draw something (_drawing_geometry: a source
+    Form of the pair's depth, the destination itself (overlap) or none (halftone only));
+    one in ten has fields anywhere, most of them clipped to nothing, a few of them bad."""
+    rng = random.Random(seed)
+    cases = []
+    for k in range(n):
+        rule = RULES[k % len(RULES)]
+        d_depth, s_depth = PAIRS[k % len(PAIRS)]
+        d_depth, s_depth = [-x if rng.random() < 0.2 else x for x in (d_depth, s_depth)]
+        dest = _form(rng, d_depth)
+        wild = k % 10 == 9
         kind = rng.random()
-        if kind < 0.12:
+        if kind < 0.1:
             source = None
         elif kind < 0.25:
             source = "same"
-        elif kind < 0.6:
-            source = _form(rng, dest["depth"])
         else:
-            source = _form(rng)
+            source = _form(rng, s_depth)
+        if source is None and rule in TALLY_RULES:
+            source = "same"         # squeak-vm tallies into an earlier call's color map (see TALLY_RULES)
+        for form in (dest, source):
+            if isinstance(form, dict) and rng.random() < 0.3:
+                form["mixed"] = True
         sw = dest["w"] if source in (None, "same") else source["w"]
         sh = dest["h"] if source in (None, "same") else source["h"]
-        f = _geometry(rng, rule, dest, sw, sh)
-        if rng.random() < 0.15:
-            f["clipX"], f["clipY"], f["clipWidth"], f["clipHeight"] = None, None, None, None
-        if rng.random() < 0.05:
-            f[rng.choice(["destX", "width", "sourceY", "clipWidth"])] = rng.choice(["2.7", "-1.5", "(Fraction numerator: 3 denominator: 2)", "'x'"])
+        if wild:
+            f = _geometry(rng, rule, dest, sw, sh)
+            if rng.random() < 0.15:
+                f["clipX"], f["clipY"], f["clipWidth"], f["clipHeight"] = None, None, None, None
+            if rng.random() < 0.4:
+                f[rng.choice(["destX", "width", "sourceY", "clipWidth"])] = rng.choice(
+                    ["2.7", "-1.5", "(Fraction numerator: 3 denominator: 2)", "'x'"])
+        else:
+            f = _drawing_geometry(rng, rule, dest, sw, sh, source == "same")
         halftone = None
-        if rng.random() < 0.25:
+        if source is None or rng.random() < 0.2:
             words = [rng.randrange(1 << 32) for _ in range(rng.choice((1, 1, 2, 3, 5)))]
             halftone = ("form" if rng.random() < 0.4 else "bitmap", words)
         cmap = None
         s_depth = (dest if source in (None, "same") else source)["depth"]
-        if source is not None and rng.random() < 0.35:
-            if s_depth <= 8:
-                size = 1 << s_depth
-            else:
-                size = rng.choice((512, 4096, 32768)) if rng.random() < 0.7 else 0
-            if size and rng.random() < 0.7:
-                cmap = ("bitmap", size, rng.randrange(1 << 32))
-            else:
-                masks = [rng.choice((0xFF0000, 0x7C00, 0xF800, 0xFF)), rng.choice((0xFF00, 0x3E0, 0x7E0)),
-                         rng.choice((0xFF, 0x1F)), rng.choice((0, 0xFF000000))]
-                shifts = [rng.choice((-9, -6, -3, 0, 3, 6, 9)) for _ in range(4)]
-                cmap = ("new", shifts, masks, size, rng.randrange(1 << 32))
+        if source is not None and (rng.random() < 0.35 or rule in TALLY_RULES) and not (
+                source == "same" and _turned(f)):
+            cmap = _color_map(rng, s_depth)
         alpha = rng.randint(0, 255) if rule in (30, 31) else None
         cases.append({"dest": dest, "source": source, "fields": f, "halftone": halftone,
                       "cmap": cmap, "alpha": alpha})
@@ -444,14 +574,23 @@ def scan_expression(case) -> str:
 
 
 def all_cases() -> list:
-    return (make_cases() + make_warp_cases() + make_line_cases() + make_text_cases() + make_scan_cases()
+    return (make_cases() + make_turned_cases() + make_warp_cases() + make_line_cases() + make_text_cases() + make_scan_cases()
             + make_rule41_cases() + make_cursor_cases())
 
 
 def _st_form(name, form):
-    return ("%s := Form extent: %d@%d depth: %d. 1 to: %s bits size do: [:i | %s bits at: i put: "
-            "i * %d + %d \\\\ 4294967296]. " % (name, form["w"], form["h"], form["depth"], name, name,
-                                              MULT, form["seed"]))
+    """A Form filled as fill_value says; a negative depth (little-endian pixels) is stored
+    after the Form is made with the positive one (the same bits)."""
+    depth = form["depth"]
+    word = "i * %d + %d \\\\ 4294967296" % (MULT, form["seed"])
+    if form.get("mixed"):
+        word = ("[:w | i \\\\ 4 = 0 ifTrue: [0] ifFalse: [i \\\\ 4 = 1 ifTrue: [w bitAnd: 16rFFFFFF] ifFalse: "
+                "[i \\\\ 4 = 2 ifTrue: [w bitOr: 16rFF000000] ifFalse: [w]]]] value: %s" % word)
+    text = ("%s := Form extent: %d@%d depth: %d. 1 to: %s bits size do: [:i | %s bits at: i put: (%s)]. "
+            % (name, form["w"], form["h"], abs(depth), name, name, word))
+    if depth < 0:
+        text += "%s instVarAt: 4 put: %d. " % (name, depth)
+    return text
 
 
 def _st_bitmap(words):

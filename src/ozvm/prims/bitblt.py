@@ -291,6 +291,8 @@ class BitBltFailed(Exception):
 class BitBlt:
     """One copyBits operation: the BitBlt's fields loaded and checked, then the copy."""
 
+    MARGIN = (0, 0)          # the words beside a source's bits (_source_margin)
+
     def __init__(self, interp, bb):
         self.interp = interp
         self.heap = interp.heap
@@ -578,9 +580,12 @@ class BitBlt:
             self._copy_loop_no_source()
         else:
             self._check_source_overlap()
+            pix_map = (self.source_depth != self.dest_depth or self.cm_flags != 0
+                       or self.source_msb != self.dest_msb)
+            if pix_map and (self.h_dir < 0 or self.v_dir < 0):
+                self._check_turned_pix_map()
             with self._source_margin():
-                if (self.source_depth != self.dest_depth or self.cm_flags != 0
-                        or self.source_msb != self.dest_msb):
+                if pix_map:
                     self._copy_loop_pix_map()
                 else:
                     self._source_skew_and_pointer_init()
@@ -598,10 +603,12 @@ class BitBlt:
 
     @contextlib.contextmanager
     def _source_margin(self):
-        """The C VM's loops may read a word past the source's last row (its bits are then
-        masked off): two zero words stand for that memory while a loop runs."""
+        """The C VM's loops may read a word past the source's last row, or (copying right
+        to left) the word before its first: what lies there, object headers, is masked off
+        for nearly every rule. Two words (MARGIN) stand for that memory while a loop runs
+        (index -1 reads the last of them)."""
         src = self.source_bits
-        src.extend((0, 0))
+        src.extend(self.MARGIN)
         try:
             yield
         finally:
@@ -680,6 +687,33 @@ class BitBlt:
                     self.mask1, self.mask2 = self.mask2, self.mask1
             self.dest_index = self.dy * self.dest_pitch + self.dx // self.dest_ppw
             self.dest_delta = self.dest_pitch * self.v_dir - self.n_words * self.h_dir
+
+    def _check_turned_pix_map(self):
+        """A copy within one Form through a color map, turned around by
+        _check_source_overlap: the C VM's pixel-map loop ignores the direction, starts at
+        the far corner and walks right and down, so it reads and writes beyond the
+        rectangle. Where that stays inside the bits ozvm does the same; where it would
+        reach past them (squeak-vm then reads and overwrites the objects that follow the
+        bits, and hangs or crashes later), the primitive fails."""
+        size = len(self.dest_bits)
+        s_ppw, d_ppw = 32 // self.source_depth, self.dest_ppw
+        start_bits = d_ppw - (self.dx & (d_ppw - 1))
+        end_bits = ((self.dx + self.bbW - 1) & (d_ppw - 1)) + 1
+        if self.bbW < start_bits:
+            start_bits = self.bbW
+        n_words = self.n_words
+        pixels = start_bits if n_words == 1 else start_bits + (n_words - 2) * d_ppw + end_bits
+        first = self.sx & (s_ppw - 1)
+        incs = 0 if self.bbW < s_ppw - first else (self.bbW - s_ppw + first) // s_ppw + 1
+        src_row = self.source_pitch - incs + (first + pixels) // s_ppw
+        src_used = (first + pixels - 1) // s_ppw
+        si = self.sy * self.source_pitch + self.sx // s_ppw
+        di = self.dest_index
+        dst_row = n_words + self.dest_delta
+        for i in (0, self.bbH - 1):
+            s0, d0 = si + i * src_row, di + i * dst_row
+            if s0 < 0 or s0 + src_used >= size or d0 < 0 or d0 + n_words > size:
+                raise BitBltFailed()
 
     def _source_skew_and_pointer_init(self):
         ppw1 = self.dest_ppw - 1
