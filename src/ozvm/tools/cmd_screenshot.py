@@ -48,7 +48,10 @@ def add_commands(sub) -> None:
     q.add_argument("--repeat", type=int, default=3)
     q.add_argument("--frames", type=int, default=3, metavar="N",
                    help="Scratch's whole screen redrawn N times by its own Morphic code "
-                        "(0: only copyBits)")
+                        "(0: only copyBits); the rate of all N, and of the second half alone "
+                        "(the steady state, once PyPy's JIT has warmed up)")
+    q.add_argument("--pypy", action="store_true",
+                   help="then run the same benchmark on pypy3")
     q.set_defaults(func=cmd_bench_display)
 
 
@@ -112,9 +115,10 @@ def cmd_bench_display(args) -> int:
     (rule 34), a line of text (1-bit glyphs into 32 bits through a color map, rule 25
     paint); best of --repeat runs, on this Python. Then (--frames N) Scratch's screen
     redrawn N times by its own code (`World fullRepaintNeeded; displayWorld` after
-    `DisplayScreen startUp`), in frames per second of wall-clock time and of this
-    process's CPU time (what a loaded machine leaves it), with the load average."""
-    import platform
+    `DisplayScreen startUp` and one frame), in frames per second of wall-clock time and of
+    this process's CPU time (what a loaded machine leaves it), with the load average: of
+    all N frames, of the first half (PyPy's JIT warming up) and of the second half alone
+    (the steady state). --pypy runs the same on pypy3 afterwards."""
     import random
     from ..prims import bitblt
     from ..space.objectspace import ObjectSpace
@@ -163,9 +167,8 @@ def cmd_bench_display(args) -> int:
              ("full screen, rule 34 (alpha blend)", blt(screen, screen2, 34, 1024, 768, at=0)),
              ("200x200 sprite, rule 34", blt(screen, sprite, 34, 200, 200)),
              ("400x12 text line, 1 -> 32 bits, rule 25", blt(screen, glyphs, 25, 400, 12, cmap))]
-    print("copyBits on %s %s (%s Forms), best of %d, load average %.1f"
-          % (platform.python_implementation(), platform.python_version(),
-             os.path.basename(args.image), args.repeat, _load_average()))
+    print("copyBits on %s (%s Forms), best of %d, load average %.1f"
+          % (_python(), os.path.basename(args.image), args.repeat, _load_average()))
     print("  %-42s %12s %12s" % ("", "wall clock", "CPU time"))
     for label, b in cases:
         best = best_cpu = None
@@ -181,7 +184,25 @@ def cmd_bench_display(args) -> int:
         print("  %-42s %9.1f ms %9.1f ms" % (label, best * 1000, best_cpu * 1000))
     if args.frames > 0:
         _bench_redraw(args)
+    if args.pypy:
+        _on_pypy(args)
     return 0
+
+
+def _on_pypy(args) -> None:
+    """The same benchmark in a pypy3 process (its output follows this one's)."""
+    import shutil
+    import subprocess
+    exe = shutil.which("pypy3")
+    if exe is None:
+        raise OzError("pypy3 is not installed")
+    src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    sys.stdout.flush()
+    done = subprocess.run([exe, "-m", "ozvm.cli", "bench", "display", args.image, "--repeat",
+                           str(args.repeat), "--frames", str(args.frames)],
+                          env=dict(os.environ, PYTHONPATH=src))
+    if done.returncode != 0:
+        raise OzError("the pypy3 run failed (exit status %d)" % done.returncode)
 
 
 def _load_average() -> float:
@@ -196,11 +217,24 @@ def _bench_redraw(args) -> None:
     if space.global_named("World") is None or space.global_named("DisplayScreen") is None:
         raise OzError("the image has no Morphic World to redraw")
     space.evaluate("DisplayScreen startUp. World fullRepaintNeeded; displayWorld. 0")   # warm up
-    source = "%d timesRepeat: [World fullRepaintNeeded; displayWorld]" % args.frames
-    wall, cpu = time.perf_counter(), time.process_time()
-    space.evaluate(source)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    print("Morphic redraw of the whole %s screen (%d frames, load average %.1f)"
-          % (os.path.basename(args.image), args.frames, _load_average()))
-    print("  %-42s %9.2f fps" % ("frames per second (wall clock)", args.frames / wall))
-    print("  %-42s %9.2f fps" % ("frames per second of CPU time", args.frames / cpu))
+    halves = []
+    for frames in (args.frames // 2, args.frames - args.frames // 2):
+        wall, cpu = time.perf_counter(), time.process_time()
+        if frames:
+            space.evaluate("%d timesRepeat: [World fullRepaintNeeded; displayWorld]. 0" % frames)
+        halves.append((frames, time.perf_counter() - wall, time.process_time() - cpu))
+    first, second = halves
+    whole = (args.frames, first[1] + second[1], first[2] + second[2])
+    print("Morphic redraw of the whole %s screen on %s (%d frames, load average %.1f)"
+          % (os.path.basename(args.image), _python(), args.frames, _load_average()))
+    print("  %-42s %12s %12s" % ("frames per second", "wall clock", "CPU time"))
+    for label, (frames, wall, cpu) in (("all %d frames" % whole[0], whole),
+                                       ("first %d (warm-up)" % first[0], first),
+                                       ("last %d (steady state)" % second[0], second)):
+        if frames:
+            print("  %-42s %8.2f fps %8.2f fps" % (label, frames / wall, frames / cpu))
+
+
+def _python() -> str:
+    import platform
+    return "%s %s" % (platform.python_implementation(), platform.python_version())
