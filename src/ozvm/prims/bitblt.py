@@ -130,44 +130,60 @@ DEFAULT_8_TO_32 = _default_8_to_32()
 
 # --- partitioned arithmetic on packed pixels and color components ----------------------------
 
-def _partitioned_and(word1, word2, nbits, nparts):
+def _per_partition(word1, word2, nbits, nparts, combine):
+    """combine(part of word1, part of word2, the partition's mask) for each of the nparts
+    partitions of nbits bits (from the low end), or-ed together."""
     mask = MASK_TABLE[nbits]
     result = 0
     for _ in range(nparts):
-        if word1 & mask == mask:
-            result |= word2 & mask
+        result |= combine(word1 & mask, word2 & mask, mask)
         mask = (mask << nbits) & ALL_ONES
     return result
+
+
+def _and_part(p1, p2, mask):
+    return p2 if p1 == mask else 0
+
+
+def _add_part(p1, p2, mask):
+    """The sum, saturating at the partition's all-ones (the C VM's 32-bit sum wraps)."""
+    total = (p1 + p2) & ALL_ONES
+    return total if p1 <= total <= mask else mask
+
+
+def _max_part(p1, p2, mask):
+    return p1 if p1 > p2 else p2
+
+
+def _min_part(p1, p2, mask):
+    return p1 if p1 < p2 else p2
+
+
+def _sub_part(p1, p2, mask):
+    return p1 - p2 if p1 > p2 else p2 - p1
+
+
+def _partitioned_and(word1, word2, nbits, nparts):
+    """word2's partitions where word1's are all ones."""
+    return _per_partition(word1, word2, nbits, nparts, _and_part)
 
 
 def _partitioned_add(word1, word2, nbits, nparts):
     """word1 + word2 per partition, saturating at the partition's all-ones."""
-    mask = MASK_TABLE[nbits]
-    result = 0
-    for _ in range(nparts):
-        masked1 = word1 & mask
-        total = (masked1 + (word2 & mask)) & ALL_ONES
-        result |= total if total <= mask and total >= masked1 else mask
-        mask = (mask << nbits) & ALL_ONES
-    return result
-
-
-def _partitioned_pick(word1, word2, nbits, nparts, pick):
-    """pick (max or min) of word1 and word2 per partition."""
-    mask = MASK_TABLE[nbits]
-    result = 0
-    for _ in range(nparts):
-        result |= pick(word2 & mask, word1 & mask)
-        mask = (mask << nbits) & ALL_ONES
-    return result
+    return _per_partition(word1, word2, nbits, nparts, _add_part)
 
 
 def _partitioned_max(word1, word2, nbits, nparts):
-    return _partitioned_pick(word1, word2, nbits, nparts, max)
+    return _per_partition(word1, word2, nbits, nparts, _max_part)
 
 
 def _partitioned_min(word1, word2, nbits, nparts):
-    return _partitioned_pick(word1, word2, nbits, nparts, min)
+    return _per_partition(word1, word2, nbits, nparts, _min_part)
+
+
+def _partitioned_sub(word1, word2, nbits, nparts):
+    """|word1 - word2| per partition."""
+    return _per_partition(word1, word2, nbits, nparts, _sub_part)
 
 
 def _partitioned_mul(word1, word2, nbits, nparts):
@@ -178,18 +194,6 @@ def _partitioned_mul(word1, word2, nbits, nparts):
         product = (((((word1 >> (part * nbits)) & smask) + 1)
                     * (((word2 >> (part * nbits)) & smask) + 1) - 1) & dmask)
         result |= (product << ((part - 1) * nbits)) & ALL_ONES
-    return result
-
-
-def _partitioned_sub(word1, word2, nbits, nparts):
-    """|word1 - word2| per partition."""
-    mask = MASK_TABLE[nbits]
-    result = 0
-    for _ in range(nparts):
-        p1 = word1 & mask
-        p2 = word2 & mask
-        result |= (p2 - p1) if p1 < p2 else (p1 - p2)
-        mask = (mask << nbits) & ALL_ONES
     return result
 
 
@@ -282,6 +286,25 @@ def _component_alpha_blender(color, color_alpha, gamma, ungamma):
         v = ((((d >> 24) & 255) * (255 - a)) >> 8) + a
         return ((255 if v > 255 else v) << 24) | out
     return blend
+
+
+def _clip_axis(source, dest, size, clip, clip_size, source_size):
+    """One axis of clipRange: (source, destination, extent) clipped to the clipping
+    rectangle, then (source_size not None) to the source Form."""
+    if dest >= clip:
+        s, d, n = source, dest, size
+    else:
+        s, d, n = source + (clip - dest), clip, size - (clip - dest)
+    if d + n > clip + clip_size:
+        n -= (d + n) - (clip + clip_size)
+    if source_size is not None:
+        if s < 0:
+            d -= s
+            n += s
+            s = 0
+        if s + n > source_size:
+            n -= (s + n) - source_size
+    return s, d, n
 
 
 class BitBltFailed(Exception):
@@ -527,35 +550,11 @@ class BitBlt:
 
     # --- clipping ------------------------------------------------------------------
     def clip_range(self):
-        if self.dest_x >= self.clip_x:
-            sx, dx, w = self.source_x, self.dest_x, self.width
-        else:
-            sx = self.source_x + (self.clip_x - self.dest_x)
-            w = self.width - (self.clip_x - self.dest_x)
-            dx = self.clip_x
-        if dx + w > self.clip_x + self.clip_width:
-            w -= (dx + w) - (self.clip_x + self.clip_width)
-        if self.dest_y >= self.clip_y:
-            sy, dy, h = self.source_y, self.dest_y, self.height
-        else:
-            sy = self.source_y + self.clip_y - self.dest_y
-            h = self.height - (self.clip_y - self.dest_y)
-            dy = self.clip_y
-        if dy + h > self.clip_y + self.clip_height:
-            h -= (dy + h) - (self.clip_y + self.clip_height)
-        if not self.no_source:
-            if sx < 0:
-                dx -= sx
-                w += sx
-                sx = 0
-            if sx + w > self.source_width:
-                w -= (sx + w) - self.source_width
-            if sy < 0:
-                dy -= sy
-                h += sy
-                sy = 0
-            if sy + h > self.source_height:
-                h -= (sy + h) - self.source_height
+        source = not self.no_source
+        sx, dx, w = _clip_axis(self.source_x, self.dest_x, self.width, self.clip_x, self.clip_width,
+                               self.source_width if source else None)
+        sy, dy, h = _clip_axis(self.source_y, self.dest_y, self.height, self.clip_y, self.clip_height,
+                               self.source_height if source else None)
         self.sx, self.sy, self.dx, self.dy, self.bbW, self.bbH = sx, sy, dx, dy, w, h
 
     # --- copyBits --------------------------------------------------------------------
@@ -937,43 +936,50 @@ class BitBlt:
             dst_shift0 = 32 - d_depth - dst_shift0
             dst_inc = -dst_inc
             dst_left = 32 - d_depth
+        src_shift = src_shift0
+        wrap = 32 if self.source_msb else -32
+
+        def next_word(n_pix, dst_shift):
+            # pick n_pix source pixels, map them and place them in a destination word
+            nonlocal si, src_shift
+            source_word = src[si]
+            word = 0
+            for _p in range(n_pix):
+                pix = (source_word >> src_shift) & s_mask
+                word |= (map_pixel(pix) & d_mask) << dst_shift
+                dst_shift += dst_inc
+                src_shift += src_inc
+                if src_shift & ~31:
+                    src_shift += wrap
+                    si += 1
+                    source_word = src[si]
+            return word
         di = self.dest_index
-        n_words = self.n_words
         for i in range(self.bbH):
             halftone = ALL_ONES if self.no_halftone else self.halftone_at(self.dy + i)
             src_shift = src_shift0
-            dst_shift = dst_shift0
-            dest_mask = self.mask1
-            n_pix = start_bits
-            words = n_words
-            while True:
-                # pick n_pix source pixels, map them and place them in a destination word
-                source_word = src[si]
-                word = 0
-                for _p in range(n_pix):
-                    pix = (source_word >> src_shift) & s_mask
-                    word |= (map_pixel(pix) & d_mask) << dst_shift
-                    dst_shift += dst_inc
-                    src_shift += src_inc
-                    if src_shift & ~31:
-                        src_shift += 32 if self.source_msb else -32
-                        si += 1
-                        source_word = src[si]
-                word &= ALL_ONES
-                dst_shift = dst_left
-                self._merge_word(dst, di, word & halftone, dest_mask)
-                di += 1
-                words -= 1
-                if words == 0:
-                    break
-                if words == 1:
-                    dest_mask = self.mask2
-                    n_pix = end_bits
-                else:
-                    dest_mask = ALL_ONES
-                    n_pix = d_ppw
+            di = self._merge_row(dst, di, halftone, start_bits, end_bits, dst_shift0, dst_left, next_word)
             si += source_delta
             di += self.dest_delta
+
+    def _merge_row(self, dst, di, halftone, start_bits, end_bits, dst_shift, dst_left, next_word):
+        """One destination row of the pixel-map and warp loops from word di: words of
+        pixels made by next_word(n_pix, dst_shift), merged through mask1 (the first word:
+        start_bits pixels from dst_shift), whole (the pixels of a word from dst_left) and
+        through mask2 (the last word: end_bits pixels). Answers the index after the row."""
+        dest_mask, n_pix, words = self.mask1, start_bits, self.n_words
+        while True:
+            word = next_word(n_pix, dst_shift) & ALL_ONES
+            self._merge_word(dst, di, word & halftone, dest_mask)
+            di += 1
+            words -= 1
+            if words == 0:
+                return di
+            dst_shift = dst_left
+            if words == 1:
+                dest_mask, n_pix = self.mask2, end_bits
+            else:
+                dest_mask, n_pix = ALL_ONES, self.dest_ppw
 
     def _pixel_mapper(self, flags):
         if not flags & CM_PRESENT:
@@ -1239,6 +1245,22 @@ class BitBlt:
         d_mask = MASK_TABLE[depth]
         dst = self.dest_bits
         di = self.dest_index
+        sx = sy = x_delta = y_delta = 0
+
+        def next_word(n_pix, dst_shift):
+            # n_pix pixels picked (or averaged) along the row's line through the source
+            nonlocal sx, sy
+            if smoothing == 1:
+                word = 0
+                for _p in range(n_pix):
+                    word |= (map_pixel(pick(sx, sy)) & d_mask) << dst_shift
+                    dst_shift += dst_inc
+                    sx += x_delta
+                    sy += y_delta
+                return word
+            word, sx, sy = self._warp_smooth(n_pix, sx, sy, x_delta, y_delta, d12x, d12y,
+                                             source_map, smoothing, dst_shift, dst_inc, pick)
+            return word
         for i in range(self.bbH):
             x_delta = _warp_delta(p_ax, p_bx, n_steps)
             sx = p_ax if x_delta >= 0 else p_bx - n_steps * x_delta
@@ -1252,31 +1274,7 @@ class BitBlt:
                 sx += (self.clip_x - self.dest_x) * x_delta
                 sy += (self.clip_x - self.dest_x) * y_delta
             halftone = ALL_ONES if self.no_halftone else self.halftone_at(self.dy + i)
-            dest_mask = self.mask1
-            n_pix = start_bits
-            words = self.n_words
-            while True:
-                if smoothing == 1:
-                    word = 0
-                    for _p in range(n_pix):
-                        word |= (map_pixel(pick(sx, sy)) & d_mask) << dst_shift
-                        dst_shift += dst_inc
-                        sx += x_delta
-                        sy += y_delta
-                else:
-                    word, sx, sy = self._warp_smooth(n_pix, sx, sy, x_delta, y_delta, d12x, d12y,
-                                                     source_map, smoothing, dst_shift, dst_inc, pick)
-                word &= ALL_ONES
-                dst_shift = dst_left
-                self._merge_word(dst, di, word & halftone, dest_mask)
-                di += 1
-                words -= 1
-                if words == 0:
-                    break
-                if words == 1:
-                    dest_mask, n_pix = self.mask2, end_bits
-                else:
-                    dest_mask, n_pix = ALL_ONES, ppw
+            di = self._merge_row(dst, di, halftone, start_bits, end_bits, dst_shift, dst_left, next_word)
             p_ax += d12x
             p_ay += d12y
             p_bx += d43x
@@ -1863,14 +1861,10 @@ def copy_bits(interp, argc):
     stack, sp = interp.stack, interp.sp
     rcvr = stack[sp - argc]
     args = stack[sp - argc + 1:sp + 1]
-    try:
-        blt = BitBlt(interp, rcvr)
-        affected = blt.copy_bits(argc, args)
-    except BitBltFailed:
+    blt = _run(interp, rcvr, lambda blt: blt.copy_bits(argc, args))
+    if blt is None:
         return False
     interp.bitblt_bit_count = blt.bit_count
-    if affected is not None:
-        _show(interp, blt.dest_form, affected)
     if blt.rule in (22, 32):
         interp.pop_push(argc + 1, blt.bit_count)
     else:
@@ -1878,12 +1872,19 @@ def copy_bits(interp, argc):
     return True
 
 
-def _show(interp, form, rect):
-    """Note the damaged rectangle when the destination is the display (the screen layer
-    reads it)."""
+def _run(interp, rcvr, operation):
+    """The BitBlt `rcvr` loaded and `operation(blt)` run on it; the rectangle it answers
+    (if any) noted as damaged when the destination is the display (the screen layer reads
+    it). Answers the BitBlt, or None when it failed."""
+    try:
+        blt = BitBlt(interp, rcvr)
+        affected = operation(blt)
+    except BitBltFailed:
+        return None
     note = getattr(interp, "display_damaged", None)
-    if note is not None:
-        note(form, rect)
+    if note is not None and affected is not None:
+        note(blt.dest_form, affected)
+    return blt
 
 
 raw_primitive(96)(copy_bits)
@@ -1895,13 +1896,8 @@ def warp_bits(interp, argc):
     stack, sp = interp.stack, interp.sp
     rcvr = stack[sp - argc]
     args = stack[sp - argc + 1:sp + 1]
-    try:
-        blt = BitBlt(interp, rcvr)
-        affected = blt.warp_bits(argc, args)
-    except BitBltFailed:
+    if _run(interp, rcvr, lambda blt: blt.warp_bits(argc, args)) is None:
         return False
-    if affected is not None:
-        _show(interp, blt.dest_form, affected)
     interp.pop_push(argc + 1, rcvr)
     return True
 
@@ -1914,14 +1910,10 @@ def draw_loop(interp, argc):
     rcvr, x_delta, y_delta = stack[sp - 2], stack[sp - 1], stack[sp]
     if x_delta.__class__ is not int or y_delta.__class__ is not int:
         return False
-    try:
-        blt = BitBlt(interp, rcvr)
-        box = blt.draw_loop(x_delta, y_delta, argc, (x_delta, y_delta))
-    except BitBltFailed:
+    blt = _run(interp, rcvr, lambda blt: blt.draw_loop(x_delta, y_delta, argc, (x_delta, y_delta)))
+    if blt is None:
         return False
     interp.bitblt_bit_count = blt.bit_count
-    if box is not None:
-        _show(interp, blt.dest_form, box)
     interp.pop_push(3, rcvr)
     return True
 
@@ -1943,14 +1935,11 @@ def display_string(interp, argc):
         return False
     if not (start > 0 and stop > 0 and stop <= len(string.bytes)):
         return False
-    try:
-        blt = BitBlt(interp, rcvr)
-        box = blt.display_string(string, start, stop, glyph_map, x_table, kern, argc,
-                                 stack[sp - 5:sp + 1])
-    except BitBltFailed:
+    blt = _run(interp, rcvr, lambda blt: blt.display_string(string, start, stop, glyph_map, x_table,
+                                                            kern, argc, stack[sp - 5:sp + 1]))
+    if blt is None:
         return False
     interp.bitblt_bit_count = blt.bit_count
-    _show(interp, blt.dest_form, box)
     interp.pop_push(7, rcvr)
     return True
 

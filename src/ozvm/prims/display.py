@@ -178,13 +178,16 @@ def screen_size_prim(interp, rcvr):
     return new_point(interp.heap, w, h)
 
 
-@primitive(122, argc=0)
-def reverse_display(interp, rcvr):
+@primitive(122, 231, argc=0)
+def display_request(interp, rcvr):
+    """reverseDisplay (122) and forceDisplayUpdate (231): headless, nothing to do."""
     return rcvr
 
 
-@primitive(126, argc=1)
-def defer_updates(interp, rcvr, flag):
+@primitive(126, 233, argc=1)
+def display_mode(interp, rcvr, flag):
+    """deferUpdates: (126) and fullScreen: (233): a Boolean, else they fail; headless,
+    nothing changes."""
     boolean_value(interp.heap, flag)
     return rcvr
 
@@ -193,15 +196,4 @@ def defer_updates(interp, rcvr, flag):
 def show_display_rect(interp, rcvr, left, right, top, bottom):
     for v in (left, right, top, bottom):
         small_value(v)
-    return rcvr
-
-
-@primitive(231, argc=0)
-def force_display_update(interp, rcvr):
-    return rcvr
-
-
-@primitive(233, argc=1)
-def full_screen_mode(interp, rcvr, flag):
-    boolean_value(interp.heap, flag)
     return rcvr
