@@ -313,6 +313,15 @@ def make_line_cases(n: int = 40, seed: int = 104) -> list:
     return cases
 
 
+def _x_table(rng, glyphs: int, widest: int) -> list:
+    """A StrikeFont's xTable for glyphs 0..glyphs (and the end): the left edge of each
+    glyph in the strip, widths 0..widest."""
+    xs = [0]
+    for _ in range(glyphs + 1):
+        xs.append(xs[-1] + rng.randint(0, widest))
+    return xs
+
+
 def make_text_cases(n: int = 40, seed: int = 103) -> list:
     """primDisplayString:from:to:map:xTable:kern: cases: glyphs from a 1-bit strip (x ranges
     in xTable, chosen per character by the glyph map) drawn at destX, advancing by width+kern."""
@@ -320,9 +329,7 @@ def make_text_cases(n: int = 40, seed: int = 103) -> list:
     cases = []
     for k in range(n):
         glyphs = rng.randint(3, 12)
-        xs = [0]
-        for _ in range(glyphs + 1):
-            xs.append(xs[-1] + rng.randint(0, 7))
+        xs = _x_table(rng, glyphs, 7)
         height = rng.randint(3, 9)
         source = {"w": max(xs[-1], 1), "h": height, "depth": 1, "seed": rng.randrange(1 << 32)}
         dest = _form(rng)
@@ -339,6 +346,39 @@ def make_text_cases(n: int = 40, seed: int = 103) -> list:
         cases.append({"dest": dest, "source": source, "fields": f, "halftone": None, "cmap": cmap,
                       "alpha": None, "text": {"string": text, "start": start, "stop": stop,
                                               "map": glyph_map, "xtable": xs, "kern": rng.randint(-1, 2)}})
+    return cases
+
+
+FONTS = (("Verdana", 13), ("VerdanaBold", 10), ("NewYork", 12), ("ComicSans", 13), ("Helvetica", 15),
+         ("Scratch", 13), ("Times", 20), ("Typewriter", 17))
+
+
+def make_font_cases(n: int = 24, seed: int = 1031) -> list:
+    """primDisplayString:from:to:map:xTable:kern: with the image's StrikeFonts (Scratch 1.4's:
+    the glyphs Form, its xTable and characterToGlyphMap; the glyphs unhibernated, as the
+    image's fallback code does when the primitive fails on their compressed ByteArray
+    bits), a line of text into Forms of
+    every depth (through a 2-entry color map, as the image's own text drawing does, into
+    depths above 1), clipped at the edges."""
+    rng = random.Random(seed)
+    words = ("Scratch", "Hello,", "world!", "sprite", "Looks", "move", "10", "steps", "when", "clicked")
+    cases = []
+    for k in range(n):
+        font = FONTS[k % len(FONTS)]
+        depth = DEPTHS[k % len(DEPTHS)]
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(1, 4)))
+        dest = {"w": rng.randint(20, 120), "h": rng.randint(8, 24), "depth": depth, "seed": rng.randrange(1 << 32)}
+        while ((dest["w"] * depth + 31) // 32) * dest["h"] > 400:
+            dest["h"] -= 1
+        f = {"rule": rng.choice((25, 25, 34, 3, 7)), "destX": rng.randint(-8, 20), "destY": rng.randint(-4, 6),
+             "width": 0, "height": 40, "sourceX": 0, "sourceY": 0,
+             "clipX": rng.randint(-2, 6), "clipY": rng.randint(-2, 3),
+             "clipWidth": rng.randint(10, dest["w"] + 4), "clipHeight": rng.randint(6, dest["h"] + 3)}
+        cmap = ("bitmap", 2, rng.randrange(1 << 32)) if depth != 1 or rng.random() < 0.3 else None
+        start = rng.randint(1, 3) if len(text) > 3 else 1
+        cases.append({"dest": dest, "source": {"font": font}, "fields": f, "halftone": None, "cmap": cmap,
+                      "alpha": None, "text": {"string": text, "start": start, "stop": len(text),
+                                              "kern": rng.randint(-1, 1)}})
     return cases
 
 
@@ -459,9 +499,7 @@ def make_scan_cases(n: int = 80, seed: int = 1030) -> list:
     cases = []
     for k in range(n):
         glyphs = rng.randint(2, 14)
-        xtable = [0]
-        for _ in range(glyphs + 1):
-            xtable.append(xtable[-1] + rng.randint(0, 9))
+        xtable = _x_table(rng, glyphs, 9)
         glyph_map = [rng.randint(0, glyphs) for _ in range(256)]
         text = "".join(rng.choice("abcdefghij klmnop") for _ in range(rng.randint(1, 14)))
         stops = {257: "endOfRun", 258: "crossedX"}
@@ -574,7 +612,8 @@ def scan_expression(case) -> str:
 
 
 def all_cases() -> list:
-    return (make_cases() + make_turned_cases() + make_warp_cases() + make_line_cases() + make_text_cases() + make_scan_cases()
+    return (make_cases() + make_turned_cases() + make_warp_cases() + make_line_cases() + make_text_cases()
+            + make_font_cases() + make_scan_cases()
             + make_rule41_cases() + make_cursor_cases())
 
 
@@ -630,6 +669,9 @@ def expression(case) -> str:
         parts.append("s := d. ")
     elif case["source"] is None:
         parts.append("s := nil. ")
+    elif "font" in case["source"]:
+        parts.append("m := StrikeFont fontName: '%s' size: %d. s := m glyphs unhibernate; yourself. "
+                     % case["source"]["font"])
     else:
         parts.append(_st_form("s", case["source"]))
     ht = case["halftone"]
@@ -665,9 +707,12 @@ def expression(case) -> str:
         parts.append("r := b drawLoopX: %d Y: %d. " % case["line"])
     elif case.get("text"):
         t = case["text"]
-        parts.append("r := b primDisplayString: '%s' from: %d to: %d map: #(%s) xTable: #(%s) kern: %d. "
-                     % (t["string"], t["start"], t["stop"], " ".join(map(str, t["map"])),
-                        " ".join(map(str, t["xtable"])), t["kern"]))
+        if "font" in case["source"]:        # m: the StrikeFont, s: its glyphs
+            glyph_map, x_table = "m characterToGlyphMap", "m xTable"
+        else:
+            glyph_map, x_table = ("#(%s)" % " ".join(map(str, t[k])) for k in ("map", "xtable"))
+        parts.append("r := b primDisplayString: '%s' from: %d to: %d map: %s xTable: %s kern: %d. "
+                     % (t["string"], t["start"], t["stop"], glyph_map, x_table, t["kern"]))
     elif case.get("ozblt") is not None:
         parts.append(_st_ozblt(case["ozblt"]))
     elif case["alpha"] is not None:

@@ -46,6 +46,7 @@ class Builder:
         self.bitmap = space.class_named("Bitmap")
         self.bitblt = space.class_named("BitBlt")
         self.warpblt = space.class_named("WarpBlt")
+        self.fonts = {}
 
     def bitmap_of(self, words):
         bm = self.heap.instantiate(self.bitmap, len(words))
@@ -86,10 +87,25 @@ class Builder:
         return self.heap.new_array([self.bitmap_of([s % (1 << 32) for s in shifts]),
                                     self.bitmap_of(masks), table])
 
+    def font_part(self, font, part):
+        """The glyphs, xTable or characterToGlyphMap of one of the image's StrikeFonts."""
+        key = (font, part)
+        if key not in self.fonts:
+            self.fonts[key] = self.space.evaluate("(StrikeFont fontName: '%s' size: %d) %s"
+                                                  % (font + (part,))).obj
+            if part == "glyphs":
+                self.space.evaluate("(StrikeFont fontName: '%s' size: %d) glyphs unhibernate" % font)
+        return self.fonts[key]
+
     def bitblt_of(self, case):
         dest = self.form_of(case["dest"])
-        src = {None: self.heap.nil, "same": dest}.get(case["source"]) if not isinstance(
-            case["source"], dict) else self.form_of(case["source"])
+        source = case["source"]
+        if not isinstance(source, dict):
+            src = {None: self.heap.nil, "same": dest}.get(source)
+        elif "font" in source:
+            src = self.font_part(source["font"], "glyphs")
+        else:
+            src = self.form_of(source)
         ht = case["halftone"]
         if ht is None:
             half = self.heap.nil
@@ -224,9 +240,13 @@ def run_case(builder, case, interp):
     elif case.get("text"):
         t = case["text"]
         heap = builder.heap
+        font = case["source"].get("font")
+        if font:
+            glyph_map, x_table = (builder.font_part(font, p) for p in ("characterToGlyphMap", "xTable"))
+        else:
+            glyph_map, x_table = heap.new_array(t["map"]), heap.new_array(t["xtable"])
         r = call(interp, ("BitBltPlugin", "primitiveDisplayString"), b,
-                 builder.space.from_local(t["string"]), t["start"], t["stop"],
-                 heap.new_array(t["map"]), heap.new_array(t["xtable"]), t["kern"])
+                 builder.space.from_local(t["string"]), t["start"], t["stop"], glyph_map, x_table, t["kern"])
     elif warp:
         sm = warp["source_map"]
         source_map = builder.heap.nil if sm is None else builder.filled(sm[1], sm[2])
@@ -284,7 +304,7 @@ def test_copy_bits_answers_as_squeak_vm(scratch, monkeypatch):
             beside.append(i)
         elif got != want:
             wrong.append((i, [k for k in ("warp", "line", "text") if case.get(k)] or "copy", case["fields"]["rule"], case["dest"]["depth"],
-                          case["source"] if not isinstance(case["source"], dict) else case["source"]["depth"],
+                          case["source"] if not isinstance(case["source"], dict) else case["source"].get("depth", "font"),
                           got, want))
     assert not wrong, "%d of %d cases differ: %s" % (len(wrong), len(cases), wrong[:10])
     assert len(beside) <= 4, "answers that depend on the memory beside a Form's bits: %s" % beside
@@ -321,6 +341,17 @@ def test_copy_cases_draw():
     assert rules == set(C.RULES) - {5, 15, 22, 23, 32, 33}
     assert pairs == set(C.PAIRS)
     assert 3 <= failed < 0.05 * len(cases)
+
+
+def test_font_cases_draw():
+    """squeak-vm's answers show the text in the image's fonts drawn (all but a case or two
+    clipped away), in every font of the list."""
+    cases = C.all_cases()
+    answers = expected_answers()
+    drawn = {case["source"]["font"] for case, (kind, answer) in zip(cases, answers)
+             if case.get("text") and "font" in case["source"] and kind == "RESULT"
+             and answer.split()[1] != str(_fill_digest(case["dest"]))}
+    assert drawn == set(C.FONTS)
 
 
 def test_turned_pixel_map_copy_fails_past_the_bits(scratch):
