@@ -138,17 +138,17 @@ def _compare(op, widen=None):
 
 raw_primitive(1)(_two_smalls(small_add))
 raw_primitive(2)(_two_smalls(small_subtract))
-raw_primitive(3)(_compare(lambda a, b: a < b))
-raw_primitive(4)(_compare(lambda a, b: a > b))
-raw_primitive(5)(_compare(lambda a, b: a <= b))
-raw_primitive(6)(_compare(lambda a, b: a >= b))
+raw_primitive(3)(_compare(operator.lt))
+raw_primitive(4)(_compare(operator.gt))
+raw_primitive(5)(_compare(operator.le))
+raw_primitive(6)(_compare(operator.ge))
 
 
 # 7 (=) and 8 (~=) also compare positive 32-bit values (non-negative SmallIntegers and
 # LargePositiveIntegers of at most 4 bytes, normalised or not), as the C VM's
 # compare31or32Bits:equal: (LargePositiveInteger>>= uses 7 in Squeak 2.x/3.x)
-raw_primitive(7)(_compare(lambda a, b: a == b, positive32_value))
-raw_primitive(8)(_compare(lambda a, b: a != b, positive32_value))
+raw_primitive(7)(_compare(operator.eq, positive32_value))
+raw_primitive(8)(_compare(operator.ne, positive32_value))
 raw_primitive(9)(_two_smalls(small_multiply))
 raw_primitive(10)(_two_smalls(small_divide))
 raw_primitive(11)(_two_smalls(small_mod))
@@ -254,12 +254,12 @@ def _large_compare(index, op, name):
     primitive(index, argc=1)(fn)
 
 
-_large_compare(23, lambda a, b: a < b, "large_less")
-_large_compare(24, lambda a, b: a > b, "large_greater")
-_large_compare(25, lambda a, b: a <= b, "large_less_or_equal")
-_large_compare(26, lambda a, b: a >= b, "large_greater_or_equal")
-_large_compare(27, lambda a, b: a == b, "large_equal")
-_large_compare(28, lambda a, b: a != b, "large_not_equal")
+_large_compare(23, operator.lt, "large_less")
+_large_compare(24, operator.gt, "large_greater")
+_large_compare(25, operator.le, "large_less_or_equal")
+_large_compare(26, operator.ge, "large_greater_or_equal")
+_large_compare(27, operator.eq, "large_equal")
+_large_compare(28, operator.ne, "large_not_equal")
 
 
 _bitwise(34, operator.and_, _unsigned64, integer_object, "large_bit_and")
