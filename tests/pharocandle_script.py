@@ -24,11 +24,9 @@ from __future__ import annotations
 import os
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
-import image_script as S  # noqa: E402
+import image_script as S    # tests/ is on sys.path: the script's own folder, or pytest's
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 EXPRESSIONS = os.path.join(HERE, "data", "pharocandle_expressions.txt")
 EXPECTED = os.path.join(HERE, "data", "pharocandle_expected.txt")
 RESULTS = "results.txt"

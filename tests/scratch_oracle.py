@@ -29,16 +29,14 @@ import os
 import shutil
 import sys
 
+import image_script as S    # tests/ is on sys.path: the script's own folder, or pytest's
+from conftest import SCRATCH_IMAGE
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXPRESSIONS = os.path.join(HERE, "data", "scratch_gc_expressions.txt")
 EXPECTED = os.path.join(HERE, "data", "scratch_gc_expected.txt")
 IMAGE_NAME = "scratch-oracle.image"
 RESULTS = "oracle_out.txt"
-
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
-import image_script as S  # noqa: E402
-from conftest import SCRATCH_IMAGE  # noqa: E402
 
 DEBUGGER_HOOK = """openContext: aContext label: aString contents: contentsString
 	| f |

@@ -27,12 +27,10 @@ import os
 import subprocess
 import sys
 
+import image_script as S    # tests/ is on sys.path: the script's own folder, or pytest's
+from pharocandle_script import RESULTS, run_ozvm  # noqa: F401  (results.txt, `oz run` as there)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
-import image_script as S  # noqa: E402
-# results.txt and `oz run` as for PharoCandle
-from pharocandle_script import RESULTS, run_ozvm  # noqa: E402,F401
 EXPRESSIONS = os.path.join(HERE, "data", "sista_expressions.txt")
 EXPECTED = os.path.join(HERE, "data", "sista_expected.txt")
 IMAGE_NAME = "sista.image"
