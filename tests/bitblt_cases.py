@@ -253,10 +253,23 @@ def make_cases(n: int = 480, seed: int = 20261207) -> list:
     return cases
 
 
-def make_warp_cases(n: int = 80, seed: int = 147) -> list:
+def _placed(rng, f, dest, extent=False):
+    """The fields `f` moved inside the destination Form: destX@destY a pixel of it, no
+    clipping rectangle (the whole Form) and, with `extent`, a width and height that stay
+    inside it (the cases made with placed=True: each draws)."""
+    f.update({"destX": rng.randrange(dest["w"]), "destY": rng.randrange(dest["h"]),
+              "clipX": None, "clipY": None, "clipWidth": None, "clipHeight": None})
+    if extent:
+        f["width"] = rng.randint(1, dest["w"] - f["destX"])
+        f["height"] = rng.randint(1, dest["h"] - f["destY"])
+    return f
+
+
+def make_warp_cases(n: int = 80, seed: int = 147, placed: bool = False) -> list:
     """WarpBlt cases: a source quadrilateral (14-bit fixed point corners p1 top left, p2
     bottom left, p3 bottom right, p4 top right, a few outside the source) drawn into a
-    destination rectangle, with smoothing 1-3 (sourceMap for indexed sources)."""
+    destination rectangle, with smoothing 1-3 (sourceMap for indexed sources); placed:
+    the rectangle inside the destination, unclipped."""
     rng = random.Random(seed)
     cases = []
     for k in range(n):
@@ -277,6 +290,8 @@ def make_warp_cases(n: int = 80, seed: int = 147) -> list:
              "sourceX": 0, "sourceY": 0,
              "clipX": rng.randint(-2, dest["w"] // 2), "clipY": rng.randint(-2, dest["h"] // 2),
              "clipWidth": rng.randint(1, dest["w"] + 4), "clipHeight": rng.randint(1, dest["h"] + 3)}
+        if placed:
+            _placed(rng, f, dest, extent=True)
         cmap = None
         if dest["depth"] <= 8 or (source["depth"] <= 8 and rng.random() < 0.5):
             if source["depth"] <= 8 and smoothing == 1:
@@ -292,9 +307,10 @@ def make_warp_cases(n: int = 80, seed: int = 147) -> list:
     return cases
 
 
-def make_line_cases(n: int = 40, seed: int = 104) -> list:
+def make_line_cases(n: int = 40, seed: int = 104, placed: bool = False) -> list:
     """drawLoopX:Y: cases: a pen (a source Form or none, then the halftone fills) stepped
-    along a line from destX@destY by (dx, dy)."""
+    along a line from destX@destY by (dx, dy); placed: from a pixel of the destination,
+    unclipped, (dx, dy) within twice its extent."""
     rng = random.Random(seed)
     cases = []
     for k in range(n):
@@ -308,8 +324,12 @@ def make_line_cases(n: int = 40, seed: int = 104) -> list:
              "clipX": rng.randint(-2, 3), "clipY": rng.randint(-2, 2),
              "clipWidth": rng.randint(1, dest["w"] + 4), "clipHeight": rng.randint(1, dest["h"] + 3)}
         halftone = ("bitmap", [rng.randrange(1 << 32)]) if source is None or rng.random() < 0.3 else None
+        line = (rng.randint(-40, 40), rng.randint(-20, 20))
+        if placed:
+            _placed(rng, f, dest)
+            line = (rng.randint(-2 * dest["w"], 2 * dest["w"]), rng.randint(-2 * dest["h"], 2 * dest["h"]))
         cases.append({"dest": dest, "source": source, "fields": f, "halftone": halftone, "cmap": None,
-                      "alpha": None, "line": (rng.randint(-40, 40), rng.randint(-20, 20))})
+                      "alpha": None, "line": line})
     return cases
 
 
@@ -322,9 +342,10 @@ def _x_table(rng, glyphs: int, widest: int) -> list:
     return xs
 
 
-def make_text_cases(n: int = 40, seed: int = 103) -> list:
+def make_text_cases(n: int = 40, seed: int = 103, placed: bool = False) -> list:
     """primDisplayString:from:to:map:xTable:kern: cases: glyphs from a 1-bit strip (x ranges
-    in xTable, chosen per character by the glyph map) drawn at destX, advancing by width+kern."""
+    in xTable, chosen per character by the glyph map) drawn at destX, advancing by width+kern;
+    placed: from a pixel of the destination, unclipped."""
     rng = random.Random(seed)
     cases = []
     for k in range(n):
@@ -340,6 +361,8 @@ def make_text_cases(n: int = 40, seed: int = 103) -> list:
              "width": 0, "height": height, "sourceX": 0, "sourceY": 0,
              "clipX": rng.randint(-2, 4), "clipY": rng.randint(-2, 2),
              "clipWidth": rng.randint(1, dest["w"] + 4), "clipHeight": rng.randint(1, dest["h"] + 3)}
+        if placed:
+            _placed(rng, f, dest)
         cmap = ("bitmap", 2, rng.randrange(1 << 32)) if dest["depth"] != 1 or rng.random() < 0.3 else None
         start = rng.randint(1, len(text))
         stop = rng.randint(start, len(text))
@@ -611,10 +634,16 @@ def scan_expression(case) -> str:
     return "".join(parts)
 
 
+def placed_cases() -> list:
+    """warpBits, drawLoop and displayString cases placed to draw (the older ones are mostly
+    clipped away)."""
+    return (make_warp_cases(40, 1470, placed=True) + make_line_cases(40, 1040, placed=True)
+            + make_text_cases(40, 1030, placed=True))
+
+
 def all_cases() -> list:
     return (make_cases() + make_turned_cases() + make_warp_cases() + make_line_cases() + make_text_cases()
-            + make_font_cases() + make_scan_cases()
-            + make_rule41_cases() + make_cursor_cases())
+            + make_font_cases() + make_scan_cases() + placed_cases() + make_rule41_cases() + make_cursor_cases())
 
 
 def _st_form(name, form):

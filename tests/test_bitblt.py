@@ -343,6 +343,17 @@ def test_copy_cases_draw():
     assert 3 <= failed < 0.05 * len(cases)
 
 
+def test_placed_cases_draw():
+    """squeak-vm's answers show three in four of the placed warpBits, drawLoop and
+    displayString cases changing their destination."""
+    placed = C.placed_cases()
+    cases, answers = C.all_cases(), expected_answers()
+    first = next(i for i, case in enumerate(cases) if case == placed[0])
+    drawn = sum(kind == "RESULT" and answer.split()[1].rstrip(")") != str(_fill_digest(case["dest"]))
+                for case, (kind, answer) in zip(placed, answers[first:first + len(placed)]))
+    assert drawn >= 0.75 * len(placed), drawn
+
+
 def test_font_cases_draw():
     """squeak-vm's answers show the text in the image's fonts drawn (all but a case or two
     clipped away), in every font of the list."""
