@@ -365,6 +365,29 @@ def test_font_cases_draw():
     assert drawn == set(C.FONTS)
 
 
+def test_tally_without_source_counts_nothing(scratch):
+    """Rule 23 (tallyIntoMap) without a source Form loads no color map, and counts into
+    none: not into the map of the copyBits before it, as squeak-vm does (its plugin keeps
+    the earlier call's map flags and table pointer; see bitblt_cases.TALLY_RULES), which
+    then writes into an object the collector may have moved."""
+    builder = Builder(scratch)
+    interp = FakeInterp(builder.heap)
+    dest = {"w": 8, "h": 2, "depth": 8, "seed": 5}
+    fields = {"rule": 23, "destX": 0, "destY": 0, "width": 8, "height": 2, "sourceX": 0, "sourceY": 0,
+              "clipX": None, "clipY": None, "clipWidth": None, "clipHeight": None}
+    tally = {"dest": dest, "source": "same", "fields": fields, "halftone": None,
+             "cmap": ("bitmap", 256, 0), "alpha": None}
+    b, _ = builder.bitblt_of(tally)
+    counts = b.ptrs[14]
+    before = list(counts.words)
+    assert call(interp, ("BitBltPlugin", "primitiveCopyBits"), b) is b
+    assert sum(counts.words) - sum(before) == 16            # with a source: 16 pixels counted
+    before = list(counts.words)
+    alone = builder.bitblt_of(dict(tally, source=None, cmap=None))[0]
+    assert call(interp, ("BitBltPlugin", "primitiveCopyBits"), alone) is alone
+    assert counts.words == before
+
+
 def test_turned_pixel_map_copy_fails_past_the_bits(scratch):
     """A copy within one Form through a color map that goes left (see bitblt_cases._turned):
     squeak-vm's pixel-map loop walks right from the rectangle's right end and writes past
