@@ -55,6 +55,31 @@ class NonLocalReturn(Unwind):
         self.target = target
 
 
+class Site:
+    """The inline cache of one send in translated code (translator.py's site_send): the
+    receiver class `k` it was filled for, the selector's method cache `d` then, and the
+    cache entry `e` of the method `m` found (the method's decoded form: valid while
+    `m.cache` is `e`); the method's translation `f` (q < 0) or, for a quick primitive
+    answering an instance variable, its index `q`; the free list for the method's context
+    size (CPython). A flush of the selector (a new dict), of the method (a new decoded
+    form) or of everything (both) makes the checks fail, and the send helper fills it
+    again."""
+    __slots__ = ("k", "d", "m", "e", "f", "q", "free")
+
+    def __init__(self):
+        self.k = self.d = self.m = self.e = self.f = self.free = None
+        self.q = -1
+
+    def fill(self, cls, d, e, f, q, interp) -> None:
+        self.k = cls
+        self.d = d
+        self.m = e[0]
+        self.e = e
+        self.f = f
+        self.q = q
+        self.free = interp.free_contexts.get(e[7]) if REUSE_CONTEXTS else None
+
+
 class Marker:
     __slots__ = ("name",)
 
@@ -91,6 +116,8 @@ class Jit:
     """The tier of one interpreter."""
 
     NOENTRY = NOENTRY
+    NonLocalReturn = NonLocalReturn
+    max_depth = MAX_DEPTH
 
     def __init__(self, interp, threshold=DEFAULT_THRESHOLD):
         from .interpreter import CHUNK, PRIM_BUGS       # (interpreter.py imports this module)
@@ -102,7 +129,6 @@ class Jit:
         self.counts: dict = {}       # method -> activations seen before translation
         self.untranslatable: dict = {}   # method -> why (for docs and tests)
         self.left = self.chunk = 0   # the heartbeat budget (bytecodes) and its start
-        self.depth = 0
         self.limit = self.deadline = None
         self.specials = None
         self.translated = 0
@@ -148,6 +174,10 @@ class Jit:
         if meth.__class__ is int:
             meth = ctx.ptrs[5].ptrs[3]
         return self.code_for(meth, weight)
+
+    @staticmethod
+    def new_sites(n) -> list:
+        return [Site() for _ in range(n)]
 
     # --- the driver ------------------------------------------------------------------------
     def budget(self, limit) -> int:
@@ -198,9 +228,8 @@ class Jit:
             if fn is None:
                 break
             interp.stack = ctx.ptrs
-            self.depth = 0
             try:
-                r = fn(ctx, None)
+                r = fn(ctx, None, 0, -1)
             except Deopt:
                 self.unwinds += 1
                 break
@@ -244,21 +273,28 @@ class Jit:
         raise Unwind
 
     # --- sends -------------------------------------------------------------------------------
-    def send(self, ctx, p, sp, argc, sel, stored):
-        """Send `sel` to the receiver under the `argc` arguments at p[sp]; answers the
-        result (the callee ran to its return) or gives the Python stack up. The common
-        case -- a cached method without primitive that is translated -- is made here."""
+    def send(self, ctx, p, sp, argc, sel, stored, depth, site=None):
+        """Send `sel` to the receiver under the `argc` arguments at p[sp] from a frame at
+        `depth`; answers the result (the callee ran to its return) or gives the Python
+        stack up. A cached method without primitive that is translated, or a quick
+        primitive answering an instance variable, is recorded in the send's `site` (the
+        inline cache of translated code, which makes such sends itself from then on)."""
         rcvr = p[sp - argc]
         d = sel.cache
         if d.__class__ is dict:
-            e = d.get(rcvr.cls if rcvr.__class__ is SqObject else self.smallint_class)
+            cls = rcvr.cls if rcvr.__class__ is SqObject else self.smallint_class
+            e = d.get(cls)
             if e is not None:
                 prim = e[1]
                 if not prim:
                     meth = e[0]
                     rec = self.fns.get(meth)
-                    if rec is None or rec[0] is not e or rec[1] is None or self.depth >= MAX_DEPTH:
-                        return self.activate(ctx, p, sp, argc, e, stored, rcvr)
+                    if rec is None or rec[0] is not e or rec[1] is None:
+                        return self.activate(ctx, p, sp, argc, e, stored, rcvr, depth)
+                    if site is not None:
+                        site.fill(cls, d, e, rec[1], -1, self.interp)
+                    if depth >= MAX_DEPTH:
+                        return self.activate(ctx, p, sp, argc, e, stored, rcvr, depth)
                     stackp = sp - argc - 6
                     p[1] = stored
                     p[2] = stackp
@@ -267,41 +303,27 @@ class Jit:
                     interp.stack = p
                     interp.sp = sp
                     nctx = interp.activate_frame(ctx, e, rcvr, p[sp - argc + 1:sp + 1])
-                    depth = self.depth
-                    self.depth = depth + 1
                     try:
-                        v = rec[1](nctx, ctx)
-                    except NonLocalReturn as e:
-                        if e.target is not ctx:
+                        v = rec[1](nctx, ctx, depth + 1, 0)
+                    except NonLocalReturn as x:
+                        if x.target is not ctx:
                             raise
-                        self.depth = depth
                         return self.landed(ctx, p, stored, stackp)
-                    self.depth = depth
-                    if v is NOENTRY:
-                        self.interp.fetch(nctx)
-                        raise Unwind
-                    if p[1] != stored or p[2] != stackp or self.interp.stop_reason:
+                    if p[1] != stored or p[2] != stackp or interp.stop_reason:
                         return self.returned(ctx, p, v, stored, stackp)
-                    refcount = self.refcount
-                    if refcount is not None:
-                        size = e[7]
+                    if self.refcount is not None:
                         if interp.ctx is nctx:      # left there by a call-out of the callee
                             interp.ctx = ctx
                             interp.stack = p
-                    if refcount is not None and refcount(nctx) == (3 if nctx.cache == id(nctx) else 2):
-                        # nothing refers to the dead context any more: reuse it (CPython),
-                        # as the interpreter does
-                        if size == 16:
-                            if len(self.free_small) < 32:
-                                self.free_small.append(nctx)
-                        elif size == 56 and len(self.free_large) < 32:
-                            self.free_large.append(nctx)
+                        self.recycle(nctx, e[7])
                     return v
                 if 255 < prim < 520:                    # quick primitives
                     if prim == 256:
                         return rcvr
                     if prim < 264:
                         return self.quick_values[prim - 257]
+                    if site is not None:
+                        site.fill(cls, d, e, None, prim - 264, self.interp)
                     return rcvr.ptrs[prim - 264]
                 if prim > 0:
                     # a primitive, called as the interpreter calls it (execute)
@@ -325,10 +347,21 @@ class Jit:
                         if ok:
                             if interp.ctx is ctx and interp.sp == sp - argc and not interp.stop_reason:
                                 return p[sp - argc]
-                            return self.after_callout(ctx, p, sp - argc, stored)
+                            return self.after_callout(ctx, p, sp - argc, stored, depth)
                         interp.sp = sp
-                    return self.activate(ctx, p, sp, argc, e, stored, rcvr)
-        return self.general(ctx, p, sp, argc, sel, stored, None)
+                    return self.activate(ctx, p, sp, argc, e, stored, rcvr, depth)
+        return self.general(ctx, p, sp, argc, sel, stored, None, depth)
+
+    def recycle(self, nctx, size) -> None:
+        """A context that has returned and that nothing refers to any more is kept for
+        reuse (CPython: reference counts), as the interpreter does. Its references: the
+        caller's, the argument, and the heap's list when it is listed."""
+        if self.refcount(nctx) == (4 if nctx.cache == id(nctx) else 3):
+            if size == 16:
+                if len(self.free_small) < 32:
+                    self.free_small.append(nctx)
+            elif size == 56 and len(self.free_large) < 32:
+                self.free_large.append(nctx)
 
     def landed(self, ctx, p, stored, stackp):
         """A non-local return has come back to `ctx`, waiting at `stored` for the result
@@ -353,7 +386,7 @@ class Jit:
             raise Unwind
         return self.stop(ctx, p, v, stored, stackp)
 
-    def super_send(self, ctx, p, sp, argc, sel, stored):
+    def super_send(self, ctx, p, sp, argc, sel, stored, depth):
         meth = ctx.ptrs[3]
         if meth.__class__ is int:
             meth = ctx.ptrs[5].ptrs[3]
@@ -361,10 +394,10 @@ class Jit:
         d = sel.cache
         e = d.get(cls) if d.__class__ is dict else None
         if e is not None and not e[1]:
-            return self.activate(ctx, p, sp, argc, e, stored, p[sp - argc])
-        return self.general(ctx, p, sp, argc, sel, stored, cls)
+            return self.activate(ctx, p, sp, argc, e, stored, p[sp - argc], depth)
+        return self.general(ctx, p, sp, argc, sel, stored, cls, depth)
 
-    def activate(self, ctx, p, sp, argc, e, stored, rcvr):
+    def activate(self, ctx, p, sp, argc, e, stored, rcvr, depth):
         """A new MethodContext for the cached method `e` (as the interpreter makes it)."""
         interp = self.interp
         stackp = sp - argc - 6
@@ -374,11 +407,11 @@ class Jit:
         interp.stack = p
         interp.sp = sp
         nctx = interp.activate_frame(ctx, e, rcvr, p[sp - argc + 1:sp + 1])
-        return self.call(nctx, nctx.ptrs, ctx, p, stored, stackp)
+        return self.call(nctx, nctx.ptrs, ctx, p, stored, stackp, depth)
 
-    def call(self, nctx, np, ctx, p, stored, stackp):
+    def call(self, nctx, np, ctx, p, stored, stackp, depth):
         """Run the new active context `nctx`, whose sender is `ctx` (waiting at `stored`
-        with `stackp`), to its return."""
+        with `stackp`, in a translated frame at `depth`), to its return."""
         interp = self.interp
         interp.ctx = nctx
         interp.stack = np
@@ -390,19 +423,15 @@ class Jit:
         # the Python stack up): hot code stays translated as a whole
         fn = rec[1] if rec is not None and rec[0] is meth.cache else \
             self.code_for(meth, self.threshold)
-        if fn is None or self.depth >= MAX_DEPTH:
+        if fn is None or depth >= MAX_DEPTH:
             interp.fetch(nctx)
             raise Unwind
-        depth = self.depth
-        self.depth = depth + 1
         try:
-            v = fn(nctx, ctx)
+            v = fn(nctx, ctx, depth + 1, -1)
         except NonLocalReturn as e:
             if e.target is not ctx:
                 raise
-            self.depth = depth
             return self.landed(ctx, p, stored, stackp)
-        self.depth = depth
         if v is NOENTRY:
             interp.fetch(nctx)
             raise Unwind
@@ -412,14 +441,14 @@ class Jit:
             return self.returned(ctx, p, v, stored, stackp)
         return v
 
-    def general(self, ctx, p, sp, argc, sel, stored, lookup_class):
+    def general(self, ctx, p, sp, argc, sel, stored, lookup_class, depth):
         """The interpreter's general send (lookup, doesNotUnderstand:, primitives, hooks)."""
         interp = self.interp
         self.registers(ctx, p, sp, stored)
         interp.send(sel, argc, lookup_class)
-        return self.after_callout(ctx, p, sp - argc, stored)
+        return self.after_callout(ctx, p, sp - argc, stored, depth)
 
-    def after_callout(self, ctx, p, result_sp, stored):
+    def after_callout(self, ctx, p, result_sp, stored, depth):
         """After the interpreter's send or a primitive: the result, or the activated
         context run to its return."""
         interp = self.interp
@@ -440,10 +469,10 @@ class Jit:
                 interp.stop_reason = None
                 self.chunk -= self.left
                 self.left = 0
-            return self.call(new, np, ctx, p, stored, result_sp - 6)
+            return self.call(new, np, ctx, p, stored, result_sp - 6, depth)
         raise Unwind
 
-    def special(self, ctx, p, sp, b, stored):
+    def special(self, ctx, p, sp, b, stored, depth):
         """A special selector the translation leaves to this helper: blocks (value,
         value:, blockCopy:) and @ run without a lookup where the interpreter does; the
         rest are sent."""
@@ -468,7 +497,7 @@ class Jit:
                         bp[0] = ctx
                         bp[1] = bp[4]
                         bp[2] = argc
-                        return self.call(a, bp, ctx, p, stored, stackp)
+                        return self.call(a, bp, ctx, p, stored, stackp, depth)
                     prim = 81
                 elif cls is interp.closure_class and cls is not None:
                     if bp[2] == argc:
@@ -483,7 +512,7 @@ class Jit:
                         p[2] = stackp
                         nctx = interp.activate_frame(ctx, info, outer[5], p[sp - argc + 1:sp + 1],
                                                      a, bp[3:])
-                        return self.call(nctx, nctx.ptrs, ctx, p, stored, stackp)
+                        return self.call(nctx, nctx.ptrs, ctx, p, stored, stackp, depth)
                     prim = 201
             elif b == 0xC8:
                 if (a.cls is interp.method_context_class or a.cls is interp.block_context_class) \
@@ -493,16 +522,16 @@ class Jit:
                 self.registers(ctx, p, sp, stored)
                 p[1] = stored
                 if PRIMITIVES[prim](interp, argc):
-                    return self.after_callout(ctx, p, sp - argc, stored)
+                    return self.after_callout(ctx, p, sp - argc, stored, depth)
                 interp.sp = sp
         elif b == 0xBB and p[sp].__class__ is int:
             heap = interp.heap
             self.registers(ctx, p, sp, stored)
             heap.allocated += cost_of(pointers=2)
             return heap.allocate(interp.point_class, 1, [a, p[sp]])
-        return self.send(ctx, p, sp, argc, specsel[i], stored)
+        return self.send(ctx, p, sp, argc, specsel[i], stored, depth)
 
-    def arith(self, ctx, p, sp, b, stored):
+    def arith(self, ctx, p, sp, b, stored, depth):
         """Arithmetic, comparison, at:, at:put:, size where the inline SmallInteger path
         does not apply: Floats as the interpreter computes them, else the message."""
         interp = self.interp
@@ -518,7 +547,7 @@ class Jit:
                 r = interp.float_bytecode(b, a, c)
                 if r is not None:
                     return r
-        return self.send(ctx, p, sp, argc, specsel[i], stored)
+        return self.send(ctx, p, sp, argc, specsel[i], stored, depth)
 
     # --- returns -----------------------------------------------------------------------------
     def ret(self, ctx, p, sp, stored, value, block, caller):

@@ -25,6 +25,8 @@ switch or a heartbeat is resumed in translated code where it stopped.
 """
 from __future__ import annotations
 
+import types
+
 from ..memory.objects import SqObject
 
 # kinds of the regions of a method's bytes: the method itself, a closure's body (temps
@@ -175,6 +177,7 @@ class Plan:
         self.leaders = set()
         self.entries = {}       # pc -> stackp at which the tier may enter
         self.has_blocks = False
+        self.sites = 0          # sends with an inline cache (counted by the code generator)
 
 
 def analyse(code, ntemps, frame, lits, specsel_argc, has_closures, literal_int, spur=False) -> Plan:
@@ -309,12 +312,14 @@ class Sym:
 
 
 class Gen:
-    def __init__(self, plan, off, specsel_argc):
+    def __init__(self, plan, off, specsel_argc, recycle=False):
         self.plan = plan
+        self.sites = 0         # sends with an inline cache (jit.Site)
+        self.recycle = recycle
         self.off = off
         self.specsel_argc = specsel_argc
         self.out = []
-        self.ind = 3
+        self.ind = 2
         self.stack = []        # Sym per depth 1..top
         self.pending = 0       # bytecodes run since the budget was last charged
         self.kind = METHOD
@@ -414,9 +419,9 @@ class Gen:
         i = 0
         while i < len(pcs):
             pc = pcs[i]
-            self.ind = 3
+            self.ind = 2
             self.emit("if st == %d:" % pc)
-            self.ind = 4
+            self.ind = 3
             self.start_block(plan.depth[pc], plan.kind[pc])
             ended = False
             while True:
@@ -438,7 +443,7 @@ class Gen:
                 pc = nxt
             if not ended and i >= len(pcs):
                 raise Untranslatable("falls off the end")
-        self.ind = 3
+        self.ind = 2
         self.emit("raise VMError('translated code lost its place at %d' % st)")
         return self.out
 
@@ -520,12 +525,11 @@ class Gen:
             self.cond_jump(ins, self.pop_expr(), None)
             return True
         elif op == "send":
-            self.send(ins, "SEND(ctx, p, %d, %d, lits[%d], %d)" % (
-                self.top_index(), ins.b, ins.a + 1, self.stored_pc(ins.next))
-                if not ins.c else
-                "SUPER(ctx, p, %d, %d, lits[%d], %d)" % (
-                    self.top_index(), ins.b, ins.a + 1, self.stored_pc(ins.next)),
-                ins.b)
+            if not ins.c:
+                self.site_send(ins)
+            else:
+                self.send(ins, "SUPER(ctx, p, %d, %d, lits[%d], %d, depth)" % (
+                    self.top_index(), ins.b, ins.a + 1, self.stored_pc(ins.next)), ins.b)
             return True
         elif op == "special":
             return self.special(ins)
@@ -579,6 +583,65 @@ class Gen:
         self.emit("st = %d" % ins.next)
         return True
 
+    def site_send(self, ins):
+        """A send with an inline cache of its own (a jit.Site, `icN` in the code): when
+        the receiver's class and the selector's cache are those it recorded, a translated
+        method is called from here (a new MethodContext made by the interpreter's
+        activation point, the callee's function called directly) and a quick primitive
+        answering an instance variable is read here; else the send helper, which fills
+        the cache. The context is canonical before the send, as for every send."""
+        self.settle()
+        self.flush()
+        self.check_beat(ins)
+        argc = ins.b
+        top = self.top_index()
+        rdepth = len(self.stack) - argc
+        stored = self.stored_pc(ins.next)
+        stackp = rdepth - 1
+        site = "ic%d" % self.sites
+        self.sites += 1
+        args = ", ".join(self.slot_expr(rdepth + k) for k in range(1, argc + 1))
+        self.emit("rc = %s" % self.slot_expr(rdepth))
+        self.emit("if (rc.cls if rc.__class__ is SqObject else SI) is %s.k and lits[%d].cache is %s.d "
+                  "and %s.m.cache is %s.e and depth < MAXD:" % (site, ins.a + 1, site, site, site))
+        self.ind += 1
+        self.emit("q = %s.q" % site)
+        self.emit("if q < 0:")
+        self.ind += 1
+        self.emit("p[1] = %d" % stored)
+        self.emit("p[2] = %d" % stackp)
+        self.emit("x = ACT(ctx, %s.e, rc, %s)" % (site, "[%s]" % args if argc else "()"))
+        self.emit("J.left = n - 1")
+        self.emit("try:")
+        self.emit("    v = %s.f(x, ctx, depth + 1, 0)" % site)
+        self.emit("except NonLocalReturn as e_:")
+        self.emit("    if e_.target is not ctx:")
+        self.emit("        raise")
+        self.emit("    v = LANDED(ctx, p, %d, %d)" % (stored, stackp))
+        self.emit("else:")
+        self.emit("    if p[1] != %d or p[2] != %d or I.stop_reason:" % (stored, stackp))
+        self.emit("        v = RETURNED(ctx, p, v, %d, %d)" % (stored, stackp))
+        if self.recycle:
+            # CPython: a returned context nothing refers to is reused, as the interpreter does
+            self.emit("    elif (fl := %s.free) is not None and len(fl) < 32 and "
+                      "RC(x) == (3 if x.cache == id_(x) else 2):" % site)
+            self.emit("        fl.append(x)")
+        self.emit("n = J.left")
+        self.ind -= 1
+        self.emit("else:")
+        self.emit("    v = rc.ptrs[q]")
+        self.emit("    n -= 1")
+        self.ind -= 1
+        self.emit("else:")
+        self.emit("    J.left = n - 1")
+        self.emit("    v = SEND(ctx, p, %d, %d, lits[%d], %d, depth, %s)" % (
+            top, argc, ins.a + 1, stored, site))
+        self.emit("    n = J.left")
+        del self.stack[len(self.stack) - argc:]
+        self.emit("%s = v" % self.slot_expr(len(self.stack)))
+        self.stack[-1] = Sym("slot", self.slot_expr(len(self.stack)))
+        self.emit("st = %d" % ins.next)
+
     def ret(self, ins):
         what = ins.a
         self.settle()
@@ -631,7 +694,7 @@ class Gen:
         if b in HELPER_SPECIALS:
             # value, value:, blockCopy:, @ and the rest: the helper (which runs blocks and
             # primitives without a lookup where the interpreter does)
-            return self.send(ins, "SPECIAL(ctx, p, %d, %d, %d)" % (
+            return self.send(ins, "SPECIAL(ctx, p, %d, %d, %d, depth)" % (
                 self.top_index(), b, self.stored_pc(ins.next)), argc)
         if b == 0xC7:                                       # class
             self.settle()
@@ -660,7 +723,7 @@ class Gen:
         slow_index = self.top_index()
         del self.stack[len(self.stack) - argc - 1:]
         res = "s%d" % (len(self.stack) + 1)
-        slow = "ARITH(ctx, p, %d, %d, %d)" % (slow_index, b, self.stored_pc(ins.next))
+        slow = "ARITH(ctx, p, %d, %d, %d, depth)" % (slow_index, b, self.stored_pc(ins.next))
         if b == 0xC2:                                       # size
             a = names[0]
             fast = ("%s.__class__ is SqObject and %s.fmt == 2 and (d := SEL_SIZE.cache) "
@@ -780,31 +843,29 @@ class Gen:
 
 # --- the function -------------------------------------------------------------------------------
 
-PROLOGUE = '''def make(J, I, lits, ENTRIES, NOENTRY, SEND, SUPER, SPECIAL, ARITH, RET, BEAT, DEOPT, TRUTH,
-         ASSIGN, NEWARRAY, CLOSURE, SqObject, VMError, SEL_AT, SEL_ATPUT, SEL_SIZE, SI, MINI, MAXI):
-    nil = I.nil
-    true = I.true
-    false = I.false
-    int_ = int
-
-    def run(ctx, caller):
-        p = ctx.ptrs
+# The translation is a module-level function of a namespace of its own, whose globals are
+# its constants (the tier, the interpreter, the method's literals, the helpers, the send
+# sites): PyPy's JIT folds global reads into constants and CPython caches them, and the
+# frame holds only the real locals.
+PROLOGUE = '''def run(ctx, caller, depth, st):
+    p = ctx.ptrs
+    if st < 0:
         st = p[1]
         if st.__class__ is not int_ or ENTRIES.get(st - %(off)d) != p[2]:
             return NOENTRY
         st -= %(off)d
 '''
 
-PROLOGUE_TEMPS = '''        temps = p
-        rcvr = p[5]
+PROLOGUE_TEMPS = '''    temps = p
+    rcvr = p[5]
 '''
 
-PROLOGUE_BLOCKS = '''        if p[3].__class__ is int_:
-            temps = p[5].ptrs
-            rcvr = temps[5]
-        else:
-            temps = p
-            rcvr = p[5]
+PROLOGUE_BLOCKS = '''    if p[3].__class__ is int_:
+        temps = p[5].ptrs
+        rcvr = temps[5]
+    else:
+        temps = p
+        rcvr = p[5]
 '''
 
 
@@ -821,7 +882,7 @@ def literal_int_of(lits):
     return literal_int
 
 
-def source_of(meth, info, specsel, has_closures, spur=False):
+def source_of(meth, info, specsel, has_closures, spur=False, recycle=False):
     """The Python source of the translation of `meth` (decoded as `info`) and its entries;
     raises Untranslatable."""
     code = info[2]
@@ -830,31 +891,44 @@ def source_of(meth, info, specsel, has_closures, spur=False):
     if not all(a.__class__ is int and 0 <= a <= 2 for a in argcs):
         raise Untranslatable("unusual special selectors")
     plan = analyse(code, info[4], info[7], lits, argcs, has_closures, literal_int_of(lits), spur)
-    gen = Gen(plan, info[3], argcs)
+    gen = Gen(plan, info[3], argcs, recycle)
     body = gen.gen()
     src = PROLOGUE % {"off": info[3]}
     src += PROLOGUE_BLOCKS if plan.has_blocks else PROLOGUE_TEMPS
-    src += "        n = J.left\n        while True:\n"
-    src += "\n".join(body) + "\n    return run\n"
+    src += "    n = J.left\n    while True:\n"
+    src += "\n".join(body) + "\n"
+    plan.sites = gen.sites
     return src, plan
 
 
 def translate(jit, meth, info):
-    """`run(ctx, caller)` for `meth`, or None when it stays in the interpreter."""
+    """`run(ctx, caller, depth, st)` for `meth`, or None when it stays in the interpreter."""
     interp = jit.interp
     try:
         src, plan = source_of(meth, info, interp.special_selectors, interp.has_closures,
-                              interp.heap.family.is_spur)
+                              interp.heap.family.is_spur, jit.refcount is not None)
     except (Untranslatable, IndexError) as e:
         jit.note_untranslatable(meth, str(e))
         return None
-    namespace = {}
-    exec(compile(src, "<ozvm translation of method %d>" % meth.hash, "exec"), namespace)
     specsel = interp.special_selectors
     family = interp.heap.family
     from ..errors import VMError
-    return namespace["make"](
-        jit, interp, meth.ptrs, plan.entries, jit.NOENTRY, jit.send, jit.super_send, jit.special,
-        jit.arith, jit.ret, jit.beat, jit.deopt, jit.truth, jit.assign, jit.new_array, jit.closure,
-        SqObject, VMError, specsel[32], specsel[34], specsel[36], interp.smallint_class,
-        family.small_int_min, family.small_int_max)
+    # a module's dictionary (PyPy's JIT treats a module's globals as constants, not a
+    # plain dict's)
+    namespace = types.ModuleType("ozvm_translation_%d" % meth.hash).__dict__
+    namespace.update({
+        "J": jit, "I": interp, "lits": meth.ptrs, "ENTRIES": plan.entries, "NOENTRY": jit.NOENTRY,
+        "SEND": jit.send, "SUPER": jit.super_send, "SPECIAL": jit.special, "ARITH": jit.arith,
+        "RET": jit.ret, "BEAT": jit.beat, "DEOPT": jit.deopt, "TRUTH": jit.truth,
+        "ASSIGN": jit.assign, "NEWARRAY": jit.new_array, "CLOSURE": jit.closure,
+        "SqObject": SqObject, "VMError": VMError, "SEL_AT": specsel[32], "SEL_ATPUT": specsel[34],
+        "SEL_SIZE": specsel[36], "SI": interp.smallint_class, "MINI": family.small_int_min,
+        "MAXI": family.small_int_max, "NonLocalReturn": jit.NonLocalReturn,
+        "ACT": interp.activate_frame, "LANDED": jit.landed, "RETURNED": jit.returned,
+        "RC": jit.refcount, "MAXD": jit.max_depth, "nil": interp.nil, "true": interp.true,
+        "false": interp.false, "int_": int, "id_": id,
+    })
+    for k, site in enumerate(jit.new_sites(plan.sites)):
+        namespace["ic%d" % k] = site
+    exec(compile(src, "<ozvm translation of method %d>" % meth.hash, "exec"), namespace)
+    return namespace["run"]
