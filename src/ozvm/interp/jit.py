@@ -70,7 +70,7 @@ class Site:
         self.k = self.d = self.m = self.e = self.f = self.free = None
         self.q = -1
 
-    def fill(self, cls, d, e, f, q, interp) -> None:
+    def record(self, cls, d, e, f, q, interp) -> None:
         self.k = cls
         self.d = d
         self.m = e[0]
@@ -229,7 +229,7 @@ class Jit:
                 break
             interp.stack = ctx.ptrs
             try:
-                r = fn(ctx, None, 0, -1)
+                r = fn(ctx, None, 0, -1, self.left)
             except Deopt:
                 self.unwinds += 1
                 break
@@ -292,7 +292,7 @@ class Jit:
                     if rec is None or rec[0] is not e or rec[1] is None:
                         return self.activate(ctx, p, sp, argc, e, stored, rcvr, depth)
                     if site is not None:
-                        site.fill(cls, d, e, rec[1], -1, self.interp)
+                        site.record(cls, d, e, rec[1], -1, self.interp)
                     if depth >= MAX_DEPTH:
                         return self.activate(ctx, p, sp, argc, e, stored, rcvr, depth)
                     stackp = sp - argc - 6
@@ -304,7 +304,7 @@ class Jit:
                     interp.sp = sp
                     nctx = interp.activate_frame(ctx, e, rcvr, p[sp - argc + 1:sp + 1])
                     try:
-                        v = rec[1](nctx, ctx, depth + 1, 0)
+                        v = rec[1](nctx, ctx, depth + 1, 0, self.left)
                     except NonLocalReturn as x:
                         if x.target is not ctx:
                             raise
@@ -323,7 +323,7 @@ class Jit:
                     if prim < 264:
                         return self.quick_values[prim - 257]
                     if site is not None:
-                        site.fill(cls, d, e, None, prim - 264, self.interp)
+                        site.record(cls, d, e, None, prim - 264, self.interp)
                     return rcvr.ptrs[prim - 264]
                 if prim > 0:
                     # a primitive, called as the interpreter calls it (execute)
@@ -427,7 +427,7 @@ class Jit:
             interp.fetch(nctx)
             raise Unwind
         try:
-            v = fn(nctx, ctx, depth + 1, -1)
+            v = fn(nctx, ctx, depth + 1, -1, self.left)
         except NonLocalReturn as e:
             if e.target is not ctx:
                 raise

@@ -1,11 +1,14 @@
 """The translation tier's code generator: a V3 compiled method (Squeak 6502 bytecodes plus
 the 6504/6505 closure bytecodes) becomes one Python function specialised for it.
 
-`translate(jit, meth, info)` answers ``run(ctx, caller)`` or None (the method then always
-runs in the interpreter). ``run`` executes the context `ctx` of this method (or of one of
-its blocks) from the pc and stack pointer stored in it; `caller` is the context of the
-translated Python frame that sent the message (None when the tier's driver started it).
-It answers the value returned to `caller`, or a marker of jit.py; see docs/jit.md.
+`translate(jit, meth, info)` answers ``run(ctx, caller, depth, st, n)`` or None (the method
+then always runs in the interpreter). ``run`` executes the context `ctx` of this method (or
+of one of its blocks) from the pc and stack pointer stored in it (`st` < 0), or from its
+first bytecode (`st` 0: a context just made by a send); `caller` is the context of the
+translated Python frame that sent the message (None when the tier's driver started it),
+`depth` the number of translated frames nested in Python below it, `n` the heartbeat budget
+(bytecodes; what is left goes back in `jit.left`). It answers the value returned to
+`caller`, or a marker of jit.py; see docs/jit.md.
 
 Shape of the generated code: a state machine over basic blocks in pc order,
 
@@ -611,15 +614,14 @@ class Gen:
         self.emit("p[1] = %d" % stored)
         self.emit("p[2] = %d" % stackp)
         self.emit("x = ACT(ctx, %s.e, rc, %s)" % (site, "[%s]" % args if argc else "()"))
-        self.emit("J.left = n - 1")
         self.emit("try:")
-        self.emit("    v = %s.f(x, ctx, depth + 1, 0)" % site)
+        self.emit("    v = %s.f(x, ctx, depth + 1, 0, n - 1)" % site)
         self.emit("except NonLocalReturn as e_:")
         self.emit("    if e_.target is not ctx:")
         self.emit("        raise")
         self.emit("    v = LANDED(ctx, p, %d, %d)" % (stored, stackp))
         self.emit("else:")
-        self.emit("    if p[1] != %d or p[2] != %d or I.stop_reason:" % (stored, stackp))
+        self.emit("    if p[1] != %d or p[2] != %d:" % (stored, stackp))
         self.emit("        v = RETURNED(ctx, p, v, %d, %d)" % (stored, stackp))
         if self.recycle:
             # CPython: a returned context nothing refers to is reused, as the interpreter does
@@ -847,7 +849,7 @@ class Gen:
 # its constants (the tier, the interpreter, the method's literals, the helpers, the send
 # sites): PyPy's JIT folds global reads into constants and CPython caches them, and the
 # frame holds only the real locals.
-PROLOGUE = '''def run(ctx, caller, depth, st):
+PROLOGUE = '''def run(ctx, caller, depth, st, n):
     p = ctx.ptrs
     if st < 0:
         st = p[1]
@@ -895,14 +897,14 @@ def source_of(meth, info, specsel, has_closures, spur=False, recycle=False):
     body = gen.gen()
     src = PROLOGUE % {"off": info[3]}
     src += PROLOGUE_BLOCKS if plan.has_blocks else PROLOGUE_TEMPS
-    src += "    n = J.left\n    while True:\n"
+    src += "    while True:\n"
     src += "\n".join(body) + "\n"
     plan.sites = gen.sites
     return src, plan
 
 
 def translate(jit, meth, info):
-    """`run(ctx, caller, depth, st)` for `meth`, or None when it stays in the interpreter."""
+    """`run(ctx, caller, depth, st, n)` for `meth`, or None when it stays in the interpreter."""
     interp = jit.interp
     try:
         src, plan = source_of(meth, info, interp.special_selectors, interp.has_closures,
