@@ -271,3 +271,36 @@ def test_translated_stores_into_a_read_only_object(code, kind):
     assert read_only[1] == "nil" and writable[1] == "2"
     if kind != "at:put:":
         assert read_only[0] == "2"                      # attemptToAssign:withIndex:'s answer
+
+
+def test_inline_caches_follow_become_and_flushes():
+    """A send site's inline cache (receiver class -> method) misses when the receiver is
+    another object after become:, and when its method's bytes changed and the method was
+    flushed (primitive 116): the same answers as the interpreter."""
+    body = ("ozTest | a b r m i | r := OrderedCollection new. a := 3@4. b := Object new. "
+            "r add: (nil ozCall: a); add: (nil ozCall: a). a become: b. "
+            "r add: (nil ozCall: a); add: (nil ozCall: b). "
+            "r add: (nil ozX: 5@6); add: (nil ozX: 7@8). "
+            "r add: nil ozUseK; add: nil ozUseK. "
+            "m := Object compiledMethodAt: #ozK. "
+            "i := (m initialPC to: m size) detect: [:k | (m at: k) = 176]. "
+            "m at: i put: 177. m ozFlush. r add: nil ozUseK. "
+            "^ r asArray")
+    answers = []
+    for threshold in (None, 0):
+        space = VM().load(image_path(MINI))
+        jit = tier(space, threshold)
+        obj = space.class_named("Object")
+        space.install(obj, "ozWho ^ #object")
+        space.install(space.class_named("Point"), "ozWho ^ #point")
+        space.install(obj, "ozCall: o ^ o ozWho")
+        space.install(obj, "ozX: p ^ p x")
+        space.install(obj, "ozK ^ 3 + 4")
+        space.install(obj, "ozUseK ^ self ozK")
+        space.install(space.class_named("CompiledMethod"), "ozFlush <primitive: 116>")
+        space.install(obj, body)
+        answers.append(answer(space, "nil ozTest"))
+        if jit is not None:
+            assert jit.translated > 5
+    assert answers[0] == answers[1] and answers[0][0] == "RESULT"
+    assert answers[0][1].endswith("7 7 7 -1 )"), answers[0]
