@@ -35,9 +35,14 @@ def test_the_saved_pharo8_kernel_starts_again(tmp_path, monkeypatch):
     execution.let_guest_handle_errors(space)
     startup = heap.special(S.SCHEDULER_ASSOCIATION).ptrs[1].ptrs[1]     # resumes the snapshot
 
+    lists = heap.special(S.SCHEDULER_ASSOCIATION).ptrs[1].ptrs[0].ptrs
+
     def startup_done(interp):
-        # neither running, nor runnable, nor waiting: in no list (terminated)
-        return interp.active_process() is not startup and startup.ptrs[3] is heap.nil
+        # neither running, nor runnable, nor waiting: in no list (terminated); and no
+        # process it let run left preempted half-way (by the timer's process, which a
+        # slow or loaded machine runs at another moment): none runnable but the idle one
+        return interp.active_process() is not startup and startup.ptrs[3] is heap.nil \
+            and all(ready.ptrs[0] is heap.nil for ready in lists[10:])
     interp.host_poll = startup_done
     assert interp.run(max_bytecodes=10000000) == "stopped"
     interp.host_poll = None

@@ -135,6 +135,7 @@ class Jit:
         # dead contexts are reused by reference count (CPython), as in the interpreter
         self.refcount = sys.getrefcount if REUSE_CONTEXTS else None
         self.unwinds = 0
+        self.compiled: dict = {}     # translated source -> its code object (translator.py)
 
     # --- which code ------------------------------------------------------------------------
     def note_untranslatable(self, meth, why) -> None:
@@ -312,9 +313,6 @@ class Jit:
                     if p[1] != stored or p[2] != stackp or interp.stop_reason:
                         return self.returned(ctx, p, v, stored, stackp)
                     if self.refcount is not None:
-                        if interp.ctx is nctx:      # left there by a call-out of the callee
-                            interp.ctx = ctx
-                            interp.stack = p
                         self.recycle(nctx, e[7])
                     return v
                 if 255 < prim < 520:                    # quick primitives
@@ -355,17 +353,21 @@ class Jit:
     def recycle(self, nctx, size) -> None:
         """A context that has returned and that nothing refers to any more is kept for
         reuse (CPython: reference counts), as the interpreter does. Its references: the
-        caller's, the argument, and the heap's list when it is listed."""
-        if self.refcount(nctx) == (4 if nctx.cache == id(nctx) else 3):
+        caller's, the argument, the heap's list when it is listed, the interpreter's
+        register when a call-out of the context left it there."""
+        if self.refcount(nctx) == (4 if nctx.cache == id(nctx) else 3) + (self.interp.ctx is nctx):
             if size == 16:
                 if len(self.free_small) < 32:
                     self.free_small.append(nctx)
             elif size == 56 and len(self.free_large) < 32:
                 self.free_large.append(nctx)
 
-    def landed(self, ctx, p, stored, stackp):
+    def landed(self, ctx, p, stored, stackp, nlr=None):
         """A non-local return has come back to `ctx`, waiting at `stored` for the result
-        of a send: the value the interpreter pushed is that result."""
+        of a send: the value the interpreter pushed is that result. (With `nlr`, the
+        NonLocalReturn caught: raised again when it goes further down.)"""
+        if nlr is not None and nlr.target is not ctx:
+            raise nlr
         interp = self.interp
         if interp.ctx is not ctx or interp.sp != stackp + 6 or p[1] != stored:
             interp.store_registers()
@@ -407,7 +409,10 @@ class Jit:
         interp.stack = p
         interp.sp = sp
         nctx = interp.activate_frame(ctx, e, rcvr, p[sp - argc + 1:sp + 1])
-        return self.call(nctx, nctx.ptrs, ctx, p, stored, stackp, depth)
+        v = self.call(nctx, nctx.ptrs, ctx, p, stored, stackp, depth)
+        if self.refcount is not None:
+            self.recycle(nctx, e[7])
+        return v
 
     def call(self, nctx, np, ctx, p, stored, stackp, depth):
         """Run the new active context `nctx`, whose sender is `ctx` (waiting at `stored`
@@ -512,7 +517,10 @@ class Jit:
                         p[2] = stackp
                         nctx = interp.activate_frame(ctx, info, outer[5], p[sp - argc + 1:sp + 1],
                                                      a, bp[3:])
-                        return self.call(nctx, nctx.ptrs, ctx, p, stored, stackp, depth)
+                        v = self.call(nctx, nctx.ptrs, ctx, p, stored, stackp, depth)
+                        if self.refcount is not None:
+                            self.recycle(nctx, info[7])
+                        return v
                     prim = 201
             elif b == 0xC8:
                 if (a.cls is interp.method_context_class or a.cls is interp.block_context_class) \

@@ -46,7 +46,12 @@ RETURN_NAMES = {0x78: "rcvr", 0x79: "true", 0x7A: "false", 0x7B: "nil"}
 SWITCH_SPECIALS = (0xC9, 0xCA)          # value, value: (the interpreter checks interrupts there)
 # special selectors sent through the SPECIAL helper (which may activate a method)
 HELPER_SPECIALS = (0xBB, 0xC3, 0xC4, 0xC5, 0xC8, 0xC9, 0xCA, 0xCB, 0xCC, 0xCD, 0xCE, 0xCF)
+# ... of which these are plain sends (no special treatment in the interpreter either)
+SITE_SPECIALS = (0xC3, 0xC4, 0xC5, 0xCB, 0xCC, 0xCD, 0xCE, 0xCF)
 FUSED = "fused"         # Gen.instr: a comparison emitted together with the jump after it
+
+
+COMPILED_KEPT = 4000        # code objects kept by source (Jit.compiled)
 
 
 class Untranslatable(Exception):
@@ -529,7 +534,7 @@ class Gen:
             return True
         elif op == "send":
             if not ins.c:
-                self.site_send(ins)
+                self.site_send(ins, "lits[%d]" % (ins.a + 1), ins.b)
             else:
                 self.send(ins, "SUPER(ctx, p, %d, %d, lits[%d], %d, depth)" % (
                     self.top_index(), ins.b, ins.a + 1, self.stored_pc(ins.next)), ins.b)
@@ -586,17 +591,22 @@ class Gen:
         self.emit("st = %d" % ins.next)
         return True
 
-    def site_send(self, ins):
+    def site_send(self, ins, sel, argc):
         """A send with an inline cache of its own (a jit.Site, `icN` in the code): when
         the receiver's class and the selector's cache are those it recorded, a translated
         method is called from here (a new MethodContext made by the interpreter's
         activation point, the callee's function called directly) and a quick primitive
         answering an instance variable is read here; else the send helper, which fills
-        the cache. The context is canonical before the send, as for every send."""
+        the cache. The context is canonical before the send, as for every send. `sel`
+        is the selector's expression, `argc` its argument count."""
         self.settle()
         self.flush()
-        self.check_beat(ins)
-        argc = ins.b
+        if ins.switch:
+            self.check_beat(ins)            # the send is counted as it is made
+            count = " - 1"
+        else:
+            self.charge()                   # (a special selector: counted already)
+            count = ""
         top = self.top_index()
         rdepth = len(self.stack) - argc
         stored = self.stored_pc(ins.next)
@@ -605,8 +615,8 @@ class Gen:
         self.sites += 1
         args = ", ".join(self.slot_expr(rdepth + k) for k in range(1, argc + 1))
         self.emit("rc = %s" % self.slot_expr(rdepth))
-        self.emit("if (rc.cls if rc.__class__ is SqObject else SI) is %s.k and lits[%d].cache is %s.d "
-                  "and %s.m.cache is %s.e and depth < MAXD:" % (site, ins.a + 1, site, site, site))
+        self.emit("if (rc.cls if rc.__class__ is SqObject else SI) is %s.k and %s.cache is %s.d "
+                  "and %s.m.cache is %s.e and depth < MAXD:" % (site, sel, site, site, site))
         self.ind += 1
         self.emit("q = %s.q" % site)
         self.emit("if q < 0:")
@@ -615,29 +625,27 @@ class Gen:
         self.emit("p[2] = %d" % stackp)
         self.emit("x = ACT(ctx, %s.e, rc, %s)" % (site, "[%s]" % args if argc else "()"))
         self.emit("try:")
-        self.emit("    v = %s.f(x, ctx, depth + 1, 0, n - 1)" % site)
+        self.emit("    v = %s.f(x, ctx, depth + 1, 0, n%s)" % (site, count))
         self.emit("except NonLocalReturn as e_:")
-        self.emit("    if e_.target is not ctx:")
-        self.emit("        raise")
-        self.emit("    v = LANDED(ctx, p, %d, %d)" % (stored, stackp))
+        self.emit("    v = LANDED(ctx, p, %d, %d, e_)" % (stored, stackp))
         self.emit("else:")
         self.emit("    if p[1] != %d or p[2] != %d:" % (stored, stackp))
         self.emit("        v = RETURNED(ctx, p, v, %d, %d)" % (stored, stackp))
         if self.recycle:
             # CPython: a returned context nothing refers to is reused, as the interpreter does
             self.emit("    elif (fl := %s.free) is not None and len(fl) < 32 and "
-                      "RC(x) == (3 if x.cache == id_(x) else 2):" % site)
+                      "RC(x) == (3 if x.cache == id_(x) else 2) + (I.ctx is x):" % site)
             self.emit("        fl.append(x)")
         self.emit("n = J.left")
         self.ind -= 1
         self.emit("else:")
         self.emit("    v = rc.ptrs[q]")
-        self.emit("    n -= 1")
+        if count:
+            self.emit("    n -= 1")
         self.ind -= 1
         self.emit("else:")
-        self.emit("    J.left = n - 1")
-        self.emit("    v = SEND(ctx, p, %d, %d, lits[%d], %d, depth, %s)" % (
-            top, argc, ins.a + 1, stored, site))
+        self.emit("    J.left = n%s" % count)
+        self.emit("    v = SEND(ctx, p, %d, %d, %s, %d, depth, %s)" % (top, argc, sel, stored, site))
         self.emit("    n = J.left")
         del self.stack[len(self.stack) - argc:]
         self.emit("%s = v" % self.slot_expr(len(self.stack)))
@@ -693,9 +701,13 @@ class Gen:
     def special(self, ins) -> bool:
         b = ins.a
         argc = self.specsel_argc[b - 0xB0]
+        if b in SITE_SPECIALS:
+            # next, nextPut:, atEnd, do:, new, new:, x, y: sends with an inline cache
+            self.site_send(ins, "SPECSEL[%d]" % (2 * (b - 0xB0)), argc)
+            return True
         if b in HELPER_SPECIALS:
-            # value, value:, blockCopy:, @ and the rest: the helper (which runs blocks and
-            # primitives without a lookup where the interpreter does)
+            # value, value:, blockCopy:, @: the helper (which runs blocks and primitives
+            # without a lookup where the interpreter does)
             return self.send(ins, "SPECIAL(ctx, p, %d, %d, %d, depth)" % (
                 self.top_index(), b, self.stored_pc(ins.next)), argc)
         if b == 0xC7:                                       # class
@@ -927,10 +939,17 @@ def translate(jit, meth, info):
         "SEL_SIZE": specsel[36], "SI": interp.smallint_class, "MINI": family.small_int_min,
         "MAXI": family.small_int_max, "NonLocalReturn": jit.NonLocalReturn,
         "ACT": interp.activate_frame, "LANDED": jit.landed, "RETURNED": jit.returned,
-        "RC": jit.refcount, "MAXD": jit.max_depth, "nil": interp.nil, "true": interp.true,
+        "SPECSEL": specsel, "RC": jit.refcount, "MAXD": jit.max_depth, "nil": interp.nil, "true": interp.true,
         "false": interp.false, "int_": int, "id_": id,
     })
     for k, site in enumerate(jit.new_sites(plan.sites)):
         namespace["ic%d" % k] = site
-    exec(compile(src, "<ozvm translation of method %d>" % meth.hash, "exec"), namespace)
+    # methods of the same shape have the same source: compiled once (the code object has
+    # no state; each translation runs it in its own namespace)
+    code = jit.compiled.get(src)
+    if code is None:
+        code = compile(src, "<ozvm translation>", "exec")
+        if len(jit.compiled) < COMPILED_KEPT:
+            jit.compiled[src] = code
+    exec(code, namespace)
     return namespace["run"]
