@@ -82,6 +82,35 @@ def test_pragmas_and_primitives():
     assert m.primitive.selector == "primitive:module:" and m.primitive.args == ["prim", "Mod"]
     m = parse_method("foo <primitive: 118 error: code> ^ code", underscore_assigns=False)
     assert m.primitive.args == [118, "code"]
+    m = parse_method("foo <primitive: 'prim' module: 'Mod' error: ec> ^ ec", underscore_assigns=False)
+    assert m.primitive.selector == "primitive:module:error:" and m.primitive.args == ["prim", "Mod", "ec"]
+    m = parse_method("foo <primitive: 'prim' error: ec> ^ ec", underscore_assigns=False)
+    assert m.primitive.selector == "primitive:error:" and m.primitive.args == ["prim", "ec"]
+
+
+@pytest.mark.parametrize("name", ["pharocandle.image", "pharocandle-spur64.image"])
+def test_named_primitives_with_an_error_code(name):
+    """`<primitive: 'f' module: 'm' error: ec>` (Pharo 8's FileAttributesPlugin methods):
+    primitive 117 with its (module, function) literal first, the error code stored into the
+    temp after the arguments by the first bytecode; decompiled back to the same pragma."""
+    from ozvm.compiler.api import compile_method
+    from ozvm.compiler.decompiler import decompile
+    from ozvm.space.objectspace import ObjectSpace
+    sp = ObjectSpace.load(image_path(name))
+    cls = sp.class_named("PCObject")
+    fam = sp.heap.family
+    for source, module in (("foo: x <primitive: 'primFoo' module: 'FooPlugin' error: ec> ^ ec", "FooPlugin"),
+                           ("foo: x <primitive: 'primFoo' error: ec> ^ ec", None)):
+        m = compile_method(sp, cls, source)
+        assert fam.method_primitive(m) == 117 and fam.method_num_temps(m.ptrs[0]) == 2
+        spec = m.ptrs[1]
+        assert sp.describe(spec.ptrs[1]) == "#primFoo"
+        assert (spec.ptrs[0] is sp.nil) == (module is None)
+        text = decompile(sp, m, cls, "foo:")
+        assert ("<primitive: 'primFoo' module: 'FooPlugin' error: t1>" if module
+                else "<primitive: 'primFoo' error: t1>") in text, text
+        again = compile_method(sp, cls, text)
+        assert again.ptrs[0] == m.ptrs[0] and bytes(again.bytes) == bytes(m.bytes)
 
 
 @pytest.mark.parametrize("source,line,col,expect", [

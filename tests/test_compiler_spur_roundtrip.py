@@ -113,4 +113,4 @@ def test_recompiled_methods_are_the_images_own(name):
     print("%s: %d methods, %s" % (name, total, counts))
     assert same >= FLOORS[name][0] * total, counts
     assert not_decompiled <= NOT_DECOMPILED.get(name, set())
-    assert counts.get("not compiled", 0) <= 0.003 * total, counts
+    assert "not compiled" not in counts, counts     # (the last ones: named primitives with error codes)

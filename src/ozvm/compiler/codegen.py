@@ -59,6 +59,7 @@ from ..errors import CompileError
 from ..memory import specials as S
 from . import ast as A
 from .literals import Symbol, literal_key
+from .parser import PRIMITIVE_PRAGMAS
 from .scanner import error_at
 from .scopes import NameScope, RealScope, TempVar, analyse_closures
 from .v3_encoder import QUICK_CONSTANTS, V3Encoder
@@ -176,10 +177,10 @@ class CodeGenerator:
         for a in method.args:
             self._declare(top, a, True)
         prim = method.primitive
-        if prim is not None and prim.selector == "primitive:error:":
+        if prim is not None and prim.selector.endswith("error:"):
             if not self.closures:
                 raise self.error(prim.pos, "Squeak 2.2 has no primitive error codes")
-            self.error_temp = self._declare(top, A.TempDecl(prim.args[1], prim.pos), False)
+            self.error_temp = self._declare(top, A.TempDecl(prim.args[-1], prim.pos), False)
         for t in method.body.temps:
             self._declare(top, t, False)
         method.body.scope = self.method_scope
@@ -1303,7 +1304,7 @@ class CodeGenerator:
         if num_temps > 63:
             raise CompileError("too many temporaries (%d)" % num_temps)
         for p in method.pragmas:
-            if p.selector not in ("primitive:", "primitive:module:", "primitive:error:"):
+            if p.selector not in PRIMITIVE_PRAGMAS:
                 raise self.error(p.pos, "pragma <%s> is not supported (only <primitive:...>)" % p.selector)
         primitive = 0
         prim = method.primitive
@@ -1317,7 +1318,7 @@ class CodeGenerator:
                 if not self.closures:
                     raise self.error(prim.pos, "Squeak 2.2 has no named primitives")
                 primitive = 117
-                module = prim.args[1] if len(prim.args) > 1 else None
+                module = prim.args[1] if prim.selector.startswith("primitive:module:") else None
                 self.lit_value((Symbol(module) if module is not None else None,
                                 Symbol(prim.args[0]), 0, 0))
         quick = self._quick(method, body) if primitive == 0 and self.allow_quick else None

@@ -536,10 +536,12 @@ class MethodDecompiler:
             if spec.__class__ is SqObject and spec.ptrs is not None and len(spec.ptrs) >= 2:
                 mod, fn = spec.ptrs[0], spec.ptrs[1]
                 if fn.__class__ is SqObject and fn.bytes is not None:
+                    error = getattr(self, "error_temp", None)
+                    tail = " error: %s>" % error.name if error is not None else ">"
                     if mod is sp.nil:
-                        return "<primitive: %s>" % string_source(_text(fn))
-                    return "<primitive: %s module: %s>" % (string_source(_text(fn)),
-                                                          string_source(_text(mod)))
+                        return "<primitive: %s%s" % (string_source(_text(fn)), tail)
+                    return "<primitive: %s module: %s%s" % (string_source(_text(fn)),
+                                                           string_source(_text(mod)), tail)
         if getattr(self, "error_temp", None) is not None:
             return "<primitive: %d error: %s>" % (self.prim, self.error_temp.name)
         return "<primitive: %d>" % self.prim

@@ -5,6 +5,9 @@ from . import ast as A
 from .literals import ByteArrayLit, Symbol
 from .scanner import Scanner, error_at
 
+# the pragmas that give a method its primitive (numbered or named, with an error code temp)
+PRIMITIVE_PRAGMAS = ("primitive:", "primitive:module:", "primitive:error:", "primitive:module:error:")
+
 PSEUDO = ("self", "super", "true", "false", "nil", "thisContext")
 MAX_ARGS = 15         # a method's or block's arguments: 4 bits in a method header and in 143
 MAX_SEND_ARGS = 31    # a send's arguments: 5 bits in bytecode 132 (the image compilers' limits)
@@ -91,7 +94,7 @@ class Parser:
         body = A.Block([], temps or [], statements, pos)
         primitive = None
         for p in pragmas:
-            if p.selector in ("primitive:", "primitive:module:", "primitive:error:"):
+            if p.selector in PRIMITIVE_PRAGMAS:
                 if primitive is not None:
                     raise error_at(self.source, p.pos, "only one primitive per method")
                 primitive = p
@@ -105,7 +108,7 @@ class Parser:
             parts, args = [], []
             while self.at("keyword"):
                 parts.append(self.advance().value)
-                if parts == ["primitive:", "error:"] and self.at("name"):
+                if parts[-1] == "error:" and parts[0] == "primitive:" and self.at("name"):
                     args.append(self.advance().value)     # the temp that gets the error code
                 else:
                     args.append(self._pragma_literal())
