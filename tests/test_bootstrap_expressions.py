@@ -1,7 +1,18 @@
-"""263 expressions on the bootstrapped kernel, covering its classes: compiled into an image
+"""Expressions on the bootstrapped kernel, covering its classes: compiled into an image
 as its startup script and run by squeak-vm and by ozvm (both must write exactly the expected
 results, tests/data/bootstrap_expected.txt), and evaluated from the host through
-ozvm.bootstrap.evaluation."""
+ozvm.bootstrap.evaluation.
+
+The expressions are the second column of the expected file; regenerate it with squeak-vm
+(edit exprs.txt between the first two commands to change an expression):
+
+    cut -f2 tests/data/bootstrap_expected.txt | grep -vx DONE > exprs.txt
+    oz bootstrap -o k.image --expressions exprs.txt --no-progress
+    /usr/lib/squeak/*/squeakvm -vm-display-null -vm-sound-null k.image </dev/null
+    cp k.results.txt tests/data/bootstrap_expected.txt
+
+No answer may depend on the machine's speed: an expression about Delays asks only what
+no stall between two steps can change (the order of their resumption times)."""
 from __future__ import annotations
 
 import os
