@@ -544,16 +544,17 @@ def evaluation_steps(space, source: str, timeout_ms: float = 10000.0, quantum_ms
     """`evaluate` as a generator that yields after each quantum (so a host serving other
     requests can take turns with it) and returns the result; closing it early terminates
     the guest process. `max_bytecodes`: a budget of guest work (the transfers' bytecodes)
-    after which it gives up as after `timeout_ms`, the same on any machine."""
+    after which it gives up as after `timeout_ms`, the same on any machine; with
+    `timeout_ms` None only that budget (or closing the generator) ends it."""
     proc = create_process(space, source, start=False, stop_when_finished=True, receiver=receiver)
     doit = proc.obj.ptrs[SUSPENDED_CONTEXT].ptrs[3]
     install_as_active_process(proc)
-    deadline = time.monotonic() + timeout_ms / 1000.0
+    deadline = None if timeout_ms is None else time.monotonic() + timeout_ms / 1000.0
     used = 0
     done = False
     try:
         while True:
-            left = (deadline - time.monotonic()) * 1000.0
+            left = quantum_ms if deadline is None else (deadline - time.monotonic()) * 1000.0
             if left <= 0 or (max_bytecodes is not None and used >= max_bytecodes):
                 stack = process_stack(proc, 30)
                 terminate(proc)

@@ -2,6 +2,7 @@
 
     await on_vm(request, fn, *args, timeout=...)   fn(workbench, *args) on the VM worker thread
     await off_vm(fn, *args)                        host work touching no space, on another thread
+    await on_vm_until_stopped(request, fn, *args, key=...)   long guest work: its budget, the page's interrupt
     render(request, "page.html", title=..., **values)   a page in the base template
     await form_of(request)                         the posted form (size-limited by the app)
     json(data)                                     a JSON answer
@@ -11,6 +12,7 @@ Routes under /api/ answer JSON (errors too: {"error": message}); the others answ
 """
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl
 
 from starlette.responses import JSONResponse, RedirectResponse
@@ -38,6 +40,30 @@ async def on_vm(request, fn, *args, timeout: float = PAGE_TIMEOUT, stepped: bool
     job: `label` names it among the worker's tasks, with the progress it yields)."""
     return await request.app.state.worker.run(fn, *args, timeout=timeout, stepped=stepped,
                                               label=label)
+
+
+JOB_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}\Z")
+DISCONNECT_LOOK_SECONDS = 1.0  # how often a job without a time limit looks whether its page left
+
+
+async def on_vm_until_stopped(request, fn, *args, key=None, label=None):
+    """A stepped job `fn(workbench, *args)` with no time limit (its own budget of work ends
+    it): it also ends when its page interrupts it (POST /api/jobs/KEY/interrupt, `key` a
+    page's random name for it) or when the page's connection is gone (Interrupted)."""
+    import asyncio
+    import secrets
+    worker = request.app.state.worker
+    if key is not None and not JOB_KEY.match(key):
+        raise BadRequest("a job key is 8 to 64 letters, digits, '-' or '_'")
+    key = key or "auto-" + secrets.token_hex(8)
+    job = asyncio.ensure_future(worker.run(fn, *args, timeout=None, stepped=True, key=key,
+                                           label=label))
+    while True:
+        done, _ = await asyncio.wait([job], timeout=DISCONNECT_LOOK_SECONDS)
+        if done:
+            return job.result()
+        if await request.is_disconnected():
+            worker.interrupt(key, "the page went away")
 
 
 async def off_vm(fn, *args):

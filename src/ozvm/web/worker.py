@@ -37,13 +37,19 @@ class WorkerStopped(OzError):
     """The worker thread is not running (the server is stopping)."""
 
 
+class Interrupted(OzError):
+    """A stepped job was interrupted (`VMWorker.interrupt`: a page's interrupt button, or its
+    page gone) before it answered; its generator was closed."""
+
+
 RUN_SLICE_SECONDS = 0.05      # guest time given to the running spaces between two jobs
 LIVE_SLICE_SECONDS = 0.01     # ... while a page watches the guest live (a live screen is open)
 IDLE_WAIT_SECONDS = 0.05      # how long the worker sleeps when nothing is to be done
 
 
 class _Job:
-    __slots__ = ("fn", "args", "future", "stepped", "steps", "abandoned", "label", "progress")
+    __slots__ = ("fn", "args", "future", "stepped", "steps", "abandoned", "label", "progress",
+                 "interrupted", "key")
 
     def __init__(self, fn, args, stepped, label=None):
         self.fn, self.args, self.stepped = fn, args, stepped
@@ -52,6 +58,8 @@ class _Job:
         self.abandoned = False      # its waiter gave up: a stepped job is closed at its next turn
         self.label = label          # what the job does, for `tasks` (stepped jobs)
         self.progress = None        # the last (done, total) a stepped job yielded
+        self.interrupted = None     # why `interrupt` ended it
+        self.key = None             # the key `interrupt` knows it by
 
 
 class VMWorker:
@@ -62,6 +70,7 @@ class VMWorker:
         self._queue = collections.deque()
         self._stepping = collections.deque()
         self._under_way = []        # the stepped jobs started and not yet over, in start order
+        self._keyed = {}            # key -> a stepped job a page may interrupt (run(key=...))
         self._watches = []          # [(fn, args, future)]: looked at after each turn (watch)
         self.viewers = 0            # pages watching the guests live (live screens open): short slices
         self._wake = threading.Condition()
@@ -121,10 +130,27 @@ class VMWorker:
                 out.append({"label": job.label, "done": job.progress[0], "total": job.progress[1]})
         return out
 
-    def _submit(self, fn, args, stepped, label=None) -> _Job:
+    def interrupt(self, key: str, why: str = "interrupted from the page") -> bool:
+        """End the stepped job run under `key` at its next turn (its generator closed, its
+        waiter answered Interrupted(why)); False when no job of that key is under way."""
+        job = self._keyed.get(key)
+        if job is None:
+            return False
+        job.interrupted = why
+        job.abandoned = True
+        with self._wake:
+            self._wake.notify()
+        return True
+
+    def _submit(self, fn, args, stepped, label=None, key=None) -> _Job:
         if self._stop or not self.thread.is_alive():
             raise WorkerStopped("the VM worker is not running")
         job = _Job(fn, args, stepped, label)
+        if key is not None:
+            if key in self._keyed:
+                raise OzError("a job with the key %r is already under way" % key)
+            job.key = key
+            self._keyed[key] = job
         with self._wake:
             self._queue.append(job)
             self._wake.notify()
@@ -142,11 +168,13 @@ class VMWorker:
             job.future.cancel()
             raise WorkerBusy("the VM did not answer within %g s" % timeout) from None
 
-    async def run(self, fn, *args, timeout: float = 10.0, stepped: bool = False, label=None):
+    async def run(self, fn, *args, timeout: float = 10.0, stepped: bool = False, label=None,
+                  key=None):
         """`call` for a coroutine: the event loop goes on while the worker works. `label`
-        names a stepped job in `tasks`."""
+        names a stepped job in `tasks`; `key` lets `interrupt` end it. `timeout` None: as
+        long as it takes (a stepped job with a budget of work, a key to interrupt it)."""
         import asyncio
-        job = self._submit(fn, args, stepped, label)
+        job = self._submit(fn, args, stepped, label, key)
         try:
             return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(job.future)), timeout)
         except asyncio.TimeoutError:
@@ -184,13 +212,16 @@ class VMWorker:
 
     def _start(self, job: _Job) -> None:
         if job.future.cancelled() or not job.future.set_running_or_notify_cancel():
+            self._over(job)
             return
         try:
             answer = job.fn(self.state, *job.args)
         except BaseException as e:          # noqa: B902 - the worker must survive anything
+            self._over(job)
             self._fail(job, e)
             return
         if not job.stepped:
+            self._over(job)
             job.future.set_result(answer)
             return
         job.steps = answer
@@ -202,7 +233,8 @@ class VMWorker:
             self._over(job)
             self._close(job)
             if not job.future.done():
-                job.future.set_exception(WorkerBusy("abandoned"))
+                job.future.set_exception(Interrupted(job.interrupted) if job.interrupted
+                                         else WorkerBusy("abandoned"))
             return
         try:
             step = next(job.steps)
@@ -221,6 +253,8 @@ class VMWorker:
     def _over(self, job: _Job) -> None:
         if job in self._under_way:
             self._under_way.remove(job)
+        if job.key is not None and self._keyed.get(job.key) is job:
+            self._keyed.pop(job.key, None)
 
     def _close(self, job: _Job) -> None:
         if job.steps is not None:

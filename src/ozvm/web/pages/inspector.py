@@ -13,7 +13,9 @@ from ...errors import CompileError, GuestError, OzError
 from ...memory.objects import SqObject
 from ...space import control
 from ...space.class_mirrors import MethodMirror
-from ..common import BadRequest, form_of, int_param, json, on_vm, param, redirect, render
+from ..common import (BadRequest, form_of, int_param, json, on_vm, on_vm_until_stopped, param,
+                      redirect, render)
+from ..worker import Interrupted
 from ..workbench import NotFound
 
 NAV = [(30, "Inspector", "/inspect")]
@@ -22,7 +24,9 @@ PAGE_SIZE = 100                # indexed slots a page shows
 PRINT_BYTECODES = 3000000       # the guest's printString gets that much work (~1-3 s)...
 PRINT_TIMEOUT_MS = 30000.0      # ... and never longer than that on a loaded machine
 PRINT_LIMIT = 5000             # characters of a printString shown
-EVALUATE_TIMEOUT_MS = 60000.0
+EVALUATE_BYTECODES = 50000000   # an evaluation's budget of guest work (~10 s of CPython), then
+                                # it gives up, the same on any machine; the page's interrupt
+                                # button (or leaving the page) ends it sooner
 QUANTUM_MS = 20.0              # a stepped job's quantum: the worker takes turns that often
 TRAIL_LIMIT = 30
 
@@ -121,7 +125,9 @@ def print_string(wb, sid, oid):
 
 
 def evaluate(wb, sid, oid, source):
-    result = yield from _evaluation(wb, sid, oid, source, EVALUATE_TIMEOUT_MS)
+    """A stepped job: `source` with the object as `self`, within EVALUATE_BYTECODES of the
+    space's work while it is under way; no wall-clock limit (the page interrupts it)."""
+    result = yield from _evaluation(wb, sid, oid, source, None, EVALUATE_BYTECODES)
     if result.__class__ is SqObject:
         return wb.handle(sid, result)
     return None if result is None else ("int", result)
@@ -166,7 +172,7 @@ async def _inspector(request, status_code=200, error=None, source=""):
                                               for t in trail if wb.has_object(sid, t)])
     return render(request, "inspector.html", status_code=status_code,
                   title="Inspect %s" % state["describe"][:40], o=state, trail=trail, crumbs=crumbs,
-                  url=inspect_url, error=error, source=source,
+                  url=inspect_url, error=error, source=source, budget="{:,}".format(EVALUATE_BYTECODES),
                   message=request.query_params.get("message"))
 
 
@@ -188,12 +194,17 @@ async def print_json(request):
 
 async def evaluate_page(request):
     sid, oid = request.path_params["sid"], request.path_params["oid"]
-    source = param(await form_of(request), "source")
+    values = await form_of(request)
+    source = param(values, "source")
     if not source.strip():
         raise BadRequest("give an expression to evaluate")
     try:
-        answer = await on_vm(request, evaluate, sid, oid, source, stepped=True,
-                             timeout=EVALUATE_TIMEOUT_MS / 1000.0 + 10)
+        answer = await on_vm_until_stopped(request, evaluate, sid, oid, source,
+                                           key=values.get("job") or None,
+                                           label="evaluate in %s" % sid)
+    except Interrupted as e:
+        return await _inspector(request, 422, {"message": "the evaluation was stopped: %s" % e,
+                                               "stack": []}, source)
     except CompileError as e:
         return await _inspector(request, 400, {"message": str(e), "line": e.line,
                                                "column": e.column, "stack": []}, source)

@@ -136,6 +136,11 @@ async def stop(request):
     return redirect(request, "/")
 
 
+async def interrupt_job(request):
+    """POST /api/jobs/KEY/interrupt: end the job a page started under KEY (an evaluation)."""
+    return json({"interrupted": request.app.state.worker.interrupt(request.path_params["key"])})
+
+
 async def tasks_json(request):
     """The worker's long jobs under way and their progress (answered without the worker)."""
     return json({"tasks": request.app.state.worker.tasks()})
@@ -145,6 +150,7 @@ ROUTES = [
     Route("/", spaces_page),
     Route("/api/spaces", spaces_json),
     Route("/api/tasks", tasks_json),
+    Route("/api/jobs/{key}/interrupt", interrupt_job, methods=["POST"]),
     Route("/spaces/load", load, methods=["POST"]),
     Route("/spaces/{sid}/unload", unload, methods=["POST"]),
     Route("/spaces/{sid}/copy", copy, methods=["POST"]),

@@ -77,7 +77,23 @@ function ozShowProgress(el, label) {
   setInterval(look, 300);
 }
 
+// An evaluation runs until it answers, uses up its budget, or the page interrupts it: the
+// form names its job with a random key, and the interrupt button asks the server to end it.
+function ozInterruptible(form, button) {
+  form.addEventListener("submit", () => {
+    const key = "job-" + Math.random().toString(36).slice(2) + Date.now().toString(36);
+    form.job.value = key;
+    button.hidden = false;
+    button.onclick = () => {
+      button.disabled = true;
+      fetch("/api/jobs/" + key + "/interrupt", {method: "POST"});
+    };
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  const evaluate = document.getElementById("evaluate-form"), interrupt = document.getElementById("evaluate-interrupt");
+  if (evaluate && interrupt) ozInterruptible(evaluate, interrupt);
   const form = document.getElementById("diff-form");
   if (form) form.addEventListener("submit", () =>
     ozShowProgress(document.getElementById("diff-progress"), "diff " + form.a.value + " " + form.b.value));
