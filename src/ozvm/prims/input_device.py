@@ -25,11 +25,19 @@ class InputDevice:
     def __init__(self, interp):
         self.interp = interp
         self.x = self.y = 0
-        self.buttons = 0
+        self._buttons = 0
         self.modifiers = 0
+        self.reads = 0      # the guest's looks at the mouse (buttons polled, an event taken)
         self.events: deque = deque()
         self.keys: deque = deque()           # polling: (modifiers << 8) | char code
         self.semaphore = 0                   # external index of the input semaphore, 0 none
+
+    @property
+    def buttons(self) -> int:
+        """The buttons down; a read is the guest looking at the mouse (counted in `reads`:
+        a host feeding presses and releases waits for a look between two)."""
+        self.reads += 1
+        return self._buttons
 
     def _time(self) -> int:
         return self.interp.millisecond_clock() & 0x3FFFFFFF
@@ -41,8 +49,8 @@ class InputDevice:
 
     def mouse(self, x: int, y: int, buttons: int = 0, modifiers: int = 0) -> None:
         """The mouse is at x@y with `buttons` down (an event, and the polled state)."""
-        self.x, self.y, self.buttons, self.modifiers = int(x), int(y), int(buttons) & 7, int(modifiers) & 15
-        self._post([EVENT_MOUSE, self._time(), self.x, self.y, self.buttons, self.modifiers, 0, 0])
+        self.x, self.y, self._buttons, self.modifiers = int(x), int(y), int(buttons) & 7, int(modifiers) & 15
+        self._post([EVENT_MOUSE, self._time(), self.x, self.y, self._buttons, self.modifiers, 0, 0])
 
     def click(self, x: int, y: int, buttons: int = RED) -> None:
         """Move to x@y, press and release."""
@@ -72,7 +80,10 @@ class InputDevice:
             self.key(char)
 
     def next_event(self):
-        return self.events.popleft() if self.events else None
+        if not self.events:
+            return None
+        self.reads += 1
+        return self.events.popleft()
 
 
 def device_of(interp) -> InputDevice:

@@ -81,8 +81,10 @@ def _feed(wb, sid) -> int:
     feeder = live_state(wb).feeder(sid)
     if not len(feeder):
         return 0
-    interp = execution.interpreter_for(space)
-    return feeder.feed(space.input_device(), turn=interp.bytecodes)
+    device = space.input_device()
+    # a press or release waits until the guest looked at the mouse since the previous one
+    # (an image that polls it sees each; a run of the guest's other processes is not enough)
+    return feeder.feed(device, turn=device.reads)
 
 
 def _cursor(space):
