@@ -16,8 +16,8 @@ open the spaces run in short slices (worker.LIVE_SLICE_SECONDS), so a frame leav
 the guest drew it. Input events are
 JSON text messages ({"type": "mousedown", "x", "y", "buttons", "shift", ...}: see
 space/browser_input.py); {"type": "reset"} asks for the whole screen again. The guest gets
-the events between its quanta, a change of the buttons after it had a turn (so an image
-that polls the mouse sees each press). The screen changes while the space runs: the page's
+the events between its quanta, a change of the buttons after it looked at the mouse (so an
+image that polls the mouse sees each press). The screen changes while the space runs: the page's
 run button starts it continuously (the spaces page's run), stop stops it.
 """
 from __future__ import annotations
