@@ -46,6 +46,13 @@ def split_lines(text: str) -> list:
     return lines
 
 
+def read_expected(path: str) -> list:
+    """The lines of a recorded answers file (tests/data/*_expected.txt), its `#` comment lines
+    left out."""
+    with open(path, encoding="latin-1") as f:
+        return [line.rstrip("\n") for line in f if not line.startswith("#")]
+
+
 def read_lines(path: str) -> list:
     """The lines of a file a guest wrote (split_lines); [] when there is no such file."""
     if not os.path.exists(path):

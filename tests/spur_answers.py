@@ -9,6 +9,7 @@ PharoCandle-Spur64 and spur32-headless: tests/data/squeakjs_spur_expected.txt
 """
 from __future__ import annotations
 
+import image_script
 import sista_script
 import squeakjs_spur_script
 
@@ -17,8 +18,7 @@ def squeakjs_answers(image: str) -> dict:
     """{expression: printString} of the expressions SqueakJS answered on `image` (an image
     name of the shared folder); errors left out."""
     if image == sista_script.SOURCE_IMAGE:
-        with open(sista_script.EXPECTED, encoding="latin-1") as f:
-            lines = [line.rstrip("\n") for line in f if not line.startswith("#")]
+        lines = image_script.read_expected(sista_script.EXPECTED)
     else:
         lines = squeakjs_spur_script.read_expected()[image]
     out = {}

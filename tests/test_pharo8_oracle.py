@@ -11,6 +11,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import image_script  # noqa: E402
 import pharo8_script  # noqa: E402
 import sista_script  # noqa: E402
 from conftest import image_path  # noqa: E402
@@ -19,8 +20,7 @@ from ozvm.space.objectspace import ObjectSpace  # noqa: E402
 
 
 def expected_lines():
-    with open(pharo8_script.EXPECTED, encoding="latin-1") as f:
-        return [line.rstrip("\n") for line in f if not line.startswith("#")]
+    return image_script.read_expected(pharo8_script.EXPECTED)
 
 
 def test_differential_suite_runs_as_on_squeakjs(tmp_path):

@@ -14,6 +14,7 @@ from conftest import image_path
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import image_script  # noqa: E402
 import sista_script  # noqa: E402
 
 from ozvm.compiler import sista_disassembler  # noqa: E402
@@ -24,8 +25,7 @@ from ozvm.space.objectspace import ObjectSpace  # noqa: E402
 
 
 def expected_lines():
-    with open(sista_script.EXPECTED, encoding="latin-1") as f:
-        return [line.rstrip("\n") for line in f if not line.startswith("#")]
+    return image_script.read_expected(sista_script.EXPECTED)
 
 
 def test_differential_suite_runs_as_on_squeakjs(tmp_path):

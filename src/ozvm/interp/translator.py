@@ -845,14 +845,7 @@ class Gen:
             self.pending += 0 if one else 1
             self.cond_jump(nxt, None, "t")
             return FUSED
-        self.emit("if %s:" % ints)
-        self.emit("    %s = true if %s else false" % (name, test))
-        self.emit("else:")
-        self.ind += 1
-        self.slow_path(names, slow, name)
-        self.ind -= 1
-        self.push("local", name)
-        return False
+        return self.fast_or_slow(ins, ints, "true if %s else false" % test, slow, name, names)
 
 
 # --- the function -------------------------------------------------------------------------------
