@@ -104,10 +104,12 @@ def declared_length(head: bytes, file_size: int, memory_limit=None) -> int:
     return total
 
 
-def write_image(heap, path: str, little_endian: bool | None = None) -> None:
+def write_image(heap, path: str, little_endian: bool | None = None, protect=()) -> None:
     """Write `heap` as an image of its own format family, atomically; never over the file
-    the heap was read from, nor over anything but a regular file (image/files.py)."""
-    atomic_write(path, encode_image(heap, little_endian), protect=(getattr(heap.info, "path", None),))
+    the heap was read from, nor over a file in `protect`, nor over anything but a regular
+    file (image/files.py)."""
+    atomic_write(path, encode_image(heap, little_endian),
+                 protect=(getattr(heap.info, "path", None),) + tuple(protect))
 
 
 def encode_image(heap, little_endian: bool | None = None) -> bytes:

@@ -61,6 +61,16 @@ def guest_text(text: str) -> str:
     return text
 
 
+def write_space(heap, sources, path: str, little_endian: bool | None = None, protect=()) -> None:
+    """`ObjectSpace.save` of a heap and its SourceFiles (a space's, or a snapshot's:
+    space/sandbox.py): the image at `path`, never over a file in `protect`, then the
+    `.changes` beside it when there is one."""
+    changes = sources.changes_target(path)
+    write_image(heap, path, little_endian, protect)
+    if changes is not None:
+        sources.write_changes(changes)
+
+
 class ObjectSpace:
     """One guest image loaded into the VM."""
 
@@ -93,10 +103,7 @@ class ObjectSpace:
     def save(self, path: str, little_endian: bool | None = None) -> None:
         """Write this space as an image file of its format, atomically (temp file + rename),
         and its `.changes` beside it when it has one or the host logged source."""
-        changes = self.sources.changes_target(path)
-        write_image(self.heap, path, little_endian)
-        if changes is not None:
-            self.sources.write_changes(changes)
+        write_space(self.heap, self.sources, path, little_endian)
 
     def transplant(self, method, into=None, category=None):
         """Install `method`, a MethodMirror of another space, into this space, its literals

@@ -2,6 +2,7 @@
 
     await on_vm(request, fn, *args, timeout=...)   fn(workbench, *args) on the VM worker thread
     await off_vm(fn, *args)                        host work touching no space, on another thread
+    await off_vm_steps(request, steps, label=...)  the same for a generator of steps, its progress in /api/tasks
     await on_vm_until_stopped(request, fn, *args, key=...)   long guest work: its budget, the page's interrupt
     render(request, "page.html", title=..., **values)   a page in the base template
     await form_of(request)                         the posted form (size-limited by the app)
@@ -72,6 +73,28 @@ async def off_vm(fn, *args):
     go on meanwhile."""
     import asyncio
     return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+
+
+async def off_vm_steps(request, steps, label=None):
+    """Run the generator `steps` to its end on a thread of its own (as `off_vm`) and answer
+    its return value; a step that yields a pair (done, total) is its progress, listed by
+    /api/tasks under `label` while it runs (as a stepped job's)."""
+    worker = request.app.state.worker
+
+    def run():
+        task = worker.track(label)
+        try:
+            while True:
+                try:
+                    step = next(steps)
+                except StopIteration as done:
+                    return done.value
+                if step.__class__ is tuple and len(step) == 2:
+                    task.progress = step
+        finally:
+            worker.untrack(task)
+
+    return await off_vm(run)
 
 
 def render(request, template: str, status_code: int = 200, **values):

@@ -62,6 +62,16 @@ class _Job:
         self.key = None             # the key `interrupt` knows it by
 
 
+class Task:
+    """Work under way off the worker (`VMWorker.track`): its label and last progress, for
+    `tasks`."""
+    __slots__ = ("label", "progress")
+
+    def __init__(self, label):
+        self.label = label
+        self.progress = None
+
+
 class VMWorker:
     """The thread owning `state` (a Workbench: the VM and its spaces)."""
 
@@ -71,6 +81,7 @@ class VMWorker:
         self._stepping = collections.deque()
         self._under_way = []        # the stepped jobs started and not yet over, in start order
         self._keyed = {}            # key -> a stepped job a page may interrupt (run(key=...))
+        self._tracked = []          # Tasks under way on other threads (track), in start order
         self._watches = []          # [(fn, args, future)]: looked at after each turn (watch)
         self.viewers = 0            # pages watching the guests live (live screens open): short slices
         self._wake = threading.Condition()
@@ -122,13 +133,27 @@ class VMWorker:
             raise
 
     def tasks(self) -> list:
-        """[{"label", "done", "total"}] of the stepped jobs under way that have a label
-        and reported progress (from any thread: a snapshot)."""
+        """[{"label", "done", "total"}] of the stepped jobs under way, then of the tracked
+        work under way off the worker, that have a label and reported progress (from any
+        thread: a snapshot)."""
         out = []
-        for job in list(self._under_way):
+        for job in list(self._under_way) + list(self._tracked):
             if job.label and job.progress is not None:
                 out.append({"label": job.label, "done": job.progress[0], "total": job.progress[1]})
         return out
+
+    def track(self, label) -> Task:
+        """A Task listed by `tasks` (its `progress` set by whoever does the work, on any
+        thread) until `untrack`."""
+        task = Task(label)
+        self._tracked.append(task)
+        return task
+
+    def untrack(self, task: Task) -> None:
+        try:
+            self._tracked.remove(task)
+        except ValueError:
+            pass
 
     def interrupt(self, key: str, why: str = "interrupted from the page") -> bool:
         """End the stepped job run under `key` at its next turn (its generator closed, its

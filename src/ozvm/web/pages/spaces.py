@@ -7,12 +7,12 @@ import os
 from starlette.routing import Route
 
 from ...errors import OzError
-from ..common import (BadRequest, form_of, int_param, json, off_vm, on_vm, param, redirect,
-                      render)
+from ..common import (BadRequest, form_of, int_param, json, off_vm, off_vm_steps, on_vm, param,
+                      redirect, render)
 
 NAV = [(10, "Spaces", "/")]
 
-LOAD_TIMEOUT = 300.0       # a copy or a save of a big space takes a while: the page waits that long
+LOAD_TIMEOUT = 300.0       # a snapshot of a big space on a busy worker: the page waits that long
 QUANTUM_MS_MAX = 5000
 
 
@@ -73,33 +73,59 @@ async def unload(request):
     return redirect(request, "/")
 
 
-def _copy(wb, sid):
+def _snapshot(wb, sid):
+    """The space as it is now (on the worker: parked, its objects' contents recorded)."""
+    from ...space.sandbox import snapshot_space
     space = wb.space(sid)
-    copy = space.copy()
-    return wb.add(copy, "sandbox of %s" % (space.name or sid))
+    return snapshot_space(space), space.name or sid
+
+
+def _adopt_copy(wb, snap, name):
+    space = snap.adopt()
+    space.cpu_share = None          # a sandbox starts stopped, whether its original ran or not
+    return wb.add(space, "sandbox of %s" % name)
 
 
 async def copy(request):
-    new = await on_vm(request, _copy, request.path_params["sid"], timeout=LOAD_TIMEOUT)
+    """A copy is the space at its snapshot (taken on the worker); its objects, space and
+    interpreter are made off the worker (the space runs on, the pages answer, the progress
+    is in /api/tasks), then it joins the workbench."""
+    sid = request.path_params["sid"]
+    snap, name = await on_vm(request, _snapshot, sid, timeout=LOAD_TIMEOUT)
+    await off_vm_steps(request, snap.copy_steps(), label="copy %s" % sid)
+    new = await on_vm(request, _adopt_copy, snap, name)
     return redirect(request, "/?message=copied+into+" + new)
 
 
-def _save(wb, sid, path):
+def _save_snapshot(wb, sid, path):
+    """The checks of a save (the file policy; never over an image of the workbench, a
+    device, a FIFO), then the space's snapshot (on the worker)."""
     from ...image.files import check_target
+    from ...space.sandbox import snapshot_space
     space = wb.space(sid)
     loaded = [s.info.path for _, s in wb.spaces() if s.info.path]
     wb.check_path(path, write=True)     # the workbench's file policy
     check_target(path, loaded)          # never over an image of the workbench
-    space.save(path)
+    return snapshot_space(space), loaded
+
+
+def _written(snap, path, loaded):
+    """Steps: the snapshot's image written at `path` (atomically; the checks made again at
+    the write), then its size."""
+    yield from snap.save_steps(path, protect=loaded)
     return os.path.getsize(path)
 
 
 async def save(request):
+    """A save writes the space as it was at its snapshot (taken on the worker); the image
+    is made and written off the worker, its progress in /api/tasks."""
     sid = request.path_params["sid"]
     path = param(await form_of(request), "path").strip()
     if not path:
         raise BadRequest("give the path of the image file to write")
-    size = await on_vm(request, _save, sid, os.path.expanduser(path), timeout=LOAD_TIMEOUT)
+    path = os.path.expanduser(path)
+    snap, loaded = await on_vm(request, _save_snapshot, sid, path, timeout=LOAD_TIMEOUT)
+    size = await off_vm_steps(request, _written(snap, path, loaded), label="save %s" % sid)
     return redirect(request, "/?message=saved+%s+(%d+bytes)" % (os.path.basename(path), size))
 
 

@@ -63,14 +63,15 @@ document.addEventListener("DOMContentLoaded", () => {
   }));
 });
 
-// While a long job runs (a diff of big spaces), the page shows its progress from /api/tasks.
-function ozShowProgress(el, label) {
+// While a long job runs (a diff of big spaces, a copy, a save), the page shows its progress
+// from /api/tasks: "comparing: 3 of 12 classes…" (`doing`, `unit`).
+function ozShowProgress(el, label, doing = "comparing", unit = "classes") {
   el.hidden = false;
   const look = () => fetch("/api/tasks", {headers: {"Accept": "application/json"}})
     .then(r => r.json())
     .then(body => {
       const task = (body.tasks || []).find(t => t.label === label);
-      el.textContent = task ? "comparing: " + task.done + " of " + task.total + " classes…" : "comparing…";
+      el.textContent = task ? doing + ": " + task.done + " of " + task.total + " " + unit + "…" : doing + "…";
     })
     .catch(() => {});
   look();
@@ -94,6 +95,9 @@ function ozInterruptible(form, button) {
 document.addEventListener("DOMContentLoaded", () => {
   const evaluate = document.getElementById("evaluate-form"), interrupt = document.getElementById("evaluate-interrupt");
   if (evaluate && interrupt) ozInterruptible(evaluate, interrupt);
+  // the spaces page's copy and save forms: data-progress names the task, data-doing what it does
+  document.querySelectorAll("form[data-progress]").forEach(f => f.addEventListener("submit", () =>
+    ozShowProgress(document.getElementById("job-progress"), f.dataset.progress, f.dataset.doing, "objects")));
   const form = document.getElementById("diff-form");
   if (form) form.addEventListener("submit", () =>
     ozShowProgress(document.getElementById("diff-progress"), "diff " + form.a.value + " " + form.b.value));
