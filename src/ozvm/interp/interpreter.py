@@ -443,6 +443,8 @@ class Interpreter(MethodLookup, Scheduler):
         activate_frame = self.activate_frame
         primitive = self.primitive
         sup = None          # the lookup class of a super send (else the receiver's class)
+        cls = val = None    # for the tail: a send's lookup class, a return's value
+        argc = 0
         MINI = self.heap.family.small_int_min       # 31-bit, or 61-bit in 64-bit Spur
         MAXI = self.heap.family.small_int_max
         jit = self.jit
@@ -1070,10 +1072,8 @@ class Interpreter(MethodLookup, Scheduler):
                 self.stack = stack
                 self.sp = sp
                 self.pc = pc
-                if sel is None:
-                    self.do_return(val, b == 0x7D)
-                elif sel is not ENTER:
-                    self.send(sel, argc, cls)
+                if sel is not ENTER:
+                    self.tail(sel, argc, cls, val, b == 0x7D)
                 if jit is not None and (sel is ENTER or self.ctx is not ctx and not self.stop_reason
                                         and self.ctx is not None and jit.wants(self.ctx)):
                     # the translation tier goes on with the active context, with the rest of
@@ -1169,6 +1169,29 @@ class Interpreter(MethodLookup, Scheduler):
             pc = self.pc
 
     # --- sends (the general path) -------------------------------------------------------
+    def tail(self, sel, argc: int, lookup_class, value, to_caller: bool) -> None:
+        """The sends and returns a loop does not make inline (both loops': `_loop` and
+        sista.py's `run_sista`), with the registers on self: `sel` None returns `value`
+        (to the caller for a block return, `to_caller`), else `sel` is sent to the receiver
+        under `argc` arguments (looked up from `lookup_class` when given)."""
+        if sel is None:
+            ctx = self.ctx
+            self.do_return(value, to_caller)
+            if REUSE_CONTEXTS and self.ctx is not ctx and ctx.ptrs[1] is self.nil:
+                self.keep_for_reuse(ctx, 2)     # this frame's and the loop's reference
+        else:
+            self.send(sel, argc, lookup_class)
+
+    def keep_for_reuse(self, ctx, refs: int) -> None:
+        """`ctx` has returned: keep it for activate_frame to reuse (CPython) when nothing
+        refers to it but the `refs` references of the callers (and the heap's list), as the
+        hot loop's inline return does."""
+        if sys.getrefcount(ctx) == refs + (3 if ctx.cache == id(ctx) else 2) \
+                and ctx.cls is self.method_context_class:
+            free = self.free_contexts.get(len(ctx.ptrs) - 6)
+            if free is not None and len(free) < 32:
+                free.append(ctx)
+
     def send(self, selector, argc: int, lookup_class=None) -> None:
         """Send `selector` to the receiver under the `argc` arguments on the stack."""
         rcvr = self.stack[self.sp - argc]
