@@ -14,7 +14,7 @@ import pytest
 from conftest import image_path
 from ozvm.errors import GuestError
 from ozvm.interp import translator
-from ozvm.interp.jit import Jit, setting
+from ozvm.interp.jit import Jit, Site, setting
 from ozvm.space import execution as X
 from ozvm.vm import VM
 
@@ -212,6 +212,58 @@ def test_a_debugger_sees_the_same_stacks_at_every_stop(name):
         seen.append(stops)
         if jit is not None:
             assert jit.translated >= 3
+    assert seen[0] == seen[1]
+
+
+def sites_of(jit):
+    """The inline caches (jit.Site) of the translations made so far."""
+    out = []
+    for _info, fn in jit.fns.values():
+        if fn is not None:
+            out.extend(v for k, v in fn.__globals__.items() if k.startswith("ic") and k[2:].isdigit())
+    return out
+
+
+def test_sends_made_at_the_site_see_the_same_stacks():
+    """Sends the send site makes itself: primitives called as the interpreter calls them
+    (String at: and size, =, new:, printString's and , 's primitives, WriteStream
+    nextPut:'s primitive 66, which fails and runs its method), quick primitives answering
+    an instance variable, a constant or the receiver (Association value, isNil, yourself),
+    value to a non-block. A process stopped every 700 bytecodes: with every method
+    translated, the same frames, pcs, stack pointers and slots as with the interpreter
+    only, and the same answer."""
+    seen = []
+    for threshold in (None, 0):
+        s = VM().load(image_path(MINI))
+        s.install(s.class_named("Object"),
+                  "ozStrings: n | s w d | s := 0. w := WriteStream on: (String new: 2). d := 3 -> 4. "
+                  "1 to: n do: [:i | w nextPut: $a; nextPutAll: i printString. "
+                  "s := s + (i printString , 'x') size + ('abc' at: 2) asciiValue + d value. "
+                  "(w contents = 'zz') ifTrue: [s := 0]. s := s + (Array new: 3) size. "
+                  "i isNil ifFalse: [s := s + 1]. s := s + i yourself]. ^ s + w contents size")
+        jit = tier(s, threshold)
+        failed = []
+        if jit is not None:
+            done = jit.primitive_done
+
+            def counted(ctx, p, sp, argc, e, ok, *rest):
+                if not ok:
+                    failed.append(e[1])
+                return done(ctx, p, sp, argc, e, ok, *rest)
+            jit.primitive_done = counted        # (the translations' PRIMDONE)
+        p = s.create_process("Smalltalk at: #OzAnswer put: (nil ozStrings: 15)", priority=80)
+        stops = []
+        for _ in range(16):
+            reason = s.transfer_control(bytecodes=700)
+            stops.append((reason, snapshot(p)))
+        s.transfer_control(bytecodes=1000000)
+        stops.append(s.evaluate("Smalltalk at: #OzAnswer ifAbsent: [nil]").to_local())
+        seen.append(stops)
+        if jit is not None:
+            kinds = {site.q if site.q < 0 else "ivar" for site in sites_of(jit) if site.k is not None}
+            assert {Site.TRANSLATED, Site.PRIMITIVE, Site.CONSTANT, Site.SELF, "ivar"} <= kinds
+            assert 66 in failed           # WriteStream>>nextPut:'s primitive failed at a site
+    assert isinstance(seen[0][-1], int)
     assert seen[0] == seen[1]
 
 

@@ -59,12 +59,19 @@ class Site:
     """The inline cache of one send in translated code (translator.py's site_send): the
     receiver class `k` it was filled for, the selector's method cache `d` then, and the
     cache entry `e` of the method `m` found (the method's decoded form: valid while
-    `m.cache` is `e`); the method's translation `f` (q < 0) or, for a quick primitive
-    answering an instance variable, its index `q`; the free list for the method's context
-    size (CPython). A flush of the selector (a new dict), of the method (a new decoded
-    form) or of everything (both) makes the checks fail, and the send helper fills it
-    again."""
+    `m.cache` is `e`); what the site does with it, by `q`: call the method's translation
+    `f` (TRANSLATED), call its primitive function `f` as the interpreter calls it
+    (PRIMITIVE: a failure activates the method), or answer what a quick primitive answers:
+    the instance variable `q` (q >= 0), the constant `f` (CONSTANT), the receiver (SELF);
+    the free list for the method's context size (CPython). A flush of
+    the selector (a new dict), of the method (a new decoded form) or of everything (both)
+    makes the checks fail, and the send helper fills it again."""
     __slots__ = ("k", "d", "m", "e", "f", "q", "free")
+
+    TRANSLATED = -1
+    PRIMITIVE = -2
+    CONSTANT = -3
+    SELF = -4
 
     def __init__(self):
         self.k = self.d = self.m = self.e = self.f = self.free = None
@@ -123,6 +130,8 @@ class Jit:
         from .interpreter import CHUNK, PRIM_BUGS       # (interpreter.py imports this module)
         self.chunk_size = CHUNK
         self.prim_bugs = PRIM_BUGS
+        # what a primitive may raise besides a failure: a bug, or an allocation refused
+        self.prim_errors = PRIM_BUGS + (MemoryLimitError, MemoryError)
         self.interp = interp
         self.threshold = threshold
         self.fns: dict = {}          # method -> (its decoded info when translated, run or None)
@@ -317,9 +326,14 @@ class Jit:
                     return v
                 if 255 < prim < 520:                    # quick primitives
                     if prim == 256:
+                        if site is not None:
+                            site.record(cls, d, e, None, Site.SELF, self.interp)
                         return rcvr
                     if prim < 264:
-                        return self.quick_values[prim - 257]
+                        v = self.quick_values[prim - 257]
+                        if site is not None:
+                            site.record(cls, d, e, v, Site.CONSTANT, self.interp)
+                        return v
                     if site is not None:
                         site.record(cls, d, e, None, prim - 264, self.interp)
                     return rcvr.ptrs[prim - 264]
@@ -327,6 +341,8 @@ class Jit:
                     # a primitive, called as the interpreter calls it (execute)
                     f = PRIMITIVES.get(prim)
                     if f is not None:
+                        if site is not None:
+                            site.record(cls, d, e, f, Site.PRIMITIVE, self.interp)
                         interp = self.interp
                         interp.ctx = ctx
                         interp.stack = p
@@ -338,17 +354,32 @@ class Jit:
                         interp.new_method = e[0]
                         try:
                             ok = f(interp, argc)
-                        except self.prim_bugs as x:
-                            ok = interp.primitive_crashed(prim, x, ctx, p, sp)
-                        except (MemoryLimitError, MemoryError) as x:
-                            ok = interp.allocation_refused(ctx, p, sp, e, argc, x)
-                        if ok:
-                            if interp.ctx is ctx and interp.sp == sp - argc and not interp.stop_reason:
-                                return p[sp - argc]
-                            return self.after_callout(ctx, p, sp - argc, stored, depth)
-                        interp.sp = sp
+                        except self.prim_errors as x:
+                            ok = self.primitive_error(ctx, p, sp, argc, e, x)
+                        return self.primitive_done(ctx, p, sp, argc, e, ok, stored, rcvr, depth)
                     return self.activate(ctx, p, sp, argc, e, stored, rcvr, depth)
         return self.general(ctx, p, sp, argc, sel, stored, None, depth)
+
+    def primitive_error(self, ctx, p, sp, argc, e, error):
+        """A primitive called from translated code (with the interpreter's registers set
+        as for `send`) raised `error`: a bug of ozvm (a VMError), or an allocation refused
+        (the primitive fails, or the guest stops), as in the interpreter's `primitive`."""
+        interp = self.interp
+        if isinstance(error, self.prim_bugs):
+            return interp.primitive_crashed(e[1], error, ctx, p, sp)
+        return interp.allocation_refused(ctx, p, sp, e, argc, error)
+
+    def primitive_done(self, ctx, p, sp, argc, e, ok, stored, rcvr, depth):
+        """After the primitive of `e` sent with `argc` arguments under p[sp]: its result
+        (or whatever it made active run to its return) when it succeeded, else the method
+        activated, as the interpreter does."""
+        interp = self.interp
+        if ok:
+            if interp.ctx is ctx and interp.sp == sp - argc and not interp.stop_reason:
+                return p[sp - argc]
+            return self.after_callout(ctx, p, sp - argc, stored, depth)
+        interp.sp = sp
+        return self.activate(ctx, p, sp, argc, e, stored, rcvr, depth)
 
     def recycle(self, nctx, size) -> None:
         """A context that has returned and that nothing refers to any more is kept for
@@ -477,10 +508,11 @@ class Jit:
             return self.call(new, np, ctx, p, stored, result_sp - 6, depth)
         raise Unwind
 
-    def special(self, ctx, p, sp, b, stored, depth):
+    def special(self, ctx, p, sp, b, stored, depth, site=None):
         """A special selector the translation leaves to this helper: blocks (value,
         value:, blockCopy:) and @ run without a lookup where the interpreter does; the
-        rest are sent."""
+        rest are sent (value and value: to anything but a block with the inline cache
+        `site`)."""
         interp = self.interp
         i = (b - 0xB0) * 2
         specsel = interp.special_selectors
@@ -537,11 +569,16 @@ class Jit:
             self.registers(ctx, p, sp, stored)
             heap.allocated += cost_of(pointers=2)
             return heap.allocate(interp.point_class, 1, [a, p[sp]])
-        return self.send(ctx, p, sp, argc, specsel[i], stored, depth)
+        if site is not None and a.__class__ is SqObject and (
+                a.cls is interp.block_context_class or a.cls is interp.closure_class):
+            site = None
+        return self.send(ctx, p, sp, argc, specsel[i], stored, depth, site)
 
-    def arith(self, ctx, p, sp, b, stored, depth):
+    def arith(self, ctx, p, sp, b, stored, depth, site=None):
         """Arithmetic, comparison, at:, at:put:, size where the inline SmallInteger path
-        does not apply: Floats as the interpreter computes them, else the message."""
+        does not apply: Floats as the interpreter computes them, else the message (with
+        the inline cache `site`, filled for a receiver whose sends are never answered by
+        the Float bytecodes: neither a SmallInteger nor a Float where they apply)."""
         interp = self.interp
         i = (b - 0xB0) * 2
         specsel = interp.special_selectors
@@ -555,7 +592,9 @@ class Jit:
                 r = interp.float_bytecode(b, a, c)
                 if r is not None:
                     return r
-        return self.send(ctx, p, sp, argc, specsel[i], stored, depth)
+            if a.__class__ is not SqObject or a.cls is fc:
+                site = None
+        return self.send(ctx, p, sp, argc, specsel[i], stored, depth, site)
 
     # --- returns -----------------------------------------------------------------------------
     def ret(self, ctx, p, sp, stored, value, block, caller):

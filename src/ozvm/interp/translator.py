@@ -591,14 +591,10 @@ class Gen:
         self.emit("st = %d" % ins.next)
         return True
 
-    def site_send(self, ins, sel, argc):
-        """A send with an inline cache of its own (a jit.Site, `icN` in the code): when
-        the receiver's class and the selector's cache are those it recorded, a translated
-        method is called from here (a new MethodContext made by the interpreter's
-        activation point, the callee's function called directly) and a quick primitive
-        answering an instance variable is read here; else the send helper, which fills
-        the cache. The context is canonical before the send, as for every send. `sel`
-        is the selector's expression, `argc` its argument count."""
+    def site_send(self, ins, sel, argc, miss=None):
+        """A send with an inline cache of its own (site_code). The context is canonical
+        before the send, as for every send. `sel` is the selector's expression, `argc` its
+        argument count, `miss` the helper's call (%s: the site) when not the send helper."""
         self.settle()
         self.flush()
         if ins.switch:
@@ -607,30 +603,50 @@ class Gen:
         else:
             self.charge()                   # (a special selector: counted already)
             count = ""
-        top = self.top_index()
         rdepth = len(self.stack) - argc
+        self.emit("rc = %s" % self.slot_expr(rdepth))
+        args = [self.slot_expr(rdepth + k) for k in range(1, argc + 1)]
+        top = self.top_index()
+        if miss is None:
+            miss = "SEND(ctx, p, %d, %d, %s, %d, depth, %%s)" % (top, argc, sel, self.stored_pc(ins.next))
+        self.site_code(ins, sel, argc, rdepth, "rc", args, count, "v", miss)
+        del self.stack[len(self.stack) - argc:]
+        self.emit("%s = v" % self.slot_expr(len(self.stack)))
+        self.stack[-1] = Sym("slot", self.slot_expr(len(self.stack)))
+        self.emit("st = %d" % ins.next)
+
+    def site_code(self, ins, sel, argc, rdepth, rc, args, count, res, miss):
+        """The send of `sel` to the receiver `rc` (a local) with `args` (expressions), all
+        written into the context at depth `rdepth` and above, through an inline cache of
+        its own (a jit.Site, `icN` in the code): when the receiver's class, the selector's
+        cache and the method's decoded form are those it recorded, a translated method is
+        called from here (a new MethodContext made by the interpreter's activation point,
+        the callee's function called directly), a primitive is called from here as the
+        interpreter calls it (registers set; a failure activates the method through the
+        helper), a quick primitive answering an instance variable is read here; else the
+        helper's call `miss` (%s: the site), which fills the cache. The result goes into
+        the local `res`; `count` charges the send."""
+        top = rdepth + argc + 5
         stored = self.stored_pc(ins.next)
         stackp = rdepth - 1
         site = "ic%d" % self.sites
         self.sites += 1
-        args = ", ".join(self.slot_expr(rdepth + k) for k in range(1, argc + 1))
-        self.emit("rc = %s" % self.slot_expr(rdepth))
-        self.emit("if (rc.cls if rc.__class__ is SqObject else SI) is %s.k and %s.cache is %s.d "
-                  "and %s.m.cache is %s.e and depth < MAXD:" % (site, sel, site, site, site))
+        self.emit("if (%s.cls if %s.__class__ is SqObject else SI) is %s.k and %s.cache is %s.d "
+                  "and %s.m.cache is %s.e and depth < MAXD:" % (rc, rc, site, sel, site, site, site))
         self.ind += 1
         self.emit("q = %s.q" % site)
-        self.emit("if q < 0:")
+        self.emit("if q == -1:")
         self.ind += 1
         self.emit("p[1] = %d" % stored)
         self.emit("p[2] = %d" % stackp)
-        self.emit("x = ACT(ctx, %s.e, rc, %s)" % (site, "[%s]" % args if argc else "()"))
+        self.emit("x = ACT(ctx, %s.e, %s, %s)" % (site, rc, "[%s]" % ", ".join(args) if argc else "()"))
         self.emit("try:")
-        self.emit("    v = %s.f(x, ctx, depth + 1, 0, n%s)" % (site, count))
+        self.emit("    %s = %s.f(x, ctx, depth + 1, 0, n%s)" % (res, site, count))
         self.emit("except NonLocalReturn as e_:")
-        self.emit("    v = LANDED(ctx, p, %d, %d, e_)" % (stored, stackp))
+        self.emit("    %s = LANDED(ctx, p, %d, %d, e_)" % (res, stored, stackp))
         self.emit("else:")
         self.emit("    if p[1] != %d or p[2] != %d:" % (stored, stackp))
-        self.emit("        v = RETURNED(ctx, p, v, %d, %d)" % (stored, stackp))
+        self.emit("        %s = RETURNED(ctx, p, %s, %d, %d)" % (res, res, stored, stackp))
         if self.recycle:
             # CPython: a returned context nothing refers to is reused, as the interpreter does
             self.emit("    elif (fl := %s.free) is not None and len(fl) < 32 and "
@@ -638,19 +654,41 @@ class Gen:
             self.emit("        fl.append(x)")
         self.emit("n = J.left")
         self.ind -= 1
+        self.emit("elif q == -2:")
+        self.ind += 1
+        # the interpreter's registers as its send sets them for a primitive
+        self.emit("I.ctx = ctx")
+        self.emit("I.stack = p")
+        self.emit("I.sp = %d" % top)
+        self.emit("I.pc = %d" % ins.next)
+        self.emit("I.new_method = %s.m" % site)
+        self.emit("try:")
+        self.emit("    ok = %s.f(I, %d)" % (site, argc))
+        self.emit("except PRIMERRORS as e_:")
+        self.emit("    ok = PRIMERROR(ctx, p, %d, %d, %s.e, e_)" % (top, argc, site))
+        self.emit("if ok and I.ctx is ctx and I.sp == %d and not I.stop_reason:" % (top - argc))
+        self.emit("    %s = p[%d]" % (res, top - argc))
+        if count:
+            self.emit("    n -= 1")
         self.emit("else:")
-        self.emit("    v = rc.ptrs[q]")
+        self.emit("    J.left = n%s" % count)
+        self.emit("    %s = PRIMDONE(ctx, p, %d, %d, %s.e, ok, %d, %s, depth)" % (
+            res, top, argc, site, stored, rc))
+        self.emit("    n = J.left")
+        self.ind -= 1
+        self.emit("elif q >= 0:")
+        self.emit("    %s = %s.ptrs[q]" % (res, rc))
+        if count:
+            self.emit("    n -= 1")
+        self.emit("else:")
+        self.emit("    %s = %s.f if q == -3 else %s" % (res, site, rc))
         if count:
             self.emit("    n -= 1")
         self.ind -= 1
         self.emit("else:")
         self.emit("    J.left = n%s" % count)
-        self.emit("    v = SEND(ctx, p, %d, %d, %s, %d, depth, %s)" % (top, argc, sel, stored, site))
+        self.emit("    %s = %s" % (res, miss % site))
         self.emit("    n = J.left")
-        del self.stack[len(self.stack) - argc:]
-        self.emit("%s = v" % self.slot_expr(len(self.stack)))
-        self.stack[-1] = Sym("slot", self.slot_expr(len(self.stack)))
-        self.emit("st = %d" % ins.next)
 
     def ret(self, ins):
         what = ins.a
@@ -703,11 +741,17 @@ class Gen:
         argc = self.specsel_argc[b - 0xB0]
         if b in SITE_SPECIALS:
             # next, nextPut:, atEnd, do:, new, new:, x, y: sends with an inline cache
-            self.site_send(ins, "SPECSEL[%d]" % (2 * (b - 0xB0)), argc)
+            self.site_send(ins, "SS%d" % (b - 0xB0), argc)
+            return True
+        if b in SWITCH_SPECIALS:
+            # value, value: to anything but a block: sends with an inline cache; blocks
+            # through the helper (which runs them without a lookup, as the interpreter does)
+            self.site_send(ins, "SS%d" % (b - 0xB0), argc, "SPECIAL(ctx, p, %d, %d, %d, depth, %%s)" % (
+                self.top_index(), b, self.stored_pc(ins.next)))
             return True
         if b in HELPER_SPECIALS:
-            # value, value:, blockCopy:, @: the helper (which runs blocks and primitives
-            # without a lookup where the interpreter does)
+            # blockCopy:, @: the helper (which runs them without a lookup where the
+            # interpreter does)
             return self.send(ins, "SPECIAL(ctx, p, %d, %d, %d, depth)" % (
                 self.top_index(), b, self.stored_pc(ins.next)), argc)
         if b == 0xC7:                                       # class
@@ -734,10 +778,9 @@ class Gen:
         self.settle()
         depth = len(self.stack)
         names = [self.to_local(depth - k) for k in range(argc, -1, -1)]
-        slow_index = self.top_index()
         del self.stack[len(self.stack) - argc - 1:]
         res = "s%d" % (len(self.stack) + 1)
-        slow = "ARITH(ctx, p, %d, %d, %d, depth)" % (slow_index, b, self.stored_pc(ins.next))
+        slow = ins          # the slow path: slow_path
         if b == 0xC2:                                       # size
             a = names[0]
             fast = ("%s.__class__ is SqObject and %s.fmt == 2 and (d := SEL_SIZE.cache) "
@@ -790,16 +833,25 @@ class Gen:
             raise Untranslatable("special %d" % b)
         return self.fast_or_slow(ins, fast, "r", slow, res, names)
 
-    def slow_path(self, names, slow, res):
-        """In the else branch of a fast path: the operands and everything below written
-        back, the send made by the helper (which may run a whole method)."""
+    def slow_path(self, names, ins, res):
+        """In the else branch of a fast path for the special selector `ins`: the operands
+        and everything below written back, the send made through an inline cache of its
+        own (site_code) or the helper (which may run a whole method)."""
         self.flush_keep()
         base = len(self.stack)
         for k, name in enumerate(names):
             self.emit("%s = %s" % (self.slot_expr(base + 1 + k), name))
-        self.emit("J.left = n")
-        self.emit("%s = %s" % (res, slow))
-        self.emit("n = J.left")
+        b = ins.a
+        if is_int_const(names[0]) or b not in (0xB6, 0xB7, 0xC0, 0xC1, 0xC2):
+            # a SmallInteger receiver: the Float bytecodes or the helper (no cache)
+            self.emit("J.left = n")
+            self.emit("%s = ARITH(ctx, p, %d, %d, %d, depth, None)" % (
+                res, base + len(names) + 5, b, self.stored_pc(ins.next)))
+            self.emit("n = J.left")
+            return
+        self.site_code(ins, "SS%d" % (b - 0xB0), len(names) - 1, base + 1, names[0], names[1:], "",
+                       res, "ARITH(ctx, p, %d, %d, %d, depth, %%s)" % (
+                           base + len(names) + 5, b, self.stored_pc(ins.next)))
 
     def fast_or_slow(self, ins, fast, value, slow, res, names):
         self.emit("if %s:" % fast)
@@ -932,9 +984,12 @@ def translate(jit, meth, info):
         "SEL_SIZE": specsel[36], "SI": interp.smallint_class, "MINI": family.small_int_min,
         "MAXI": family.small_int_max, "NonLocalReturn": jit.NonLocalReturn,
         "ACT": interp.activate_frame, "LANDED": jit.landed, "RETURNED": jit.returned,
+        "PRIMERRORS": jit.prim_errors, "PRIMERROR": jit.primitive_error, "PRIMDONE": jit.primitive_done,
         "SPECSEL": specsel, "RC": jit.refcount, "MAXD": jit.max_depth, "nil": interp.nil, "true": interp.true,
         "false": interp.false, "int_": int, "id_": id,
     })
+    for k in range(32):
+        namespace["SS%d" % k] = specsel[2 * k]          # the special selectors
     for k, site in enumerate(jit.new_sites(plan.sites)):
         namespace["ic%d" % k] = site
     # methods of the same shape have the same source: compiled once (the code object has
