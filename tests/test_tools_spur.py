@@ -130,12 +130,12 @@ def test_every_method_decompiles_in_the_small_spur_images():
 def test_bench_tiny_takes_squeakjs_as_the_reference_of_a_spur_image(monkeypatch):
     """`oz bench tiny` of a Spur image compares with SqueakJS (run in the same bench when
     node and SqueakJS are there), else with SqueakJS's recorded figure, labelled."""
-    from ozvm.tools import cmd_run
-    assert cmd_run._is_spur(image_path("pharocandle-spur64.image"))
-    assert not cmd_run._is_spur(image_path("pharocandle.image"))
+    from ozvm.tools import cmd_bench_tiny as bench
+    assert bench.is_spur(image_path("pharocandle-spur64.image"))
+    assert not bench.is_spur(image_path("pharocandle.image"))
     monkeypatch.setenv("SQJS", "/nonexistent/squeakjs")
-    figures, note = cmd_run._squeakjs(image_path("pharocandle-spur64.image"), 60)
-    assert figures == cmd_run.RECORDED_SQUEAKJS["pharocandle-spur64.image"][0]
+    figures, note = bench._squeakjs(image_path("pharocandle-spur64.image"), 60)
+    assert figures == bench.RECORDED_SQUEAKJS["pharocandle-spur64.image"][0]
     assert "recorded" in note and "SqueakJS is not in /nonexistent/squeakjs" in note
-    figures, note = cmd_run._squeakjs(image_path("spur32-headless.image"), 60)
+    figures, note = bench._squeakjs(image_path("spur32-headless.image"), 60)
     assert figures is None and note

@@ -24,7 +24,10 @@ includes the JIT's warm-up). Also, on ozvm only:
                     bytecodes (squeak-vm runs it headless, with no display to update)
 
 Where ozvm has its translation tier (interp/jit.py), each ozvm column is given without and
-with it (OZ_JIT=0 and OZ_JIT=on; --jit off|on|both, default both).
+with it (OZ_JIT=0 and OZ_JIT=on; --jit off|on|both, default both), and a second table sets
+the tier against the interpreter in CPU seconds of the ozvm process (each workload compiled
+once into a block; best of --repeat), with Scratch's Morphic redraw rate (frames per CPU
+second of the last half of --frames, after one frame) when --scratch is given.
 """
 from __future__ import annotations
 
@@ -39,7 +42,7 @@ import tempfile
 import time
 
 from ..errors import OzError
-from .common import bench_subcommands
+from .common import bench_subcommands, load_average
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
@@ -76,7 +79,11 @@ def add_commands(sub) -> None:
     q.add_argument("--suite", default=None, metavar="FILE",
                    help="also a differential suite's expressions (one a line)")
     q.add_argument("--scratch", default=None, metavar="IMAGE",
-                   help="also Scratch 1.4's startup to its first display update")
+                   help="also Scratch 1.4's startup to its first display update, and its "
+                        "Morphic redraw (--frames)")
+    q.add_argument("--frames", type=int, default=10, metavar="N",
+                   help="with --scratch: the whole screen redrawn N times after one frame; "
+                        "the rate of the last half (default 10; 0: none)")
     q.add_argument("--no-pypy", action="store_true")
     q.add_argument("--no-squeak", action="store_true")
     q.add_argument("--timeout", type=float, default=1800.0)
@@ -103,16 +110,35 @@ def _work(args) -> dict:
     out = {"python": sys.version.split()[0], "impl": sys.implementation.name, "rows": {}}
     space = _load(args["image"])
     out["warmup"] = _warmup(space, args["timeout"])       # first: a fresh PyPy JIT
-    for name, expr in expressions():
-        runs = []
-        for _ in range(args["repeat"]):
-            runs.append(_parse_answer(execution.print_string(space, expr, timeout=args["timeout"])))
-        out["rows"][name] = runs
+    for name, block in workload_blocks(space, args["timeout"]):
+        out["rows"][name] = [run_block(space, block, args["timeout"]) for _ in range(args["repeat"])]
     if args.get("suite"):
         out["suite"] = _suite_time(args["image"], args["suite"], args["timeout"])
     if args.get("scratch"):
         out["scratch"] = _scratch_startup(args["scratch"], args["timeout"])
+        if args.get("frames"):
+            from .cmd_screenshot import redraw_times
+            out["redraw"] = redraw_times(args["scratch"], args["frames"])
     return out
+
+
+def workload_blocks(space, timeout) -> list:
+    """(name, a guest block running the workload's timed expression) of every workload:
+    compiled once by the image's compiler, so that a run's CPU time is the workload's."""
+    from ..space import execution
+    return [(name, execution.evaluate(space, "[:unused | %s]" % expr, timeout=timeout))
+            for name, expr in expressions()]
+
+
+def run_block(space, block, timeout):
+    """One run of a workload's block: [ms by the image's clock, RESULT, CPU seconds of this
+    process], or None when the answer is not 'MS RESULT'."""
+    from ..space import execution
+    cpu = time.process_time()
+    answer = execution.run_send(space, block, "value:", [0], timeout=timeout)
+    cpu = time.process_time() - cpu
+    got = _parse_answer(answer.bytes.decode("latin-1") if answer.bytes is not None else "")
+    return None if got is None else [got[0], got[1], cpu]
 
 
 def _warmup(space, timeout) -> list:
@@ -184,7 +210,7 @@ def _scratch_startup(path, timeout) -> dict:
 
 def _squeak(image, repeat, suite, timeout):
     """(rows, suite seconds or None, note) from the oracle runner on the oracle image."""
-    from .cmd_run import _oracle_image
+    from .cmd_bench_tiny import _oracle_image
     oracle, oracle_dir = _oracle_image(image)
     runner = os.path.join(oracle_dir, "run-oracle")
     if oracle is None or not os.path.exists(runner):
@@ -225,7 +251,7 @@ def _worker(python, args, jit) -> dict:
     if jit is not None:
         env["OZ_JIT"] = jit
     spec = json.dumps({"image": args.image, "repeat": args.repeat, "suite": args.suite,
-                       "scratch": args.scratch, "timeout": args.timeout})
+                       "scratch": args.scratch, "frames": args.frames, "timeout": args.timeout})
     proc = subprocess.run([python, "-m", "ozvm.tools.cmd_bench_macro", spec], env=env,
                           capture_output=True, text=True, timeout=args.timeout * 4)
     for line in reversed(proc.stdout.splitlines()):
@@ -259,8 +285,9 @@ def cmd_bench_macro(args) -> int:
             raise OzError("no such file: %s" % path)
     tiers = [("", None)]
     if importlib.util.find_spec("ozvm.interp.jit") is not None:
+        jit = "off" if os.environ.get("OZ_JIT") == "0" else args.jit       # oz --no-jit
         tiers = [(t, j) for t, j in ((" no JIT", "0"), (" JIT", "on"))
-                 if args.jit == "both" or j == ("0" if args.jit == "off" else "on")]
+                 if jit == "both" or j == ("0" if jit == "off" else "on")]
     pythons = [("CPython %s" % sys.version.split()[0], sys.executable)]
     if not args.no_pypy:
         pypy = shutil.which("pypy3")
@@ -270,11 +297,14 @@ def cmd_bench_macro(args) -> int:
             pythons.append(("PyPy %s" % subprocess.run(
                 [pypy, "-c", "import sys; print(sys.version.split()[0])"],
                 capture_output=True, text=True).stdout.strip(), pypy))
-    cols = [(name + tier, _worker(exe, args, jit)) for name, exe in pythons for tier, jit in tiers]
+    load = load_average()
+    results = [(name, tier, _worker(exe, args, jit)) for name, exe in pythons for tier, jit in tiers]
+    cols = [(name + tier, col) for name, tier, col in results]
     squeak = (None, None, "not run")
     if not args.no_squeak:
         squeak = _squeak(args.image, args.repeat, args.suite, args.timeout)
-    print("ms (first/best of %d runs), ratio of the best to squeak-vm's" % args.repeat)
+    print("ms by the image's clock (first/best of %d runs), ratio of the best to squeak-vm's; "
+          "load average %.1f at the start, %.1f at the end" % (args.repeat, load, load_average()))
     head = "%-16s %14s" % ("workload", "squeak-vm")
     for name, _ in cols:
         head += " %26s" % ("ozvm " + name)
@@ -312,7 +342,63 @@ def cmd_bench_macro(args) -> int:
                   % (name, s["seconds"], "{:,}".format(s["bytecodes"])))
     if squeak[2]:
         print("squeak-vm: %s" % squeak[2])
+    for line in cpu_table(results, args.repeat):
+        print(line)
     return 0 if ok else 1
+
+
+def _speed(plain, tier, higher_is_faster=False) -> str:
+    """How much faster the tier is than the interpreter alone (x1.50) or slower (/1.50)."""
+    if not plain or not tier:
+        return ""
+    r = plain / tier if not higher_is_faster else tier / plain
+    return "x%.2f" % r if r >= 1 else "/%.2f" % (1 / r)
+
+
+def cpu_table(results, repeat) -> list:
+    """The interpreter against the tier on each Python (`results`: (Python, tier, worker's
+    answer) in order): CPU seconds of each workload (best of its runs) and Scratch's steady
+    redraw rate (frames per CPU second, the last half of the frames), each with the tier's
+    speed-up (x) or slow-down (/)."""
+    pythons = []
+    for base, tier, col in results:
+        if not pythons or pythons[-1][0] != base:
+            pythons.append((base, []))
+        pythons[-1][1].append((tier.strip(), col))
+    cols = [(base + tier, col) for base, tier, col in results]
+    lines = ["", "CPU seconds of the ozvm process (best of %d runs; %s)"
+             % (repeat, " / ".join(t or "ozvm" for t, _ in pythons[0][1]))]
+    head = "%-16s" % "workload"
+    for base, tiers in pythons:
+        head += " %34s" % base
+    lines.append(head)
+
+    def cell(values, unit, higher):
+        text = " / ".join("-" if v is None else ("%.2f" % v) for v in values) + " " + unit
+        if len(values) == 2 and None not in values:
+            text += " (%s)" % _speed(values[0], values[1], higher)
+        return text
+    for name, _ in WORKLOADS:
+        line = "%-16s" % name
+        for base, tiers in pythons:
+            values = []
+            for _, col in tiers:
+                runs = col["rows"].get(name)
+                values.append(min(r[2] for r in runs) if runs and all(runs) else None)
+            line += " %34s" % cell(values, "s", False)
+        lines.append(line)
+    if all("redraw" in col for _, col in cols):
+        line = "%-16s" % "Scratch redraw"
+        for base, tiers in pythons:
+            values = []
+            for _, col in tiers:
+                n, _wall, cpu = col["redraw"][1]
+                values.append(n / cpu if n and cpu else None)
+            line += " %34s" % cell(values, "fps", True)
+        lines.append(line)
+        lines.append("(Scratch redraw: the last %d of %d frames, frames per CPU second)"
+                     % (cols[0][1]["redraw"][1][0], sum(h[0] for h in cols[0][1]["redraw"])))
+    return lines
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import sys
 import time
 
 from ..errors import OzError
-from .common import add_files_option, bench_subcommands
+from .common import add_files_option, bench_subcommands, load_average
 
 
 def add_commands(sub) -> None:
@@ -168,7 +168,7 @@ def cmd_bench_display(args) -> int:
              ("200x200 sprite, rule 34", blt(screen, sprite, 34, 200, 200)),
              ("400x12 text line, 1 -> 32 bits, rule 25", blt(screen, glyphs, 25, 400, 12, cmap))]
     print("copyBits on %s (%s Forms), best of %d, load average %.1f"
-          % (_python(), os.path.basename(args.image), args.repeat, _load_average()))
+          % (_python(), os.path.basename(args.image), args.repeat, load_average()))
     print("  %-42s %12s %12s" % ("", "wall clock", "CPU time"))
     for label, b in cases:
         best = best_cpu = None
@@ -205,28 +205,30 @@ def _on_pypy(args) -> None:
         raise OzError("the pypy3 run failed (exit status %d)" % done.returncode)
 
 
-def _load_average() -> float:
-    """The machine's load average over the last minute (timings depend on it)."""
-    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-
-
-def _bench_redraw(args) -> None:
-    """Scratch's whole screen redrawn by its own Morphic code (see cmd_bench_display)."""
+def redraw_times(path, frames) -> list:
+    """Scratch's whole screen redrawn `frames` times by its own Morphic code, after
+    `DisplayScreen startUp` and one frame: (frames, wall seconds, CPU seconds) of the first
+    half (PyPy's JIT warming up) and of the second half (the steady state)."""
     from ..space.objectspace import ObjectSpace
-    space = ObjectSpace.load(args.image)
+    space = ObjectSpace.load(path)
     if space.global_named("World") is None or space.global_named("DisplayScreen") is None:
         raise OzError("the image has no Morphic World to redraw")
     space.evaluate("DisplayScreen startUp. World fullRepaintNeeded; displayWorld. 0")   # warm up
     halves = []
-    for frames in (args.frames // 2, args.frames - args.frames // 2):
+    for n in (frames // 2, frames - frames // 2):
         wall, cpu = time.perf_counter(), time.process_time()
-        if frames:
-            space.evaluate("%d timesRepeat: [World fullRepaintNeeded; displayWorld]. 0" % frames)
-        halves.append((frames, time.perf_counter() - wall, time.process_time() - cpu))
-    first, second = halves
+        if n:
+            space.evaluate("%d timesRepeat: [World fullRepaintNeeded; displayWorld]. 0" % n)
+        halves.append((n, time.perf_counter() - wall, time.process_time() - cpu))
+    return halves
+
+
+def _bench_redraw(args) -> None:
+    """Scratch's whole screen redrawn by its own Morphic code (see cmd_bench_display)."""
+    first, second = redraw_times(args.image, args.frames)
     whole = (args.frames, first[1] + second[1], first[2] + second[2])
     print("Morphic redraw of the whole %s screen on %s (%d frames, load average %.1f)"
-          % (os.path.basename(args.image), _python(), args.frames, _load_average()))
+          % (os.path.basename(args.image), _python(), args.frames, load_average()))
     print("  %-42s %12s %12s" % ("frames per second", "wall clock", "CPU time"))
     for label, (frames, wall, cpu) in (("all %d frames" % whole[0], whole),
                                        ("first %d (warm-up)" % first[0], first),

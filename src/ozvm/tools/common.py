@@ -66,3 +66,8 @@ def report_denials(space, label: str, out=None, limit: int = 10) -> None:
           % (label, table.denied_count, table.policy.describe()), file=out)
     for denial in table.denied[-limit:]:
         print("  " + str(denial), file=out)
+
+
+def load_average() -> float:
+    """The machine's load average over the last minute (benchmark figures depend on it)."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
