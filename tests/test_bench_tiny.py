@@ -40,7 +40,7 @@ def test_a_row_without_figures_says_why():
 
 def test_no_jit_leaves_only_the_interpreter_rows(monkeypatch):
     args = argparse.Namespace(image="x.image", jit="both", no_pypy=False, no_squeak=True,
-                              warm=0, timeout=1)
+                              warm=0, timeout=1, cpu_clock=False)
     monkeypatch.setenv("OZ_JIT", "0")
     assert [label for label, _ in tiny._rows(args)] == [
         "ozvm (CPython %s)" % tiny.sys.version.split()[0], "ozvm (pypy3)"]
@@ -49,3 +49,21 @@ def test_no_jit_leaves_only_the_interpreter_rows(monkeypatch):
     assert len(labels) == 4 and labels[1].endswith(", JIT)") and labels[3] == "ozvm (pypy3, JIT)"
     args.jit = "on"
     assert [label for label, _ in tiny._rows(args)][1] == "ozvm (pypy3, JIT)"
+
+
+def test_the_cpu_clock_does_not_count_a_sleep():
+    """--cpu-clock: the image's clock (primitive 135) reads the process's CPU time, so the
+    time the process does not run (here a sleep; on a loaded machine, other processes)
+    is not counted."""
+    import time
+    from conftest import image_path
+    from ozvm.space import execution as X
+    from ozvm.space.objectspace import ObjectSpace
+    space = ObjectSpace.load(image_path("squeak2.2-mini.image"))
+    tiny.use_cpu_clock(space)
+    clock = space.class_named("Time")
+    before = X.run_send(space, clock, "millisecondClockValue")
+    time.sleep(1.0)
+    after = X.run_send(space, clock, "millisecondClockValue")
+    assert 0 <= after - before < 1000
+    assert abs(before - int(time.process_time() * 1000)) < 1000
