@@ -41,7 +41,8 @@ def test_the_cpu_table_sets_the_tier_against_the_interpreter_on_each_python():
 
     def col(cpu, fps):
         rows = {name: [[100, "1", c * 1.5], [90, "1", c]] for (name, _), c in zip(WORKLOADS, cpu)}
-        return {"rows": rows, "redraw": [[5, 2.0, 2.0], [5, 1.0, 5.0 / fps]]}
+        return {"rows": rows, "redraw": [[5, 2.0, 2.0], [5, 1.0, 5.0 / fps]],
+                "scratch": {"seconds": 9.0, "cpu": 10.0 / fps, "bytecodes": 680000}}
     results = [("CPython 3.11", " no JIT", col([2.6, 0.9, 0.8, 0.6], 4.0)),
                ("CPython 3.11", " JIT", col([2.6 * 1.25, 0.6, 0.8, 0.3], 5.0)),
                ("PyPy 3.9", " no JIT", col([0.5, 0.1, 0.1, 0.1], 10.0)),
@@ -52,6 +53,8 @@ def test_the_cpu_table_sets_the_tier_against_the_interpreter_on_each_python():
     assert lines[3].split() == ["compiler", "2.60", "/", "3.25", "s", "(/1.25)",
                                 "0.50", "/", "2.00", "s", "(/4.00)"]
     assert lines[4].split()[5] == "(x1.50)"
-    assert lines[7].split() == ["Scratch", "redraw", "4.00", "/", "5.00", "fps", "(x1.25)",
+    assert lines[7].split() == ["Scratch", "startup", "2.50", "/", "2.00", "s", "(x1.25)",
+                                "1.00", "/", "2.50", "s", "(/2.50)"]
+    assert lines[8].split() == ["Scratch", "redraw", "4.00", "/", "5.00", "fps", "(x1.25)",
                                 "10.00", "/", "4.00", "fps", "(/2.50)"]
-    assert "last 5 of 10 frames" in lines[8]
+    assert "last 5 of 10 frames" in lines[9]

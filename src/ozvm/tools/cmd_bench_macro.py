@@ -198,12 +198,12 @@ def _scratch_startup(path, timeout) -> dict:
             interp.request_stop("updated")
         return False                # the method runs as usual
     interp.add_hook(meth, first_update)
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     reason = interp.run(deadline=time.monotonic() + timeout)
-    seconds = time.perf_counter() - t
+    seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
     if not seen:
         raise OzError("Scratch stopped before its first display update (%s)" % reason)
-    return {"seconds": seconds, "bytecodes": seen["bytecodes"]}
+    return {"seconds": seconds, "cpu": cpu, "bytecodes": seen["bytecodes"]}
 
 
 # --- squeak-vm ---------------------------------------------------------------------------------
@@ -338,8 +338,8 @@ def cmd_bench_macro(args) -> int:
     if args.scratch:
         for name, col in cols:
             s = col["scratch"]
-            print("Scratch startup to its first display update on ozvm %s: %.1fs, %s bytecodes"
-                  % (name, s["seconds"], "{:,}".format(s["bytecodes"])))
+            print("Scratch startup to its first display update on ozvm %s: %.1fs (%.1fs of CPU), "
+                  "%s bytecodes" % (name, s["seconds"], s["cpu"], "{:,}".format(s["bytecodes"])))
     if squeak[2]:
         print("squeak-vm: %s" % squeak[2])
     for line in cpu_table(results, args.repeat):
@@ -357,9 +357,10 @@ def _speed(plain, tier, higher_is_faster=False) -> str:
 
 def cpu_table(results, repeat) -> list:
     """The interpreter against the tier on each Python (`results`: (Python, tier, worker's
-    answer) in order): CPU seconds of each workload (best of its runs) and Scratch's steady
-    redraw rate (frames per CPU second, the last half of the frames), each with the tier's
-    speed-up (x) or slow-down (/)."""
+    answer) in order): CPU seconds of each workload (best of its runs), of Scratch's
+    startup to its first display update (one run: the first, with PyPy's warm-up) and
+    Scratch's steady redraw rate (frames per CPU second, the last half of the frames),
+    each with the tier's speed-up (x) or slow-down (/)."""
     pythons = []
     for base, tier, col in results:
         if not pythons or pythons[-1][0] != base:
@@ -387,6 +388,11 @@ def cpu_table(results, repeat) -> list:
                 values.append(min(r[2] for r in runs) if runs and all(runs) else None)
             line += " %34s" % cell(values, "s", False)
         lines.append(line)
+    if all("scratch" in col for _, col in cols):
+        line = "%-16s" % "Scratch startup"
+        for base, tiers in pythons:
+            line += " %34s" % cell([col["scratch"]["cpu"] for _, col in tiers], "s", False)
+        lines.append(line)
     if all("redraw" in col for _, col in cols):
         line = "%-16s" % "Scratch redraw"
         for base, tiers in pythons:
@@ -396,7 +402,8 @@ def cpu_table(results, repeat) -> list:
                 values.append(n / cpu if n and cpu else None)
             line += " %34s" % cell(values, "fps", True)
         lines.append(line)
-        lines.append("(Scratch redraw: the last %d of %d frames, frames per CPU second)"
+        lines.append("(Scratch startup: one run, to its first display update; redraw: the last "
+                     "%d of %d frames, frames per CPU second)"
                      % (cols[0][1]["redraw"][1][0], sum(h[0] for h in cols[0][1]["redraw"])))
     return lines
 
