@@ -1056,7 +1056,8 @@ class Interpreter(MethodLookup, Scheduler):
                             # a new MethodContext through THE activation point (activate_frame)
                             stack[1] = pc + off
                             stack[2] = sp - argc - 6
-                            ctx = activate_frame(ctx, entry, a, stack[sp - argc + 1:sp + 1], None, ())
+                            ctx = activate_frame(ctx, entry, a, stack[sp - argc + 1:sp + 1] if argc else (),
+                                                 None, ())
                             stack = temps = ctx.ptrs
                             rcvr = a
                             code = entry[2]
@@ -1384,9 +1385,9 @@ class Interpreter(MethodLookup, Scheduler):
         (the hot loop's sends, super sends and closure values, `activate`,
         `activate_closure`, `new_context`). Answers a MethodContext (new, or a dead one
         reused on CPython) that runs `info`'s method (contexts.decode_method) from its
-        start, or from `closure`'s start, with `sender`, `receiver`, `args`, then `copied`
-        (a closure's copied values), then nils; its pc and stackp are set. The caller
-        makes it active (the loop loads it into its locals, others `fetch` it).
+        start, or from `closure`'s start, with `sender`, `receiver`, `args` (a list or a
+        tuple), then `copied` (a closure's copied values), then nils; its pc and stackp are
+        set. The caller makes it active (the loop loads it into its locals, others `fetch` it).
         A translated method (the JIT tier) or a per-method bytecode-set choice hooks in
         here, where the method and its receiver are known and nothing has run yet."""
         size = info[7]
@@ -1396,8 +1397,15 @@ class Interpreter(MethodLookup, Scheduler):
             if free:
                 ctx = free.pop()
                 p = ctx.ptrs
+                p[0] = sender
+                p[1] = info[3]
+                p[2] = n
+                p[3] = info[0]
+                p[4] = self.nil
+                p[5] = receiver
                 k = len(args)
-                p[:k + 6] = [sender, info[3], n, info[0], self.nil, receiver, *args]
+                if k:
+                    p[6:k + 6] = args
                 if n > k:
                     p[k + 6:n + 6] = info[5][:n - k]
                 return ctx
