@@ -193,11 +193,13 @@ def snapshot(p):
 @pytest.mark.parametrize("name", [MINI, CANDLE])
 def test_a_debugger_sees_the_same_stacks_at_every_stop(name):
     """A process stopped every 1500 bytecodes (a heartbeat at the next send or backward
-    jump): with every method translated, the same frames, pcs, stack pointers and slots as
-    with the interpreter only."""
-    source = "nil ozLoop: 400. nil ozDeep: 60. (1 to: 40) inject: 0 into: [:a :b | a + (nil ozTruth: b odd)]"
+    jump): with every method translated, and with a threshold of 2 (callees not hot yet
+    running nested in the interpreter under translated callers), the same frames, pcs,
+    stack pointers and slots as with the interpreter only."""
+    source = ("nil ozLoop: 400. nil ozDeep: 60. (1 to: 40) inject: 0 into: [:a :b | a + (nil ozTruth: b odd)]. "
+              "#(3 1 2 5 4) asSortedCollection asArray")
     seen = []
-    for threshold in (None, 0):
+    for threshold in (None, 0, 2):
         s = VM().load(image_path(name))
         root = s.class_named("Object") or s.class_named("PCObject")
         s.install(root, "ozTruth: x ^ x ifTrue: [1] ifFalse: [2]")
@@ -206,13 +208,44 @@ def test_a_debugger_sees_the_same_stacks_at_every_stop(name):
         jit = tier(s, threshold)
         p = s.create_process(source, priority=80)
         stops = []
-        for _ in range(12):
+        for _ in range(14):
             reason = s.transfer_control(bytecodes=1500)
             stops.append((reason, snapshot(p)))
         seen.append(stops)
         if jit is not None:
             assert jit.translated >= 3
-    assert seen[0] == seen[1]
+            if threshold:           # callees not hot yet ran in the interpreter, nested
+                assert jit.nested > 0
+    assert seen[0] == seen[1] == seen[2]
+
+
+def test_a_cold_callee_runs_nested_in_the_interpreter():
+    """A translated method's callee that is not hot runs in the interpreter nested under
+    its translated caller (jit.py, nest): it is not translated for being called from
+    translated code, and the answers are the interpreter's (a return, a non-local return
+    out of the nested run, a process switch inside it)."""
+    methods = [
+        "ozCold: k ^ k * 3",
+        "ozNlr: k #(1 2 3) do: [:e | e = 2 ifTrue: [^ k + e]]. ^ 0",
+        "ozHot: k ^ k \\\\ 10 = 0 ifTrue: [(self ozCold: k) + (self ozNlr: k)] ifFalse: [k]",
+        "ozYield: k k = 50 ifTrue: [Processor yield]. ^ k",
+        "ozOuter | s | s := 0. 1 to: 100 do: [:k | s := s + (self ozHot: k) + (self ozYield: k)]. ^ s",
+    ]
+    answers = []
+    for threshold in (None, 40):
+        space = VM().load(image_path(MINI))
+        jit = tier(space, threshold)
+        root = space.class_named("Object")
+        for m in methods:
+            space.install(root, m)
+        answers.append(answer(space, "nil ozOuter"))
+        if jit is not None:
+            mirror = space.mirror_on(root)
+            assert jit.code_for(mirror.lookup("ozHot:").obj, 0) is not None
+            for cold in ("ozCold:", "ozNlr:"):       # 10 calls: below the threshold
+                assert jit.code_for(mirror.lookup(cold).obj, 0) is None
+            assert jit.nested >= 10
+    assert answers[0] == answers[1] and answers[0][0] == "RESULT"
 
 
 def sites_of(jit):

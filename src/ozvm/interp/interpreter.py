@@ -34,7 +34,7 @@ from ..memory.contexts import (
 from ..memory.objects import SqObject, float_of_words
 from ..prims.base import PRIMITIVES
 from ..prims.files import FileTable
-from .jit import ENTER, Jit, setting as jit_setting
+from .jit import ENTER, Jit, in_room, setting as jit_setting
 from .lookup import HOOK_PRIM, MethodLookup
 from .scheduler import Scheduler
 from .sista import OTHER_SET, run_sista
@@ -299,8 +299,10 @@ class Interpreter(MethodLookup, Scheduler):
                 try:
                     if self.code.__class__ is AlternateCode:
                         reason = run_sista(self, limit, deadline)
-                    else:
+                    elif self.jit is None:
                         reason = self._loop(limit, deadline)
+                    else:
+                        reason = in_room(self._loop, limit, deadline)    # (jit.py: ROOM)
                     if reason == OTHER_SET:
                         continue            # the active method is of the other bytecode set
                     return reason
@@ -411,7 +413,18 @@ class Interpreter(MethodLookup, Scheduler):
             c = c.ptrs[0]
 
     # --- the hot loop ---------------------------------------------------------------------
-    def _loop(self, limit, deadline) -> str:
+    def run_nested(self, ctx, limit, deadline, left) -> str:
+        """The translation tier's nested run (jit.py, `Jit.nest`): `ctx`, a context made
+        active by a send from translated code, runs in this loop with `left` bytecodes to
+        the next heartbeat, until the tier's barrier (the translated caller, waiting on the
+        Python stack for the result) is returned to, or the run stops; answers the loop's
+        stop reason."""
+        self.fetch(ctx)
+        if self.code.__class__ is AlternateCode:
+            return OTHER_SET            # a Sista V1 method: run() takes it to run_sista
+        return self._loop(limit, deadline, left)
+
+    def _loop(self, limit, deadline, left=None) -> str:
         nil = self.nil
         true = self.true
         false = self.false
@@ -449,7 +462,9 @@ class Interpreter(MethodLookup, Scheduler):
         MAXI = self.heap.family.small_int_max
         jit = self.jit
         jitted = False      # the translation tier ran: `left` is what remains of the budget
-        left = None
+        # a context waiting in translated code for this (nested) run's result: a return to
+        # it goes through the tier (run_nested)
+        barrier = jit.barrier if jit is not None else None
 
         ctx = self.ctx
         stack = self.stack
@@ -758,7 +773,7 @@ class Interpreter(MethodLookup, Scheduler):
                         raise VMError("invalid bytecode %d" % b)
                     target = stack[0]
                     if (b == 0x7D or (stack[4] is nil and stack[3].__class__ is not int_)) \
-                            and target is not nil and target.ptrs[1] is not nil:
+                            and target is not nil and target.ptrs[1] is not nil and target is not barrier:
                         # return to the sender (or a block's caller): nothing in between
                         stack[0] = nil
                         stack[1] = nil

@@ -7,10 +7,11 @@ stack is written back before anything can look at it), and before every send its
 stackp are stored, as the interpreter does: every context of the guest's stack is at all
 times exactly what the interpreter would have made of it. A send whose method is
 translated calls that method's function (Python recursion: the callee's Python return is
-the guest's return); the Python stack is given up (`Unwind`) whenever the guest's control
-flow leaves that discipline: a process switch, a non-local return, a return to a changed
-sender, a method that is not translated, a heartbeat that stopped the run or switched
-processes, recursion deeper than MAX_DEPTH. The contexts are consistent at that moment,
+the guest's return); a method that is not translated runs in the interpreter nested under
+its translated caller (`nest`: the interpreter's loop until the callee returns). The Python
+stack is given up (`Unwind`) whenever the guest's control flow leaves that discipline: a
+process switch, a non-local return, a return to a changed sender, a heartbeat that stopped
+the run or switched processes, recursion deeper than MAX_DEPTH. The contexts are consistent at that moment,
 so the driver (or the interpreter) goes on with the active one; a translated context is
 entered again at any block boundary (see translator.py). `Deopt` hands the active
 context to the interpreter for at least one bytecode (a mustBeBoolean).
@@ -100,6 +101,33 @@ class Marker:
 NOENTRY = Marker("no entry")       # run(): the context is not at one of its entries
 ENTER = Marker("enter")            # the interpreter's loop: hand the new context to the tier
 DONE = Marker("done")              # run(): the base frame returned through the interpreter
+NESTED = "nested"                  # the stop reason ending a nested run of the interpreter
+
+
+# CPython keeps Python frames in chunks of memory of 16 KiB, mapped when the stack grows
+# past one and unmapped as soon as the stack falls back below it: translated code, whose
+# Python stack goes up and down with the guest's, maps and unmaps memory at every crossing
+# of a boundary (230,000 times in one run of the compiler workload, 30-60% of its time,
+# depending on where the Python stack stood when the run began). A run of the interpreter
+# with the tier therefore starts in a frame of ROOM slots: it gets a chunk of twice its
+# size, whose other half holds the frames above it (translated and nested ones) without
+# any mapping. PyPy has no such chunks.
+ROOM = 4200 if sys.implementation.name == "cpython" else 0
+_room_call = []
+
+
+def in_room(f, a, b):
+    """f(a, b) called with ROOM slots of Python stack below it (on CPython)."""
+    if not ROOM:
+        return f(a, b)
+    if not _room_call:
+        # a function with ROOM local variables (never assigned: only its frame counts)
+        src = "def call(f, a, b):\n    if f is None:\n        %s = None\n    return f(a, b)\n" % (
+            " = ".join("r%d" % i for i in range(ROOM)))
+        namespace: dict = {}
+        exec(compile(src, "<ozvm stack room>", "exec"), namespace)
+        _room_call.append(namespace["call"])
+    return _room_call[0](f, a, b)
 
 
 def setting(value=None):
@@ -145,6 +173,12 @@ class Jit:
         self.refcount = sys.getrefcount if REUSE_CONTEXTS else None
         self.unwinds = 0
         self.compiled: dict = {}     # translated source -> its code object (translator.py)
+        # nested runs of the interpreter (nest): the context waiting in translated code for
+        # the innermost one's result, the process it runs in, the depth of translated
+        # frames below it
+        self.barrier = self.process = None
+        self.base = 0
+        self.nested = 0
 
     # --- which code ------------------------------------------------------------------------
     def note_untranslatable(self, meth, why) -> None:
@@ -205,6 +239,8 @@ class Jit:
         """Whether the tier has code for the method `ctx` runs (made when it is hot):
         counted as one activation, or at a heartbeat (`sampled`) as half the threshold (a
         long loop gets hot without being activated again)."""
+        if ctx is self.barrier:
+            return True         # run() ends the nested run
         if self.interp.exact:
             return False
         return self.code_for_context(ctx, max(1, self.threshold // 2) if sampled else 1) is not None
@@ -230,16 +266,23 @@ class Jit:
         self.chunk = self.left = budget
         # from here on a context's fields hold its registers whenever this driver has control
         interp.store_registers()
+        barrier = self.barrier
         while True:
             ctx = interp.ctx
             if ctx is None or interp.stop_reason:
+                break
+            if barrier is not None and (ctx is barrier or barrier.ptrs[1] is interp.nil
+                                        or interp.active_process() is not self.process):
+                # a nested run's caller was returned to (or returned itself, or another
+                # process runs): the run ends, nest() goes on
+                interp.stop_reason = NESTED
                 break
             fn = self.code_for_context(ctx, 0)
             if fn is None:
                 break
             interp.stack = ctx.ptrs
             try:
-                r = fn(ctx, None, 0, -1, self.left)
+                r = fn(ctx, None, self.base, -1, self.left)
             except Deopt:
                 self.unwinds += 1
                 break
@@ -455,13 +498,14 @@ class Jit:
         if meth.__class__ is int:
             meth = np[5].ptrs[3]
         rec = self.fns.get(meth)
-        # a method a translated one calls is translated at once (else each call would give
-        # the Python stack up): hot code stays translated as a whole
-        fn = rec[1] if rec is not None and rec[0] is meth.cache else \
-            self.code_for(meth, self.threshold)
-        if fn is None or depth >= MAX_DEPTH:
+        # a callee without translation (one activation more of its method) runs in the
+        # interpreter, nested: translations are made for methods hot on their own
+        fn = rec[1] if rec is not None and rec[0] is meth.cache else self.code_for(meth)
+        if depth >= MAX_DEPTH:
             interp.fetch(nctx)
             raise Unwind
+        if fn is None:
+            return self.nest(nctx, ctx, p, stored, stackp, depth)
         try:
             v = fn(nctx, ctx, depth + 1, -1, self.left)
         except NonLocalReturn as e:
@@ -469,13 +513,47 @@ class Jit:
                 raise
             return self.landed(ctx, p, stored, stackp)
         if v is NOENTRY:
-            interp.fetch(nctx)
-            raise Unwind
+            return self.nest(nctx, ctx, p, stored, stackp, depth)
         interp.ctx = ctx
         interp.stack = p
         if p[1] != stored or p[2] != stackp or interp.stop_reason:
             return self.returned(ctx, p, v, stored, stackp)
         return v
+
+    def nest(self, nctx, ctx, p, stored, stackp, depth):
+        """Run the new active context `nctx` in the interpreter, nested in this Python
+        frame, until it returns to its sender `ctx` (waiting at `stored` with `stackp`, in a
+        translated frame at `depth`): answers the result. The translated frames stay on the
+        Python stack; the interpreter's loop hands methods with translations to run() as
+        usual (base frames at depth + 1). The run ends early when the guest leaves that
+        discipline (a return past `ctx`, another process, a stop): the Python stack is
+        given up then (NonLocalReturn to the active context, which a translated frame
+        waiting for it takes up)."""
+        interp = self.interp
+        interp.bytecodes += self.chunk - self.left     # the loop counts its own bytecodes
+        self.chunk = self.left
+        saved = self.barrier, self.process, self.base
+        self.barrier = ctx
+        self.process = interp.active_process()
+        self.base = depth + 1
+        self.nested += 1
+        try:
+            reason = interp.run_nested(nctx, self.limit, self.deadline, self.left)
+        finally:
+            self.barrier, self.process, self.base = saved
+            # the loop and the runs it made counted their bytecodes; what is left of the
+            # budget is in self.left (run() ended the nested run)
+            self.chunk = self.left
+        if reason != NESTED:
+            interp.stop_reason = reason        # the driver below ends the run with it
+            raise Unwind
+        if interp.ctx is ctx and p[1] == stored and p[2] == stackp + 1:
+            interp.stack = p
+            return p[stackp + 6]
+        if interp.ctx is None or interp.ctx is ctx:
+            interp.store_registers()
+            raise Unwind
+        raise NonLocalReturn(interp.ctx)
 
     def general(self, ctx, p, sp, argc, sel, stored, lookup_class, depth):
         """The interpreter's general send (lookup, doesNotUnderstand:, primitives, hooks)."""
