@@ -127,3 +127,42 @@ def test_debugger_frames_use_the_real_names():
     plain = space.create_process("#(3 1 2) asSortedCollection", start=False)
     f2 = plain.step_into()
     assert all(n.startswith(("arg", "t")) for n, _ in f2.variables())   # no source: decompiled names
+
+
+EMBEDDED = 'ozEmbedded: x\n\t"a comment the decompiler could not know"\n\t| twice |\n\ttwice := x + x.\n\t^ twice'
+
+
+@pytest.mark.parametrize("image,root", [("pharocandle.image", "PCObject"),
+                                        ("pharocandle-spur64.image", "PCObject"),
+                                        ("pharo8-kernel-spur64.image", "Object")])
+def test_images_without_source_pointers_keep_it_in_the_method(tmp_path, image, root):
+    """Pharo's #EmbeddedSource trailer: the source goes with the method into copies and
+    saved images; the bytecodes are those of the method compiled without it."""
+    from conftest import image_path
+    from ozvm.space.sandbox import copy_space
+    from ozvm.space.sources import embedded_source, embedded_trailer, pharo_trailer_size
+    space = ObjectSpace.load(image_path(image))
+    assert not space.keeps_source_pointers()
+    method = space.mirror_on(space.install(space.class_named(root), EMBEDDED, "oz"))
+    assert method.trailer() == embedded_trailer(EMBEDDED)
+    assert pharo_trailer_size(method.obj.bytes) == len(EMBEDDED) + 2
+    assert embedded_source(method.obj.bytes) == EMBEDDED
+    plain = space.mirror_on(space.compile(space.class_named(root), EMBEDDED))   # no source kept
+    assert method.bytecodes() == plain.bytecodes() and method.end_pc() == plain.end_pc()
+    assert space.method_source(plain) is None
+    copy = copy_space(space)
+    kept = copy.mirror_on(copy.class_named(root)).compiled_method_at("ozEmbedded:")
+    assert copy.method_source(kept) == EMBEDDED
+    space.save(str(tmp_path / "kept.image"))
+    assert sorted(os.listdir(tmp_path)) == ["kept.image"]
+    again = ObjectSpace.load(str(tmp_path / "kept.image"))
+    kept = again.mirror_on(again.class_named(root)).compiled_method_at("ozEmbedded:")
+    assert again.method_source(kept) == EMBEDDED
+    assert not space.diff(again)                 # the same methods, bytecodes and literals
+
+
+def test_an_embedded_trailer_refuses_what_a_byte_string_cannot_hold():
+    from ozvm.errors import OzError
+    from ozvm.space.sources import embedded_trailer
+    with pytest.raises(OzError, match="cannot hold"):
+        embedded_trailer('ozWide\n\t"\u2603"\n\t^ 1')

@@ -51,6 +51,7 @@ def sandbox(bench):
         assert status == 200
         made.append(re.search(r"copied into (s\d+)", text).group(1))
         return made[-1]
+    make.made = made
     yield make
     for sid in made:
         assert bench.http("POST", "/spaces/%s/unload" % sid, {})[0] == 200
@@ -134,6 +135,37 @@ def test_accept_an_edited_method_in_a_spur_sandbox_and_see_the_guest_use_it(benc
     assert bench.find("#source").get_attribute("value") == "x\n\t\"edited\"\n\t^ x * 10"
     status, text = bench.http("POST", "/inspect/%s/nil/evaluate" % space, {"source": "(3 @ 4) x"})
     assert "answered 3" in text                  # the image's own space is unchanged
+
+
+@pytest.mark.parametrize("space", [PHAROCANDLE, PHARO8])
+def test_an_accepted_methods_source_is_saved_with_the_image_and_shown_after_a_reload(
+        bench, sandbox, space, tmp_path):
+    """A source-less image keeps an accepted method's source in the method (Pharo's
+    #EmbeddedSource trailer): saved with the image, shown by the browser after a reload,
+    and Pharo 8's own CompiledMethod>>sourceCode answers it."""
+    sid = sandbox(space)
+    source = 'ozKept: x\n\t"a comment the decompiler could not know"\n\t| twice |\n\ttwice := x + x.\n\t^ twice'
+    status, text = bench.http("POST", "/browse/%s/accept" % sid, {
+        "cls": ROOT[space], "prot": "oz", "source": source})
+    assert status == 200 and "accepted" in text
+    out = tmp_path / "kept.image"
+    status, text = bench.http("POST", "/spaces/%s/save" % sid, {"path": str(out)})
+    assert status == 200 and "saved kept.image" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.image"]     # no .changes needed
+    status, text = bench.http("POST", "/spaces/load", {"path": str(out)})
+    assert status == 200
+    again = re.search(r"loaded kept.image as (s\d+)", text).group(1)
+    sandbox.made.append(again)
+    bench.open("/browse/%s?cls=%s&sel=ozKept:" % (again, ROOT[space]))
+    assert "%s>>ozKept: · source" % ROOT[space] in bench.find("#origin").text
+    assert bench.find("#source").get_attribute("value") == source
+    status, text = bench.http("POST", "/inspect/%s/nil/evaluate" % again, {"source": "3 ozKept: 4"})
+    assert "answered 8" in text
+    if space == PHARO8:     # the image's own code reads it (with its CR line ends)
+        expected = "#[%s]" % " ".join(str(b) for b in source.replace("\n", "\r").encode())
+        status, text = bench.http("POST", "/inspect/%s/nil/evaluate" % again, {
+            "source": "(Object >> #ozKept:) sourceCode asByteArray = " + expected})
+        assert status == 200 and "<title>Inspect true " in text, text[-2000:]
 
 
 @pytest.mark.parametrize("space,expression,index,inner", [

@@ -117,16 +117,16 @@ def source_temp_names(space, cls, source: str) -> dict:
     return out
 
 
-def _make_method(space, header, literals, code):
+def _make_method(space, header, literals, code, trailer=TRAILER):
     cm_class = space.special(S.CLASS_COMPILED_METHOD)
-    return _make_code(space, cm_class, header, literals, code, None)
+    return _make_code(space, cm_class, header, literals, code, None, trailer)
 
 
-def _make_code(space, cls, header, literals, code, outer):
+def _make_code(space, cls, header, literals, code, outer, trailer=TRAILER):
     """A CompiledMethod (or CompiledBlock: `outer` its outer code), its full blocks made
     after it (each refers to it)."""
     values = [_literal_object(space, kind, value, outer) for (kind, _key, value) in literals]
-    method = space.heap.new_method(cls, header, values, bytes(code) + TRAILER)
+    method = space.heap.new_method(cls, header, values, bytes(code) + trailer)
     for i, (kind, _key, value) in enumerate(literals):
         if kind == "block":
             method.ptrs[i + 1] = _make_block(space, value, method)
@@ -178,11 +178,11 @@ def compile_doit(space, source: str, receiver_class=None, bindings=None, quick: 
     return _make_method(space, header, literals, code)
 
 
-def install(space, cls, source: str, category=None, bytecode_set=None):
+def install(space, cls, source: str, category=None, bytecode_set=None, trailer=TRAILER):
     """Compile `source` and put the method into `cls`'s method dictionary (replacing a method
-    of the same selector); answer the method."""
+    of the same selector); answer the method. `trailer`: the bytes after its bytecodes."""
     header, literals, code, selector = generate(space, cls, source, bytecode_set=bytecode_set)
-    method = _make_method(space, header, literals, code)
+    method = _make_method(space, header, literals, code, trailer)
     install_method(space, cls, space.intern_symbol(selector), method, category)
     return method
 

@@ -535,12 +535,19 @@ class MethodMirror(ObjectMirror):
     def end_pc(self) -> int:
         """`endPC`: pc of the last bytecode, excluding the source trailer (as the image's
         CompiledMethod>>endPC: a last byte of 0 means up to 4 zero bytes, below 252 that
-        many bytes of encoded temp names plus the flag, 252-255 a 4-byte source pointer)."""
+        many bytes of encoded temp names plus the flag, 252-255 a 4-byte source pointer;
+        in an image without Squeak source pointers, Pharo's trailers that give their own
+        size, an embedded source among them: sources.pharo_trailer_size)."""
         code = self.obj.bytes
         n = len(code)
         base = self._literal_bytes()
         if n == 0:
             return base
+        if not self.space.keeps_source_pointers():
+            from .sources import pharo_trailer_size
+            size = pharo_trailer_size(code)
+            if size is not None:
+                return base + n - size
         flag = code[-1]
         if flag == 0:
             k = n - 1

@@ -87,10 +87,6 @@ class ObjectSpace:
         self._category_index = None
         self._sources = None
         self._source_pointers = None
-        # id(method) -> (method, source) of what ozvm compiled here where the image keeps
-        # no source pointers (Pharo's trailers, PharoCandle): the browser and debugger show
-        # that source (its temporaries' names) rather than the decompiled one
-        self._compiled_sources: dict = {}
         # ozvm's compiler: 'V3' or 'SistaV1'; None: what the image uses (compiler/api.py)
         self.bytecode_set = None
 
@@ -150,12 +146,13 @@ class ObjectSpace:
 
     def method_source(self, method) -> str | None:
         """The source of a CompiledMethod (guest object or MethodMirror) as written in the
-        image's .changes/.sources files (or, in an image that keeps none, as given to
-        `install` in this session), or None (then decompile: compiler/decompiler.py)."""
+        image's .changes/.sources files, or, in an image that keeps no source pointers, in
+        the method's own trailer (Pharo's #EmbeddedSource: how `install` keeps it there),
+        or None (then decompile: compiler/decompiler.py)."""
         obj = getattr(method, "obj", method)
         if not self.keeps_source_pointers():
-            kept = self._compiled_sources.get(id(obj))
-            return kept[1] if kept is not None and kept[0] is obj else None
+            from .sources import embedded_source
+            return embedded_source(obj.bytes)
         return self.sources.source_of(obj.bytes)
 
     @property
@@ -690,23 +687,26 @@ class ObjectSpace:
 
     def install(self, cls, source: str, category=None, log_source=None):
         """Compile `source` into `cls`'s method dictionary (`cls` as for compile); answer
-        the method. Its source is logged as the image's own compiler logs it (a chunk for
-        the .changes written beside the image at save, and a source pointer in the method's
-        trailer) when `log_source`, by default when the image keeps source pointers
-        (`keeps_source_pointers`)."""
-        from ..compiler.api import install
+        the method. Its source is kept unless `log_source` is False: in an image that keeps
+        source pointers (`keeps_source_pointers`) as the image's own compiler logs it (a
+        chunk for the .changes written beside the image at save, and a source pointer in
+        the method's trailer); in one that keeps none (Pharo's trailers, PharoCandle) in the
+        method itself, as Pharo does when it has no .changes to log it in (an
+        #EmbeddedSource trailer, space/sources.py), so it is saved with the image."""
+        from ..compiler.api import TRAILER, install
         cls = self.as_class(cls)
-        method = install(self, cls, source, category)
-        if log_source is None:
-            log_source = self.keeps_source_pointers()
-        if log_source:
+        pointers = self.keeps_source_pointers()
+        trailer = TRAILER
+        if log_source is not False and not pointers:
+            from .sources import embedded_trailer
+            trailer = embedded_trailer(source)
+        method = install(self, cls, source, category, trailer=trailer)
+        if log_source is not False and pointers:
             import time
             t = time.localtime()
             stamp = "ozvm %d/%d/%d %02d:%02d" % (t.tm_mon, t.tm_mday, t.tm_year, t.tm_hour, t.tm_min)
             self.sources.log_method(method, self.layout.class_name_of(cls),
                                     category or "as yet unclassified", source, stamp)
-        elif not self.keeps_source_pointers():
-            self._compiled_sources[id(method)] = (method, source)
         return method
 
     def as_class(self, cls) -> SqObject:

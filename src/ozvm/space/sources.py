@@ -20,6 +20,15 @@ image, so the saved image finds its sources on any VM.
 
 Images whose methods use another trailer scheme (Pharo's CompiledMethodTrailer) are not read
 here: `source_of` answers None and callers fall back to the decompiler.
+
+Pharo's trailers (`CompiledMethodTrailer`, Pharo 1.1 to 11) name their kind in the six high
+bits of a method's last byte. One kind keeps the source in the method itself: #EmbeddedSource
+(kind 11): the source's bytes, then their count in 1 to 4 bytes (least significant first),
+then the kind byte `11 << 2 + (count bytes - 1)`. Pharo writes it when it cannot log a
+method's source in a `.changes` (`CompiledMethod>>putSource:withPreamble:` falls back to
+`copyWithSource:`), and reads it first (`CompiledMethod>>sourceCode`). ozvm keeps the source of
+a method it compiles into an image without Squeak source pointers so (`embedded_trailer`,
+read back by `embedded_source`), and `pharo_trailer_size` says where such a trailer starts.
 """
 from __future__ import annotations
 
@@ -85,6 +94,82 @@ def chunk(text: str) -> bytes:
     except UnicodeEncodeError as e:
         raise OzError("source has a character the image's files cannot hold: %r"
                       % text[e.start]) from None
+
+
+EMBEDDED_SOURCE = 11           # Pharo's trailer kind #EmbeddedSource (2r001011)
+SOURCE_BY_SELECTOR = 4         # #SourceBySelector: the kind byte alone
+VAR_LENGTH_SOURCE_POINTER = 8  # #VarLengthSourcePointer: 7 bits a byte, high bit: more
+# the kinds whose kind byte is preceded by a length field, then that many bytes of data:
+# ClearedTrailer, TempsNamesQCompress/Zip, SourceByStringIdentifier, EmbeddedSourceQCompress/
+# Zip, EmbeddedSource, EmbeddedSourceWide
+LENGTH_FIELD_KINDS = (1, 2, 3, 5, 6, 7, 11, 12)
+
+
+def embedded_trailer(source: str) -> bytes:
+    """Pharo's #EmbeddedSource trailer holding `source` (CR line ends, as the image's own
+    source strings; every character a byte: OzError otherwise)."""
+    text = source.replace("\r\n", "\r").replace("\n", "\r")
+    try:
+        data = text.encode("latin-1")
+    except UnicodeEncodeError as e:
+        raise OzError("source has a character the image's strings cannot hold: %r"
+                      % text[e.start]) from None
+    count = len(data)
+    length = bytearray()
+    while count > 0:
+        length.append(count & 255)
+        count >>= 8
+    if not length or len(length) > 4:
+        raise OzError("a source of %d bytes does not fit a method's trailer" % len(data))
+    return data + bytes(length) + bytes([(EMBEDDED_SOURCE << 2) + len(length) - 1])
+
+
+def _length_field(method_bytes):
+    """(data length, trailer size) of a trailer with a length field, or None when it does
+    not fit the method."""
+    n = len(method_bytes)
+    size_bytes = (method_bytes[-1] & 3) + 1
+    if n < 1 + size_bytes:
+        return None
+    length = 0
+    for i in range(1, size_bytes + 1):
+        length = (length << 8) + method_bytes[n - 1 - i]
+    size = 1 + size_bytes + length
+    return (length, size) if size <= n else None
+
+
+def pharo_trailer_size(method_bytes) -> int | None:
+    """How many bytes at the end of a method are its Pharo trailer, for the kinds that say
+    so themselves (those with a length field, #SourceBySelector, #VarLengthSourcePointer);
+    None for the others (#NoTrailer's zero bytes, #SourcePointer's four) and when the
+    trailer would not fit the method."""
+    if not method_bytes:
+        return None
+    kind = method_bytes[-1] >> 2
+    if kind in LENGTH_FIELD_KINDS:
+        field = _length_field(method_bytes)
+        return None if field is None else field[1]
+    if kind == SOURCE_BY_SELECTOR:
+        return 1
+    if kind == VAR_LENGTH_SOURCE_POINTER:
+        pos = len(method_bytes) - 2
+        while pos >= 0 and method_bytes[pos] > 127:
+            pos -= 1
+        return len(method_bytes) - pos if pos >= 0 else None
+    return None
+
+
+def embedded_source(method_bytes) -> str | None:
+    """The source an #EmbeddedSource trailer holds (host line ends), or None."""
+    if not method_bytes or method_bytes[-1] >> 2 != EMBEDDED_SOURCE:
+        return None
+    field = _length_field(method_bytes)
+    if field is None:
+        return None
+    length, size = field
+    start = len(method_bytes) - size
+    text = bytes(method_bytes[start:start + length]).decode("latin-1")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 class SourceFiles:
