@@ -124,3 +124,28 @@ def test_memory_limit_stops_an_evaluation_precisely():
     assert "UndefinedObject>>DoIt (host process)" in err.stack
     s.memory_limit = None
     assert s.print_string("3 + 4", timeout_ms=5000) == "7"
+
+
+@pytest.mark.parametrize("name", [MINI, "pharocandle-spur64.image"])
+def test_a_copy_and_a_save_made_from_a_snapshot_are_the_space_then(tmp_path, name):
+    """The snapshot is taken on the space's thread; what is made of it elsewhere is the
+    space as it was then: the same file as a save at that moment, a copy without the
+    changes made since."""
+    from ozvm.space.sandbox import run_steps, snapshot_space
+    vm = VM()
+    a = vm.load(image_path(name))
+    a.save(str(tmp_path / "direct.image"))
+    snap = snapshot_space(a)
+    root = a.class_named("Object") or a.class_named("PCObject")
+    a.install(root, "ozAfterTheSnapshot ^ 1")          # a change after the snapshot
+    run_steps(snap.save_steps(str(tmp_path / "snapshot.image")))
+    assert _digest(str(tmp_path / "snapshot.image")) == _digest(str(tmp_path / "direct.image"))
+    copy = snapshot_space(a)                           # a copy made while the space changes
+    a.install(root, "ozAfterTheCopy ^ 2")
+    c = copy.adopt()
+    croot = c.class_named("Object") or c.class_named("PCObject")
+    names = c.mirror_on(croot).selectors()
+    assert "ozAfterTheSnapshot" in names and "ozAfterTheCopy" not in names
+    assert "ozAfterTheCopy" in a.mirror_on(root).selectors()
+    assert c.vm is vm and c.info.path is None
+    vm.check_isolation()
