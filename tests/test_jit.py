@@ -13,7 +13,7 @@ import pytest
 
 from conftest import image_path
 from ozvm.errors import GuestError
-from ozvm.interp import translator
+from ozvm.interp import jit as jit_module, translator
 from ozvm.interp.jit import Jit, Site, setting
 from ozvm.space import execution as X
 from ozvm.vm import VM
@@ -217,6 +217,32 @@ def test_a_debugger_sees_the_same_stacks_at_every_stop(name):
             if threshold:           # callees not hot yet ran in the interpreter, nested
                 assert jit.nested > 0
     assert seen[0] == seen[1] == seen[2]
+
+
+def test_non_local_returns_pass_no_exception_through_translated_frames(monkeypatch):
+    """A ^ from a block to a home context waiting in a translated frame comes back to that
+    frame as jit.UNWOUND answered by each translated frame in between, not as a Python
+    exception (on PyPy an exception forces every JIT frame it passes through into a real
+    frame): the same answers as the interpreter, and no Unwind made on the way."""
+    made = []
+    init = jit_module.Unwind.__init__
+
+    def counted(self, *args):
+        made.append(type(self).__name__)
+        init(self, *args)
+    monkeypatch.setattr(jit_module.Unwind, "__init__", counted)
+    answers = []
+    for threshold in (None, 0):
+        space = VM().load(image_path(MINI))
+        root = space.class_named("Object")
+        space.install(root, "ozFind: c ^ c inject: 0 into: [:a :e | e > 2 ifTrue: [^ e]. a + e]")
+        space.install(root, "ozDetect: c ^ c detect: [:e | e > 1] ifNone: [0]")
+        space.install(root, "ozAll: n ^ (1 to: n) inject: 0 into: [:a :k | a + (self ozFind: "
+                            "(Array with: k \\\\ 4 with: 3 with: 4)) + (self ozDetect: (Array with: k with: 2))]")
+        tier(space, threshold)
+        answers.append(answer(space, "nil ozAll: 300"))
+    assert answers[0] == answers[1] and answers[0][0] == "RESULT"
+    assert made == []
 
 
 def test_a_cold_callee_runs_nested_in_the_interpreter():

@@ -46,16 +46,6 @@ class Deopt(Unwind):
     """... and the interpreter runs it for at least one bytecode."""
 
 
-class NonLocalReturn(Unwind):
-    """A return made by the interpreter's general path (a ^ from a block) has made
-    `target` active with the value pushed: the translated frame of `target`, if it waits
-    on the Python stack, goes on from there."""
-
-    def __init__(self, target):
-        Unwind.__init__(self)
-        self.target = target
-
-
 class Site:
     """The inline cache of one send in translated code (translator.py's site_send): the
     receiver class `k` it was filled for, the selector's method cache `d` then, and the
@@ -100,7 +90,15 @@ class Marker:
 
 NOENTRY = Marker("no entry")       # run(): the context is not at one of its entries
 ENTER = Marker("enter")            # the interpreter's loop: hand the new context to the tier
-DONE = Marker("done")              # run(): the base frame returned through the interpreter
+# the answer of a translated function or of a helper when the guest's control left the Python
+# call discipline by a return the translation does not make itself (a ^ from a block, an
+# unwind, a nested run ended past its caller): the interpreter's active context (consistent,
+# its registers stored) runs next. A caller whose context is that one, waiting where it
+# sent, takes the value pushed on it and goes on (`landed`); any other caller answers
+# UNWOUND in turn, down to the driver, which takes the active context up. No exception
+# passes through the translated frames (on PyPy an exception forces every JIT frame it
+# passes through to be made a real Python frame).
+UNWOUND = Marker("unwound")
 NESTED = "nested"                  # the stop reason ending a nested run of the interpreter
 
 
@@ -151,7 +149,7 @@ class Jit:
     """The tier of one interpreter."""
 
     NOENTRY = NOENTRY
-    NonLocalReturn = NonLocalReturn
+    UNWOUND = UNWOUND
     max_depth = MAX_DEPTH
 
     def __init__(self, interp, threshold=DEFAULT_THRESHOLD):
@@ -356,11 +354,8 @@ class Jit:
                     interp.stack = p
                     interp.sp = sp
                     nctx = interp.activate_frame(ctx, e, rcvr, p[sp - argc + 1:sp + 1])
-                    try:
-                        v = rec[1](nctx, ctx, depth + 1, 0, self.left)
-                    except NonLocalReturn as x:
-                        if x.target is not ctx:
-                            raise
+                    v = rec[1](nctx, ctx, depth + 1, 0, self.left)
+                    if v is UNWOUND:
                         return self.landed(ctx, p, stored, stackp)
                     if p[1] != stored or p[2] != stackp or interp.stop_reason:
                         return self.returned(ctx, p, v, stored, stackp)
@@ -436,16 +431,15 @@ class Jit:
             elif size == 56 and len(self.free_large) < 32:
                 self.free_large.append(nctx)
 
-    def landed(self, ctx, p, stored, stackp, nlr=None):
-        """A non-local return has come back to `ctx`, waiting at `stored` for the result
-        of a send: the value the interpreter pushed is that result. (With `nlr`, the
-        NonLocalReturn caught: raised again when it goes further down.)"""
-        if nlr is not None and nlr.target is not ctx:
-            raise nlr
+    def landed(self, ctx, p, stored, stackp):
+        """A send of `ctx` (waiting at `stored` with `stackp`) answered UNWOUND: when the
+        return that left the Python call discipline came back to `ctx` right there (the
+        interpreter's active context, the value pushed), that value is the send's result;
+        else UNWOUND again (the active context runs next, its frame further down)."""
         interp = self.interp
         if interp.ctx is not ctx or interp.sp != stackp + 6 or p[1] != stored:
             interp.store_registers()
-            raise Unwind
+            return UNWOUND
         if interp.stop_reason:
             return self.stop(ctx, p, p[stackp + 6], stored, stackp)
         return p[stackp + 6]
@@ -484,7 +478,7 @@ class Jit:
         interp.sp = sp
         nctx = interp.activate_frame(ctx, e, rcvr, p[sp - argc + 1:sp + 1])
         v = self.call(nctx, nctx.ptrs, ctx, p, stored, stackp, depth)
-        if self.refcount is not None:
+        if self.refcount is not None and v is not UNWOUND:
             self.recycle(nctx, e[7])
         return v
 
@@ -506,11 +500,8 @@ class Jit:
             raise Unwind
         if fn is None:
             return self.nest(nctx, ctx, p, stored, stackp, depth)
-        try:
-            v = fn(nctx, ctx, depth + 1, -1, self.left)
-        except NonLocalReturn as e:
-            if e.target is not ctx:
-                raise
+        v = fn(nctx, ctx, depth + 1, -1, self.left)
+        if v is UNWOUND:
             return self.landed(ctx, p, stored, stackp)
         if v is NOENTRY:
             return self.nest(nctx, ctx, p, stored, stackp, depth)
@@ -526,9 +517,8 @@ class Jit:
         translated frame at `depth`): answers the result. The translated frames stay on the
         Python stack; the interpreter's loop hands methods with translations to run() as
         usual (base frames at depth + 1). The run ends early when the guest leaves that
-        discipline (a return past `ctx`, another process, a stop): the Python stack is
-        given up then (NonLocalReturn to the active context, which a translated frame
-        waiting for it takes up)."""
+        discipline (a return past `ctx`, another process: UNWOUND, the active context runs
+        next; a stop: Unwind)."""
         interp = self.interp
         interp.bytecodes += self.chunk - self.left     # the loop counts its own bytecodes
         self.chunk = self.left
@@ -553,7 +543,7 @@ class Jit:
         if interp.ctx is None or interp.ctx is ctx:
             interp.store_registers()
             raise Unwind
-        raise NonLocalReturn(interp.ctx)
+        return UNWOUND
 
     def general(self, ctx, p, sp, argc, sel, stored, lookup_class, depth):
         """The interpreter's general send (lookup, doesNotUnderstand:, primitives, hooks)."""
@@ -628,7 +618,7 @@ class Jit:
                         nctx = interp.activate_frame(ctx, info, outer[5], p[sp - argc + 1:sp + 1],
                                                      a, bp[3:])
                         v = self.call(nctx, nctx.ptrs, ctx, p, stored, stackp, depth)
-                        if self.refcount is not None:
+                        if self.refcount is not None and v is not UNWOUND:
                             self.recycle(nctx, info[7])
                         return v
                     prim = 201
@@ -683,9 +673,7 @@ class Jit:
         interp.do_return(value, block)
         if interp.ctx is not None:
             interp.store_registers()
-        if caller is None:
-            return DONE
-        raise NonLocalReturn(interp.ctx)
+        return UNWOUND
 
     # --- heartbeat, deoptimisation -------------------------------------------------------------
     def beat(self, ctx, p, sp, stored, n):

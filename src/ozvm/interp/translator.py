@@ -585,6 +585,8 @@ class Gen:
             self.emit("J.left = n")
         self.emit("v = " + call)
         self.emit("n = J.left")
+        self.emit("if v is UNW:")           # the guest's control went on elsewhere (jit.UNWOUND)
+        self.emit("    return v")
         del self.stack[len(self.stack) - argc:]
         self.emit("%s = v" % self.slot_expr(len(self.stack)))
         self.stack[-1] = Sym("slot", self.slot_expr(len(self.stack)))
@@ -640,18 +642,18 @@ class Gen:
         self.emit("p[1] = %d" % stored)
         self.emit("p[2] = %d" % stackp)
         self.emit("x = ACT(ctx, %s.e, %s, %s)" % (site, rc, "[%s]" % ", ".join(args) if argc else "()"))
-        self.emit("try:")
-        self.emit("    %s = %s.f(x, ctx, depth + 1, 0, n%s)" % (res, site, count))
-        self.emit("except NonLocalReturn as e_:")
-        self.emit("    %s = LANDED(ctx, p, %d, %d, e_)" % (res, stored, stackp))
-        self.emit("else:")
-        self.emit("    if p[1] != %d or p[2] != %d:" % (stored, stackp))
-        self.emit("        %s = RETURNED(ctx, p, %s, %d, %d)" % (res, res, stored, stackp))
+        self.emit("%s = %s.f(x, ctx, depth + 1, 0, n%s)" % (res, site, count))
+        self.emit("if %s is UNW:" % res)
+        # a return the callee's translation did not make itself: taken here when it came
+        # back to this context, else UNW again (below)
+        self.emit("    %s = LANDED(ctx, p, %d, %d)" % (res, stored, stackp))
+        self.emit("elif p[1] != %d or p[2] != %d:" % (stored, stackp))
+        self.emit("    %s = RETURNED(ctx, p, %s, %d, %d)" % (res, res, stored, stackp))
         if self.recycle:
             # CPython: a returned context nothing refers to is reused, as the interpreter does
-            self.emit("    elif (fl := %s.free) is not None and len(fl) < 32 and "
+            self.emit("elif (fl := %s.free) is not None and len(fl) < 32 and "
                       "RC(x) == (3 if x.cache == id_(x) else 2) + (I.ctx is x):" % site)
-            self.emit("        fl.append(x)")
+            self.emit("    fl.append(x)")
         self.emit("n = J.left")
         self.ind -= 1
         self.emit("elif q == -2:")
@@ -689,6 +691,8 @@ class Gen:
         self.emit("    J.left = n%s" % count)
         self.emit("    %s = %s" % (res, miss % site))
         self.emit("    n = J.left")
+        self.emit("if %s is UNW:" % res)       # the guest's control went on elsewhere (jit.UNWOUND)
+        self.emit("    return %s" % res)
 
     def ret(self, ins):
         what = ins.a
@@ -848,6 +852,8 @@ class Gen:
             self.emit("%s = ARITH(ctx, p, %d, %d, %d, depth, None)" % (
                 res, base + len(names) + 5, b, self.stored_pc(ins.next)))
             self.emit("n = J.left")
+            self.emit("if %s is UNW:" % res)
+            self.emit("    return %s" % res)
             return
         self.site_code(ins, "SS%d" % (b - 0xB0), len(names) - 1, base + 1, names[0], names[1:], "",
                        res, "ARITH(ctx, p, %d, %d, %d, depth, %%s)" % (
@@ -982,7 +988,7 @@ def translate(jit, meth, info):
         "ASSIGN": jit.assign, "NEWARRAY": jit.new_array, "CLOSURE": jit.closure,
         "SqObject": SqObject, "VMError": VMError, "SEL_AT": specsel[32], "SEL_ATPUT": specsel[34],
         "SEL_SIZE": specsel[36], "SI": interp.smallint_class, "MINI": family.small_int_min,
-        "MAXI": family.small_int_max, "NonLocalReturn": jit.NonLocalReturn,
+        "MAXI": family.small_int_max, "UNW": jit.UNWOUND,
         "ACT": interp.activate_frame, "LANDED": jit.landed, "RETURNED": jit.returned,
         "PRIMERRORS": jit.prim_errors, "PRIMERROR": jit.primitive_error, "PRIMDONE": jit.primitive_done,
         "SPECSEL": specsel, "RC": jit.refcount, "MAXD": jit.max_depth, "nil": interp.nil, "true": interp.true,
