@@ -21,6 +21,8 @@ from ozvm.compiler import sista_disassembler  # noqa: E402
 from ozvm.compiler.api import compile_doit, install, install_method, space_bytecode_set  # noqa: E402
 from ozvm.compiler.decompiler import decompile  # noqa: E402
 from ozvm.errors import CompileError  # noqa: E402
+from ozvm.memory.contexts import REUSE_CONTEXTS  # noqa: E402
+from ozvm.space.execution import run_send  # noqa: E402
 from ozvm.space.objectspace import ObjectSpace  # noqa: E402
 
 
@@ -201,3 +203,32 @@ def test_debugger_steps_through_a_sista_method_and_its_full_blocks():
             break
         space.transfer_control(bytecodes=20000)
     assert p.result().to_local() == 15
+
+
+@pytest.mark.skipif(not REUSE_CONTEXTS, reason="contexts are reused only where reference counts "
+                                               "tell that nothing refers to them (CPython)")
+def test_sista_returns_reuse_dead_contexts_as_v3_returns_do():
+    """Every Sista V1 send and return goes through the interpreter's tail, which keeps a
+    returned context nothing refers to for the next activation, as the V3 loop's returns do:
+    a recursion of 465 activations makes about as many new contexts as it is deep."""
+    space = ObjectSpace.load(image_path(sista_script.SOURCE_IMAGE))
+    made = []
+    new_context = space.heap.new_context
+
+    def counting(cls, ptrs):
+        made.append(cls)
+        return new_context(cls, ptrs)
+
+    space.heap.new_context = counting
+    runs = {}
+    for bytecode_set in ("SistaV1", "V3"):
+        space.bytecode_set = bytecode_set
+        sel = "ozFib" + bytecode_set
+        meth = install(space, space.class_named("Integer"), "%s\n\tself < 2 ifTrue: [^1].\n\t"
+                       "^(self - 1) %s + (self - 2) %s + 1" % (sel, sel, sel))
+        assert space.heap.family.method_alternate_bytecodes(meth.ptrs[0]) == (bytecode_set == "SistaV1")
+        del made[:]
+        runs[bytecode_set] = (run_send(space, 12, sel, max_bytecodes=10 ** 6), len(made))
+    activations, sista_made = runs["SistaV1"]
+    assert runs["V3"][0] == activations == 465           # benchFib counts its activations
+    assert sista_made < 20                                # 13 deep: not one per activation

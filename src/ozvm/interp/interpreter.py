@@ -507,30 +507,20 @@ class Interpreter(MethodLookup, Scheduler):
                         else:
                             stack[sp] = lits[b - 63].ptrs[1]
                         continue
-                    if b < 0x68:
-                        if rcvr.flags & 1:      # read-only (Spur): #attemptToAssign:withIndex:
-                            self.ctx = ctx
-                            self.stack = stack
-                            self.sp = sp
-                            self.pc = pc
-                            self.cannot_assign(rcvr, b - 96, True)
-                            ctx = self.ctx
-                            stack = self.stack
-                            code = self.code
-                            lits = self.lits
-                            off = self.off
-                            rcvr = self.receiver
-                            temps = self.temps
-                            pc = self.pc
-                            sp = self.sp
-                            continue
-                        rcvr.ptrs[b - 96] = stack[sp]
-                    else:
+                    if b >= 0x68:
                         temps[b - 98] = stack[sp]
-                    sp -= 1
-                    continue
+                        sp -= 1
+                        continue
+                    if not rcvr.flags & 1:
+                        rcvr.ptrs[b - 96] = stack[sp]
+                        sp -= 1
+                        continue
+                    # read-only (Spur): not stored; the object is sent #attemptToAssign:withIndex:
+                    sp = self.refuse_store(stack, sp, rcvr, b - 96, True)
+                    sel = specials[S.SELECTOR_ATTEMPT_TO_ASSIGN]
+                    argc = 2
                 # ---------------------------------------------------------------- 176-207
-                if b >= 0xB0:
+                elif b >= 0xB0:
                     if b >= 0xD0:
                         sel = lits[(b & 15) + 1]
                         argc = (b >> 4) - 13
@@ -875,52 +865,28 @@ class Interpreter(MethodLookup, Scheduler):
                             else:
                                 stack[sp] = lits[i + 1].ptrs[1]
                             continue
-                        a = stack[sp]
                         if kind == 0:
-                            if rcvr.flags & 1:      # read-only (Spur): #attemptToAssign:withIndex:
-                                self.ctx = ctx
-                                self.stack = stack
-                                self.sp = sp
-                                self.pc = pc
-                                self.cannot_assign(rcvr, i, b == 0x82)
-                                ctx = self.ctx
-                                stack = self.stack
-                                code = self.code
-                                lits = self.lits
-                                off = self.off
-                                rcvr = self.receiver
-                                temps = self.temps
-                                pc = self.pc
-                                sp = self.sp
-                                continue
-                            rcvr.ptrs[i] = a
+                            target = rcvr
                         elif kind == 1:
-                            temps[i + 6] = a
+                            temps[i + 6] = stack[sp]
+                            if b == 0x82:
+                                sp -= 1
+                            continue
                         elif kind == 3:
-                            a = lits[i + 1]
-                            if a.flags & 1:      # read-only (Spur): #attemptToAssign:withIndex:
-                                self.ctx = ctx
-                                self.stack = stack
-                                self.sp = sp
-                                self.pc = pc
-                                self.cannot_assign(a, 1, b == 0x82)
-                                ctx = self.ctx
-                                stack = self.stack
-                                code = self.code
-                                lits = self.lits
-                                off = self.off
-                                rcvr = self.receiver
-                                temps = self.temps
-                                pc = self.pc
-                                sp = self.sp
-                                continue
-                            a.ptrs[1] = stack[sp]
+                            target = lits[i + 1]
+                            i = 1                   # a binding's value
                         else:
                             raise VMError("invalid extended store bytecode %d %d" % (b, c))
-                        if b == 0x82:
-                            sp -= 1
-                        continue
-                    if b == 0x83:
+                        if not target.flags & 1:
+                            target.ptrs[i] = stack[sp]
+                            if b == 0x82:
+                                sp -= 1
+                            continue
+                        # read-only (Spur): not stored; the object is sent #attemptToAssign:withIndex:
+                        sp = self.refuse_store(stack, sp, target, i, b == 0x82)
+                        sel = specials[S.SELECTOR_ATTEMPT_TO_ASSIGN]
+                        argc = 2
+                    elif b == 0x83:
                         c = code[pc]
                         pc += 1
                         sel = lits[(c & 31) + 1]
@@ -955,47 +921,22 @@ class Interpreter(MethodLookup, Scheduler):
                                 sp += 1
                                 stack[sp] = lits[i + 1].ptrs[1]
                                 continue
-                            elif kind == 5 or kind == 6:
-                                if rcvr.flags & 1:      # read-only (Spur): #attemptToAssign:withIndex:
-                                    self.ctx = ctx
-                                    self.stack = stack
-                                    self.sp = sp
-                                    self.pc = pc
-                                    self.cannot_assign(rcvr, i, kind == 6)
-                                    ctx = self.ctx
-                                    stack = self.stack
-                                    code = self.code
-                                    lits = self.lits
-                                    off = self.off
-                                    rcvr = self.receiver
-                                    temps = self.temps
-                                    pc = self.pc
-                                    sp = self.sp
-                                    continue
-                                rcvr.ptrs[i] = stack[sp]
-                                if kind == 6:
-                                    sp -= 1
-                                continue
                             else:
-                                a = lits[i + 1]
-                                if a.flags & 1:      # read-only (Spur): #attemptToAssign:withIndex:
-                                    self.ctx = ctx
-                                    self.stack = stack
-                                    self.sp = sp
-                                    self.pc = pc
-                                    self.cannot_assign(a, 1, False)
-                                    ctx = self.ctx
-                                    stack = self.stack
-                                    code = self.code
-                                    lits = self.lits
-                                    off = self.off
-                                    rcvr = self.receiver
-                                    temps = self.temps
-                                    pc = self.pc
-                                    sp = self.sp
+                                if kind == 7:
+                                    target = lits[i + 1]
+                                    i = 1               # a binding's value
+                                else:
+                                    target = rcvr
+                                if not target.flags & 1:
+                                    target.ptrs[i] = stack[sp]
+                                    if kind == 6:
+                                        sp -= 1
                                     continue
-                                a.ptrs[1] = stack[sp]
-                                continue
+                                # read-only (Spur): not stored; the object is sent
+                                # #attemptToAssign:withIndex:
+                                sp = self.refuse_store(stack, sp, target, i, kind == 6)
+                                sel = specials[S.SELECTOR_ATTEMPT_TO_ASSIGN]
+                                argc = 2
                         else:
                             pc += 1
                             sel = lits[(c & 31) + 1]
@@ -1548,17 +1489,25 @@ class Interpreter(MethodLookup, Scheduler):
 
     # --- closures (6504/6505) ------------------------------------------------------------------
     def cannot_assign(self, target, index: int, pop: bool) -> None:
-        """A store bytecode into field `index` (0-based) of a read-only object (Spur): as the
-        Spur VM's cannotAssign:to:withIndex:, the value (popped first for a store-and-pop)
-        and the 1-based index go with `target` to #attemptToAssign:withIndex: (special
-        object 50); the store is not made."""
-        value = self.stack[self.sp]
-        if pop:
-            self.sp -= 1
-        self.push(target)
-        self.push(value)
-        self.push(index + 1)
+        """A store bytecode into field `index` (0-based) of a read-only object (Spur), with
+        the registers on self: see refuse_store; #attemptToAssign:withIndex: is sent."""
+        self.sp = self.refuse_store(self.stack, self.sp, target, index, pop)
         self.send(self.heap.specials.ptrs[S.SELECTOR_ATTEMPT_TO_ASSIGN], 2)
+
+    @staticmethod
+    def refuse_store(stack, sp, target, index: int, pop: bool) -> int:
+        """A store of stack[sp] into field `index` (0-based) of the read-only `target`
+        (Spur) is not made: as the Spur VM's cannotAssign:to:withIndex:, the value (popped
+        first for a store-and-pop) and the 1-based index go with `target` to
+        #attemptToAssign:withIndex: (special object 50). Pushes target, value and index;
+        answers the new top (the caller sends the selector with 2 arguments)."""
+        value = stack[sp]
+        if pop:
+            sp -= 1
+        stack[sp + 1] = target
+        stack[sp + 2] = value
+        stack[sp + 3] = index + 1
+        return sp + 3
 
     def closure_bytecode(self, b: int, code, temps) -> None:
         pc = self.pc

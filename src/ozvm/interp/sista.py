@@ -269,11 +269,7 @@ def run_sista(interp, limit, deadline) -> str:
                     sp -= 1
                     continue
                 # read-only (Spur): not stored; rcvr attemptToAssign: value withIndex: i
-                a = stack[sp]
-                stack[sp] = rcvr
-                stack[sp + 1] = a
-                stack[sp + 2] = b - 199
-                sp += 2
+                sp = interp.refuse_store(stack, sp, rcvr, b - 200, True)
                 sel = specials[S.SELECTOR_ATTEMPT_TO_ASSIGN]
                 argc = 2
             elif b < 216:
@@ -357,13 +353,7 @@ def run_sista(interp, limit, deadline) -> str:
                             sp -= 1
                         continue
                     # read-only (Spur): not stored; target attemptToAssign: value withIndex: i + 1
-                    a = stack[sp]
-                    if b == 240 or b == 241:
-                        sp -= 1
-                    stack[sp + 1] = target
-                    stack[sp + 2] = a
-                    stack[sp + 3] = i + 1
-                    sp += 3
+                    sp = interp.refuse_store(stack, sp, target, i, b == 240 or b == 241)
                     sel = specials[S.SELECTOR_ATTEMPT_TO_ASSIGN]
                     argc = 2
                 elif b == 242 or b == 245:
