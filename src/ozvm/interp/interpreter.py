@@ -1345,7 +1345,9 @@ class Interpreter(MethodLookup, Scheduler):
         tuple), then `copied` (a closure's copied values), then nils; its pc and stackp are
         set. The caller makes it active (the loop loads it into its locals, others `fetch` it).
         A translated method (the JIT tier) or a per-method bytecode-set choice hooks in
-        here, where the method and its receiver are known and nothing has run yet."""
+        here, where the method and its receiver are known and nothing has run yet. (On
+        CPython a send site of translated code makes its free-list path's reuse itself,
+        field for field: translator.py's site_code.)"""
         size = info[7]
         free = self.free_contexts_small if size == 16 else self.free_contexts.get(size)
         if closure is None:

@@ -641,7 +641,24 @@ class Gen:
         self.ind += 1
         self.emit("p[1] = %d" % stored)
         self.emit("p[2] = %d" % stackp)
-        self.emit("x = ACT(ctx, %s.e, %s, %s)" % (site, rc, "[%s]" % ", ".join(args) if argc else "()"))
+        act = "ACT(ctx, %s.e, %s, %s)" % (site, rc, "[%s]" % ", ".join(args) if argc else "()")
+        if self.recycle:
+            # CPython: a dead context of the method's size reused from the free list the
+            # site recorded, its fields set as the activation point (activate_frame) sets
+            # them: sender, pc, stackp, method, closure, receiver, arguments, the temps' nils
+            self.emit("fl = %s.free" % site)
+            self.emit("if fl:")
+            self.emit("    x = fl.pop()")
+            self.emit("    xp = x.ptrs")
+            self.emit("    i_ = %s.e" % site)
+            for k, a in enumerate(["ctx", "i_[3]", "i_[4]", "i_[0]", "nil", rc] + args):
+                self.emit("    xp[%d] = %s" % (k, a))
+            self.emit("    if i_[4] > %d:" % argc)
+            self.emit("        xp[%d:i_[4] + 6] = i_[5][:i_[4] - %d]" % (6 + argc, argc))
+            self.emit("else:")
+            self.emit("    x = " + act)
+        else:
+            self.emit("x = " + act)
         self.emit("%s = %s.f(x, ctx, depth + 1, 0, n%s)" % (res, site, count))
         self.emit("if %s is UNW:" % res)
         # a return the callee's translation did not make itself: taken here when it came
