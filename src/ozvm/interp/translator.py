@@ -320,8 +320,10 @@ class Sym:
 
 
 class Gen:
-    def __init__(self, plan, off, specsel_argc, recycle=False):
+    def __init__(self, plan, off, specsel_argc, recycle=False, lits=None, specsel=None):
         self.plan = plan
+        self.lits = lits            # the method's literals and the special selectors: what
+        self.specsel = specsel      # their caches say a site will make (site_kinds)
         self.sites = 0         # sends with an inline cache (jit.Site)
         self.recycle = recycle
         self.off = off
@@ -534,7 +536,7 @@ class Gen:
             return True
         elif op == "send":
             if not ins.c:
-                self.site_send(ins, "lits[%d]" % (ins.a + 1), ins.b)
+                self.site_send(ins, "lits[%d]" % (ins.a + 1), ins.b, None, ins.a + 1)
             else:
                 self.send(ins, "SUPER(ctx, p, %d, %d, lits[%d], %d, depth)" % (
                     self.top_index(), ins.b, ins.a + 1, self.stored_pc(ins.next)), ins.b)
@@ -593,7 +595,7 @@ class Gen:
         self.emit("st = %d" % ins.next)
         return True
 
-    def site_send(self, ins, sel, argc, miss=None):
+    def site_send(self, ins, sel, argc, miss=None, which=0):
         """A send with an inline cache of its own (site_code). The context is canonical
         before the send, as for every send. `sel` is the selector's expression, `argc` its
         argument count, `miss` the helper's call (%s: the site) when not the send helper."""
@@ -611,13 +613,35 @@ class Gen:
         top = self.top_index()
         if miss is None:
             miss = "SEND(ctx, p, %d, %d, %s, %d, depth, %%s)" % (top, argc, sel, self.stored_pc(ins.next))
-        self.site_code(ins, sel, argc, rdepth, "rc", args, count, "v", miss)
+        self.site_code(ins, sel, argc, rdepth, "rc", args, count, "v", miss, which)
         del self.stack[len(self.stack) - argc:]
         self.emit("%s = v" % self.slot_expr(len(self.stack)))
         self.stack[-1] = Sym("slot", self.slot_expr(len(self.stack)))
         self.emit("st = %d" % ins.next)
 
-    def site_code(self, ins, sel, argc, rdepth, rc, args, count, res, miss):
+    def site_kinds(self, which) -> str:
+        """What a site of the selector `which` (k > 0: literal k; -2i-1: special selector
+        i) may make, from the selector's method cache (filled by the interpreter's sends
+        before the method got hot): 't' a call of a translated method, 'p' a primitive,
+        'q' a quick primitive. All three when unknown (an empty cache: a method translated
+        at its first activation)."""
+        sel = None
+        if which > 0 and self.lits is not None and which < len(self.lits):
+            sel = self.lits[which]
+        elif which < 0 and self.specsel is not None and -which - 1 < len(self.specsel):
+            sel = self.specsel[-which - 1]
+        d = getattr(sel, "cache", None)
+        if d.__class__ is not dict or not d:
+            return "tpq"
+        kinds = ""
+        for e in d.values():
+            prim = e[1]
+            k = "t" if prim == 0 else "q" if 255 < prim < 520 else "p" if prim > 0 else ""
+            if k not in kinds:
+                kinds += k
+        return kinds
+
+    def site_code(self, ins, sel, argc, rdepth, rc, args, count, res, miss, which=0):
         """The send of `sel` to the receiver `rc` (a local) with `args` (expressions), all
         written into the context at depth `rdepth` and above, through an inline cache of
         its own (a jit.Site, `icN` in the code): when the receiver's class, the selector's
@@ -627,18 +651,42 @@ class Gen:
         interpreter calls it (registers set; a failure activates the method through the
         helper), a quick primitive answering an instance variable is read here; else the
         helper's call `miss` (%s: the site), which fills the cache. The result goes into
-        the local `res`; `count` charges the send."""
+        the local `res`; `count` charges the send. Only the ways the selector's cache
+        says the site may take are in its code (site_kinds); another goes to the helper."""
         top = rdepth + argc + 5
         stored = self.stored_pc(ins.next)
         stackp = rdepth - 1
         site = "ic%d" % self.sites
         self.sites += 1
-        self.emit("if (%s.cls if %s.__class__ is SqObject else SI) is %s.k and %s.cache is %s.d "
-                  "and %s.m.cache is %s.e and depth < MAXD:" % (rc, rc, site, sel, site, site, site))
-        self.ind += 1
-        self.emit("q = %s.q" % site)
-        self.emit("if q == -1:")
-        self.ind += 1
+        kinds = self.site_kinds(which)
+        self.emit("q = %s.q if (%s.cls if %s.__class__ is SqObject else SI) is %s.k and %s.cache is %s.d "
+                  "and %s.m.cache is %s.e and depth < MAXD else -9" % (site, rc, rc, site, sel, site, site, site))
+        branches = []
+        if "t" in kinds:
+            branches.append(("q == -1", self.site_call))
+        if "p" in kinds:
+            branches.append(("q == -2", self.site_primitive))
+        if "q" in kinds:
+            branches.append(("q >= 0", self.site_field))
+            branches.append(("-5 < q < -2", self.site_constant))
+        for k, (test, emit) in enumerate(branches):
+            self.emit(("if %s:" if k == 0 else "elif %s:") % test)
+            self.ind += 1
+            emit(ins, site, argc, args, rc, top, stored, stackp, count, res)
+            self.ind -= 1
+        if branches:
+            self.emit("else:")
+            self.ind += 1
+        self.emit("J.left = n%s" % count)
+        self.emit("%s = %s" % (res, miss % site))
+        self.emit("n = J.left")
+        if branches:
+            self.ind -= 1
+        self.emit("if %s is UNW:" % res)       # the guest's control went on elsewhere (jit.UNWOUND)
+        self.emit("    return %s" % res)
+
+    def site_call(self, ins, site, argc, args, rc, top, stored, stackp, count, res):
+        """site_code's call of a translated method."""
         self.emit("p[1] = %d" % stored)
         self.emit("p[2] = %d" % stackp)
         act = "ACT(ctx, %s.e, %s, %s)" % (site, rc, "[%s]" % ", ".join(args) if argc else "()")
@@ -672,9 +720,9 @@ class Gen:
                       "RC(x) == (3 if x.cache == id_(x) else 2) + (I.ctx is x):" % site)
             self.emit("    fl.append(x)")
         self.emit("n = J.left")
-        self.ind -= 1
-        self.emit("elif q == -2:")
-        self.ind += 1
+
+    def site_primitive(self, ins, site, argc, args, rc, top, stored, stackp, count, res):
+        """site_code's call of a primitive, as the interpreter's send calls it."""
         # the interpreter's registers as its send sets them for a primitive
         self.emit("I.ctx = ctx")
         self.emit("I.stack = p")
@@ -694,22 +742,18 @@ class Gen:
         self.emit("    %s = PRIMDONE(ctx, p, %d, %d, %s.e, ok, %d, %s, depth)" % (
             res, top, argc, site, stored, rc))
         self.emit("    n = J.left")
-        self.ind -= 1
-        self.emit("elif q >= 0:")
-        self.emit("    %s = %s.ptrs[q]" % (res, rc))
+
+    def site_field(self, ins, site, argc, args, rc, top, stored, stackp, count, res):
+        """site_code's quick primitive answering an instance variable."""
+        self.emit("%s = %s.ptrs[q]" % (res, rc))
         if count:
-            self.emit("    n -= 1")
-        self.emit("else:")
-        self.emit("    %s = %s.f if q == -3 else %s" % (res, site, rc))
+            self.emit("n -= 1")
+
+    def site_constant(self, ins, site, argc, args, rc, top, stored, stackp, count, res):
+        """site_code's quick primitive answering a constant or the receiver."""
+        self.emit("%s = %s.f if q == -3 else %s" % (res, site, rc))
         if count:
-            self.emit("    n -= 1")
-        self.ind -= 1
-        self.emit("else:")
-        self.emit("    J.left = n%s" % count)
-        self.emit("    %s = %s" % (res, miss % site))
-        self.emit("    n = J.left")
-        self.emit("if %s is UNW:" % res)       # the guest's control went on elsewhere (jit.UNWOUND)
-        self.emit("    return %s" % res)
+            self.emit("n -= 1")
 
     def ret(self, ins):
         what = ins.a
@@ -762,13 +806,13 @@ class Gen:
         argc = self.specsel_argc[b - 0xB0]
         if b in SITE_SPECIALS:
             # next, nextPut:, atEnd, do:, new, new:, x, y: sends with an inline cache
-            self.site_send(ins, "SS%d" % (b - 0xB0), argc)
+            self.site_send(ins, "SS%d" % (b - 0xB0), argc, None, -2 * (b - 0xB0) - 1)
             return True
         if b in SWITCH_SPECIALS:
             # value, value: to anything but a block: sends with an inline cache; blocks
             # through the helper (which runs them without a lookup, as the interpreter does)
             self.site_send(ins, "SS%d" % (b - 0xB0), argc, "SPECIAL(ctx, p, %d, %d, %d, depth, %%s)" % (
-                self.top_index(), b, self.stored_pc(ins.next)))
+                self.top_index(), b, self.stored_pc(ins.next)), -2 * (b - 0xB0) - 1)
             return True
         if b in HELPER_SPECIALS:
             # blockCopy:, @: the helper (which runs them without a lookup where the
@@ -874,7 +918,7 @@ class Gen:
             return
         self.site_code(ins, "SS%d" % (b - 0xB0), len(names) - 1, base + 1, names[0], names[1:], "",
                        res, "ARITH(ctx, p, %d, %d, %d, depth, %%s)" % (
-                           base + len(names) + 5, b, self.stored_pc(ins.next)))
+                           base + len(names) + 5, b, self.stored_pc(ins.next)), -2 * (b - 0xB0) - 1)
 
     def fast_or_slow(self, ins, fast, value, slow, res, names):
         self.emit("if %s:" % fast)
@@ -973,7 +1017,7 @@ def source_of(meth, info, specsel, has_closures, spur=False, recycle=False):
     if not all(a.__class__ is int and 0 <= a <= 2 for a in argcs):
         raise Untranslatable("unusual special selectors")
     plan = analyse(code, info[4], info[7], lits, argcs, has_closures, literal_int_of(lits), spur)
-    gen = Gen(plan, info[3], argcs, recycle)
+    gen = Gen(plan, info[3], argcs, recycle, lits, specsel)
     body = gen.gen()
     src = PROLOGUE % {"off": info[3]}
     src += PROLOGUE_BLOCKS if plan.has_blocks else PROLOGUE_TEMPS
