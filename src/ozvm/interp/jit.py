@@ -258,7 +258,6 @@ class Jit:
         self.free_small = interp.free_contexts_small
         self.free_large = interp.free_contexts_large
         self.quick_values = (interp.true, interp.false, interp.nil, -1, 0, 1, 2)
-        self.word_size = interp.word_size
         self.limit = limit
         self.deadline = deadline
         self.chunk = self.left = budget
@@ -382,13 +381,7 @@ class Jit:
                         if site is not None:
                             site.record(cls, d, e, f, Site.PRIMITIVE, self.interp)
                         interp = self.interp
-                        interp.ctx = ctx
-                        interp.stack = p
-                        interp.sp = sp
-                        m = p[3]
-                        if m.__class__ is int:
-                            m = p[5].ptrs[3]
-                        interp.pc = stored - self.word_size * len(m.ptrs) - 1
+                        self.registers(ctx, p, sp, stored)
                         interp.new_method = e[0]
                         try:
                             ok = f(interp, argc)
