@@ -149,3 +149,29 @@ def test_a_copy_and_a_save_made_from_a_snapshot_are_the_space_then(tmp_path, nam
     assert "ozAfterTheCopy" in a.mirror_on(root).selectors()
     assert c.vm is vm and c.info.path is None
     vm.check_isolation()
+
+
+def test_a_copy_answers_the_originals_image_name_and_snapshots_into_its_overlay(tmp_path):
+    import shutil
+    folder = tmp_path / "host"
+    folder.mkdir()
+    path = folder / "mini.image"
+    shutil.copy(image_path(MINI), path)
+    before = sorted(p.name for p in folder.iterdir())
+    vm = VM()
+    a = vm.load(str(path))
+    c = a.copy()
+    assert c.info.path is None                  # a save of the copy must name its file
+    name = a.print_string("Smalltalk imageName", timeout_ms=5000)
+    assert name == "'%s'" % path
+    assert c.print_string("Smalltalk imageName", timeout_ms=5000) == name
+    # FileDirectory's start-up (run when the copy is resumed) finds the image's folder
+    c.evaluate("FileDirectory startUp", timeout_ms=20000)
+    assert c.print_string("FileDirectory default pathName", timeout_ms=20000) == "'%s'" % folder
+    # the snapshot primitive writes beside imageName through the copy's overlay
+    assert c.print_string("Smalltalk snapshotPrimitive", timeout_ms=60000) == "false"
+    assert c.print_string("Smalltalk imageName", timeout_ms=5000) == "'%s'" % (folder / "mini-snapshot.image")
+    assert c.print_string("FileDirectory default fileExists: 'mini-snapshot.image'", timeout_ms=20000) == "true"
+    assert sorted(p.name for p in folder.iterdir()) == before      # the host's folder: unchanged
+    assert a.print_string("Smalltalk imageName", timeout_ms=5000) == name
+    vm.check_isolation()

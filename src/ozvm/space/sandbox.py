@@ -5,7 +5,9 @@ object reachable from its roots into new Python objects (classes, methods, symbo
 scheduler and the suspended contexts included), and answers a new space on that graph,
 added to the same VM. No object is shared: side effects in the copy (a class removed,
 Object>>printString redefined, memory filled) leave the original untouched, and the copy
-has no image path, so nothing it does can write the original file. Its files are its own:
+has no image path of its own (`info.path` is None: a save must name its file), so nothing it
+does can write the original file; `Smalltalk imageName` (primitive 121) answers in it what it
+answers in the original, as in any copy of a running image. Its files are its own:
 no file is open in it, the original's images stay protected, and its file policy is the
 original's made for a sandbox (FilePolicy.for_copy: an overlay in a fresh temporary folder
 instead of the host's files, so what the copy writes, deletes or renames never reaches
@@ -174,6 +176,9 @@ class SpaceSnapshot:
             files = interp.files
             self.protected = (set(files.protected_paths), set(files.protected_ids), files.policy)
         self.path = space.info.path
+        # what imageName answers in the original (its interpreter's, changed by imageName:
+        # or a snapshot), else its file
+        self.image_name = getattr(interp, "image_path", None) or self.path
         self.settings = {name: getattr(space, name) for name in ("cpu_share", "memory_limit")
                          if hasattr(space, name)}
         self.name = getattr(space, "name", None)
@@ -204,7 +209,9 @@ class SpaceSnapshot:
         heap.info.path = None
         new = self.space_class(heap, None)
         new._sources = self.sources
-        _confine_files(self, control.interpreter(new).files)
+        interp = control.interpreter(new)
+        interp.image_path = self.image_name
+        _confine_files(self, interp.files)
         if self.idle:
             # the original was idle (no runnable process): so is the copy
             control._set_idle(new, control.interpreter(new))
