@@ -28,7 +28,7 @@ import sys
 from ..memory.accounting import MemoryLimitError, cost_of
 from ..memory.contexts import REUSE_CONTEXTS, decode_method
 from ..memory.objects import SqObject
-from ..prims.base import PRIMITIVES
+from ..prims.base import PRIMITIVES, running_primitive
 from . import translator
 
 DEFAULT_THRESHOLD = 40      # activations of a method before it is translated (a heartbeat
@@ -47,35 +47,70 @@ class Deopt(Unwind):
 
 
 class Site:
-    """The inline cache of one send in translated code (translator.py's site_send): the
+    """The inline cache of one send in translated code (translator.py's site_send), with a
+    few cases, one a receiver class, as Cog's polymorphic inline caches. A case holds the
     receiver class `k` it was filled for, the selector's method cache `d` then, and the
     cache entry `e` of the method `m` found (the method's decoded form: valid while
     `m.cache` is `e`); what the site does with it, by `q`: call the method's translation
     `f` (TRANSLATED), call its primitive function `f` as the interpreter calls it
     (PRIMITIVE: a failure activates the method), or answer what a quick primitive answers:
     the instance variable `q` (q >= 0), the constant `f` (CONSTANT), the receiver (SELF);
-    the free list for the method's context size (CPython). A flush of
-    the selector (a new dict), of the method (a new decoded form) or of everything (both)
-    makes the checks fail, and the send helper fills it again."""
-    __slots__ = ("k", "d", "m", "e", "f", "q", "free")
+    the free list for the method's context size (CPython). The site is its first case;
+    `more` maps the other receiver classes seen to cases of their own (Site objects too),
+    at most MORE of them: a site that meets yet another class is megamorphic and sends to
+    it through the helper, as a miss. Every case is checked on every send (its class, the
+    selector's cache, the method's decoded form): a flush of the selector (a new dict), of
+    the method (a new decoded form) or of everything (both) makes the checks fail, and the
+    send helper fills the case again (a new selector cache empties the other cases)."""
+    __slots__ = ("k", "d", "m", "e", "f", "q", "free", "more")
 
     TRANSLATED = -1
     PRIMITIVE = -2
     CONSTANT = -3
     SELF = -4
+    MORE = 5                # cases besides the first (six receiver classes, as Cog's PICs)
 
     def __init__(self):
         self.k = self.d = self.m = self.e = self.f = self.free = None
         self.q = -1
+        self.more = NO_MORE
 
     def record(self, cls, d, e, f, q, interp) -> None:
-        self.k = cls
-        self.d = d
-        self.m = e[0]
-        self.e = e
-        self.f = f
-        self.q = q
-        self.free = interp.free_contexts.get(e[7]) if REUSE_CONTEXTS else None
+        """Fill the case of `cls`: the first one when the site is empty, is for `cls` or
+        was filled under another selector cache (the other cases are dropped), else one of
+        `more` (none when the site has MORE of them already)."""
+        case = self
+        if self.k is not None and cls is not self.k:
+            if self.d is not d:
+                self.more = NO_MORE
+            else:
+                case = self.more.get(cls)
+                if case is None:
+                    if len(self.more) >= Site.MORE:
+                        return
+                    if self.more is NO_MORE:
+                        self.more = {}
+                    case = self.more[cls] = Site()
+        elif self.d is not d:
+            self.more = NO_MORE
+        case.k = cls
+        case.d = d
+        case.m = e[0]
+        case.e = e
+        case.f = f
+        case.q = q
+        case.free = interp.free_contexts.get(e[7]) if REUSE_CONTEXTS else None
+
+    def cases(self) -> list:
+        """The filled cases, the first one first."""
+        return ([self] if self.k is not None else []) + list(self.more.values())
+
+
+NO_MORE: dict = {}          # a site's `more` while it has one case (never changed)
+# what a site's lookup in `more` answers for a class it has no case for: a case whose
+# selector cache is no selector's, so that its check fails at once
+NO_CASE = Site()
+NO_CASE.d = object()
 
 
 class Marker:
@@ -150,6 +185,7 @@ class Jit:
 
     NOENTRY = NOENTRY
     UNWOUND = UNWOUND
+    NO_CASE = NO_CASE
     max_depth = MAX_DEPTH
 
     def __init__(self, interp, threshold=DEFAULT_THRESHOLD):
@@ -336,6 +372,12 @@ class Jit:
             e = d.get(cls)
             if e is not None:
                 prim = e[1]
+                f = None
+                if 0 < prim < 256 or prim >= 520:
+                    # a primitive ozvm lacks or that always fails: the method runs
+                    f = running_primitive(prim)
+                    if f is None:
+                        prim = 0
                 if not prim:
                     meth = e[0]
                     rec = self.fns.get(meth)
@@ -374,21 +416,18 @@ class Jit:
                     if site is not None:
                         site.record(cls, d, e, None, prim - 264, self.interp)
                     return rcvr.ptrs[prim - 264]
-                if prim > 0:
+                if f is not None:
                     # a primitive, called as the interpreter calls it (execute)
-                    f = PRIMITIVES.get(prim)
-                    if f is not None:
-                        if site is not None:
-                            site.record(cls, d, e, f, Site.PRIMITIVE, self.interp)
-                        interp = self.interp
-                        self.registers(ctx, p, sp, stored)
-                        interp.new_method = e[0]
-                        try:
-                            ok = f(interp, argc)
-                        except self.prim_errors as x:
-                            ok = self.primitive_error(ctx, p, sp, argc, e, x)
-                        return self.primitive_done(ctx, p, sp, argc, e, ok, stored, rcvr, depth)
-                    return self.activate(ctx, p, sp, argc, e, stored, rcvr, depth)
+                    if site is not None:
+                        site.record(cls, d, e, f, Site.PRIMITIVE, self.interp)
+                    interp = self.interp
+                    self.registers(ctx, p, sp, stored)
+                    interp.new_method = e[0]
+                    try:
+                        ok = f(interp, argc)
+                    except self.prim_errors as x:
+                        ok = self.primitive_error(ctx, p, sp, argc, e, x)
+                    return self.primitive_done(ctx, p, sp, argc, e, ok, stored, rcvr, depth)
         return self.general(ctx, p, sp, argc, sel, stored, None, depth)
 
     def primitive_error(self, ctx, p, sp, argc, e, error):

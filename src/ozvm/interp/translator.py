@@ -31,6 +31,7 @@ from __future__ import annotations
 import types
 
 from ..memory.objects import SqObject
+from ..prims.base import running_primitive
 
 # kinds of the regions of a method's bytes: the method itself, a closure's body (temps
 # in its own context), a pre-closure block's body (temps in its home context)
@@ -636,6 +637,8 @@ class Gen:
         kinds = ""
         for e in d.values():
             prim = e[1]
+            if prim > 0 and not 255 < prim < 520 and running_primitive(prim) is None:
+                prim = 0            # (a primitive ozvm lacks or that always fails: the method runs)
             k = "t" if prim == 0 else "q" if 255 < prim < 520 else "p" if prim > 0 else ""
             if k not in kinds:
                 kinds += k
@@ -644,8 +647,9 @@ class Gen:
     def site_code(self, ins, sel, argc, rdepth, rc, args, count, res, miss, which=0):
         """The send of `sel` to the receiver `rc` (a local) with `args` (expressions), all
         written into the context at depth `rdepth` and above, through an inline cache of
-        its own (a jit.Site, `icN` in the code): when the receiver's class, the selector's
-        cache and the method's decoded form are those it recorded, a translated method is
+        its own (a jit.Site, `icN` in the code, with a case per receiver class: the local
+        `ic` is the receiver class's case, or NOIC, which fails): when the selector's cache
+        and the method's decoded form are those the case recorded, a translated method is
         called from here (a new MethodContext made by the interpreter's activation point,
         the callee's function called directly), a primitive is called from here as the
         interpreter calls it (registers set; a failure activates the method through the
@@ -659,8 +663,11 @@ class Gen:
         site = "ic%d" % self.sites
         self.sites += 1
         kinds = self.site_kinds(which)
-        self.emit("q = %s.q if (%s.cls if %s.__class__ is SqObject else SI) is %s.k and %s.cache is %s.d "
-                  "and %s.m.cache is %s.e and depth < MAXD else -9" % (site, rc, rc, site, sel, site, site, site))
+        # the site's entry for the receiver's class (its first, else one of `more`), then
+        # that entry's checks
+        self.emit("ic = %s if (k_ := %s.cls if %s.__class__ is SqObject else SI) is %s.k else "
+                  "%s.more.get(k_, NOIC)" % (site, rc, rc, site, site))
+        self.emit("q = ic.q if %s.cache is ic.d and ic.m.cache is ic.e and depth < MAXD else -9" % sel)
         branches = []
         if "t" in kinds:
             branches.append(("q == -1", self.site_call))
@@ -672,7 +679,7 @@ class Gen:
         for k, (test, emit) in enumerate(branches):
             self.emit(("if %s:" if k == 0 else "elif %s:") % test)
             self.ind += 1
-            emit(ins, site, argc, args, rc, top, stored, stackp, count, res)
+            emit(ins, "ic", argc, args, rc, top, stored, stackp, count, res)
             self.ind -= 1
         if branches:
             self.emit("else:")
@@ -716,8 +723,9 @@ class Gen:
         self.emit("    %s = RETURNED(ctx, p, %s, %d, %d)" % (res, res, stored, stackp))
         if self.recycle:
             # CPython: a returned context nothing refers to is reused, as the interpreter does
-            self.emit("elif (fl := %s.free) is not None and len(fl) < 32 and "
-                      "RC(x) == (3 if x.cache == id_(x) else 2) + (I.ctx is x):" % site)
+            # (the free list read before the call: the entry may be filled again meanwhile)
+            self.emit("elif fl is not None and len(fl) < 32 and "
+                      "RC(x) == (3 if x.cache == id_(x) else 2) + (I.ctx is x):")
             self.emit("    fl.append(x)")
         self.emit("n = J.left")
 
@@ -862,6 +870,7 @@ class Gen:
             fast = ("%s.__class__ is SqObject and %s.fmt == 2 and %s.__class__ is int_ "
                     "and 0 < %s <= len(%s.ptrs) and not %s.flags & 1 and (d := SEL_ATPUT.cache) "
                     "and (e := d.get(%s.cls)) is not None and e[1] == 61" % (a, a, c, c, a, a, a))
+            self.charge()
             self.emit("if %s:" % fast)
             self.emit("    %s.ptrs[%s - 1] = %s" % (a, c, v))
             self.emit("    %s = %s" % (res, v))
@@ -921,6 +930,7 @@ class Gen:
                            base + len(names) + 5, b, self.stored_pc(ins.next)), -2 * (b - 0xB0) - 1)
 
     def fast_or_slow(self, ins, fast, value, slow, res, names):
+        self.charge()           # (the slow path's send: a callee's budget is what is left)
         self.emit("if %s:" % fast)
         self.emit("    %s = %s" % (res, value))
         self.emit("else:")
@@ -952,6 +962,7 @@ class Gen:
             # the interpreter counts a SmallInteger comparison and the jump-if-false after
             # it as one bytecode: so does this code (the heartbeats come at the same place)
             one = nxt.op == "jump_false"
+            self.charge()
             self.emit("if %s:" % ints)
             self.emit("    t = %s" % test)
             self.emit("else:")
@@ -1053,7 +1064,7 @@ def translate(jit, meth, info):
         "ACT": interp.activate_frame, "LANDED": jit.landed, "RETURNED": jit.returned,
         "PRIMERRORS": jit.prim_errors, "PRIMERROR": jit.primitive_error, "PRIMDONE": jit.primitive_done,
         "SPECSEL": specsel, "RC": jit.refcount, "MAXD": jit.max_depth, "nil": interp.nil, "true": interp.true,
-        "false": interp.false, "int_": int, "id_": id,
+        "false": interp.false, "int_": int, "id_": id, "NOIC": jit.NO_CASE,
     })
     for k in range(32):
         namespace["SS%d" % k] = specsel[2 * k]          # the special selectors

@@ -30,6 +30,14 @@ PRIMITIVES: dict = {}
 NAMED: dict = {}
 
 
+def running_primitive(index):
+    """The function of numbered primitive `index`, or None when ozvm has none or it exists
+    only to fail (values.register_failing): a send of a method with such a primitive runs
+    the method, as after a failure."""
+    f = PRIMITIVES.get(index)
+    return None if f is None or getattr(f, "always_fails", False) else f
+
+
 class PrimitiveFailed(Exception):
     """Raised by a simple primitive to fail (the method's fallback code then runs)."""
 
