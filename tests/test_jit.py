@@ -429,6 +429,7 @@ POLY_METHODS = [
     ("Point", "ozWho ^ 10 + 20"),
     ("Association", "ozWho ^ #association"),
     ("Object", "ozCall: o ^ o ozWho"),
+    ("Point", "ozUp ^ super ozMixed + super ozWho"),      # super sends: a primitive, a method
     ("Object", "ozUse: o ^ o ozMixed"),
     ("Object", "ozRcvrs ^ (Array with: nil with: 3 @ 4 with: 1 -> 2 with: $a), "
                "(Array with: 5 with: 'abc' with: #(1 2) with: Object new), (Array with: 2.5)"),
@@ -451,13 +452,13 @@ def test_polymorphic_sites_follow_become_and_flushes():
     with another by become:, or changed in place and flushed (primitive 116): the same
     answers as the interpreter."""
     body = ("ozTest | r m i | r := OrderedCollection new. "
-            "1 to: 3 do: [:k | nil ozRcvrs do: [:o | r add: (nil ozCall: o); add: (nil ozUse: o)]]. "
+            "1 to: 3 do: [:k | nil ozRcvrs do: [:o | r add: (nil ozCall: o); add: (nil ozUse: o)]. r add: (3 @ 4) ozUp]. "
             "(Point compiledMethodAt: #ozWho) become: (Object compiledMethodAt: #ozWho). "
-            "nil ozRcvrs do: [:o | r add: (nil ozCall: o); add: (nil ozUse: o)]. "
+            "nil ozRcvrs do: [:o | r add: (nil ozCall: o); add: (nil ozUse: o)]. r add: (3 @ 4) ozUp. "
             "m := Point compiledMethodAt: #ozWho. "
             "i := (m initialPC to: m size) detect: [:k | (m at: k) = 176]. "
             "m at: i put: 177. m ozFlush. "
-            "nil ozRcvrs do: [:o | r add: (nil ozCall: o); add: (nil ozUse: o)]. "
+            "nil ozRcvrs do: [:o | r add: (nil ozCall: o); add: (nil ozUse: o)]. r add: (3 @ 4) ozUp. "
             "^ r asArray")
     answers = []
     for threshold in (None, 0):
@@ -469,7 +470,9 @@ def test_polymorphic_sites_follow_become_and_flushes():
             assert widest == Site.MORE + 1
     assert answers[0] == answers[1] and answers[0][0] == "RESULT"
     words = answers[0][1].strip("#()").split()
-    first, swapped, flushed = words[:18], words[54:72], words[72:]
+    first, swapped, flushed = words[:19], words[57:76], words[76:]
+    # Point>>ozUp: Object's ozMixed (its primitive fails: -1) + Object's ozWho
+    assert (first[-1], swapped[-1], flushed[-1]) == ("6", "29", "29")
     # nil, a Point, an Association: their ozWho, then Object's and Point's swapped by
     # become:, then Point's (Object's body: 3 + 4) changed to 3 - 4
     assert first[0:6:2] == ["7", "30", "association"]
@@ -487,7 +490,8 @@ def test_polymorphic_sites_see_the_same_stacks():
         space, jit = poly_space(threshold)
         p = space.create_process(
             "Smalltalk at: #OzAnswer put: ((1 to: 12) inject: 0 into: [:a :k | nil ozRcvrs "
-            "inject: a into: [:b :o | b + (nil ozCall: o) size + (nil ozUse: o) hash]])", priority=80)
+            "inject: a + (3 @ 4) ozUp into: [:b :o | b + (nil ozCall: o) size + (nil ozUse: o) hash]])",
+            priority=80)
         stops = []
         for _ in range(20):
             reason = space.transfer_control(bytecodes=400)

@@ -359,16 +359,20 @@ class Jit:
         raise Unwind
 
     # --- sends -------------------------------------------------------------------------------
-    def send(self, ctx, p, sp, argc, sel, stored, depth, site=None):
+    def send(self, ctx, p, sp, argc, sel, stored, depth, site=None, lookup=None):
         """Send `sel` to the receiver under the `argc` arguments at p[sp] from a frame at
-        `depth`; answers the result (the callee ran to its return) or gives the Python
-        stack up. A cached method without primitive that is translated, or a quick
-        primitive answering an instance variable, is recorded in the send's `site` (the
-        inline cache of translated code, which makes such sends itself from then on)."""
+        `depth` (a super send: the method is looked up from the class `lookup`); answers
+        the result (the callee ran to its return) or gives the Python stack up. A cached
+        method that is translated, a primitive or a quick primitive is recorded in the
+        send's `site` (the inline cache of translated code, which makes such sends itself
+        from then on), in the case of the receiver's class (of `lookup`)."""
         rcvr = p[sp - argc]
         d = sel.cache
         if d.__class__ is dict:
-            cls = rcvr.cls if rcvr.__class__ is SqObject else self.smallint_class
+            if lookup is None:
+                cls = rcvr.cls if rcvr.__class__ is SqObject else self.smallint_class
+            else:
+                cls = lookup
             e = d.get(cls)
             if e is not None:
                 prim = e[1]
@@ -428,7 +432,7 @@ class Jit:
                     except self.prim_errors as x:
                         ok = self.primitive_error(ctx, p, sp, argc, e, x)
                     return self.primitive_done(ctx, p, sp, argc, e, ok, stored, rcvr, depth)
-        return self.general(ctx, p, sp, argc, sel, stored, None, depth)
+        return self.general(ctx, p, sp, argc, sel, stored, lookup, depth)
 
     def primitive_error(self, ctx, p, sp, argc, e, error):
         """A primitive called from translated code (with the interpreter's registers set
@@ -487,17 +491,6 @@ class Jit:
             interp.fetch(ctx)
             raise Unwind
         return self.stop(ctx, p, v, stored, stackp)
-
-    def super_send(self, ctx, p, sp, argc, sel, stored, depth):
-        meth = ctx.ptrs[3]
-        if meth.__class__ is int:
-            meth = ctx.ptrs[5].ptrs[3]
-        cls = meth.ptrs[-1].ptrs[1].ptrs[0]         # the method class's superclass
-        d = sel.cache
-        e = d.get(cls) if d.__class__ is dict else None
-        if e is not None and not e[1]:
-            return self.activate(ctx, p, sp, argc, e, stored, p[sp - argc], depth)
-        return self.general(ctx, p, sp, argc, sel, stored, cls, depth)
 
     def activate(self, ctx, p, sp, argc, e, stored, rcvr, depth):
         """A new MethodContext for the cached method `e` (as the interpreter makes it)."""

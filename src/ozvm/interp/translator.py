@@ -536,11 +536,10 @@ class Gen:
             self.cond_jump(ins, self.pop_expr(), None)
             return True
         elif op == "send":
-            if not ins.c:
-                self.site_send(ins, "lits[%d]" % (ins.a + 1), ins.b, None, ins.a + 1)
-            else:
-                self.send(ins, "SUPER(ctx, p, %d, %d, lits[%d], %d, depth)" % (
-                    self.top_index(), ins.b, ins.a + 1, self.stored_pc(ins.next)), ins.b)
+            # a super send's site is looked up from the method class's superclass (its
+            # case's class), a constant of the site but for a become: of the class
+            self.site_send(ins, "lits[%d]" % (ins.a + 1), ins.b, None, ins.a + 1,
+                           "lits[-1].ptrs[1].ptrs[0]" if ins.c else None)
             return True
         elif op == "special":
             return self.special(ins)
@@ -596,10 +595,11 @@ class Gen:
         self.emit("st = %d" % ins.next)
         return True
 
-    def site_send(self, ins, sel, argc, miss=None, which=0):
+    def site_send(self, ins, sel, argc, miss=None, which=0, lookup=None):
         """A send with an inline cache of its own (site_code). The context is canonical
         before the send, as for every send. `sel` is the selector's expression, `argc` its
-        argument count, `miss` the helper's call (%s: the site) when not the send helper."""
+        argument count, `miss` the helper's call (%s: the site) when not the send helper,
+        `lookup` the expression of the class a super send looks the method up from."""
         self.settle()
         self.flush()
         if ins.switch:
@@ -613,8 +613,9 @@ class Gen:
         args = [self.slot_expr(rdepth + k) for k in range(1, argc + 1)]
         top = self.top_index()
         if miss is None:
-            miss = "SEND(ctx, p, %d, %d, %s, %d, depth, %%s)" % (top, argc, sel, self.stored_pc(ins.next))
-        self.site_code(ins, sel, argc, rdepth, "rc", args, count, "v", miss, which)
+            miss = "SEND(ctx, p, %d, %d, %s, %d, depth, %%s%s)" % (
+                top, argc, sel, self.stored_pc(ins.next), "" if lookup is None else ", k_")
+        self.site_code(ins, sel, argc, rdepth, "rc", args, count, "v", miss, which, lookup)
         del self.stack[len(self.stack) - argc:]
         self.emit("%s = v" % self.slot_expr(len(self.stack)))
         self.stack[-1] = Sym("slot", self.slot_expr(len(self.stack)))
@@ -644,7 +645,7 @@ class Gen:
                 kinds += k
         return kinds
 
-    def site_code(self, ins, sel, argc, rdepth, rc, args, count, res, miss, which=0):
+    def site_code(self, ins, sel, argc, rdepth, rc, args, count, res, miss, which=0, lookup=None):
         """The send of `sel` to the receiver `rc` (a local) with `args` (expressions), all
         written into the context at depth `rdepth` and above, through an inline cache of
         its own (a jit.Site, `icN` in the code, with a case per receiver class: the local
@@ -656,7 +657,9 @@ class Gen:
         helper), a quick primitive answering an instance variable is read here; else the
         helper's call `miss` (%s: the site), which fills the cache. The result goes into
         the local `res`; `count` charges the send. Only the ways the selector's cache
-        says the site may take are in its code (site_kinds); another goes to the helper."""
+        says the site may take are in its code (site_kinds); another goes to the helper.
+        A super send's cases are found by the class `lookup` (an expression), not by the
+        receiver's class."""
         top = rdepth + argc + 5
         stored = self.stored_pc(ins.next)
         stackp = rdepth - 1
@@ -665,8 +668,9 @@ class Gen:
         kinds = self.site_kinds(which)
         # the site's entry for the receiver's class (its first, else one of `more`), then
         # that entry's checks
-        self.emit("ic = %s if (k_ := %s.cls if %s.__class__ is SqObject else SI) is %s.k else "
-                  "%s.more.get(k_, NOIC)" % (site, rc, rc, site, site))
+        if lookup is None:
+            lookup = "%s.cls if %s.__class__ is SqObject else SI" % (rc, rc)
+        self.emit("ic = %s if (k_ := %s) is %s.k else %s.more.get(k_, NOIC)" % (site, lookup, site, site))
         self.emit("q = ic.q if %s.cache is ic.d and ic.m.cache is ic.e and depth < MAXD else -9" % sel)
         branches = []
         if "t" in kinds:
@@ -1055,7 +1059,7 @@ def translate(jit, meth, info):
     namespace = types.ModuleType("ozvm_translation_%d" % meth.hash).__dict__
     namespace.update({
         "J": jit, "I": interp, "lits": meth.ptrs, "ENTRIES": plan.entries, "NOENTRY": jit.NOENTRY,
-        "SEND": jit.send, "SUPER": jit.super_send, "SPECIAL": jit.special, "ARITH": jit.arith,
+        "SEND": jit.send, "SPECIAL": jit.special, "ARITH": jit.arith,
         "RET": jit.ret, "BEAT": jit.beat, "DEOPT": jit.deopt, "TRUTH": jit.truth,
         "ASSIGN": jit.assign, "NEWARRAY": jit.new_array, "CLOSURE": jit.closure,
         "SqObject": SqObject, "VMError": VMError, "SEL_AT": specsel[32], "SEL_ATPUT": specsel[34],
