@@ -147,3 +147,23 @@ def test_returned_contexts_are_reused_and_garbage_is_dropped(monkeypatch):
     before = objects()
     assert X.print_string(space, "(1 to: 5000) inject: 0 into: [:s :i | s + i printString size]") == "18893"
     assert objects() - before < before + G.MARK_AGAIN + G.YOUNG_SPACE
+
+
+@pytest.mark.parametrize("threshold", [None, 2], ids=["interpreter", "tier"])
+def test_a_context_returned_from_translated_code_is_reused(threshold):
+    """A method the interpreter sends that runs translated (the driver's base frame, its
+    return made by the interpreter's do_return) leaves its context for reuse, as the
+    interpreter's own return does: the next activation takes it instead of listing a new
+    context between two objects made meanwhile, so `nextObject` answers what squeak-vm
+    does (after a collection the free lists are empty, as the C VM's)."""
+    from ozvm.interp.jit import Jit
+    from ozvm.vm import VM
+    space = VM().load(image_path("squeak2.2-mini.image"))
+    space.install(space.class_named("Object"), "ozPass | t | t := self. ^ t")
+    interp = X.interpreter_for(space)
+    interp.jit = None if threshold is None else Jit(interp, threshold)
+    expr = ("| a b | 5 timesRepeat: [nil ozPass]. Smalltalk garbageCollect. nil ozPass. "
+            "a := Object new. nil ozPass. b := Object new. a nextObject == b")
+    assert X.evaluate_and_print(space, expr) == "true"
+    if threshold is not None:
+        assert interp.jit.translated >= 1

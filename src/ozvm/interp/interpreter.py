@@ -1036,6 +1036,7 @@ class Interpreter(MethodLookup, Scheduler):
                     # the translation tier goes on with the active context, with the rest of
                     # this chunk's budget (this bytecode counted): the same heartbeats
                     self.bytecodes += chunk - n + 1
+                    ctx = None      # (none of the loop's: the tier reuses a returned context)
                     left = jit.run(limit, deadline, n - 1)
                     jitted = True
                     break

@@ -324,6 +324,10 @@ class Jit:
                 continue
             if r is NOENTRY:
                 break
+            if self.refcount is not None and ctx.ptrs[1] is interp.nil:
+                # the base frame's context returned (the interpreter's do_return): kept for
+                # reuse as the interpreter's own return keeps it (held by this frame only)
+                interp.keep_for_reuse(ctx, 1)
         interp.bytecodes += self.chunk - self.left
         if interp.ctx is not None:
             interp.fetch(interp.ctx)
@@ -522,6 +526,10 @@ class Jit:
         fn = rec[1] if rec is not None and rec[0] is meth.cache else self.code_for(meth)
         if depth >= MAX_DEPTH:
             interp.fetch(nctx)
+            if self.barrier is not None and self.base > MAX_DEPTH // 2:
+                # a nested run that began deep would give its frames up again at every
+                # deeper call: it ends, and a driver further down takes the callee up
+                interp.stop_reason = NESTED
             raise Unwind
         if fn is None:
             return self.nest(nctx, ctx, p, stored, stackp, depth)

@@ -1,0 +1,39 @@
+"""Nested runs of the interpreter under translated code (interp/jit.py `Jit.nest`;
+docs/jit.md "Contexts stay real"): a cold callee runs in the interpreter while its
+translated caller waits on the Python stack, and the run ends where the guest leaves that
+discipline. These tests count the tier's work (unwinds, nested runs), never time."""
+from __future__ import annotations
+
+from conftest import image_path
+from ozvm.interp.jit import MAX_DEPTH, Jit
+from ozvm.space import execution as X
+from ozvm.vm import VM
+
+
+def _space(threshold):
+    space = VM().load(image_path("squeak2.2-mini.image"))
+    root = space.class_named("Object")
+    space.install(root, "ozR: n ^ n = 0 ifTrue: [0] ifFalse: [(self ozR: n - 1) + 1]")
+    space.install(root, "ozDown: n to: m ^ n = 0 ifTrue: [self ozCold: m] "
+                        "ifFalse: [(self ozDown: n - 1 to: m) + 1]")
+    space.install(root, "ozCold: m ^ self ozR: m")
+    interp = X.interpreter_for(space)
+    interp.jit = None if threshold is None else Jit(interp, threshold)
+    return space, interp.jit
+
+
+def test_a_nested_run_begun_near_the_depth_limit_gives_its_frames_up_once():
+    """Translated code MAX_DEPTH - 2 frames deep sends a cold method (run nested), which
+    recurses 400 deep in translated code: the nested run ends at the first call past the
+    limit and a driver further down takes the recursion up with the whole depth, so the
+    Python stack is given up about once per MAX_DEPTH calls (not at every deeper call), and
+    the answer is the interpreter's."""
+    space, jit = _space(10)
+    X.evaluate(space, "1 to: 20 do: [:i | nil ozR: 5]. 1 to: 3 do: [:i | nil ozDown: 5 to: 1]")
+    for depth in (5, MAX_DEPTH - 6, MAX_DEPTH - 2):
+        unwinds, nested = jit.unwinds, jit.nested
+        assert X.print_string(space, "nil ozDown: %d to: 400" % depth) == str(400 + depth)
+        assert jit.nested > nested                      # ozCold ran nested
+        assert jit.unwinds - unwinds <= 400 // (MAX_DEPTH // 2) + 2, depth
+    plain, _ = _space(None)
+    assert X.print_string(plain, "nil ozDown: %d to: 400" % (MAX_DEPTH - 2)) == str(398 + MAX_DEPTH)
