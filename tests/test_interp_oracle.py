@@ -13,6 +13,7 @@ import pytest
 
 from conftest import image_path
 from ozvm.errors import GuestError
+from ozvm.interp.jit import setting
 from ozvm.space import execution as X
 from ozvm.space.objectspace import ObjectSpace
 
@@ -43,8 +44,14 @@ def test_expected_outputs_cover_the_expressions():
     assert len(exprs) >= 150
 
 
-def test_same_answers_as_squeak_vm():
+@pytest.mark.parametrize("tier", ["off", "on"], ids=["interpreter", "tier"])
+def test_same_answers_as_squeak_vm(tier):
+    """The interpreter alone and with the translation tier at its default threshold
+    (docs/jit.md), whatever the default or OZ_JIT (OZ_JIT=always runs the tier variant
+    with every method translated)."""
     space = ObjectSpace.load(image_path("squeak2.2-mini.image"))
+    if tier == "off" or setting() != 0:         # (OZ_JIT=always: every method translated)
+        X.interpreter_for(space).use_tier(tier)
     # the mini image was saved by snapshot:andQuit:, whose shutDown took Delay's lock;
     # the oracle image was saved by snapshotPrimitive (no shutDown): give it back
     X.evaluate(space, "Delay startUp")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import pkgutil
 import sys
 import traceback
@@ -78,7 +77,8 @@ def main(argv=None) -> int:
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     args = parser.parse_args(_bench_shorthand(sub, argv))
     if args.no_jit:
-        os.environ["OZ_JIT"] = "0"      # read by every interpreter made from here on
+        from .interp.jit import force_interpreter_only
+        force_interpreter_only()
     try:
         code = args.func(args)
         return 0 if code is None else int(code)

@@ -136,13 +136,20 @@ class Interpreter(MethodLookup, Scheduler):
         self.deadline = None
         self.init_scheduler()
         self.refresh_specials()
-        threshold = jit_setting()      # the translation tier (docs/jit.md): None when off
-        self.jit = None if threshold is None else Jit(self, threshold)
+        self.jit = None
+        self.use_tier(None)
         account = heap.account
         account.extra_roots = self.memory_roots
         account.on_low_space = self.signal_low_space
         account.on_exhausted = self.memory_exhausted
         account.on_pace = self.beat_soon
+
+    def use_tier(self, value=None) -> None:
+        """This interpreter's translation tier (docs/jit.md), from its next run on: `value`
+        as OZ_JIT takes it ('off', 'on', 'always', a threshold); None: OZ_JIT's setting, or
+        jit.DEFAULT_JIT when it is unset. `self.jit` is the tier, None when off."""
+        threshold = jit_setting(value)
+        self.jit = None if threshold is None else Jit(self, threshold)
 
     def refresh_specials(self) -> None:
         """Cache the well-known classes and selectors (call after the specials change)."""

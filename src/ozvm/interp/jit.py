@@ -163,21 +163,46 @@ def in_room(f, a, b):
     return _room_call[0](f, a, b)
 
 
+# The tier's setting when OZ_JIT is unset or empty (a value as OZ_JIT takes it): "off", the
+# interpreter only on both VMs (docs/jit.md, "Why the tier stays off by default"). Making it
+# "on" turns the tier on by default; OZ_JIT, `oz --no-jit` and Interpreter.use_tier still
+# choose either way.
+DEFAULT_JIT = "off"
+
+OFF_VALUES = ("0", "off", "no", "false")
+
+
+def _environment() -> str:
+    """OZ_JIT as set (lower case, stripped; '' when unset): the one reading of it."""
+    return os.environ.get("OZ_JIT", "").strip().lower()
+
+
 def setting(value=None):
     """The tier's setting: None (off), 0 (translate every method at its first activation)
-    or a threshold. `value` as OZ_JIT takes it: unset, '', '0', 'off' off (the default
-    while the tier is not a net win on send-heavy code: docs/jit.md), 'always', a number
-    (the threshold), '1'/'on' the default threshold."""
-    if value is None:
-        value = os.environ.get("OZ_JIT", "")
-    value = value.strip().lower()
-    if value in ("", "0", "off", "no", "false"):
+    or a threshold. `value` as OZ_JIT takes it: '0', 'off', 'no', 'false' off; 'always'; a
+    number (the threshold); '1', 'on' (or anything else) the default threshold; None: OZ_JIT's
+    value, DEFAULT_JIT when it is unset or empty."""
+    value = _environment() if value is None else value.strip().lower()
+    value = value or DEFAULT_JIT
+    if value in OFF_VALUES:
         return None
     if value == "always":
         return 0
     if value.isdigit() and int(value) > 1:
         return int(value)
     return DEFAULT_THRESHOLD
+
+
+def interpreter_only() -> bool:
+    """Whether OZ_JIT asks for the interpreter only (`oz --no-jit` sets it to 0): tools that
+    run both themselves (oz bench) then run the interpreter alone."""
+    return _environment() in OFF_VALUES
+
+
+def force_interpreter_only() -> None:
+    """`oz --no-jit`: every interpreter made from here on, in this process and in the
+    processes it starts, runs without the tier."""
+    os.environ["OZ_JIT"] = "0"
 
 
 class Jit:

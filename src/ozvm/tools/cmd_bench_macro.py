@@ -285,7 +285,8 @@ def cmd_bench_macro(args) -> int:
             raise OzError("no such file: %s" % path)
     tiers = [("", None)]
     if importlib.util.find_spec("ozvm.interp.jit") is not None:
-        jit = "off" if os.environ.get("OZ_JIT") == "0" else args.jit       # oz --no-jit
+        from ..interp.jit import interpreter_only
+        jit = "off" if interpreter_only() else args.jit       # oz --no-jit
         tiers = [(t, j) for t, j in ((" no JIT", "0"), (" JIT", "on"))
                  if jit == "both" or j == ("0" if jit == "off" else "on")]
     pythons = [("CPython %s" % sys.version.split()[0], sys.executable)]

@@ -263,8 +263,9 @@ def is_spur(path) -> bool:
 
 def _rows(args) -> list:
     """(label, function answering one Run) of every row, the reference last (if any)."""
+    from ..interp.jit import interpreter_only
     tiers = [("", "0"), (", JIT", "on")]
-    if os.environ.get("OZ_JIT") == "0":         # oz --no-jit
+    if interpreter_only():                      # oz --no-jit
         tiers = tiers[:1]
     elif args.jit != "both":
         tiers = [tiers[args.jit == "on"]]
