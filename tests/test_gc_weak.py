@@ -24,12 +24,16 @@ sys.path.insert(0, HERE)
 import scratch_oracle  # noqa: E402
 
 
-@pytest.mark.parametrize("reuse", [True, False], ids=["contexts-reused", "no-reuse"])
-def test_scratch_copy_under_oz_run_answers_as_squeak_vm(tmp_path, monkeypatch, reuse):
+@pytest.mark.parametrize("reuse, tier", [(True, "off"), (False, "off"), (True, "on")],
+                         ids=["contexts-reused", "no-reuse", "contexts-reused-tier"])
+def test_scratch_copy_under_oz_run_answers_as_squeak_vm(tmp_path, monkeypatch, reuse, tier):
     """The kept answers hold for the copy they were made on; if the copy ozvm makes has
     changed since (ozvm's compiler or writer), squeak-vm is asked again on the new copy.
     no-reuse: as on PyPy (OZ_NO_RECYCLE=1: returned contexts are not reused, new contexts
-    are listed only when a collection or an enumeration finds them reachable)."""
+    are listed only when a collection or an enumeration finds them reachable). tier: the
+    interpreter alone (OZ_JIT=0), or with the translation tier (OZ_JIT=on), whatever the
+    default (docs/jit.md)."""
+    monkeypatch.setenv("OZ_JIT", tier)
     if not reuse:
         monkeypatch.setenv("OZ_NO_RECYCLE", "1")
     exprs = scratch_oracle.read_expressions()

@@ -14,7 +14,7 @@ import pytest
 from conftest import image_path
 from ozvm.errors import GuestError
 from ozvm.interp import jit as jit_module, translator
-from ozvm.interp.jit import Jit, Site, setting
+from ozvm.interp.jit import Jit, Site
 from ozvm.space import execution as X
 from ozvm.vm import VM
 
@@ -37,13 +37,6 @@ def answer(space, expr):
         return ("RESULT", X.print_string(space, expr, timeout=120))
     except GuestError as e:
         return ("ERROR", e.message)
-
-
-def test_setting():
-    assert setting("0") is None and setting("off") is None and setting("") is None
-    assert setting("always") == 0
-    assert setting("on") == setting("1") > 0
-    assert setting("50") == 50
 
 
 def test_most_methods_translate_and_compile():

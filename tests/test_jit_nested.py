@@ -37,3 +37,27 @@ def test_a_nested_run_begun_near_the_depth_limit_gives_its_frames_up_once():
         assert jit.unwinds - unwinds <= 400 // (MAX_DEPTH // 2) + 2, depth
     plain, _ = _space(None)
     assert X.print_string(plain, "nil ozDown: %d to: 400" % (MAX_DEPTH - 2)) == str(398 + MAX_DEPTH)
+
+
+def test_a_process_switch_inside_a_nested_run_and_back():
+    """A translated method's cold callee (run nested) waits on a semaphore: another process
+    runs inside the nested run (the waiting caller's frame stays on the Python stack) and
+    signals it; the callee goes on, returns to its translated caller, and the answers and
+    the other process's effects are the interpreter's."""
+    answers = []
+    for threshold in (None, 4):
+        space, jit = _space(threshold)
+        root = space.class_named("Object")
+        space.install(root, "ozWaitOn: s s wait. ^ 5")
+        space.install(root, "ozHot: s ^ s isNil ifTrue: [0] ifFalse: [(self ozWaitOn: s) + 1]")
+        X.evaluate(space, "1 to: 6 do: [:i | nil ozHot: nil]")
+        nested = jit and jit.nested
+        answers.append(X.evaluate_and_print(
+            space, "| s r q | q := OrderedCollection new. s := Semaphore new. "
+                   "[q add: 1. s signal. q add: 2] fork. r := nil ozHot: s. q add: r. q asArray"))
+        if jit is not None:
+            hot, cold = (X.evaluate(space, "Object compiledMethodAt: #%s" % sel)
+                         for sel in ("ozHot:", "ozWaitOn:"))
+            assert jit.fns[hot][1] is not None and cold not in jit.fns
+            assert jit.nested > nested
+    assert answers == ["(1 2 6 )"] * 2
