@@ -33,8 +33,41 @@ from . import translator
 
 DEFAULT_THRESHOLD = 40      # activations of a method before it is translated (a heartbeat
                             # finding it running counts as half that)
+PYPY = sys.implementation.name == "pypy"
 # translated frames nested in Python before the stack is given up to the driver
-MAX_DEPTH = 60 if sys.implementation.name == "pypy" else 40
+MAX_DEPTH = 60 if PYPY else 40
+
+
+def pypy_worth_translating(meth, plan, kinds) -> bool:
+    """PyPy's translation policy (docs/jit.md, "The tier on PyPy"): PyPy's JIT traces the
+    interpreter's one loop for all guest code at once, but every translation on its own,
+    so a translation pays only where a few methods do the work. Translated: a method
+    that sends itself (a recursion: its selector's cache holds it), and a method with a
+    loop (a backward jump) whose body sends nothing but primitives (`kinds(which)`, from
+    the selector's method cache as the send sites read it) and inline special selectors;
+    a loop that sends to other methods, calls blocks or makes super sends is left to the
+    interpreter, as is any method without such a loop."""
+    lits = meth.ptrs
+    for ins in plan.instrs.values():
+        if ins.op == "send" and not ins.c and ins.a + 1 < len(lits):
+            d = getattr(lits[ins.a + 1], "cache", None)
+            if d.__class__ is dict and any(e[0] is meth for e in d.values()):
+                return True
+    for ins in plan.instrs.values():
+        if ins.op != "jump" or ins.target > ins.pc:
+            continue
+        for pc in range(ins.target, ins.pc):
+            j = plan.instrs.get(pc)
+            if j is None:
+                continue
+            if j.op == "send" and (j.c or "t" in kinds(j.a + 1)):
+                break               # a super send, or a send to a method
+            if j.op == "special" and (j.a in translator.SWITCH_SPECIALS or (
+                    j.a in translator.SITE_SPECIALS and "t" in kinds(-2 * (j.a - 0xB0) - 1))):
+                break               # a block called, or a special selector sent to a method
+        else:
+            return True
+    return False
 
 
 class Unwind(Exception):
@@ -221,6 +254,8 @@ class Jit:
         self.prim_errors = PRIM_BUGS + (MemoryLimitError, MemoryError)
         self.interp = interp
         self.threshold = threshold
+        # which hot methods are translated: all, except on PyPy (with a threshold)
+        self.policy = pypy_worth_translating if PYPY and threshold else None
         self.fns: dict = {}          # method -> (its decoded info when translated, run or None)
         self.counts: dict = {}       # method -> activations seen before translation
         self.untranslatable: dict = {}   # method -> why (for docs and tests)

@@ -1023,9 +1023,10 @@ def literal_int_of(lits):
     return literal_int
 
 
-def source_of(meth, info, specsel, has_closures, spur=False, recycle=False):
+def source_of(meth, info, specsel, has_closures, spur=False, recycle=False, policy=None):
     """The Python source of the translation of `meth` (decoded as `info`) and its entries;
-    raises Untranslatable."""
+    raises Untranslatable (also when `policy(meth, plan, kinds)` says no: jit.py's
+    pypy_worth_translating)."""
     code = info[2]
     lits = meth.ptrs
     argcs = [specsel[2 * k + 1] if 2 * k + 1 < len(specsel) else 0 for k in range(32)]
@@ -1033,6 +1034,8 @@ def source_of(meth, info, specsel, has_closures, spur=False, recycle=False):
         raise Untranslatable("unusual special selectors")
     plan = analyse(code, info[4], info[7], lits, argcs, has_closures, literal_int_of(lits), spur)
     gen = Gen(plan, info[3], argcs, recycle, lits, specsel)
+    if policy is not None and not policy(meth, plan, gen.site_kinds):
+        raise Untranslatable("left to the interpreter by the PyPy policy")
     body = gen.gen()
     src = PROLOGUE % {"off": info[3]}
     src += PROLOGUE_BLOCKS if plan.has_blocks else PROLOGUE_TEMPS
@@ -1047,7 +1050,7 @@ def translate(jit, meth, info):
     interp = jit.interp
     try:
         src, plan = source_of(meth, info, interp.special_selectors, interp.has_closures,
-                              interp.heap.family.is_spur, jit.refcount is not None)
+                              interp.heap.family.is_spur, jit.refcount is not None, jit.policy)
     except (Untranslatable, IndexError) as e:
         jit.note_untranslatable(meth, str(e))
         return None
