@@ -38,36 +38,49 @@ PYPY = sys.implementation.name == "pypy"
 MAX_DEPTH = 60 if PYPY else 40
 
 
+# special selectors that loops send to methods as often as not (=, ~=; next, nextPut:,
+# atEnd, do:, new, new:, x, y), unlike the arithmetic
+SENT_SPECIALS = (0xB6, 0xB7) + translator.SITE_SPECIALS
+
+
 def pypy_worth_translating(meth, plan, kinds) -> bool:
     """PyPy's translation policy (docs/jit.md, "The tier on PyPy"): PyPy's JIT traces the
     interpreter's one loop for all guest code at once, but every translation on its own,
-    so a translation pays only where a few methods do the work. Translated: a method
-    that sends itself (a recursion: its selector's cache holds it), and a method with a
-    loop (a backward jump) whose body sends nothing but primitives (`kinds(which)`, from
-    the selector's method cache as the send sites read it) and inline special selectors;
-    a loop that sends to other methods, calls blocks or makes super sends is left to the
-    interpreter, as is any method without such a loop."""
+    so a translation pays only where a few methods do the work. Translated: a recursion
+    that sends nothing but itself (its selector's method cache holds it alone),
+    primitives (`kinds(which)`, from the selector's method cache as the send sites read
+    it) and arithmetic; a method with loops (backward jumps) whose innermost loops send
+    nothing but primitives and arithmetic. Sends to other methods (`=` too), block calls
+    and super sends there, and a method without loops, leave it to the interpreter."""
     lits = meth.ptrs
-    for ins in plan.instrs.values():
-        if ins.op == "send" and not ins.c and ins.a + 1 < len(lits):
-            d = getattr(lits[ins.a + 1], "cache", None)
-            if d.__class__ is dict and any(e[0] is meth for e in d.values()):
-                return True
-    for ins in plan.instrs.values():
-        if ins.op != "jump" or ins.target > ins.pc:
-            continue
-        for pc in range(ins.target, ins.pc):
+
+    def itself(ins):
+        """A send of the method's own selector, whose method cache holds it alone."""
+        d = getattr(lits[ins.a + 1], "cache", None) if ins.a + 1 < len(lits) else None
+        return d.__class__ is dict and d and all(e[0] is meth for e in d.values())
+
+    def calls_out(start, end, recursion):
+        """Whether the bytes from `start` to `end` send to a method (other than this one
+        when `recursion`), call a block or make a super send."""
+        for pc in range(start, end):
             j = plan.instrs.get(pc)
             if j is None:
                 continue
-            if j.op == "send" and (j.c or "t" in kinds(j.a + 1)):
-                break               # a super send, or a send to a method
+            if j.op == "send" and (j.c or "t" in kinds(j.a + 1) and not (recursion and itself(j))):
+                return True
             if j.op == "special" and (j.a in translator.SWITCH_SPECIALS or (
-                    j.a in translator.SITE_SPECIALS and "t" in kinds(-2 * (j.a - 0xB0) - 1))):
-                break               # a block called, or a special selector sent to a method
-        else:
-            return True
-    return False
+                    j.a in SENT_SPECIALS and "t" in kinds(-2 * (j.a - 0xB0) - 1))):
+                return True
+        return False
+
+    end = max(plan.instrs) + 1
+    if any(ins.op == "send" and not ins.c and itself(ins) for ins in plan.instrs.values()):
+        return not calls_out(0, end, True)
+    loops = [(ins.target, ins.pc) for ins in plan.instrs.values()
+             if ins.op == "jump" and ins.target <= ins.pc]
+    inner = [(a, b) for a, b in loops if not any(a <= c and d <= b and (c, d) != (a, b)
+                                                 for c, d in loops)]
+    return bool(inner) and not any(calls_out(a, b, False) for a, b in inner)
 
 
 class Unwind(Exception):
