@@ -522,3 +522,43 @@ def test_special_selectors_sent_from_their_slow_path_count_as_the_interpreter():
             stops.append((reason, interp.bytecodes, snapshot(p)))
         seen.append(stops)
     assert seen[0] == seen[1]
+
+
+def test_blocks_run_from_the_value_site():
+    """value and value: to a BlockContext whose home method has a translation run the
+    block's translation from the send site, as primitive 81 starts it (not through the
+    helper, jit.special); with the same answers as the interpreter for blocks that return,
+    a ^ out of a block, a block whose home method is not translated yet (run through the
+    helper), and a block sent value with the wrong argument count (primitive 81 fails)."""
+    methods = ["ozEach: c | s | s := 0. c do: [:e | s := s + e]. ^ s",
+               "ozFirst: c c do: [:e | e > 1 ifTrue: [^ e]]. ^ 0",
+               "ozApply: b ^ (b value: 3) + ([:x | x] value: 4) + [5] value",
+               "ozWrong ^ [:a | a] value"]
+    answers = []
+    for threshold in (None, 0, 2):
+        space = VM().load(image_path(MINI))
+        jit = tier(space, threshold)
+        for m in methods:
+            space.install(space.class_named("Object"), m)
+        helped = []
+        if jit is not None:
+            special = jit.special
+
+            def counted(ctx, p, sp, b, *rest):
+                if b in (0xC9, 0xCA):
+                    a = p[sp - (b - 0xC9)]
+                    if getattr(a, "cls", None) is X.interpreter_for(space).block_context_class:
+                        helped.append(b)
+                return special(ctx, p, sp, b, *rest)
+            jit.special = counted           # (the translations' SPECIAL)
+        got = [answer(space, "(1 to: 5) collect: [:k | (nil ozEach: #(1 2 3)) + (nil ozFirst: #(1 2 3)) "
+                             "+ (nil ozApply: [:x | x * k])]")]
+        if threshold == 0:
+            assert helped == []
+        got.append(answer(space, "nil ozWrong"))
+        if threshold == 0:
+            assert helped == [0xC9]         # the wrong argument count: primitive 81 fails
+        answers.append(got)
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0][0] == ("RESULT", "(20 23 26 29 32 )"), answers[0]
+    assert answers[0][1][0] == "ERROR"

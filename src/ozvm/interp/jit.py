@@ -29,6 +29,7 @@ from ..memory.accounting import MemoryLimitError, cost_of
 from ..memory.contexts import REUSE_CONTEXTS, decode_method
 from ..memory.objects import SqObject
 from ..prims.base import PRIMITIVES, running_primitive
+from ..prims.control import new_block_context
 from . import translator
 
 DEFAULT_THRESHOLD = 40      # activations of a method before it is translated (a heartbeat
@@ -681,6 +682,28 @@ class Jit:
                 self.left = 0
             return self.call(new, np, ctx, p, stored, result_sp - 6, depth)
         raise Unwind
+
+    def block_done(self, blk, ctx, p, v, stored, stackp, depth):
+        """After a send site of `value`/`value:` called the translation of the block `blk`
+        (translator.py's site_block) for `ctx`, waiting at `stored` with `stackp`, and it
+        answered `v`: what `call` does beyond a plain return."""
+        if v is UNWOUND:
+            return self.landed(ctx, p, stored, stackp)
+        interp = self.interp
+        if v is NOENTRY:
+            interp.ctx = blk
+            interp.stack = blk.ptrs
+            return self.nest(blk, ctx, p, stored, stackp, depth)
+        interp.ctx = ctx
+        interp.stack = p
+        return self.returned(ctx, p, v, stored, stackp)
+
+    def block_copy(self, ctx, p, sp, stored, nargs):
+        """`thisContext blockCopy: nargs` sent by `ctx` at `stored` (the translation knows
+        both operands): primitive 80's BlockContext, its code after the jump that follows
+        the send."""
+        self.registers(ctx, p, sp, stored)             # the collector's roots
+        return new_block_context(self.interp, ctx, nargs, stored + 2)
 
     def special(self, ctx, p, sp, b, stored, depth, site=None):
         """A special selector the translation leaves to this helper: blocks (value,

@@ -595,11 +595,12 @@ class Gen:
         self.emit("st = %d" % ins.next)
         return True
 
-    def site_send(self, ins, sel, argc, miss=None, which=0, lookup=None):
+    def site_send(self, ins, sel, argc, miss=None, which=0, lookup=None, block=False):
         """A send with an inline cache of its own (site_code). The context is canonical
         before the send, as for every send. `sel` is the selector's expression, `argc` its
         argument count, `miss` the helper's call (%s: the site) when not the send helper,
-        `lookup` the expression of the class a super send looks the method up from."""
+        `lookup` the expression of the class a super send looks the method up from,
+        `block` for value/value: (site_block)."""
         self.settle()
         self.flush()
         if ins.switch:
@@ -615,7 +616,7 @@ class Gen:
         if miss is None:
             miss = "SEND(ctx, p, %d, %d, %s, %d, depth, %%s%s)" % (
                 top, argc, sel, self.stored_pc(ins.next), "" if lookup is None else ", k_")
-        self.site_code(ins, sel, argc, rdepth, "rc", args, count, "v", miss, which, lookup)
+        self.site_code(ins, sel, argc, rdepth, "rc", args, count, "v", miss, which, lookup, block)
         del self.stack[len(self.stack) - argc:]
         self.emit("%s = v" % self.slot_expr(len(self.stack)))
         self.stack[-1] = Sym("slot", self.slot_expr(len(self.stack)))
@@ -645,7 +646,8 @@ class Gen:
                 kinds += k
         return kinds
 
-    def site_code(self, ins, sel, argc, rdepth, rc, args, count, res, miss, which=0, lookup=None):
+    def site_code(self, ins, sel, argc, rdepth, rc, args, count, res, miss, which=0, lookup=None,
+                  block=False):
         """The send of `sel` to the receiver `rc` (a local) with `args` (expressions), all
         written into the context at depth `rdepth` and above, through an inline cache of
         its own (a jit.Site, `icN` in the code, with a case per receiver class: the local
@@ -659,7 +661,8 @@ class Gen:
         the local `res`; `count` charges the send. Only the ways the selector's cache
         says the site may take are in its code (site_kinds); another goes to the helper.
         A super send's cases are found by the class `lookup` (an expression), not by the
-        receiver's class."""
+        receiver's class. A `block` site (value, value:) runs a BlockContext's translation
+        itself (site_block)."""
         top = rdepth + argc + 5
         stored = self.stored_pc(ins.next)
         stackp = rdepth - 1
@@ -673,6 +676,10 @@ class Gen:
         self.emit("ic = %s if (k_ := %s) is %s.k else %s.more.get(k_, NOIC)" % (site, lookup, site, site))
         self.emit("q = ic.q if %s.cache is ic.d and ic.m.cache is ic.e and depth < MAXD else -9" % sel)
         branches = []
+        if block:
+            branches.append(("k_ is BCC and (bp := %s.ptrs)[3] == %d and bp[0] is nil and depth < MAXD "
+                             "and (fr := FNS.get(hm := bp[5].ptrs[3])) is not None and fr[0] is hm.cache "
+                             "and (bf := fr[1]) is not None" % (rc, argc), self.site_block))
         if "t" in kinds:
             branches.append(("q == -1", self.site_call))
         if "p" in kinds:
@@ -731,6 +738,23 @@ class Gen:
             self.emit("elif fl is not None and len(fl) < 32 and "
                       "RC(x) == (3 if x.cache == id_(x) else 2) + (I.ctx is x):")
             self.emit("    fl.append(x)")
+        self.emit("n = J.left")
+
+    def site_block(self, ins, site, argc, args, rc, top, stored, stackp, count, res):
+        """site_code's run of a BlockContext (`bp` its fields) whose home method has a
+        translation (`bf`), as primitive 81 and the interpreter start it, without a
+        lookup (the send helper's `special` does the same for the rest)."""
+        if argc:
+            self.emit("bp[6] = %s" % args[0])
+        self.emit("p[1] = %d" % stored)
+        self.emit("p[2] = %d" % stackp)
+        self.emit("bp[0] = ctx")
+        self.emit("bp[1] = bp[4]")
+        self.emit("bp[2] = %d" % argc)
+        self.emit("%s = bf(%s, ctx, depth + 1, -1, n%s)" % (res, rc, count))
+        self.emit("if %s is UNW or %s is NOENTRY or p[1] != %d or p[2] != %d or I.stop_reason:" % (
+            res, res, stored, stackp))
+        self.emit("    %s = BLOCKDONE(%s, ctx, p, %s, %d, %d, depth)" % (res, rc, res, stored, stackp))
         self.emit("n = J.left")
 
     def site_primitive(self, ins, site, argc, args, rc, top, stored, stackp, count, res):
@@ -821,11 +845,27 @@ class Gen:
             self.site_send(ins, "SS%d" % (b - 0xB0), argc, None, -2 * (b - 0xB0) - 1)
             return True
         if b in SWITCH_SPECIALS:
-            # value, value: to anything but a block: sends with an inline cache; blocks
+            # value, value: to anything but a block: sends with an inline cache; a
+            # BlockContext with a translation run from the site (site_block); other blocks
             # through the helper (which runs them without a lookup, as the interpreter does)
             self.site_send(ins, "SS%d" % (b - 0xB0), argc, "SPECIAL(ctx, p, %d, %d, %d, depth, %%s)" % (
-                self.top_index(), b, self.stored_pc(ins.next)), -2 * (b - 0xB0) - 1)
+                self.top_index(), b, self.stored_pc(ins.next)), -2 * (b - 0xB0) - 1, block=True)
             return True
+        if b == 0xC8 and len(self.stack) >= 2 and self.stack[-2].expr == "ctx" \
+                and is_int_const(self.stack[-1].expr):
+            # thisContext blockCopy: N (as the compiler makes every block): primitive 80's
+            # BlockContext made by the helper, no send
+            nargs = int(self.stack[-1].expr.strip("()"))
+            self.settle()
+            self.flush()
+            self.charge()
+            self.emit("v = BLOCKCOPY(ctx, p, %d, %d, %d)" % (
+                self.top_index(), self.stored_pc(ins.next), nargs))
+            del self.stack[-2:]
+            name = "s%d" % (len(self.stack) + 1)
+            self.emit("%s = v" % name)
+            self.push("local", name)
+            return False
         if b in HELPER_SPECIALS:
             # blockCopy:, @: the helper (which runs them without a lookup where the
             # interpreter does)
@@ -1072,6 +1112,8 @@ def translate(jit, meth, info):
         "PRIMERRORS": jit.prim_errors, "PRIMERROR": jit.primitive_error, "PRIMDONE": jit.primitive_done,
         "SPECSEL": specsel, "RC": jit.refcount, "MAXD": jit.max_depth, "nil": interp.nil, "true": interp.true,
         "false": interp.false, "int_": int, "id_": id, "NOIC": jit.NO_CASE,
+        "BCC": interp.block_context_class, "FNS": jit.fns, "BLOCKDONE": jit.block_done,
+        "BLOCKCOPY": jit.block_copy,
     })
     for k in range(32):
         namespace["SS%d" % k] = specsel[2 * k]          # the special selectors

@@ -34,13 +34,17 @@ def prim_block_copy(interp, argc):
     if argc != 1 or nargs.__class__ is not int or ctx.__class__ is not SqObject \
             or ctx.cls not in (interp.method_context_class, interp.block_context_class):
         return False
+    interp.pop_push(2, new_block_context(interp, ctx, nargs, interp.pc + interp.off_of_active() + 2))
+    return True
+
+
+def new_block_context(interp, ctx, nargs, initial):
+    """The BlockContext `ctx blockCopy: nargs` makes: its code at `initial` (a pc as stored
+    in a context), its home the context's home."""
     home = ctx.ptrs[5] if ctx.ptrs[3].__class__ is int else ctx
-    initial = interp.pc + interp.off_of_active() + 2
     nil = interp.nil
     p = [nil, initial, 0, nargs, initial, home] + [nil] * (len(home.ptrs) - 6)
-    block = interp.heap.new_context(interp.block_context_class, p)
-    interp.pop_push(2, block)
-    return True
+    return interp.heap.new_context(interp.block_context_class, p)
 
 
 def _start_block(interp, block, argc, args) -> bool:
