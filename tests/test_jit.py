@@ -15,6 +15,7 @@ from conftest import image_path
 from ozvm.errors import GuestError
 from ozvm.interp import jit as jit_module, translator
 from ozvm.interp.jit import Jit, Site
+from ozvm.memory.contexts import REUSE_CONTEXTS
 from ozvm.space import execution as X
 from ozvm.vm import VM
 
@@ -376,6 +377,39 @@ def test_translated_stores_into_a_read_only_object(code, kind):
     assert read_only[1] == "nil" and writable[1] == "2"
     if kind != "at:put:":
         assert read_only[0] == "2"                      # attemptToAssign:withIndex:'s answer
+
+
+@pytest.mark.skipif(not REUSE_CONTEXTS, reason="contexts are reused only where reference counts "
+                                               "tell that nothing refers to them (CPython)")
+def test_translated_methods_called_by_the_interpreter_leave_their_contexts_for_reuse():
+    """A loop left to the interpreter (one activation, no heartbeat) sends to a method
+    translated after 50 activations, 150 times more: each call runs as the tier's base frame
+    and returns through the return helper, which keeps the dead context for the next
+    activation as the interpreter's return does (counted contexts: not one a call); the
+    same answer and bytecodes as the interpreter alone."""
+    runs = []
+    for threshold in (None, 50):
+        space = VM().load(image_path(MINI))
+        root = space.class_named("Object")
+        callee = space.install(root, "ozMax: x ^ x > 3 ifTrue: [x] ifFalse: [3]")
+        caller = space.install(root, "ozCalls: n | s | s := 0. 1 to: n do: [:i | s := s + (self ozMax: i)]. ^ s")
+        jit = tier(space, threshold)
+        interp = X.interpreter_for(space)
+        made = []
+        new_context = space.heap.new_context
+
+        def counting(cls, ptrs, made=made, new_context=new_context):
+            made.append(cls)
+            return new_context(cls, ptrs)
+
+        space.heap.new_context = counting
+        before = interp.bytecodes
+        answer = X.run_send(space, None, "ozCalls:", [200])
+        runs.append((answer, interp.bytecodes - before))
+        if jit is not None:
+            assert jit.code_for(caller, 0) is None and jit.code_for(callee, 0) is not None
+            assert len(made) < 20
+    assert runs[0] == runs[1]
 
 
 def test_inline_caches_follow_become_and_flushes():

@@ -34,7 +34,7 @@ from ..memory.contexts import (
 from ..memory.objects import SqObject, float_of_words
 from ..prims.base import PRIMITIVES
 from ..prims.files import FileTable
-from .jit import ENTER, Jit, in_room, setting as jit_setting
+from .jit import ENTER, NESTED, Jit, in_room, setting as jit_setting
 from .lookup import HOOK_PRIM, MethodLookup
 from .scheduler import Scheduler
 from .sista import OTHER_SET, run_sista
@@ -769,6 +769,20 @@ class Interpreter(MethodLookup, Scheduler):
                     else:
                         raise VMError("invalid bytecode %d" % b)
                     target = stack[0]
+                    if target is barrier and target is not None and target.ptrs[1] is not nil \
+                            and (b == 0x7D or (stack[4] is nil and stack[3].__class__ is not int_)):
+                        # the translated caller this nested run was made for (Jit.nest) is
+                        # returned to: the value pushed on it, the run ends with the rest of
+                        # the chunk's budget for the tier
+                        stack[0] = nil
+                        stack[1] = nil
+                        stack = target.ptrs
+                        stack[stack[2] + 6] = val
+                        stack[2] += 1
+                        self.bytecodes += chunk - n + 1
+                        jit.left = n - 1
+                        self.fetch(target)
+                        return NESTED
                     if (b == 0x7D or (stack[4] is nil and stack[3].__class__ is not int_)) \
                             and target is not nil and target.ptrs[1] is not nil and target is not barrier:
                         # return to the sender (or a block's caller): nothing in between

@@ -279,6 +279,8 @@ class Jit:
         self.translated = 0
         # dead contexts are reused by reference count (CPython), as in the interpreter
         self.refcount = sys.getrefcount if REUSE_CONTEXTS else None
+        self.free_small = interp.free_contexts_small
+        self.free_large = interp.free_contexts_large
         self.unwinds = 0
         self.compiled: dict = {}     # translated source -> its code object (translator.py)
         # nested runs of the interpreter (nest): the context waiting in translated code for
@@ -351,7 +353,14 @@ class Jit:
             return True         # run() ends the nested run
         if self.interp.exact:
             return False
-        return self.code_for_context(ctx, max(1, self.threshold // 2) if sampled else 1) is not None
+        p = ctx.ptrs
+        meth = p[3]
+        if meth.__class__ is int:
+            meth = p[5].ptrs[3]
+        rec = self.fns.get(meth)
+        if rec is not None and rec[0] is meth.cache:
+            return rec[1] is not None
+        return self.code_for(meth, max(1, self.threshold // 2) if sampled else 1) is not None
 
     def run(self, limit, deadline, budget):
         """Run the active context and what follows in translated code while there is
@@ -363,17 +372,15 @@ class Jit:
         if interp.special_selectors is not self.specials:
             self.flush()
             self.specials = interp.special_selectors
-        # what the send path needs, read once per entry
-        self.smallint_class = interp.smallint_class
-        self.free_small = interp.free_contexts_small
-        self.free_large = interp.free_contexts_large
-        self.quick_values = (interp.true, interp.false, interp.nil, -1, 0, 1, 2)
+            self.quick_values = (interp.true, interp.false, interp.nil, -1, 0, 1, 2)
+        self.smallint_class = interp.smallint_class     # (the special objects may change)
         self.limit = limit
         self.deadline = deadline
         self.chunk = self.left = budget
         # from here on a context's fields hold its registers whenever this driver has control
         interp.store_registers()
         barrier = self.barrier
+        fns = self.fns
         while True:
             ctx = interp.ctx
             if ctx is None or interp.stop_reason:
@@ -384,10 +391,18 @@ class Jit:
                 # process runs): the run ends, nest() goes on
                 interp.stop_reason = NESTED
                 break
-            fn = self.code_for_context(ctx, 0)
+            p = ctx.ptrs
+            meth = p[3]
+            if meth.__class__ is int:
+                meth = p[5].ptrs[3]
+            rec = fns.get(meth)
+            if rec is not None and rec[0] is meth.cache:
+                fn = rec[1]
+            else:
+                fn = self.code_for(meth, 0) if not self.threshold else None
             if fn is None:
                 break
-            interp.stack = ctx.ptrs
+            interp.stack = p
             try:
                 r = fn(ctx, None, self.base, -1, self.left)
             except Deopt:
@@ -798,6 +813,19 @@ class Jit:
         """A return the translation does not make itself (non-local, to a changed or dead
         sender, unwinding, out of a base frame): the interpreter's."""
         interp = self.interp
+        nil = interp.nil
+        if caller is None and (block or p[4] is nil and p[3].__class__ is not int):
+            # a base frame's return to its sender (or a block's to its caller), nothing in
+            # between: as the interpreter's inline return
+            s = p[0]
+            if s is not nil and s.ptrs[1] is not nil:
+                p[0] = nil
+                p[1] = nil
+                q = s.ptrs
+                q[q[2] + 6] = value
+                q[2] += 1
+                interp.fetch(s)
+                return UNWOUND
         self.registers(ctx, p, sp, stored)
         interp.do_return(value, block)
         if interp.ctx is not None:
