@@ -184,6 +184,20 @@ def snapshot(p):
     return out
 
 
+def stops_of(space, p, times, step, finish=0):
+    """Process `p` of `space` run `times` times for `step` bytecodes: each stop's reason and
+    what a debugger sees then; with `finish`, then run that many more bytecodes and the
+    answer it left in #OzAnswer appended."""
+    stops = []
+    for _ in range(times):
+        reason = space.transfer_control(bytecodes=step)
+        stops.append((reason, snapshot(p)))
+    if finish:
+        space.transfer_control(bytecodes=finish)
+        stops.append(space.evaluate("Smalltalk at: #OzAnswer ifAbsent: [nil]").to_local())
+    return stops
+
+
 @pytest.mark.parametrize("name", [MINI, CANDLE])
 def test_a_debugger_sees_the_same_stacks_at_every_stop(name):
     """A process stopped every 1500 bytecodes (a heartbeat at the next send or backward
@@ -201,11 +215,7 @@ def test_a_debugger_sees_the_same_stacks_at_every_stop(name):
         s.install(root, "ozLoop: n | s i | s := 0. i := 0. [i < n] whileTrue: [i := i + 1. s := s + (i \\\\ 7)]. ^ s")
         jit = tier(s, threshold)
         p = s.create_process(source, priority=80)
-        stops = []
-        for _ in range(14):
-            reason = s.transfer_control(bytecodes=1500)
-            stops.append((reason, snapshot(p)))
-        seen.append(stops)
+        seen.append(stops_of(s, p, 14, 1500))
         if jit is not None:
             assert jit.translated >= 3
             if threshold:           # callees not hot yet ran in the interpreter, nested
@@ -306,13 +316,7 @@ def test_sends_made_at_the_site_see_the_same_stacks():
                 return done(ctx, p, sp, argc, e, ok, *rest)
             jit.primitive_done = counted        # (the translations' PRIMDONE)
         p = s.create_process("Smalltalk at: #OzAnswer put: (nil ozStrings: 15)", priority=80)
-        stops = []
-        for _ in range(16):
-            reason = s.transfer_control(bytecodes=700)
-            stops.append((reason, snapshot(p)))
-        s.transfer_control(bytecodes=1000000)
-        stops.append(s.evaluate("Smalltalk at: #OzAnswer ifAbsent: [nil]").to_local())
-        seen.append(stops)
+        seen.append(stops_of(s, p, 16, 700, 1000000))
         if jit is not None:
             kinds = {site.q if site.q < 0 else "ivar" for site in sites_of(jit) if site.k is not None}
             assert {Site.TRANSLATED, Site.PRIMITIVE, Site.CONSTANT, Site.SELF, "ivar"} <= kinds
@@ -519,13 +523,7 @@ def test_polymorphic_sites_see_the_same_stacks():
             "Smalltalk at: #OzAnswer put: ((1 to: 12) inject: 0 into: [:a :k | nil ozRcvrs "
             "inject: a + (3 @ 4) ozUp into: [:b :o | b + (nil ozCall: o) size + (nil ozUse: o) hash]])",
             priority=80)
-        stops = []
-        for _ in range(20):
-            reason = space.transfer_control(bytecodes=400)
-            stops.append((reason, snapshot(p)))
-        space.transfer_control(bytecodes=2000000)
-        stops.append(space.evaluate("Smalltalk at: #OzAnswer ifAbsent: [nil]").to_local())
-        seen.append(stops)
+        seen.append(stops_of(space, p, 20, 400, 2000000))
         if threshold == 0:
             kinds = {frozenset(c.q if c.q < 0 else "ivar" for c in site.cases())
                      for site in sites_of(jit)}
