@@ -93,10 +93,9 @@ class Bench:
     def click(self, element, timeout: float = 120.0):
         """Click `element` (a link or a button) and wait until the next page replaced this one."""
         from selenium.webdriver.common.by import By
-        from selenium.webdriver.support import expected_conditions
         page = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
-        self.wait(expected_conditions.staleness_of(page), timeout)
+        self.wait(lambda driver: replaced(page), timeout)
         return self.driver
 
     def http(self, method: str, path: str, data=None, body: bytes = None, headers=None,
@@ -153,3 +152,18 @@ def served(*images, name: str = "bench"):
         finally:
             bench.close()
     return fixture
+
+
+def replaced(element) -> bool:
+    """Whether `element` left the page: stale, or (Chromium, while the next page replaces
+    the document) a node that no longer belongs to it."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as e:
+        if "does not belong to the document" in str(e):
+            return True
+        raise
