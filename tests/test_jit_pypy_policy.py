@@ -49,3 +49,60 @@ def test_recursions_and_loops_of_primitives_are_translated_the_rest_is_left():
             assert method(space, "SequenceableCollection", "do:") in {
                 m for m, (_info, fn) in jit.fns.items() if fn is not None}
     assert answers[0] == answers[1] == answers[2]
+
+
+def test_a_method_left_to_the_interpreter_is_never_asked_about_again():
+    """A method the policy refused is marked in its decoded form's cell: the interpreter's
+    next activations of it are answered there, without the tier's table of translations
+    or its policy."""
+    asked = []
+
+    class Translations(dict):
+        def get(self, key, default=None):
+            asked.append(key)
+            return dict.get(self, key, default)
+    space = VM().load(image_path(MINI))
+    interp = X.interpreter_for(space)
+    jit = interp.jit = Jit(interp, 2)
+    jit.policy = pypy_worth_translating
+    jit.fns = Translations()
+    X.print_string(space, EXPR, timeout=300)
+    inject = method(space, "Collection", "inject:into:")
+    assert jit.fns[inject][1] is None and "PyPy policy" in jit.untranslatable[inject]
+    assert inject.cache[8] == [jit.token, None]
+    assert inject in asked
+    del asked[:]
+    before = interp.bytecodes
+    assert X.print_string(space, "(1 to: 30) inject: 0 into: [:a :i | a + i]", timeout=300) == "465"
+    assert interp.bytecodes - before > 300       # the block ran 30 times, inject:into: once
+    assert asked and inject not in asked
+    # a flush of the method gives it a new decoded form: asked again, counted from zero
+    inject.cache = None
+    X.print_string(space, "(1 to: 3) inject: 0 into: [:a :i | a + i]", timeout=300)
+    assert inject in asked and inject.cache[8] == [jit.token, 1]
+
+
+def test_activations_are_counted_in_the_decoded_form():
+    """The tier counts a method's activations in its decoded form's cell and translates it
+    at the threshold: each run of `3 benchFib` adds its activations there (the same number
+    each time) until the count reaches the threshold; a flush of every translation (a new
+    token) starts every count again."""
+    space = VM().load(image_path(MINI))
+    interp = X.interpreter_for(space)
+    jit = interp.jit = Jit(interp, 40)
+    fib = method(space, "Integer", "benchFib")
+    counts = []
+    for _ in range(3):
+        assert X.run_send(space, 3, "benchFib") == 5
+        cell = fib.cache[8]
+        assert cell[0] is jit.token and fib not in jit.fns
+        counts.append(cell[1])
+    step = counts[0]
+    assert step > 0 and counts == [step, 2 * step, 3 * step]
+    jit.flush()
+    assert X.run_send(space, 3, "benchFib") == 5
+    assert fib.cache[8] == [jit.token, step]
+    while fib not in jit.fns:
+        X.run_send(space, 3, "benchFib")
+    assert jit.fns[fib][1] is not None and fib.cache[8][1] >= jit.threshold
+    assert X.run_send(space, 10, "benchFib") == 177

@@ -271,7 +271,11 @@ class Jit:
         # which hot methods are translated: all, except on PyPy (with a threshold)
         self.policy = pypy_worth_translating if PYPY and threshold else None
         self.fns: dict = {}          # method -> (its decoded info when translated, run or None)
-        self.counts: dict = {}       # method -> activations seen before translation
+        # a method's activations before translation are counted in its decoded form's cell
+        # (contexts.decode_method: [mark, count]), valid while the mark is this token (a
+        # new one forgets every count); a method left to the interpreter (the PyPy policy,
+        # untranslatable) has the count None there: never asked about again
+        self.token = Marker("counts")
         self.untranslatable: dict = {}   # method -> why (for docs and tests)
         self.left = self.chunk = 0   # the heartbeat budget (bytecodes) and its start
         self.limit = self.deadline = None
@@ -297,7 +301,7 @@ class Jit:
     def flush(self) -> None:
         """Forget every translation (the special objects changed)."""
         self.fns.clear()
-        self.counts.clear()
+        self.token = Marker("counts")
 
     def code_for(self, meth, weight=1):
         """The translation of `meth` (a compiled method), made when it is hot; None when it
@@ -310,16 +314,23 @@ class Jit:
             return rec[1]
         if meth.__class__ is not SqObject or meth.fmt != 12:
             return None
+        if info is None or info[0] is not meth:
+            info = decode_method(meth, self.interp.heap)
+        cell = info[8]
+        if cell[0] is not self.token:
+            cell[0] = self.token
+            cell[1] = 0
+        elif cell[1] is None:
+            return None                 # left to the interpreter
         if self.threshold:
-            c = self.counts.get(meth, 0) + weight
+            c = cell[1] = cell[1] + weight
             if c < self.threshold:
-                self.counts[meth] = c
                 return None
-            self.counts.pop(meth, None)
-        info = decode_method(meth, self.interp.heap)
         fn = translator.translate(self, meth, info)
         if fn is not None:
             self.translated += 1
+        else:
+            cell[1] = None
         self.fns[meth] = (info, fn)
         return fn
 
@@ -357,8 +368,20 @@ class Jit:
         meth = p[3]
         if meth.__class__ is int:
             meth = p[5].ptrs[3]
+        info = meth.cache
+        if info is not None and info[0] is meth:
+            cell = info[8]
+            if cell[0] is self.token:
+                # the method's count (or its mark: left to the interpreter) where the
+                # interpreter looks already: no dictionary to ask
+                c = cell[1]
+                if c is None:
+                    return False
+                if c + 1 < self.threshold and not sampled:
+                    cell[1] = c + 1
+                    return False
         rec = self.fns.get(meth)
-        if rec is not None and rec[0] is meth.cache:
+        if rec is not None and rec[0] is info:
             return rec[1] is not None
         return self.code_for(meth, max(1, self.threshold // 2) if sampled else 1) is not None
 

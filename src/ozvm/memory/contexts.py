@@ -59,10 +59,13 @@ OTHER_SET_BYTE = 126
 def decode_method(meth: SqObject, heap) -> tuple:
     """The interpreter's view of a compiled method of `heap`, cached in `meth.cache`:
 
-    (method, primitive, bytes, pc offset, numTemps, nil filler, numArgs, frame size)
+    (method, primitive, bytes, pc offset, numTemps, nil filler, numArgs, frame size, tier)
 
 (the bytes of an alternate-set method are an `AlternateCode`, not its own)
-    The filler fills a fresh context after receiver and arguments."""
+    The filler fills a fresh context after receiver and arguments. `tier` is the
+    translation tier's cell for the method (interp/jit.py: its activation count, or
+    that it is left to the interpreter), gone with the decoded form when the method is
+    flushed."""
     info = meth.cache
     if info is not None and info[0] is meth:
         return info
@@ -78,7 +81,7 @@ def decode_method(meth: SqObject, heap) -> tuple:
     if family.method_alternate_bytecodes(header):
         code = AlternateCode(bytes((OTHER_SET_BYTE,)) * len(code))
     info = (meth, prim, code, family.pc_offset(meth), ntemps,
-            [heap.nil] * (size - nargs), nargs, size)
+            [heap.nil] * (size - nargs), nargs, size, [None, 0])
     meth.cache = info
     return info
 
