@@ -556,6 +556,42 @@ def test_special_selectors_sent_from_their_slow_path_count_as_the_interpreter():
     assert seen[0] == seen[1]
 
 
+def test_point_arithmetic_and_at_sent_from_sites_see_the_same_stacks():
+    """@ on two SmallIntegers makes its Point in translated code (as the interpreter's
+    bytecode does), and through an inline cache otherwise (a Float receiver: primitive 18
+    at the site); + and - to Points and Fractions (methods, not numbers the Float bytecodes
+    answer) are sent through inline caches that call the translated methods (* and <
+    through the helper). A
+    process stopped every 29 bytecodes: with every method translated and with a threshold
+    of 2, the same frames, pcs, stack pointers, slots and bytecode counts at every stop as
+    with the interpreter only, and the same answer."""
+    source = ("ozPts: n | s p f | s := 0 @ 0. p := 1 @ 2. f := 0. 1 to: n do: [:i | "
+              "s := s + (i @ (i + 1)) - p. s := s + (2.5 @ i) + (p * 2) - (i @ 3). "
+              "f := f + (i / 3). (f < (1 / 2)) ifTrue: [f := f - (1 / 5)]]. ^ Array with: s with: f")
+    seen = []
+    for threshold in (None, 0, 2):
+        space = VM().load(image_path(MINI))
+        space.install(space.class_named("Object"), source)
+        jit = tier(space, threshold)
+        interp = X.interpreter_for(space)
+        p = space.create_process("Smalltalk at: #OzAnswer put: (nil ozPts: 4)", priority=80)
+        stops = []
+        for _ in range(95):
+            reason = space.transfer_control(bytecodes=29)
+            stops.append((reason, interp.bytecodes, snapshot(p)))
+        space.transfer_control(bytecodes=2000000)
+        stops.append(space.evaluate("(Smalltalk at: #OzAnswer ifAbsent: [nil]) printString").to_local())
+        seen.append(stops)
+        if jit is not None:
+            specsel = interp.special_selectors
+            cases = [(c.q, c.d) for site in sites_of(jit) for c in site.cases()]
+            assert (Site.TRANSLATED, specsel[0].cache) in cases         # Point + at its site
+            assert (Site.TRANSLATED, specsel[2].cache) in cases         # Fraction -
+            assert (Site.PRIMITIVE, specsel[22].cache) in cases         # Float @ (primitive 18)
+    assert seen[0][-1] == "(14.0@20 (47/15) )"
+    assert seen[0] == seen[1] == seen[2]
+
+
 def test_blocks_run_from_the_value_site():
     """value and value: to a BlockContext whose home method has a translation run the
     block's translation from the send site, as primitive 81 starts it (not through the

@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ..memory.accounting import MemoryLimitError, cost_of
+from ..memory.accounting import MemoryLimitError
 from ..memory.contexts import REUSE_CONTEXTS, decode_method
 from ..memory.objects import SqObject
 from ..prims.base import PRIMITIVES, running_primitive
@@ -745,9 +745,8 @@ class Jit:
 
     def special(self, ctx, p, sp, b, stored, depth, site=None):
         """A special selector the translation leaves to this helper: blocks (value,
-        value:, blockCopy:) and @ run without a lookup where the interpreter does; the
-        rest are sent (value and value: to anything but a block with the inline cache
-        `site`)."""
+        value:, blockCopy:) run without a lookup where the interpreter does; the rest are
+        sent (value and value: to anything but a block with the inline cache `site`)."""
         interp = self.interp
         i = (b - 0xB0) * 2
         specsel = interp.special_selectors
@@ -799,21 +798,16 @@ class Jit:
                 if PRIMITIVES[prim](interp, argc):
                     return self.after_callout(ctx, p, sp - argc, stored, depth)
                 interp.sp = sp
-        elif b == 0xBB and p[sp].__class__ is int:
-            heap = interp.heap
-            self.registers(ctx, p, sp, stored)
-            heap.allocated += cost_of(pointers=2)
-            return heap.allocate(interp.point_class, 1, [a, p[sp]])
         if site is not None and a.__class__ is SqObject and (
                 a.cls is interp.block_context_class or a.cls is interp.closure_class):
             site = None
         return self.send(ctx, p, sp, argc, specsel[i], stored, depth, site)
 
     def arith(self, ctx, p, sp, b, stored, depth, site=None):
-        """Arithmetic, comparison, at:, at:put:, size where the inline SmallInteger path
-        does not apply: Floats as the interpreter computes them, else the message (with
-        the inline cache `site`, filled for a receiver whose sends are never answered by
-        the Float bytecodes: neither a SmallInteger nor a Float where they apply)."""
+        """Arithmetic, comparison, @, at:, at:put:, size where the inline SmallInteger
+        path does not apply: Floats as the interpreter computes them, else the message
+        (with the inline cache `site`, filled for a receiver whose sends are never answered
+        by the Float bytecodes: neither a SmallInteger nor a Float where they apply)."""
         interp = self.interp
         i = (b - 0xB0) * 2
         specsel = interp.special_selectors

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import types
 
+from ..memory.accounting import cost_of
 from ..memory.objects import SqObject
 from ..prims.base import running_primitive
 
@@ -46,13 +47,19 @@ def is_int_const(expr) -> bool:
 RETURN_NAMES = {0x78: "rcvr", 0x79: "true", 0x7A: "false", 0x7B: "nil"}
 SWITCH_SPECIALS = (0xC9, 0xCA)          # value, value: (the interpreter checks interrupts there)
 # special selectors sent through the SPECIAL helper (which may activate a method)
-HELPER_SPECIALS = (0xBB, 0xC3, 0xC4, 0xC5, 0xC8, 0xC9, 0xCA, 0xCB, 0xCC, 0xCD, 0xCE, 0xCF)
+HELPER_SPECIALS = (0xC3, 0xC4, 0xC5, 0xC8, 0xC9, 0xCA, 0xCB, 0xCC, 0xCD, 0xCE, 0xCF)
 # ... of which these are plain sends (no special treatment in the interpreter either)
 SITE_SPECIALS = (0xC3, 0xC4, 0xC5, 0xCB, 0xCC, 0xCD, 0xCE, 0xCF)
 FUSED = "fused"         # Gen.instr: a comparison emitted together with the jump after it
 
 
 COMPILED_KEPT = 4000        # code objects kept by source (Jit.compiled)
+POINT_COST = cost_of(pointers=2)    # what a Point made by @ costs (memory/accounting.py)
+# special selectors whose slow path sends through an inline cache of its own: =, ~=, @, at:,
+# at:put:, size (to anything), and + and - (sent to Points, Fractions and the like: the
+# cache calls their translated methods; the arithmetic's primitives go to the helper)
+POINT_ARITH = (0xB0, 0xB1)
+SLOW_SITES = POINT_ARITH + (0xB6, 0xB7, 0xBB, 0xC0, 0xC1, 0xC2)
 
 
 class Untranslatable(Exception):
@@ -647,7 +654,7 @@ class Gen:
         return kinds
 
     def site_code(self, ins, sel, argc, rdepth, rc, args, count, res, miss, which=0, lookup=None,
-                  block=False):
+                  block=False, ways="tpq"):
         """The send of `sel` to the receiver `rc` (a local) with `args` (expressions), all
         written into the context at depth `rdepth` and above, through an inline cache of
         its own (a jit.Site, `icN` in the code, with a case per receiver class: the local
@@ -668,7 +675,7 @@ class Gen:
         stackp = rdepth - 1
         site = "ic%d" % self.sites
         self.sites += 1
-        kinds = self.site_kinds(which)
+        kinds = "".join(k for k in self.site_kinds(which) if k in ways)
         # the site's entry for the receiver's class (its first, else one of `more`), then
         # that entry's checks
         if lookup is None:
@@ -867,8 +874,8 @@ class Gen:
             self.push("local", name)
             return False
         if b in HELPER_SPECIALS:
-            # blockCopy:, @: the helper (which runs them without a lookup where the
-            # interpreter does)
+            # blockCopy: (other than thisContext's): the helper (which runs it without a
+            # lookup where the interpreter does)
             return self.send(ins, "SPECIAL(ctx, p, %d, %d, %d, depth)" % (
                 self.top_index(), b, self.stored_pc(ins.next)), argc)
         if b == 0xC7:                                       # class
@@ -943,6 +950,8 @@ class Gen:
             fast = "%s and MINI <= (r := %s & %s) <= MAXI" % (ints, a, c)
         elif b == 0xBF:
             fast = "%s and MINI <= (r := %s | %s) <= MAXI" % (ints, a, c)
+        elif b == 0xBB:                                     # @
+            return self.make_point(ins, ints, names, res)
         elif b == 0xBC:                                     # bitShift:
             fast = ("%s and MINI <= (r := (%s << %s if 0 <= %s < 31 else (%s >> -%s if -32 < %s < 0 "
                     "else (-1 if %s < 0 else 0) if %s < 0 else MAXI + 1))) <= MAXI" % (
@@ -950,6 +959,28 @@ class Gen:
         else:
             raise Untranslatable("special %d" % b)
         return self.fast_or_slow(ins, fast, "r", slow, res, names)
+
+    def make_point(self, ins, ints, names, res):
+        """x @ y: a Point made here when both are SmallIntegers, as the interpreter makes
+        it (the stack below written back first, the registers set: the collector's roots
+        if the allocation collects); else the message, through an inline cache."""
+        a, c = names
+        self.charge()
+        self.emit("if %s:" % ints)
+        self.ind += 1
+        self.flush_keep()
+        self.emit("I.ctx = ctx")
+        self.emit("I.stack = p")
+        self.emit("I.sp = %d" % self.top_index())
+        self.emit("H.allocated += PCOST")
+        self.emit("%s = H.allocate(PC, 1, [%s, %s])" % (res, a, c))
+        self.ind -= 1
+        self.emit("else:")
+        self.ind += 1
+        self.slow_path(names, ins, res)
+        self.ind -= 1
+        self.push("local", res)
+        return False
 
     def slow_path(self, names, ins, res):
         """In the else branch of a fast path for the special selector `ins`: the operands
@@ -960,7 +991,9 @@ class Gen:
         for k, name in enumerate(names):
             self.emit("%s = %s" % (self.slot_expr(base + 1 + k), name))
         b = ins.a
-        if is_int_const(names[0]) or b not in (0xB6, 0xB7, 0xC0, 0xC1, 0xC2):
+        arith = b in POINT_ARITH
+        if is_int_const(names[0]) or b not in SLOW_SITES or arith and "t" not in self.site_kinds(
+                -2 * (b - 0xB0) - 1):
             # a SmallInteger receiver: the Float bytecodes or the helper (no cache)
             self.emit("J.left = n")
             self.emit("%s = ARITH(ctx, p, %d, %d, %d, depth, None)" % (
@@ -971,7 +1004,8 @@ class Gen:
             return
         self.site_code(ins, "SS%d" % (b - 0xB0), len(names) - 1, base + 1, names[0], names[1:], "",
                        res, "ARITH(ctx, p, %d, %d, %d, depth, %%s)" % (
-                           base + len(names) + 5, b, self.stored_pc(ins.next)), -2 * (b - 0xB0) - 1)
+                           base + len(names) + 5, b, self.stored_pc(ins.next)), -2 * (b - 0xB0) - 1,
+                       ways="t" if arith else "tpq")
 
     def fast_or_slow(self, ins, fast, value, slow, res, names):
         self.charge()           # (the slow path's send: a callee's budget is what is left)
@@ -1113,7 +1147,8 @@ def translate(jit, meth, info):
         "SPECSEL": specsel, "RC": jit.refcount, "MAXD": jit.max_depth, "nil": interp.nil, "true": interp.true,
         "false": interp.false, "int_": int, "id_": id, "NOIC": jit.NO_CASE,
         "BCC": interp.block_context_class, "FNS": jit.fns, "BLOCKDONE": jit.block_done,
-        "BLOCKCOPY": jit.block_copy,
+        "BLOCKCOPY": jit.block_copy, "H": interp.heap, "PC": interp.point_class,
+        "PCOST": POINT_COST,
     })
     for k in range(32):
         namespace["SS%d" % k] = specsel[2 * k]          # the special selectors
