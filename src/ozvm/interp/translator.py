@@ -55,11 +55,10 @@ FUSED = "fused"         # Gen.instr: a comparison emitted together with the jump
 
 COMPILED_KEPT = 4000        # code objects kept by source (Jit.compiled)
 POINT_COST = cost_of(pointers=2)    # what a Point made by @ costs (memory/accounting.py)
-# special selectors whose slow path sends through an inline cache of its own: =, ~=, @, at:,
-# at:put:, size (to anything), and + and - (sent to Points, Fractions and the like: the
-# cache calls their translated methods; the arithmetic's primitives go to the helper)
-POINT_ARITH = (0xB0, 0xB1)
-SLOW_SITES = POINT_ARITH + (0xB6, 0xB7, 0xBB, 0xC0, 0xC1, 0xC2)
+# special selectors whose slow path sends through an inline cache of its own (the others,
+# arithmetic and comparisons, through the helper: a site at every one of their slow paths
+# would add more source than it saves; see docs/jit.md)
+SLOW_SITES = (0xB6, 0xB7, 0xBB, 0xC0, 0xC1, 0xC2)
 
 
 class Untranslatable(Exception):
@@ -654,7 +653,7 @@ class Gen:
         return kinds
 
     def site_code(self, ins, sel, argc, rdepth, rc, args, count, res, miss, which=0, lookup=None,
-                  block=False, ways="tpq"):
+                  block=False):
         """The send of `sel` to the receiver `rc` (a local) with `args` (expressions), all
         written into the context at depth `rdepth` and above, through an inline cache of
         its own (a jit.Site, `icN` in the code, with a case per receiver class: the local
@@ -675,7 +674,7 @@ class Gen:
         stackp = rdepth - 1
         site = "ic%d" % self.sites
         self.sites += 1
-        kinds = "".join(k for k in self.site_kinds(which) if k in ways)
+        kinds = self.site_kinds(which)
         # the site's entry for the receiver's class (its first, else one of `more`), then
         # that entry's checks
         if lookup is None:
@@ -991,10 +990,9 @@ class Gen:
         for k, name in enumerate(names):
             self.emit("%s = %s" % (self.slot_expr(base + 1 + k), name))
         b = ins.a
-        arith = b in POINT_ARITH
-        if is_int_const(names[0]) or b not in SLOW_SITES or arith and "t" not in self.site_kinds(
-                -2 * (b - 0xB0) - 1):
-            # a SmallInteger receiver: the Float bytecodes or the helper (no cache)
+        if is_int_const(names[0]) or b not in SLOW_SITES:
+            # a SmallInteger receiver, arithmetic, comparisons: the Float bytecodes or the
+            # helper (no cache)
             self.emit("J.left = n")
             self.emit("%s = ARITH(ctx, p, %d, %d, %d, depth, None)" % (
                 res, base + len(names) + 5, b, self.stored_pc(ins.next)))
@@ -1004,8 +1002,7 @@ class Gen:
             return
         self.site_code(ins, "SS%d" % (b - 0xB0), len(names) - 1, base + 1, names[0], names[1:], "",
                        res, "ARITH(ctx, p, %d, %d, %d, depth, %%s)" % (
-                           base + len(names) + 5, b, self.stored_pc(ins.next)), -2 * (b - 0xB0) - 1,
-                       ways="t" if arith else "tpq")
+                           base + len(names) + 5, b, self.stored_pc(ins.next)), -2 * (b - 0xB0) - 1)
 
     def fast_or_slow(self, ins, fast, value, slow, res, names):
         self.charge()           # (the slow path's send: a callee's budget is what is left)
