@@ -61,3 +61,26 @@ def test_a_process_switch_inside_a_nested_run_and_back():
             assert jit.fns[hot][1] is not None and cold not in jit.fns
             assert jit.nested > nested
     assert answers == ["(1 2 6 )"] * 2
+
+
+def test_a_call_of_a_cold_method_loads_the_registers_once():
+    """A translated loop sending to a cold method 100 times: each nested run loads the
+    callee into the interpreter's registers (one `fetch`) and its return into the waiting
+    caller ends it without loading the caller again (the caller's frame goes on from its
+    own fields); the answer is the interpreter's."""
+    space, jit = _space(300)
+    root = space.class_named("Object")
+    space.install(root, "ozCall: n | s | s := 0. 1 to: n do: [:i | s := s + (self ozPlain: i)]. ^ s")
+    space.install(root, "ozPlain: i ^ i + 1")
+    X.evaluate(space, "1 to: 1000 do: [:i | nil ozCall: 0]")
+    hot, cold = (X.evaluate(space, "Object compiledMethodAt: #%s" % sel) for sel in ("ozCall:", "ozPlain:"))
+    assert jit.fns[hot][1] is not None and cold not in jit.fns
+    interp = X.interpreter_for(space)
+    fetches = []
+    fetch = interp.fetch
+    interp.fetch = lambda ctx: fetches.append(ctx) or fetch(ctx)
+    nested = jit.nested
+    assert X.print_string(space, "nil ozCall: 100") == str(sum(range(2, 102)))
+    assert jit.nested - nested >= 100
+    # (the printString around it makes about 40 more; loading the caller again made 240)
+    assert len(fetches) < 100 + 60, len(fetches)

@@ -170,6 +170,7 @@ class Interpreter(MethodLookup, Scheduler):
         self.about_to_return = get(S.SELECTOR_ABOUT_TO_RETURN)
         self.run_with_in = get(S.SELECTOR_RUN_WITH_IN)
         self.cannot_interpret = get(S.SELECTOR_CANNOT_INTERPRET)
+        self._loop_constants = None     # (loop_constants)
 
     # --- registers ----------------------------------------------------------------
     def fetch(self, ctx) -> None:
@@ -431,42 +432,42 @@ class Interpreter(MethodLookup, Scheduler):
             return OTHER_SET            # a Sista V1 method: run() takes it to run_sista
         return self._loop(limit, deadline, left)
 
+    def loop_constants(self) -> tuple:
+        """What the hot loop keeps in locals besides its registers, read once after the
+        specials change (refresh_specials) instead of at every entry of the loop (a nested
+        run of the translation tier enters it for each call of a method without
+        translation)."""
+        env = self._loop_constants
+        if env is None:
+            nil = self.nil
+            specsel = self.special_selectors
+            env = self._loop_constants = (
+                nil, self.true, self.false, self.smallint_class, self.method_context_class,
+                self.block_context_class, self.closure_class, self.float_class, self.nils,
+                self.point_class, specsel, specsel[32], specsel[34], specsel[36], self.heap,
+                self.has_closures, (None, self.true, self.false, nil, -1, 0, 1, 2),
+                # what a new Point costs (memory/accounting.py)
+                cost_of(pointers=2),
+                # dead MethodContexts nothing refers to any more, for reuse (the C VM
+                # recycles contexts too); needs reference counts, so CPython only
+                sys.getrefcount if REUSE_CONTEXTS else None,
+                self.free_contexts_small, self.free_contexts_large, self.activate_frame,
+                self.primitive,
+                # SmallInteger range: 31-bit, or 61-bit in 64-bit Spur
+                self.heap.family.small_int_min, self.heap.family.small_int_max)
+        return env
+
     def _loop(self, limit, deadline, left=None) -> str:
-        nil = self.nil
-        true = self.true
-        false = self.false
+        (nil, true, false, si_class, mctx_class, bctx_class, closure_class, float_class, nils,
+         point_class, specsel, sel_at, sel_atput, sel_size, heap, has_closures, quick_values,
+         point_cost, refcount, free_small, free_large, activate_frame, primitive, MINI,
+         MAXI) = self._loop_constants or self.loop_constants()
         SqObj = SqObject
         int_ = int
-        si_class = self.smallint_class
-        mctx_class = self.method_context_class
-        bctx_class = self.block_context_class
-        closure_class = self.closure_class
-        float_class = self.float_class
-        nils = self.nils
-        point_class = self.point_class
-        specsel = self.special_selectors
-        sel_at = specsel[32]
-        sel_atput = specsel[34]
-        sel_size = specsel[36]
-        heap = self.heap
         specials = heap.specials.ptrs
-        has_closures = self.has_closures
-        quick_values = (None, true, false, nil, -1, 0, 1, 2)
-        # what new contexts and Points cost (memory/accounting.py): a context has 6 fixed
-        # fields and its frame
-        point_cost = cost_of(pointers=2)
-        # dead MethodContexts nothing refers to any more, for reuse (the C VM recycles
-        # contexts too); needs reference counts, so CPython only
-        refcount = sys.getrefcount if REUSE_CONTEXTS else None
-        free_small = self.free_contexts_small
-        free_large = self.free_contexts_large
-        activate_frame = self.activate_frame
-        primitive = self.primitive
         sup = None          # the lookup class of a super send (else the receiver's class)
         cls = val = None    # for the tail: a send's lookup class, a return's value
         argc = 0
-        MINI = self.heap.family.small_int_min       # 31-bit, or 61-bit in 64-bit Spur
-        MAXI = self.heap.family.small_int_max
         jit = self.jit
         jitted = False      # the translation tier ran: `left` is what remains of the budget
         # a context waiting in translated code for this (nested) run's result: a return to
@@ -781,7 +782,11 @@ class Interpreter(MethodLookup, Scheduler):
                         stack[2] += 1
                         self.bytecodes += chunk - n + 1
                         jit.left = n - 1
-                        self.fetch(target)
+                        # the registers translated code reads (Jit.nest); the rest of them
+                        # are loaded (fetch) when anything but the caller's frame goes on
+                        self.ctx = target
+                        self.stack = stack
+                        self.sp = stack[2] + 5
                         return NESTED
                     if (b == 0x7D or (stack[4] is nil and stack[3].__class__ is not int_)) \
                             and target is not nil and target.ptrs[1] is not nil and target is not barrier:

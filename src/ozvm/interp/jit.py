@@ -291,7 +291,7 @@ class Jit:
         # the innermost one's result, the process it runs in, the depth of translated
         # frames below it
         self.barrier = self.process = None
-        self.base = 0
+        self.base = self.switches = 0
         self.nested = 0
 
     # --- which code ------------------------------------------------------------------------
@@ -408,8 +408,9 @@ class Jit:
             ctx = interp.ctx
             if ctx is None or interp.stop_reason:
                 break
-            if barrier is not None and (ctx is barrier or barrier.ptrs[1] is interp.nil
-                                        or interp.active_process() is not self.process):
+            if barrier is not None and (ctx is barrier or barrier.ptrs[1] is interp.nil or (
+                    interp.switches != self.switches
+                    and interp.active_process() is not self.process)):
                 # a nested run's caller was returned to (or returned itself, or another
                 # process runs): the run ends, nest() goes on
                 interp.stop_reason = NESTED
@@ -667,15 +668,16 @@ class Jit:
         interp = self.interp
         interp.bytecodes += self.chunk - self.left     # the loop counts its own bytecodes
         self.chunk = self.left
-        saved = self.barrier, self.process, self.base
+        saved = self.barrier, self.process, self.switches, self.base
         self.barrier = ctx
         self.process = interp.active_process()
+        self.switches = interp.switches     # (run() asks for the process after a switch)
         self.base = depth + 1
         self.nested += 1
         try:
             reason = interp.run_nested(nctx, self.limit, self.deadline, self.left)
         finally:
-            self.barrier, self.process, self.base = saved
+            self.barrier, self.process, self.switches, self.base = saved
             # the loop and the runs it made counted their bytecodes; what is left of the
             # budget is in self.left (run() ended the nested run)
             self.chunk = self.left
@@ -683,10 +685,13 @@ class Jit:
             interp.stop_reason = reason        # the driver below ends the run with it
             raise Unwind
         if interp.ctx is ctx and p[1] == stored and p[2] == stackp + 1:
-            interp.stack = p
             return p[stackp + 6]
-        if interp.ctx is None or interp.ctx is ctx:
-            interp.store_registers()
+        if interp.ctx is ctx:
+            # changed while it waited: taken up from its fields (the loop's return into it
+            # set only ctx, stack and sp)
+            interp.fetch(ctx)
+            raise Unwind
+        if interp.ctx is None:
             raise Unwind
         return UNWOUND
 
@@ -841,7 +846,10 @@ class Jit:
                 q = s.ptrs
                 q[q[2] + 6] = value
                 q[2] += 1
-                interp.fetch(s)
+                # the driver (the only caller of a base frame) goes on with `s` from its
+                # fields, or fetches it for the interpreter
+                interp.ctx = s
+                interp.stack = q
                 return UNWOUND
         self.registers(ctx, p, sp, stored)
         interp.do_return(value, block)

@@ -31,6 +31,7 @@ class Scheduler:
         self.low_space_pending = False     # external semaphore indices signalled by the host
         self.interrupt_pending = False
         self.last_waiter = None       # the process that last waited on a semaphore (deadlocks)
+        self.switches = 0             # process switches (transfer_to) so far: a cheap check
 
     # --- the clock ---------------------------------------------------------------
     def millisecond_clock(self) -> int:
@@ -128,6 +129,7 @@ class Scheduler:
             self.request_stop("idle")
             return
         sched.ptrs[ACTIVE_PROCESS] = proc
+        self.switches += 1
         ctx = proc.ptrs[SUSPENDED_CONTEXT]
         proc.ptrs[SUSPENDED_CONTEXT] = self.nil
         if self.has_closures:
