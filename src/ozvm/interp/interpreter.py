@@ -34,7 +34,7 @@ from ..memory.contexts import (
 from ..memory.objects import SqObject, float_of_words
 from ..prims.base import PRIMITIVES
 from ..prims.files import FileTable
-from .jit import ENTER, NESTED, Jit, in_room, setting as jit_setting
+from .jit import ENTER, NESTED, Jit, in_room, setting as jit_setting, warmup_for
 from .lookup import HOOK_PRIM, MethodLookup
 from .scheduler import Scheduler
 from .sista import OTHER_SET, run_sista
@@ -149,7 +149,7 @@ class Interpreter(MethodLookup, Scheduler):
         as OZ_JIT takes it ('off', 'on', 'always', a threshold); None: OZ_JIT's setting, or
         jit.DEFAULT_JIT when it is unset. `self.jit` is the tier, None when off."""
         threshold = jit_setting(value)
-        self.jit = None if threshold is None else Jit(self, threshold)
+        self.jit = None if threshold is None else Jit(self, threshold, warmup_for(threshold))
 
     def refresh_specials(self) -> None:
         """Cache the well-known classes and selectors (call after the specials change)."""
@@ -1063,7 +1063,7 @@ class Interpreter(MethodLookup, Scheduler):
                     # this chunk's budget (this bytecode counted): the same heartbeats
                     self.bytecodes += chunk - n + 1
                     ctx = None      # (none of the loop's: the tier reuses a returned context)
-                    left = jit.run(limit, deadline, n - 1)
+                    left = jit.run(limit, deadline, n - 1, sel is ENTER)
                     jitted = True
                     break
                 if self.ctx is not ctx:

@@ -34,6 +34,19 @@ from . import translator
 
 DEFAULT_THRESHOLD = 40      # activations of a method before it is translated (a heartbeat
                             # finding it running counts as half that)
+# The default policy on CPython (OZ_JIT=on, or unset when the tier is on by default;
+# docs/jit.md "When a method is translated"): a translation costs as much as interpreting the
+# method's bytes a thousand times or more (compile() of its source: about 0.6 ms and 0.09 ms
+# a byte), which code that runs for a while pays back and a program's start-up (code that
+# runs once: Scratch's 115-120 translations before its first display update) does not. So
+# the interpreter's first WARMUP bytecodes translate nothing by activations, only a method
+# that WARMUP_SAMPLES heartbeats found running (a long loop); from then on a method is
+# translated after DEFAULT_THRESHOLD activations (a heartbeat counting half that). A
+# threshold given as a number (OZ_JIT=N) has no warm-up; PyPy neither (its own policy
+# decides which hot methods are translated).
+WARMUP = 1500000
+WARMUP_SAMPLES = 10
+SAMPLED = -1                # code_for's weight for a heartbeat's sample
 PYPY = sys.implementation.name == "pypy"
 # translated frames nested in Python before the stack is given up to the driver
 MAX_DEPTH = 60 if PYPY else 40
@@ -240,6 +253,12 @@ def setting(value=None):
     return DEFAULT_THRESHOLD
 
 
+def warmup_for(threshold) -> int:
+    """The interpreter's bytecodes without translations by activations (see WARMUP), for a
+    threshold from `setting`."""
+    return WARMUP if threshold == DEFAULT_THRESHOLD and not PYPY else 0
+
+
 def interpreter_only() -> bool:
     """Whether OZ_JIT asks for the interpreter only (`oz --no-jit` sets it to 0): tools that
     run both themselves (oz bench) then run the interpreter alone."""
@@ -260,7 +279,7 @@ class Jit:
     NO_CASE = NO_CASE
     max_depth = MAX_DEPTH
 
-    def __init__(self, interp, threshold=DEFAULT_THRESHOLD):
+    def __init__(self, interp, threshold=DEFAULT_THRESHOLD, warmup=0):
         from .interpreter import CHUNK, PRIM_BUGS       # (interpreter.py imports this module)
         self.chunk_size = CHUNK
         self.prim_bugs = PRIM_BUGS
@@ -268,6 +287,10 @@ class Jit:
         self.prim_errors = PRIM_BUGS + (MemoryLimitError, MemoryError)
         self.interp = interp
         self.threshold = threshold
+        # until the interpreter has run `warmup` bytecodes, only a method found running by
+        # WARMUP_SAMPLES heartbeats is translated (`sampled`: method -> heartbeats)
+        self.warmup = warmup
+        self.sampled: dict = {}
         # which hot methods are translated: all, except on PyPy (with a threshold)
         self.policy = pypy_worth_translating if PYPY and threshold else None
         self.fns: dict = {}          # method -> (its decoded info when translated, run or None)
@@ -279,7 +302,9 @@ class Jit:
         self.untranslatable: dict = {}   # method -> why (for docs and tests)
         self.left = self.chunk = 0   # the heartbeat budget (bytecodes) and its start
         self.limit = self.deadline = None
-        self.specials = None
+        # the special selectors the translations were made with (a change drops them all)
+        self.specials = interp.special_selectors
+        self.quick_values = (interp.true, interp.false, interp.nil, -1, 0, 1, 2)
         self.translated = 0
         # dead contexts are reused by reference count (CPython), as in the interpreter
         self.refcount = sys.getrefcount if REUSE_CONTEXTS else None
@@ -301,6 +326,7 @@ class Jit:
     def flush(self) -> None:
         """Forget every translation (the special objects changed)."""
         self.fns.clear()
+        self.sampled.clear()
         self.token = Marker("counts")
 
     def code_for(self, meth, weight=1):
@@ -323,9 +349,21 @@ class Jit:
         elif cell[1] is None:
             return None                 # left to the interpreter
         if self.threshold:
-            c = cell[1] = cell[1] + weight
-            if c < self.threshold:
-                return None
+            if self.warmup and self.interp.bytecodes < self.warmup:
+                # the start-up: counts begin again (a method at the threshold comes here
+                # once in DEFAULT_THRESHOLD activations); a long loop is translated
+                cell[1] = 0
+                if weight != SAMPLED:
+                    return None
+                n = self.sampled[meth] = self.sampled.get(meth, 0) + 1
+                if n < WARMUP_SAMPLES:
+                    return None
+            else:
+                if weight == SAMPLED:
+                    weight = max(1, self.threshold // 2)
+                c = cell[1] = cell[1] + weight
+                if c < self.threshold:
+                    return None
         fn = translator.translate(self, meth, info)
         if fn is not None:
             self.translated += 1
@@ -383,14 +421,15 @@ class Jit:
         rec = self.fns.get(meth)
         if rec is not None and rec[0] is info:
             return rec[1] is not None
-        return self.code_for(meth, max(1, self.threshold // 2) if sampled else 1) is not None
+        return self.code_for(meth, SAMPLED if sampled else 1) is not None
 
-    def run(self, limit, deadline, budget):
+    def run(self, limit, deadline, budget, stored=False):
         """Run the active context and what follows in translated code while there is
         translated code for it, with `budget` bytecodes until the next heartbeat (the
         interpreter's chunk goes on here); answers the budget left (<= 0: the heartbeat is
         due at the next send or backward jump). The interpreter then re-reads its
-        registers from self (`fetch` of the active context)."""
+        registers from self (`fetch` of the active context). `stored`: the active context's
+        fields hold its registers already (a context the interpreter just activated)."""
         interp = self.interp
         if interp.special_selectors is not self.specials:
             self.flush()
@@ -401,7 +440,8 @@ class Jit:
         self.deadline = deadline
         self.chunk = self.left = budget
         # from here on a context's fields hold its registers whenever this driver has control
-        interp.store_registers()
+        if not stored:
+            interp.store_registers()
         barrier = self.barrier
         fns = self.fns
         while True:
