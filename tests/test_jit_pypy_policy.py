@@ -72,12 +72,22 @@ def test_a_method_left_to_the_interpreter_is_never_asked_about_again():
     assert inject.cache[8] == [jit.token, None]
     assert inject in asked
     del asked[:]
+    wanted = []
+    wants = jit.wants
+
+    def counted(ctx, sampled=False):
+        wanted.append(ctx.ptrs[3])
+        return wants(ctx, sampled)
+    jit.wants = counted
     before = interp.bytecodes
     assert X.print_string(space, "(1 to: 30) inject: 0 into: [:a :i | a + i]", timeout=300) == "465"
     assert interp.bytecodes - before > 300       # the block ran 30 times, inject:into: once
     assert asked and inject not in asked
-    # a flush of the method gives it a new decoded form: asked again, counted from zero
-    inject.cache = None
+    # the interpreter's activation of it does not even ask the tier
+    assert wanted and inject not in wanted
+    # a flush of the method (primitive 116) gives it a new decoded form: asked again,
+    # counted from zero
+    interp.flush_method_cache_for_method(inject)
     X.print_string(space, "(1 to: 3) inject: 0 into: [:a :i | a + i]", timeout=300)
     assert inject in asked and inject.cache[8] == [jit.token, 1]
 

@@ -1047,7 +1047,10 @@ class Interpreter(MethodLookup, Scheduler):
                             lits = entry[0].ptrs
                             pc = 0
                             sp = entry[4] + 5
-                            if jit is None or not jit.wants(ctx):
+                            # (a method the tier left to the interpreter is marked in its
+                            # decoded form: not asked again, jit.py's Jit.code_for)
+                            if jit is None or entry[8][1] is None and entry[8][0] is jit.token \
+                                    or not jit.wants(ctx):
                                 continue
                             sel = ENTER         # the translation tier runs it
                 # ------------------------------------------------- out of line: general send, return
