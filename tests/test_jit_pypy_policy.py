@@ -6,7 +6,7 @@ same answers as the interpreter alone."""
 from __future__ import annotations
 
 from conftest import image_path
-from ozvm.interp.jit import PYPY, Jit, pypy_worth_translating
+from ozvm.interp.jit import LONG, PYPY, Jit, pypy_worth_translating
 from ozvm.space import execution as X
 from ozvm.vm import VM
 
@@ -116,3 +116,34 @@ def test_activations_are_counted_in_the_decoded_form():
         X.run_send(space, 3, "benchFib")
     assert jit.fns[fib][1] is not None and fib.cache[8][1] >= jit.threshold
     assert X.run_send(space, 10, "benchFib") == 177
+
+
+def test_loops_are_translated_after_a_long_run_in_one_activation():
+    """A method of loops the policy admits is translated only once a heartbeat has found it
+    running in the same context as the heartbeat before (its loops ran a chunk's bytecodes in
+    one call): `benchmark` (a sieve of 8190 flags) is; `inheritsFrom:` (a few superclasses a
+    call), activated 300 times, is not: it is marked in its decoded form's cell, and the
+    interpreter's activations of it do not ask the tier."""
+    space = VM().load(image_path(MINI))
+    interp = X.interpreter_for(space)
+    jit = interp.jit = Jit(interp, 2)
+    jit.policy = pypy_worth_translating
+    assert X.print_string(space, "(1 to: 300) inject: 0 into: [:a :i | "
+                          "(OrderedCollection inheritsFrom: Collection) ifTrue: [a + 1] ifFalse: [a]]",
+                          timeout=300) == "300"
+    inherits = method(space, "Behavior", "inheritsFrom:")
+    assert inherits not in jit.fns and inherits.cache[8] == [jit.token, LONG]
+    wanted = []
+    wants = jit.wants
+
+    def counted(ctx, sampled=False):
+        wanted.append(ctx.ptrs[3])
+        return wants(ctx, sampled)
+    jit.wants = counted
+    X.print_string(space, "(1 to: 30) inject: 0 into: [:a :i | "
+                   "(OrderedCollection inheritsFrom: Collection) ifTrue: [a + 1] ifFalse: [a]]",
+                   timeout=300)
+    assert wanted and inherits not in wanted
+    assert X.run_send(space, 2, "benchmark") is not None
+    bench = method(space, "Integer", "benchmark")
+    assert jit.fns[bench][1] is not None and jit.long_run is bench

@@ -1049,8 +1049,8 @@ class Interpreter(MethodLookup, Scheduler):
                             sp = entry[4] + 5
                             # (a method the tier left to the interpreter is marked in its
                             # decoded form: not asked again, jit.py's Jit.code_for)
-                            if jit is None or entry[8][1] is None and entry[8][0] is jit.token \
-                                    or not jit.wants(ctx):
+                            if jit is None or entry[8][1].__class__ is not int_ \
+                                    and entry[8][0] is jit.token or not jit.wants(ctx):
                                 continue
                             sel = ENTER         # the translation tier runs it
                 # ------------------------------------------------- out of line: general send, return

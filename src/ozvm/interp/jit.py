@@ -57,7 +57,11 @@ MAX_DEPTH = 60 if PYPY else 40
 SENT_SPECIALS = (0xB6, 0xB7) + translator.SITE_SPECIALS
 
 
-def pypy_worth_translating(meth, plan, kinds) -> bool:
+RECURSION = "recursion"      # pypy_worth_translating's verdicts
+LOOPS = "loops"
+
+
+def pypy_worth_translating(meth, plan, kinds):
     """PyPy's translation policy (docs/jit.md, "The tier on PyPy"): PyPy's JIT traces the
     interpreter's one loop for all guest code at once, but every translation on its own,
     so a translation pays only where a few methods do the work. Translated: a recursion
@@ -65,7 +69,9 @@ def pypy_worth_translating(meth, plan, kinds) -> bool:
     primitives (`kinds(which)`, from the selector's method cache as the send sites read
     it) and arithmetic; a method with loops (backward jumps) whose innermost loops send
     nothing but primitives and arithmetic. Sends to other methods (`=` too), block calls
-    and super sends there, and a method without loops, leave it to the interpreter."""
+    and super sends there, and a method without loops, leave it to the interpreter.
+    Answers RECURSION, LOOPS (the tier translates such a method only once it has run a
+    long time in one activation: Jit.admits) or False."""
     lits = meth.ptrs
 
     def itself(ins):
@@ -89,12 +95,12 @@ def pypy_worth_translating(meth, plan, kinds) -> bool:
 
     end = max(plan.instrs) + 1
     if any(ins.op == "send" and not ins.c and itself(ins) for ins in plan.instrs.values()):
-        return not calls_out(0, end, True)
+        return False if calls_out(0, end, True) else RECURSION
     loops = [(ins.target, ins.pc) for ins in plan.instrs.values()
              if ins.op == "jump" and ins.target <= ins.pc]
     inner = [(a, b) for a, b in loops if not any(a <= c and d <= b and (c, d) != (a, b)
                                                  for c, d in loops)]
-    return bool(inner) and not any(calls_out(a, b, False) for a, b in inner)
+    return LOOPS if inner and not any(calls_out(a, b, False) for a, b in inner) else False
 
 
 class Unwind(Exception):
@@ -183,6 +189,9 @@ class Marker:
         return "<jit %s>" % self.name
 
 
+# a decoded form's cell (Jit.code_for) for a method of loops the PyPy policy admits, waiting
+# for a run long enough: found running at two heartbeats in a row in the same context
+LONG = Marker("long run")
 NOENTRY = Marker("no entry")       # run(): the context is not at one of its entries
 ENTER = Marker("enter")            # the interpreter's loop: hand the new context to the tier
 # the answer of a translated function or of a helper when the guest's control left the Python
@@ -299,6 +308,11 @@ class Jit:
         # new one forgets every count); a method left to the interpreter (the PyPy policy,
         # untranslatable) has the count None there: never asked about again
         self.token = Marker("counts")
+        # PyPy's policy: the context the last heartbeat found running (its id), the last
+        # method a heartbeat found running in the same context as the one before (a long
+        # run: loops worth their crossings), whether admits() waits for one
+        self.last_sampled = self.long_run = None
+        self.deferred = False
         self.untranslatable: dict = {}   # method -> why (for docs and tests)
         self.left = self.chunk = 0   # the heartbeat budget (bytecodes) and its start
         self.limit = self.deadline = None
@@ -348,6 +362,10 @@ class Jit:
             cell[1] = 0
         elif cell[1] is None:
             return None                 # left to the interpreter
+        elif cell[1] is LONG:
+            if self.long_run is not meth:
+                return None             # loops waiting for a long run
+            cell[1] = self.threshold
         if self.threshold:
             if self.warmup and self.interp.bytecodes < self.warmup:
                 # the start-up: counts begin again (a method at the threshold comes here
@@ -364,13 +382,30 @@ class Jit:
                 c = cell[1] = cell[1] + weight
                 if c < self.threshold:
                     return None
+        self.deferred = False
         fn = translator.translate(self, meth, info)
         if fn is not None:
             self.translated += 1
+        elif self.deferred:
+            cell[1] = LONG
+            return None
         else:
             cell[1] = None
         self.fns[meth] = (info, fn)
         return fn
+
+    def admits(self, meth, plan, kinds):
+        """PyPy's policy as the tier applies it: a method of loops is translated once it
+        has run long in one activation (a heartbeat found it running in the same context
+        as the heartbeat before: its loops run at least a chunk's bytecodes a call), so
+        that what its translation saves pays for the crossings between the interpreter
+        and the translation (tens of microseconds on PyPy); until then it is marked LONG
+        in its decoded form's cell (the interpreter's activations do not ask the tier)."""
+        verdict = self.policy(meth, plan, kinds)
+        if verdict == LOOPS and self.long_run is not meth:
+            self.deferred = True
+            return False
+        return verdict
 
     def code_for_context(self, ctx, weight=1):
         meth = ctx.ptrs[3]
@@ -406,6 +441,11 @@ class Jit:
         meth = p[3]
         if meth.__class__ is int:
             meth = p[5].ptrs[3]
+        if sampled and self.policy is not None:
+            # PyPy's policy: the same context at two heartbeats in a row is a long run
+            if self.last_sampled == id(ctx):
+                self.long_run = meth
+            self.last_sampled = id(ctx)
         info = meth.cache
         if info is not None and info[0] is meth:
             cell = info[8]
@@ -413,9 +453,9 @@ class Jit:
                 # the method's count (or its mark: left to the interpreter) where the
                 # interpreter looks already: no dictionary to ask
                 c = cell[1]
-                if c is None:
+                if c is None or c is LONG and self.long_run is not meth:
                     return False
-                if c + 1 < self.threshold and not sampled:
+                if c.__class__ is int and c + 1 < self.threshold and not sampled:
                     cell[1] = c + 1
                     return False
         rec = self.fns.get(meth)

@@ -1121,7 +1121,8 @@ def translate(jit, meth, info):
     interp = jit.interp
     try:
         src, plan = source_of(meth, info, interp.special_selectors, interp.has_closures,
-                              interp.heap.family.is_spur, jit.refcount is not None, jit.policy)
+                              interp.heap.family.is_spur, jit.refcount is not None,
+                              jit.admits if jit.policy is not None else None)
     except (Untranslatable, IndexError) as e:
         jit.note_untranslatable(meth, str(e))
         return None
