@@ -232,11 +232,10 @@ def in_room(f, a, b):
     return _room_call[0](f, a, b)
 
 
-# The tier's setting when OZ_JIT is unset or empty (a value as OZ_JIT takes it): "off", the
-# interpreter only on both VMs (docs/jit.md, "Why the tier stays off by default"). Making it
-# "on" turns the tier on by default; OZ_JIT, `oz --no-jit` and Interpreter.use_tier still
-# choose either way.
-DEFAULT_JIT = "off"
+# The tier's setting when OZ_JIT is unset or empty (a value as OZ_JIT takes it): "on", the
+# tier with its default policy on both VMs (docs/jit.md, "The default"); OZ_JIT, `oz
+# --no-jit` and Interpreter.use_tier still choose either way.
+DEFAULT_JIT = "on"
 
 OFF_VALUES = ("0", "off", "no", "false")
 
