@@ -184,17 +184,22 @@ def snapshot(p):
     return out
 
 
-def stops_of(space, p, times, step, finish=0):
+def stops_of(space, p, times, step, finish=0, counted=None, printed=False):
     """Process `p` of `space` run `times` times for `step` bytecodes: each stop's reason and
-    what a debugger sees then; with `finish`, then run that many more bytecodes and the
-    answer it left in #OzAnswer appended."""
+    what a debugger sees then (with `counted`, an interpreter, its bytecode count too); with
+    `finish`, then run that many more bytecodes and the answer it left in #OzAnswer appended
+    (`printed`: its printString)."""
     stops = []
     for _ in range(times):
         reason = space.transfer_control(bytecodes=step)
-        stops.append((reason, snapshot(p)))
+        if counted is None:
+            stops.append((reason, snapshot(p)))
+        else:
+            stops.append((reason, counted.bytecodes, snapshot(p)))
     if finish:
         space.transfer_control(bytecodes=finish)
-        stops.append(space.evaluate("Smalltalk at: #OzAnswer ifAbsent: [nil]").to_local())
+        answer = "(Smalltalk at: #OzAnswer ifAbsent: [nil])" + (" printString" if printed else "")
+        stops.append(space.evaluate(answer).to_local())
     return stops
 
 
@@ -548,11 +553,7 @@ def test_special_selectors_sent_from_their_slow_path_count_as_the_interpreter():
         tier(space, threshold)
         interp = X.interpreter_for(space)
         p = space.create_process("Smalltalk at: #OzAnswer put: (nil ozSlow: 6)", priority=80)
-        stops = []
-        for _ in range(60):
-            reason = space.transfer_control(bytecodes=13)
-            stops.append((reason, interp.bytecodes, snapshot(p)))
-        seen.append(stops)
+        seen.append(stops_of(space, p, 60, 13, counted=interp))
     assert seen[0] == seen[1]
 
 
@@ -573,13 +574,7 @@ def test_points_made_inline_and_at_sent_from_its_site_see_the_same_stacks():
         jit = tier(space, threshold)
         interp = X.interpreter_for(space)
         p = space.create_process("Smalltalk at: #OzAnswer put: (nil ozPts: 4)", priority=80)
-        stops = []
-        for _ in range(95):
-            reason = space.transfer_control(bytecodes=29)
-            stops.append((reason, interp.bytecodes, snapshot(p)))
-        space.transfer_control(bytecodes=2000000)
-        stops.append(space.evaluate("(Smalltalk at: #OzAnswer ifAbsent: [nil]) printString").to_local())
-        seen.append(stops)
+        seen.append(stops_of(space, p, 95, 29, finish=2000000, counted=interp, printed=True))
         if jit is not None:
             specsel = interp.special_selectors
             cases = [(c.q, c.d) for site in sites_of(jit) for c in site.cases()]

@@ -21,6 +21,19 @@ def method(space, class_name, selector):
     return space.mirror_on(space.class_named(class_name)).lookup(selector).obj
 
 
+def methods_asked(jit) -> list:
+    """From now on, the methods whose activations the interpreter asks the tier about
+    (`Jit.wants`), in order."""
+    wanted = []
+    wants = jit.wants
+
+    def counted(ctx, sampled=False):
+        wanted.append(ctx.ptrs[3])
+        return wants(ctx, sampled)
+    jit.wants = counted
+    return wanted
+
+
 def test_the_policy_is_on_only_on_pypy_with_a_threshold():
     space = VM().load(image_path(MINI))
     interp = X.interpreter_for(space)
@@ -72,13 +85,7 @@ def test_a_method_left_to_the_interpreter_is_never_asked_about_again():
     assert inject.cache[8] == [jit.token, None]
     assert inject in asked
     del asked[:]
-    wanted = []
-    wants = jit.wants
-
-    def counted(ctx, sampled=False):
-        wanted.append(ctx.ptrs[3])
-        return wants(ctx, sampled)
-    jit.wants = counted
+    wanted = methods_asked(jit)
     before = interp.bytecodes
     assert X.print_string(space, "(1 to: 30) inject: 0 into: [:a :i | a + i]", timeout=300) == "465"
     assert interp.bytecodes - before > 300       # the block ran 30 times, inject:into: once
@@ -133,13 +140,7 @@ def test_loops_are_translated_after_a_long_run_in_one_activation():
                           timeout=300) == "300"
     inherits = method(space, "Behavior", "inheritsFrom:")
     assert inherits not in jit.fns and inherits.cache[8] == [jit.token, LONG]
-    wanted = []
-    wants = jit.wants
-
-    def counted(ctx, sampled=False):
-        wanted.append(ctx.ptrs[3])
-        return wants(ctx, sampled)
-    jit.wants = counted
+    wanted = methods_asked(jit)
     X.print_string(space, "(1 to: 30) inject: 0 into: [:a :i | "
                    "(OrderedCollection inheritsFrom: Collection) ifTrue: [a + 1] ifFalse: [a]]",
                    timeout=300)
