@@ -125,6 +125,11 @@ def test_squeak_world_in_the_canvas_and_clicked(bench):
                or bench.call(lambda wb: bool(wb.space("s1").cpu_share)))
     try:
         click_canvas(driver, 110, 50)
+        # the guest's work is counted from when it was given the press and the release: a
+        # guest that polls the mouse runs while the browser and the server pass the click
+        # on, as many bytecodes as its speed allows in that time
+        bench.wait(lambda d: bench.call(lambda wb: live_state(wb).feeder("s1").changes) >= 2,
+                   timeout=900)
         wait_for_guest(bench, lambda d: _dark(canvas_rows(d) or []) > 1000, 20_000_000)
         bench.screenshot("screen-squeak")
         # the canvas follows the Display: the same pixels as the guest's screen now

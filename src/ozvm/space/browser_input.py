@@ -122,6 +122,7 @@ class InputFeeder:
         self.pending: deque = deque()
         self.buttons = 0            # the buttons as last fed
         self.dropped = 0            # unread events the device let go
+        self.changes = 0            # changes of the buttons given to the device so far
         self._change_turn = None    # the guest's turn when the buttons last changed
         self._lock = threading.Lock()
 
@@ -173,6 +174,7 @@ class InputFeeder:
                     self.dropped += 1
             if change:
                 self.buttons = action[3]
+                self.changes += 1
                 self._change_turn = turn
                 break
         return posted
