@@ -77,7 +77,7 @@ def test_feeding_one_button_change_at_a_time():
     assert feeder.feed(device, turn=10) == 1 and device.buttons == YELLOW
     assert feeder.feed(device, turn=10) == 0 and device.buttons == YELLOW
     assert feeder.feed(device, turn=11) == 1 and device.buttons == 0
-    assert feeder.changes == 4                      # two presses, two releases given
+    assert (feeder.changes, feeder.keystrokes) == (4, 1)   # two presses, two releases, a key
     records = list(device.events)
     assert [r[0] for r in records] == [1, 1, 1, 1, 2, 2, 2, 1, 1]
     assert records[1] == [1, 99, 4, 1, RED, 0, 0, 0]

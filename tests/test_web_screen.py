@@ -63,6 +63,17 @@ def bytecodes(bench, sid="s1") -> int:
     return bench.call(lambda wb: execution.interpreter_for(wb.space(sid)).bytecodes)
 
 
+def wait_until_given(bench, changes=0, keystrokes=0, sid="s1"):
+    """Wait until the guest was given `changes` button changes and `keystrokes` keys from
+    the page in all (space/browser_input.py, InputFeeder): a guest that polls the mouse
+    runs on while the browser and the server pass input on, as many bytecodes as its speed
+    allows in that time, so work is counted from here. The wall-clock limit is a backstop."""
+    def given(driver):
+        feeder = bench.call(lambda wb: live_state(wb).feeder(sid))
+        return feeder.changes >= changes and feeder.keystrokes >= keystrokes
+    bench.wait(given, timeout=900)
+
+
 def wait_for_guest(bench, condition, budget: int, sid="s1"):
     """Poll until condition(driver) holds; fail once the guest has run `budget` bytecodes
     more without it (work counted, not time). The wall-clock limit is only a backstop for a
@@ -125,11 +136,7 @@ def test_squeak_world_in_the_canvas_and_clicked(bench):
                or bench.call(lambda wb: bool(wb.space("s1").cpu_share)))
     try:
         click_canvas(driver, 110, 50)
-        # the guest's work is counted from when it was given the press and the release: a
-        # guest that polls the mouse runs while the browser and the server pass the click
-        # on, as many bytecodes as its speed allows in that time
-        bench.wait(lambda d: bench.call(lambda wb: live_state(wb).feeder("s1").changes) >= 2,
-                   timeout=900)
+        wait_until_given(bench, changes=2)             # the press and the release
         wait_for_guest(bench, lambda d: _dark(canvas_rows(d) or []) > 1000, 20_000_000)
         bench.screenshot("screen-squeak")
         # the canvas follows the Display: the same pixels as the guest's screen now
@@ -153,14 +160,14 @@ def test_squeak_world_typed_into_from_the_page(bench):
     bench.wait(lambda d: bench.call(lambda wb: bool(wb.space("s1").cpu_share)))
     try:
         click_canvas(driver, 300, 330)                 # into the code pane: it takes the keyboard
-        # the click is over: posted to the guest, and the guest ran on after it
-        wait_for_guest(bench, lambda d: bench.call(lambda wb: len(live_state(wb).feeder("s1"))) == 0,
-                       20_000_000)
+        # the click is over: given to the guest, and the guest ran on after it
+        wait_until_given(bench, changes=2)
         start = bytecodes(bench)
         wait_for_guest(bench, lambda d: bytecodes(bench) - start > 1_000_000, 20_000_000)
         pane = lambda rows: [r[3 * 80:3 * 555] for r in rows[150:345]]
         before = pane(bench.call(lambda wb: Screen(wb.space("s1")).rgb_rows()))
         ActionChains(driver).send_keys("xyz").perform()
+        wait_until_given(bench, changes=2, keystrokes=3)
         # the letters appear in the code pane, in the guest and in the canvas
         wait_for_guest(bench, lambda d: pane(canvas_rows(d)) != before
                        and pane(canvas_rows(d)) == pane(bench.call(
@@ -238,6 +245,7 @@ def test_scratch_in_the_canvas_and_its_looks_button_clicked(scratch_bench):
     b.wait(lambda d: b.call(lambda wb: bool(wb.space("s1").cpu_share)))
     try:
         click_canvas(driver, 60, 83)                   # "Looks"
+        wait_until_given(b, changes=2)
         wait_for_guest(b, lambda d: canvas_rows(d) == looks, 20_000_000)
         driver.set_window_size(1100, 1000)          # the page and the whole screen
         driver.execute_script("window.scrollTo(0, 0)")

@@ -123,6 +123,7 @@ class InputFeeder:
         self.buttons = 0            # the buttons as last fed
         self.dropped = 0            # unread events the device let go
         self.changes = 0            # changes of the buttons given to the device so far
+        self.keystrokes = 0         # key events given to the device so far
         self._change_turn = None    # the guest's turn when the buttons last changed
         self._lock = threading.Lock()
 
@@ -167,6 +168,7 @@ class InputFeeder:
             else:
                 _, code, modifiers, unicode = action
                 device.key_code(code, modifiers, unicode)
+                self.keystrokes += 1
             posted += 1
             for unread in (device.events, device.keys):
                 while len(unread) > MAX_UNREAD:
