@@ -406,12 +406,6 @@ class Jit:
             return False
         return verdict
 
-    def code_for_context(self, ctx, weight=1):
-        meth = ctx.ptrs[3]
-        if meth.__class__ is int:
-            meth = ctx.ptrs[5].ptrs[3]
-        return self.code_for(meth, weight)
-
     @staticmethod
     def new_sites(n) -> list:
         return [Site() for _ in range(n)]
