@@ -26,7 +26,7 @@ import time
 
 from ..errors import GuestError, GuestExitToDebugger, GuestQuit, VMError
 from ..memory import specials as S
-from ..memory.accounting import HOST_MEMORY_LIMIT, MemoryLimitError, cost_of
+from ..memory.accounting import HOST_MEMORY_LIMIT, MemoryLimitError, POINT_COST
 from ..memory.contexts import (
     CLOSURE, HOME, LARGE_FRAME, METHOD, RECEIVER, REUSE_CONTEXTS, SENDER, SMALL_FRAME,
     AlternateCode, decode_method, method_of_context,
@@ -445,9 +445,7 @@ class Interpreter(MethodLookup, Scheduler):
                 nil, self.true, self.false, self.smallint_class, self.method_context_class,
                 self.block_context_class, self.closure_class, self.float_class, self.nils,
                 self.point_class, specsel, specsel[32], specsel[34], specsel[36], self.heap,
-                self.has_closures, (None, self.true, self.false, nil, -1, 0, 1, 2),
-                # what a new Point costs (memory/accounting.py)
-                cost_of(pointers=2),
+                self.has_closures, (None, self.true, self.false, nil, -1, 0, 1, 2), POINT_COST,
                 # dead MethodContexts nothing refers to any more, for reuse (the C VM
                 # recycles contexts too); needs reference counts, so CPython only
                 sys.getrefcount if REUSE_CONTEXTS else None,
@@ -770,29 +768,27 @@ class Interpreter(MethodLookup, Scheduler):
                     else:
                         raise VMError("invalid bytecode %d" % b)
                     target = stack[0]
-                    if target is barrier and target is not None and target.ptrs[1] is not nil \
-                            and (b == 0x7D or (stack[4] is nil and stack[3].__class__ is not int_)):
-                        # the translated caller this nested run was made for (Jit.nest) is
-                        # returned to: the value pushed on it, the run ends with the rest of
-                        # the chunk's budget for the tier
-                        stack[0] = nil
-                        stack[1] = nil
-                        stack = target.ptrs
-                        stack[stack[2] + 6] = val
-                        stack[2] += 1
-                        self.bytecodes += chunk - n + 1
-                        jit.left = n - 1
-                        # the registers translated code reads (Jit.nest); the rest of them
-                        # are loaded (fetch) when anything but the caller's frame goes on
-                        self.ctx = target
-                        self.stack = stack
-                        self.sp = stack[2] + 5
-                        return NESTED
                     if (b == 0x7D or (stack[4] is nil and stack[3].__class__ is not int_)) \
-                            and target is not nil and target.ptrs[1] is not nil and target is not barrier:
+                            and target is not nil and target.ptrs[1] is not nil:
                         # return to the sender (or a block's caller): nothing in between
                         stack[0] = nil
                         stack[1] = nil
+                        if target is barrier:
+                            # the translated caller this nested run was made for (Jit.nest):
+                            # the value pushed on it, the run ends with the rest of the
+                            # chunk's budget for the tier
+                            stack = target.ptrs
+                            stack[stack[2] + 6] = val
+                            stack[2] += 1
+                            self.bytecodes += chunk - n + 1
+                            jit.left = n - 1
+                            # the registers translated code reads (Jit.nest); the rest of
+                            # them are loaded (fetch) when anything but the caller's frame
+                            # goes on
+                            self.ctx = target
+                            self.stack = stack
+                            self.sp = stack[2] + 5
+                            return NESTED
                         if refcount is not None and ctx.cls is mctx_class and \
                                 refcount(ctx) == (3 if ctx.cache == id(ctx) else 2) + (self.ctx is ctx):
                             # nothing else (but the heap's list, and self.ctx if a primitive

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import types
 
-from ..memory.accounting import cost_of
+from ..memory.accounting import POINT_COST
 from ..memory.objects import SqObject
 from ..prims.base import running_primitive
 
@@ -54,7 +54,6 @@ FUSED = "fused"         # Gen.instr: a comparison emitted together with the jump
 
 
 COMPILED_KEPT = 4000        # code objects kept by source (Jit.compiled)
-POINT_COST = cost_of(pointers=2)    # what a Point made by @ costs (memory/accounting.py)
 # special selectors whose slow path sends through an inline cache of its own (the others,
 # arithmetic and comparisons, through the helper: a site at every one of their slow paths
 # would add more source than it saves; see docs/jit.md)

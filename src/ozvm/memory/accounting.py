@@ -99,6 +99,9 @@ def cost_of(pointers: int = -1, nbytes: int = -1, words: int = -1) -> int:
     return n
 
 
+POINT_COST = cost_of(pointers=2)    # a Point, as the interpreter and the tier make for @
+
+
 class MemoryAccount:
     """The memory figures and the limit of one heap (one space)."""
 
